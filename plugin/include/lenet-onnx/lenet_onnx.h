@@ -1,0 +1,196 @@
+/* lenet-onnx public C ABI.
+ *
+ * A host obtains every function through one table returned by lenet_onnx_get_api(), so the
+ * library exports a single symbol and new functions are appended without breaking older hosts.
+ * Structs passed in carry their own size (struct_size, 0 meaning "the size this header
+ * declares") so that newer plugins keep accepting older hosts' structs.
+ *
+ * Threading: concurrent runs on different sessions are safe; one session is used by one thread
+ * at a time. Models are immutable once loaded and may be shared between sessions and threads.
+ *
+ * Errors: every function returns a status; when the last argument `err` is not NULL it receives
+ * the status and a message naming the file, node, op and attribute at fault. The library never
+ * prints, aborts or exits.
+ */
+#ifndef LENET_ONNX_H
+#define LENET_ONNX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LENET_ONNX_ABI_VERSION 1u
+
+typedef enum lenet_onnx_status {
+    LENET_ONNX_OK = 0,
+    LENET_ONNX_ERROR_INVALID_ARGUMENT = 1, /* a caller passed something wrong */
+    LENET_ONNX_ERROR_IO = 2,               /* a file could not be read */
+    LENET_ONNX_ERROR_INVALID_MODEL = 3,    /* the bytes are not a valid ONNX model */
+    LENET_ONNX_ERROR_UNSUPPORTED = 4,      /* a valid model uses something not implemented */
+    LENET_ONNX_ERROR_OUT_OF_MEMORY = 5,
+    LENET_ONNX_ERROR_DEVICE = 6, /* the compute device or its driver failed */
+    LENET_ONNX_ERROR_ABI = 7,    /* the host asked for an ABI this library does not provide */
+} lenet_onnx_status;
+
+#define LENET_ONNX_MESSAGE_SIZE 1024
+
+typedef struct lenet_onnx_error {
+    lenet_onnx_status status;
+    char message[LENET_ONNX_MESSAGE_SIZE];
+} lenet_onnx_error;
+
+typedef enum lenet_onnx_backend_kind {
+    LENET_ONNX_BACKEND_DEFAULT = 0, /* OpenCL */
+    LENET_ONNX_BACKEND_OPENCL = 1,
+    LENET_ONNX_BACKEND_VULKAN = 2, /* reserved: not built yet */
+} lenet_onnx_backend_kind;
+
+typedef enum lenet_onnx_device_type {
+    LENET_ONNX_DEVICE_TYPE_OTHER = 0,
+    LENET_ONNX_DEVICE_TYPE_CPU = 1,
+    LENET_ONNX_DEVICE_TYPE_GPU = 2,
+    LENET_ONNX_DEVICE_TYPE_ACCELERATOR = 3,
+} lenet_onnx_device_type;
+
+typedef struct lenet_onnx_device_info {
+    uint32_t index; /* position in the backend's device list */
+    lenet_onnx_device_type type;
+    char name[128];
+    char platform[128];
+    char driver_version[64];
+    uint64_t global_memory_bytes;
+    uint32_t base_address_alignment_bytes;
+} lenet_onnx_device_info;
+
+typedef enum lenet_onnx_device_select {
+    LENET_ONNX_DEVICE_AUTO = 0,  /* the first GPU, else the first device */
+    LENET_ONNX_DEVICE_INDEX = 1, /* device_index in the backend's device list */
+} lenet_onnx_device_select;
+
+typedef struct lenet_onnx_context_options {
+    uint32_t struct_size; /* 0: sizeof(lenet_onnx_context_options) of this header */
+    lenet_onnx_backend_kind backend;
+    lenet_onnx_device_select device_select;
+    uint32_t device_index;
+} lenet_onnx_context_options;
+
+typedef struct lenet_onnx_session_options {
+    uint32_t struct_size; /* 0: sizeof(lenet_onnx_session_options) of this header */
+    uint32_t batch_size;  /* 0: the model's static batch, or 1 when the batch is dynamic */
+    uint32_t profiling;   /* nonzero: time every step (adds one wait per step) */
+} lenet_onnx_session_options;
+
+typedef enum lenet_onnx_dtype {
+    LENET_ONNX_DTYPE_FLOAT32 = 1, /* values follow ONNX's TensorProto.DataType */
+    LENET_ONNX_DTYPE_INT32 = 6,
+    LENET_ONNX_DTYPE_INT64 = 7,
+} lenet_onnx_dtype;
+
+typedef enum lenet_onnx_layout {
+    LENET_ONNX_LAYOUT_OTHER = 0,
+    LENET_ONNX_LAYOUT_NCHW = 1,
+    LENET_ONNX_LAYOUT_NHWC = 2,
+} lenet_onnx_layout;
+
+#define LENET_ONNX_MAX_RANK 8
+
+typedef struct lenet_onnx_tensor_info {
+    char name[128];
+    lenet_onnx_dtype dtype;
+    uint32_t rank;
+    /* -1 where a model dimension is dynamic; a session's info is always static */
+    int64_t dims[LENET_ONNX_MAX_RANK];
+    lenet_onnx_layout layout; /* image inputs: NCHW, or NHWC when the last dim is 1 or 3 */
+    uint64_t size_bytes;      /* 0 when a dimension is dynamic */
+} lenet_onnx_tensor_info;
+
+typedef enum lenet_onnx_io_kind {
+    LENET_ONNX_INPUT = 0,
+    LENET_ONNX_OUTPUT = 1,
+} lenet_onnx_io_kind;
+
+typedef struct lenet_onnx_session_stats {
+    uint64_t arena_bytes;        /* one device buffer holding every activation */
+    uint64_t naive_arena_bytes;  /* the sum of every activation, had none been reused */
+    uint64_t weights_bytes;      /* one device buffer holding every constant */
+    uint32_t step_count;         /* kernels launched per run */
+    uint32_t ends_in_softmax;    /* nonzero when the graph's output is a Softmax */
+} lenet_onnx_session_stats;
+
+typedef struct lenet_onnx_step_timing {
+    char node_name[128];
+    char op_type[64]; /* the planned step, e.g. "Conv+Relu" */
+    double milliseconds;
+} lenet_onnx_step_timing;
+
+typedef struct lenet_onnx_context lenet_onnx_context;
+typedef struct lenet_onnx_model lenet_onnx_model;
+typedef struct lenet_onnx_session lenet_onnx_session;
+
+typedef struct lenet_onnx_api {
+    uint32_t abi_version; /* LENET_ONNX_ABI_VERSION of the library */
+    uint32_t struct_size; /* sizeof(lenet_onnx_api) of the library: slots past it are absent */
+
+    const char *(*version_string)(void);
+    const char *(*status_name)(lenet_onnx_status status);
+
+    /* Fills up to `capacity` entries and sets *count to the number of devices. */
+    lenet_onnx_status (*list_devices)(lenet_onnx_backend_kind backend,
+                                      lenet_onnx_device_info *devices, size_t capacity,
+                                      size_t *count, lenet_onnx_error *err);
+    lenet_onnx_status (*context_create)(const lenet_onnx_context_options *options,
+                                        lenet_onnx_context **out, lenet_onnx_error *err);
+    void (*context_release)(lenet_onnx_context *context);
+    lenet_onnx_status (*context_device)(const lenet_onnx_context *context,
+                                        lenet_onnx_device_info *out, const char **backend_name,
+                                        lenet_onnx_error *err);
+
+    lenet_onnx_status (*model_load_file)(const char *path, lenet_onnx_model **out,
+                                         lenet_onnx_error *err);
+    lenet_onnx_status (*model_load_bytes)(const void *data, size_t size, lenet_onnx_model **out,
+                                          lenet_onnx_error *err);
+    void (*model_release)(lenet_onnx_model *model);
+    size_t (*model_io_count)(const lenet_onnx_model *model, lenet_onnx_io_kind kind);
+    lenet_onnx_status (*model_io_info)(const lenet_onnx_model *model, lenet_onnx_io_kind kind,
+                                       size_t index, lenet_onnx_tensor_info *out,
+                                       lenet_onnx_error *err);
+
+    /* Plans, uploads weights and builds kernels: every failure a run could hit is found here. */
+    lenet_onnx_status (*session_create)(lenet_onnx_context *context,
+                                        const lenet_onnx_model *model,
+                                        const lenet_onnx_session_options *options,
+                                        lenet_onnx_session **out, lenet_onnx_error *err);
+    void (*session_release)(lenet_onnx_session *session);
+    size_t (*session_io_count)(const lenet_onnx_session *session, lenet_onnx_io_kind kind);
+    lenet_onnx_status (*session_io_info)(const lenet_onnx_session *session,
+                                         lenet_onnx_io_kind kind, size_t index,
+                                         lenet_onnx_tensor_info *out, lenet_onnx_error *err);
+    /* inputs[i] holds session_io_info(INPUT, i).size_bytes bytes; outputs likewise. */
+    lenet_onnx_status (*session_run)(lenet_onnx_session *session, const void *const *inputs,
+                                     void *const *outputs, lenet_onnx_error *err);
+    lenet_onnx_status (*session_stats)(const lenet_onnx_session *session,
+                                       lenet_onnx_session_stats *out, lenet_onnx_error *err);
+    /* Human-readable plan (steps, shapes, arena offsets); writes at most `size` bytes including
+     * the terminating NUL and sets *needed to the full length plus one. */
+    lenet_onnx_status (*session_describe_plan)(const lenet_onnx_session *session, char *text,
+                                               size_t size, size_t *needed,
+                                               lenet_onnx_error *err);
+    /* Timings of the last run of a session made with profiling on: up to `capacity` entries,
+     * *count set to the number of steps. */
+    lenet_onnx_status (*session_step_timings)(const lenet_onnx_session *session,
+                                              lenet_onnx_step_timing *timings, size_t capacity,
+                                              size_t *count, lenet_onnx_error *err);
+} lenet_onnx_api;
+
+/* The one entry point. Returns NULL when abi_version is newer than this library provides. */
+const lenet_onnx_api *lenet_onnx_get_api(uint32_t abi_version);
+typedef const lenet_onnx_api *(*lenet_onnx_get_api_fn)(uint32_t abi_version);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

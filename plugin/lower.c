@@ -1,0 +1,2 @@
+/* placeholder: not written yet */
+typedef int lo_placeholder_lower;

@@ -1,0 +1,118 @@
+/* Planned steps: what a backend runs. A step is one kernel launch with every shape and
+ * attribute resolved to plain C values and every tensor placed at (buffer, offset).
+ * The same structs drive the plain-C reference ops in tests/, so a kernel test compares a
+ * backend and the oracle on the very same description.
+ *
+ * Step tensors are densely packed, row-major, with shapes fully static, and fp32 unless a
+ * step kind says otherwise (MaxPool and Copy also take uint8; their input and output types
+ * are then equal).
+ */
+#ifndef LO_STEP_H
+#define LO_STEP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir.h"
+
+typedef enum lo_step_kind {
+    LO_STEP_CONV = 1, /* in: X [N,C,H,W], W [M,C/group,KH,KW], optional B [M]; out [N,M,OH,OW] */
+    LO_STEP_MAXPOOL,  /* in: X [N,C,H,W]; out [N,C,OH,OW] */
+    LO_STEP_GEMM,     /* in: A, B, optional C (broadcastable to [M,N]); out [M,N] */
+    LO_STEP_UNARY,    /* in: X; out same shape: element-wise */
+    LO_STEP_COPY,     /* in: X; out same number of elements: a plain copy */
+} lo_step_kind;
+
+/* An element-wise function applied to a value; also fused into the end of Conv and Gemm. */
+typedef enum lo_activation {
+    LO_ACT_NONE = 0,
+    LO_ACT_RELU,
+} lo_activation;
+
+typedef struct lo_conv_params {
+    int64_t group;
+    int64_t kernel[2];    /* KH, KW (also W's last two dims) */
+    int64_t stride[2];    /* H, W */
+    int64_t dilation[2];  /* H, W */
+    int64_t pad_begin[2]; /* top, left */
+    int64_t pad_end[2];   /* bottom, right */
+    bool has_bias;
+    lo_activation activation;
+} lo_conv_params;
+
+/* Output size per axis is the output tensor's shape: ceil_mode and auto_pad are already
+ * resolved into it and into the pads. Windows that run past the padded input are clipped. */
+typedef struct lo_pool_params {
+    int64_t kernel[2];
+    int64_t stride[2];
+    int64_t dilation[2];
+    int64_t pad_begin[2];
+    int64_t pad_end[2];
+} lo_pool_params;
+
+/* Y = alpha * op(A) @ op(B) + beta * C, then the activation. A is [M,K] ([K,M] when trans_a),
+ * B is [K,N] ([N,K] when trans_b). C, when present, has rank 0..2 and broadcasts to [M,N]
+ * numpy-style: its shape says how. */
+typedef struct lo_gemm_params {
+    float alpha;
+    float beta;
+    bool trans_a;
+    bool trans_b;
+    bool has_c;
+    lo_activation activation;
+} lo_gemm_params;
+
+typedef struct lo_unary_params {
+    lo_activation op;
+} lo_unary_params;
+
+typedef enum lo_buffer_id {
+    LO_BUFFER_ARENA = 0,   /* activations, graph inputs and outputs */
+    LO_BUFFER_WEIGHTS = 1, /* every constant, uploaded once at prepare */
+} lo_buffer_id;
+
+typedef struct lo_tensor_ref {
+    lo_buffer_id buffer;
+    lo_dtype dtype; /* LO_DTYPE_FLOAT unless the step kind allows otherwise */
+    size_t offset; /* bytes; a multiple of the plan's alignment for planned tensors */
+    lo_shape shape;
+} lo_tensor_ref;
+
+#define LO_STEP_MAX_INPUTS 4
+
+typedef struct lo_step {
+    lo_step_kind kind;
+    const char *node_name; /* the ONNX node (the first one, when nodes were fused) */
+    char label[64];        /* what ran, for plans and timings: "Conv+Relu", "MaxPool" */
+    union {
+        lo_conv_params conv;
+        lo_pool_params pool;
+        lo_gemm_params gemm;
+        lo_unary_params unary;
+    } params;
+    lo_tensor_ref inputs[LO_STEP_MAX_INPUTS];
+    int num_inputs;
+    lo_tensor_ref output;
+} lo_step;
+
+/* Everything a backend needs to prepare and run one inference. */
+typedef struct lo_plan {
+    const lo_step *steps;
+    int num_steps;
+    size_t arena_bytes;
+    const void *weights; /* host image of the weights buffer, weights_bytes long */
+    size_t weights_bytes;
+    const lo_tensor_ref *inputs; /* where each graph input is written (always the arena) */
+    int num_inputs;
+    const lo_tensor_ref *outputs; /* where each graph output is read (arena or weights) */
+    int num_outputs;
+    bool profiling; /* nonzero: run() may be asked for per-step times */
+} lo_plan;
+
+const char *lo_activation_name(lo_activation activation);
+
+/* Bytes of the tensor: elements times the dtype's size. */
+size_t lo_tensor_ref_bytes(const lo_tensor_ref *ref);
+
+#endif

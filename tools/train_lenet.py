@@ -1,0 +1,500 @@
+#!/usr/bin/python3
+"""Train the LeNet-style Fashion-MNIST classifier and produce the committed
+model, samples and test fixtures of lenet-onnx.
+
+Run from the repository root with Debian's Python (it has torch and onnx):
+
+    /usr/bin/python3 tools/train_lenet.py              # train + export everything
+    /usr/bin/python3 tools/train_lenet.py --export-only  # reuse models/lenet_state.pt
+
+Inputs: Debian's dataset-fashion-mnist package
+(/usr/share/datasets/fashion-mnist/*.gz).
+
+Outputs (all relative to the repository root):
+    models/lenet_state.pt            PyTorch state_dict (lets exports skip training)
+    models/lenet.onnx                ONNX model, opset 13, dynamic batch
+    models/lenet-labels.txt          the 10 class names, one per line
+    models/README.md                 how the model was made, preprocessing, accuracy
+    samples/NNNNN-<label>.png        20 test images, 32x32 8-bit gray (padding baked in)
+    tests/fixtures/lenet_torch_outputs.json   PyTorch float32 logits for the samples
+    tests/fixtures/png/*             PNG-format fixtures for the C PNG decoder
+"""
+
+import argparse
+import gzip
+import json
+import os
+import re
+import sys
+import time
+
+import numpy as np
+import png  # pypng
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+DATA_DIR = "/usr/share/datasets/fashion-mnist"
+
+LABELS = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]
+MEAN = 0.5
+STD = 0.5
+SEED = 20240601
+
+STATE_PATH = "models/lenet_state.pt"
+ONNX_PATH = "models/lenet.onnx"
+LABELS_PATH = "models/lenet-labels.txt"
+README_PATH = "models/README.md"
+SAMPLES_DIR = "samples"
+FIXTURE_JSON = "tests/fixtures/lenet_torch_outputs.json"
+PNG_FIXTURE_DIR = "tests/fixtures/png"
+
+
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 5)
+        self.conv2 = nn.Conv2d(16, 32, 5)
+        self.fc1 = nn.Linear(800, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = x.view(-1, 800)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)  # raw logits
+
+
+# ---------------------------------------------------------------- data
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic = int.from_bytes(data[0:4], "big")
+    if magic >> 8 != 0x08:  # 0x08 = unsigned byte
+        raise ValueError("%s: unexpected idx type 0x%x" % (path, magic))
+    ndim = magic & 0xFF
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    arr = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    return arr.reshape(dims)
+
+
+def load_split(name):
+    images = read_idx(os.path.join(DATA_DIR, "%s-images-idx3-ubyte.gz" % name))
+    labels = read_idx(os.path.join(DATA_DIR, "%s-labels-idx1-ubyte.gz" % name))
+    assert images.shape[0] == labels.shape[0]
+    return images, labels.astype(np.int64)
+
+
+def pad32(images_u8):
+    """uint8 N x 28 x 28 -> uint8 N x 32 x 32 with 2 pixels of zeros each side."""
+    return np.pad(images_u8, ((0, 0), (2, 2), (2, 2)), mode="constant")
+
+
+def to_tensor(gray32_u8):
+    """uint8 N x 32 x 32 -> float32 N x 3 x 32 x 32, /255, replicated, normalised."""
+    x = gray32_u8.astype(np.float32) / np.float32(255.0)
+    x = np.repeat(x[:, None, :, :], 3, axis=1)
+    x = (x - np.float32(MEAN)) / np.float32(STD)
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+
+
+def label_slug(name):
+    return re.sub(r"[^a-z0-9]", "-", name.lower())
+
+
+# ---------------------------------------------------------------- training
+
+def evaluate(model, x, y, batch=1000):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, x.shape[0], batch):
+            pred = model(x[i:i + batch]).argmax(dim=1)
+            correct += int((pred == y[i:i + batch]).sum())
+    return correct / x.shape[0]
+
+
+def train(model, epochs, batch_size):
+    train_u8, train_y = load_split("train")
+    test_u8, test_y = load_split("t10k")
+    xtr, ytr = to_tensor(pad32(train_u8)), torch.from_numpy(train_y)
+    xte, yte = to_tensor(pad32(test_u8)), torch.from_numpy(test_y)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    rng = np.random.RandomState(SEED)
+    n = xtr.shape[0]
+    acc = 0.0
+    for epoch in range(1, epochs + 1):
+        t0 = time.time()
+        model.train()
+        perm = torch.from_numpy(rng.permutation(n))
+        total, seen = 0.0, 0
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
+            xb, yb = xtr[idx], ytr[idx]
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            total += float(loss) * xb.shape[0]
+            seen += xb.shape[0]
+        train_acc = evaluate(model, xtr, ytr)
+        acc = evaluate(model, xte, yte)
+        print("epoch %d/%d  loss %.4f  train acc %.4f  test acc %.4f  (%.1fs)"
+              % (epoch, epochs, total / seen, train_acc, acc, time.time() - t0),
+              flush=True)
+    return acc
+
+
+def test_accuracy(model):
+    test_u8, test_y = load_split("t10k")
+    return evaluate(model, to_tensor(pad32(test_u8)), torch.from_numpy(test_y))
+
+
+# ---------------------------------------------------------------- export
+
+def export_onnx(model):
+    import onnx
+    model.eval()
+    dummy = torch.zeros(1, 3, 32, 32, dtype=torch.float32)
+    path = os.path.join(ROOT, ONNX_PATH)
+    torch.onnx.export(model, dummy, path,
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                      opset_version=13, do_constant_folding=True)
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    opsets = ", ".join("%s:%d" % (o.domain or "ai.onnx", o.version) for o in m.opset_import)
+    print("ONNX %s: ir_version %d, opset %s" % (ONNX_PATH, m.ir_version, opsets))
+    print("ONNX nodes:", " ".join(n.op_type for n in m.graph.node))
+    print("ONNX initializers:", ", ".join(
+        "%s%s" % (t.name, list(t.dims)) for t in m.graph.initializer))
+    return m
+
+
+def numpy_run_onnx(m, x):
+    """Tiny float64 interpreter for the ops this graph uses: an independent
+    check that the exported file computes what the PyTorch model computes."""
+    from onnx import numpy_helper
+    env = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in m.graph.initializer}
+    env[m.graph.input[0].name] = x.astype(np.float64)
+
+    def attrs(node):
+        from onnx import helper
+        return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+    for node in m.graph.node:
+        a = attrs(node)
+        ins = [env[i] if i else None for i in node.input]
+        op = node.op_type
+        if op == "Constant":
+            out = numpy_helper.to_array(a["value"])
+        elif op == "Conv":
+            xx, w = ins[0], ins[1]
+            b = ins[2] if len(ins) > 2 else None
+            assert a.get("group", 1) == 1 and all(p == 0 for p in a.get("pads", [0] * 4))
+            assert all(s == 1 for s in a.get("strides", [1, 1]))
+            n_, c, h, wd = xx.shape
+            oc, _, kh, kw = w.shape
+            oh, ow = h - kh + 1, wd - kw + 1
+            cols = np.empty((n_, c, kh, kw, oh, ow))
+            for i in range(kh):
+                for j in range(kw):
+                    cols[:, :, i, j] = xx[:, :, i:i + oh, j:j + ow]
+            out = np.einsum("nckluv,ockl->nouv", cols, w)
+            if b is not None:
+                out = out + b[None, :, None, None]
+        elif op == "Relu":
+            out = np.maximum(ins[0], 0)
+        elif op == "MaxPool":
+            k = a["kernel_shape"]
+            s = a.get("strides", k)
+            assert list(k) == [2, 2] and list(s) == [2, 2]
+            n_, c, h, wd = ins[0].shape
+            out = ins[0][:, :, :h // 2 * 2, :wd // 2 * 2].reshape(
+                n_, c, h // 2, 2, wd // 2, 2).max(axis=(3, 5))
+        elif op == "Reshape":
+            out = ins[0].reshape([int(d) for d in ins[1]])
+        elif op == "Flatten":
+            ax = a.get("axis", 1)
+            out = ins[0].reshape(int(np.prod(ins[0].shape[:ax])), -1)
+        elif op == "Gemm":
+            A, B = ins[0], ins[1]
+            if a.get("transA", 0):
+                A = A.T
+            if a.get("transB", 0):
+                B = B.T
+            out = a.get("alpha", 1.0) * (A @ B)
+            if len(ins) > 2 and ins[2] is not None:
+                out = out + a.get("beta", 1.0) * ins[2]
+        elif op == "MatMul":
+            out = ins[0] @ ins[1]
+        elif op == "Add":
+            out = ins[0] + ins[1]
+        else:
+            raise NotImplementedError(op)
+        env[node.output[0]] = out
+    return env[m.graph.output[0].name]
+
+
+# ---------------------------------------------------------------- files
+
+def write_png_gray8(path, pixels_u8):
+    h, w = pixels_u8.shape
+    with open(path, "wb") as f:
+        png.Writer(w, h, greyscale=True, bitdepth=8, compression=9).write(
+            f, pixels_u8.tolist())
+
+
+def read_png_gray8(path):
+    r = png.Reader(filename=path)
+    w, h, rows, info = r.read()
+    assert info["greyscale"] and not info["alpha"] and info["bitdepth"] == 8, info
+    return np.array([list(row) for row in rows], dtype=np.uint8).reshape(h, w)
+
+
+def write_labels():
+    with open(os.path.join(ROOT, LABELS_PATH), "w") as f:
+        for name in LABELS:
+            f.write(name + "\n")
+
+
+def write_samples():
+    test_u8, test_y = load_split("t10k")
+    padded = pad32(test_u8)
+    os.makedirs(os.path.join(ROOT, SAMPLES_DIR), exist_ok=True)
+    chosen = []
+    for cls in range(10):
+        chosen.extend(int(i) for i in np.nonzero(test_y == cls)[0][:2])
+    files = []
+    for idx in sorted(chosen):
+        rel = "%s/%05d-%s.png" % (SAMPLES_DIR, idx, label_slug(LABELS[test_y[idx]]))
+        write_png_gray8(os.path.join(ROOT, rel), padded[idx])
+        files.append((rel, int(test_y[idx])))
+    return sorted(files)
+
+
+def write_torch_fixture(model, onnx_model, sample_files):
+    model.eval()
+    imgs = [read_png_gray8(os.path.join(ROOT, rel)) for rel, _ in sample_files]
+    batch = to_tensor(np.stack(imgs))
+    results = []
+    singles = []
+    with torch.no_grad():
+        for k, (rel, true_idx) in enumerate(sample_files):
+            out = model(batch[k:k + 1])[0].numpy().astype(np.float32)
+            singles.append(out)
+            top = int(np.argmax(out))
+            results.append({
+                "image": rel,
+                "true_index": true_idx,
+                "output": [float(v) for v in out],  # exact float32 values
+                "top_index": top,
+                "top_label": LABELS[top],
+            })
+        whole = model(batch).numpy()
+    singles = np.stack(singles)
+    diff = float(np.abs(whole - singles).max())
+    print("torch batch-vs-single max abs diff: %.3g" % diff)
+    if diff > 1e-5:
+        sys.exit("batch outputs differ from single-image outputs by %g" % diff)
+    ref = numpy_run_onnx(onnx_model, batch.numpy())
+    odiff = float(np.abs(ref - singles).max())
+    print("onnx graph (numpy float64 interpreter) vs torch max abs diff: %.3g" % odiff)
+    if odiff > 1e-4:
+        sys.exit("exported ONNX graph disagrees with torch by %g" % odiff)
+    correct = sum(r["top_index"] == r["true_index"] for r in results)
+    print("samples: %d/%d predicted correctly" % (correct, len(results)))
+    doc = {
+        "model": ONNX_PATH,
+        "mean": MEAN,
+        "std": STD,
+        "labels": LABELS_PATH,
+        "results": results,
+    }
+    path = os.path.join(ROOT, FIXTURE_JSON)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+
+
+def write_matrix(path, m):
+    with open(path, "w") as f:
+        for row in m:
+            f.write(" ".join(str(int(v)) for v in row) + "\n")
+
+
+def write_png_fixtures():
+    d = os.path.join(ROOT, PNG_FIXTURE_DIR)
+    os.makedirs(d, exist_ok=True)
+    v = read_png_gray8(os.path.join(ROOT, SAMPLES_DIR, "00000-ankle-boot.png")).astype(np.int64)
+    h, w = v.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    alpha = 255 - ((xx * 4 + yy * 3) % 128)  # varied, 128..255, never 0
+
+    def save(name, rows, **kw):
+        with open(os.path.join(d, name), "wb") as f:
+            png.Writer(kw.pop("width", w), kw.pop("height", h), compression=9,
+                       **kw).write(f, rows)
+
+    save("gray8.png", v.tolist(), greyscale=True, bitdepth=8)
+    save("gray16.png", (v * 257).tolist(), greyscale=True, bitdepth=16)
+    save("gray_alpha8.png", np.stack([v, alpha], axis=2).reshape(h, w * 2).tolist(),
+         greyscale=True, alpha=True, bitdepth=8)
+    save("rgb8.png", np.repeat(v[:, :, None], 3, axis=2).reshape(h, w * 3).tolist(),
+         greyscale=False, bitdepth=8)
+    save("rgba8.png", np.stack([v, v, v, alpha], axis=2).reshape(h, w * 4).tolist(),
+         greyscale=False, alpha=True, bitdepth=8)
+    save("rgb16.png", np.repeat(v[:, :, None] * 257, 3, axis=2).reshape(h, w * 3).tolist(),
+         greyscale=False, bitdepth=16)
+    values = sorted(set(int(t) for t in v.flat))
+    assert len(values) <= 256
+    lut = {val: i for i, val in enumerate(values)}
+    save("palette8.png", [[lut[int(t)] for t in row] for row in v],
+         palette=[(val, val, val) for val in values], bitdepth=8)
+    save("gray8_interlaced.png", v.tolist(), greyscale=True, bitdepth=8, interlace=True)
+    g1 = (v >= 128).astype(np.int64)
+    save("gray1.png", g1.tolist(), greyscale=True, bitdepth=1)
+    write_matrix(os.path.join(d, "gray1_expected.txt"), g1 * 255)
+    g4 = v >> 4
+    save("gray4.png", g4.tolist(), greyscale=True, bitdepth=4)
+    write_matrix(os.path.join(d, "gray4_expected.txt"), g4 * 17)
+    # 64x48 RGB gradient for resize tests.
+    W, H = 64, 48
+    gy, gx = np.mgrid[0:H, 0:W]
+    r = (gx * 255 + (W - 1) // 2) // (W - 1)
+    g = (gy * 255 + (H - 1) // 2) // (H - 1)
+    b = 255 - ((gx + gy) * 255 + (W + H - 2) // 2) // (W + H - 2)
+    save("rgb8_64x48.png", np.stack([r, g, b], axis=2).reshape(H, W * 3).tolist(),
+         width=W, height=H, greyscale=False, bitdepth=8)
+
+    # Self-check: decode every file back with pypng and compare.
+    def decode01(name):
+        rd = png.Reader(filename=os.path.join(d, name))
+        ww, hh, px, info = rd.asDirect()  # expands palette / low bit depths
+        planes = info["planes"]
+        a = np.array([list(row) for row in px], dtype=np.float64).reshape(hh, ww, planes)
+        maxv = (1 << info["bitdepth"]) - 1
+        return a / maxv, info
+
+    ref = v / 255.0
+    for name in ["gray8.png", "gray16.png", "gray_alpha8.png", "rgb8.png", "rgba8.png",
+                 "rgb16.png", "palette8.png", "gray8_interlaced.png"]:
+        a, info = decode01(name)
+        for c in range(3 if not info["greyscale"] else 1):
+            assert np.array_equal(a[:, :, c], ref), name
+    a, info = decode01("gray1.png")
+    assert info["bitdepth"] == 1 and np.array_equal(a[:, :, 0] * 255, g1 * 255)
+    a, info = decode01("gray4.png")
+    assert info["bitdepth"] == 4 and np.array_equal(np.rint(a[:, :, 0] * 255), g4 * 17)
+    a, info = decode01("rgb8_64x48.png")
+    assert a.shape == (H, W, 3)
+    print("png fixtures: ok (%s)" % ", ".join(sorted(os.listdir(d))))
+
+
+README_TEMPLATE = """\
+# lenet — Fashion-MNIST classifier
+
+`lenet.onnx` is a small LeNet-style CNN trained on Fashion-MNIST
+(Debian package `dataset-fashion-mnist`), exported from PyTorch {torch_version}.
+
+Made with (from the repository root, Debian's Python with torch and onnx):
+
+    /usr/bin/python3 tools/train_lenet.py {args}
+
+(`--export-only` reloads `lenet_state.pt` and redoes the export, labels, samples
+and fixtures without retraining.)
+
+## Files
+
+- `lenet.onnx` — ONNX model, opset 13; input `input` float32 `[batch,3,32,32]`,
+  output `logits` float32 `[batch,10]` (raw logits, no softmax).
+- `lenet-labels.txt` — the 10 class names, one per line, in class-index order.
+- `lenet_state.pt` — PyTorch `state_dict` the ONNX file was exported from.
+
+## Architecture
+
+    input 3x32x32
+    Conv2d(3,16,5) -> ReLU -> MaxPool2d(2)      16x14x14
+    Conv2d(16,32,5) -> ReLU -> MaxPool2d(2)     32x5x5
+    view(-1, 800)
+    Linear(800,120) -> ReLU -> Linear(120,84) -> ReLU -> Linear(84,10)
+
+ONNX nodes: {nodes}
+
+## Preprocessing a user must apply
+
+Images are 32x32 8-bit grayscale: the 28x28 Fashion-MNIST picture (white object
+on black) with 2 pixels of black padding on each side, as in `samples/*.png`.
+The runtime scales pixels to [0,1], replicates gray to 3 channels and
+normalises with mean 0.5 / std 0.5:
+
+    lenet-onnx-run --mean 0.5 --std 0.5 models/lenet.onnx samples/00000-ankle-boot.png
+
+## Accuracy
+
+Test accuracy on the 10,000-image Fashion-MNIST test set: **{acc:.2f}%**
+(Adam lr 1e-3, batch {batch}, {epochs} epochs, seed {seed}).
+"""
+
+
+def write_readme(acc, nodes, epochs, batch, args):
+    with open(os.path.join(ROOT, README_PATH), "w") as f:
+        f.write(README_TEMPLATE.format(
+            torch_version=torch.__version__.split("+")[0], args=args, nodes=nodes,
+            acc=acc * 100, batch=batch, epochs=epochs, seed=SEED))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--export-only", action="store_true",
+                    help="load %s instead of training" % STATE_PATH)
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--batch-size", type=int, default=64)
+    args = ap.parse_args()
+
+    torch.manual_seed(SEED)
+    np.random.seed(SEED)
+    torch.set_num_threads(2)
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(os.path.join(ROOT, "models"), exist_ok=True)
+
+    model = LeNet()
+    state_path = os.path.join(ROOT, STATE_PATH)
+    if args.export_only:
+        # --epochs/--batch-size only label the README here; pass the values
+        # used for training if they were not the defaults.
+        model.load_state_dict(torch.load(state_path, map_location="cpu"))
+        epochs, batch = args.epochs, args.batch_size
+        acc = test_accuracy(model)
+    else:
+        t0 = time.time()
+        acc = train(model, args.epochs, args.batch_size)
+        epochs, batch = args.epochs, args.batch_size
+        print("training took %.1fs" % (time.time() - t0))
+        torch.save(model.state_dict(), state_path)
+    model.eval()
+    print("final test accuracy: %.4f" % acc)
+
+    m = export_onnx(model)
+    nodes = ", ".join(n.op_type for n in m.graph.node)
+    write_labels()
+    cmd = "--epochs %d --batch-size %d" % (epochs, batch)
+    if (epochs, batch) == (8, 64):
+        cmd = ""
+    write_readme(acc, nodes, epochs, batch, cmd.strip())
+    samples = write_samples()
+    write_torch_fixture(model, m, samples)
+    write_png_fixtures()
+
+
+if __name__ == "__main__":
+    main()
