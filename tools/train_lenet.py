@@ -326,6 +326,50 @@ def write_torch_fixture(model, onnx_model, sample_files):
         f.write("\n")
 
 
+def write_png_filtered(path, pixels_u8, color_type):
+    """Minimal 8-bit PNG writer (zlib) whose row y uses filter type y % 5, so
+    a decoder's None/Sub/Up/Average/Paeth code is all exercised (pypng only
+    ever writes filter type 0). pixels_u8: H x W x channels uint8."""
+    import struct
+    import zlib
+    h, w, ch = pixels_u8.shape
+    bpp = ch
+    rows = [bytes(r) for r in pixels_u8.astype(np.uint8).reshape(h, w * ch)]
+    out = bytearray()
+    prev = bytes(len(rows[0]))
+    for y, row in enumerate(rows):
+        ft = y % 5
+        out.append(ft)
+        for i, x in enumerate(row):
+            a = row[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if ft == 0:
+                pred = 0
+            elif ft == 1:
+                pred = a
+            elif ft == 2:
+                pred = b
+            elif ft == 3:
+                pred = (a + b) // 2
+            else:
+                p_ = a + b - c
+                pa, pb, pc = abs(p_ - a), abs(p_ - b), abs(p_ - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            out.append((x - pred) & 0xFF)
+        prev = row
+
+    def chunk(tag, data):
+        return (struct.pack(">I", len(data)) + tag + data
+                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(bytes(out), 9)))
+        f.write(chunk(b"IEND", b""))
+
+
 def write_matrix(path, m):
     with open(path, "w") as f:
         for row in m:
@@ -361,6 +405,7 @@ def write_png_fixtures():
     save("palette8.png", [[lut[int(t)] for t in row] for row in v],
          palette=[(val, val, val) for val in values], bitdepth=8)
     save("gray8_interlaced.png", v.tolist(), greyscale=True, bitdepth=8, interlace=True)
+    write_png_filtered(os.path.join(d, "gray8_filters.png"), v[:, :, None], color_type=0)
     g1 = (v >= 128).astype(np.int64)
     save("gray1.png", g1.tolist(), greyscale=True, bitdepth=1)
     write_matrix(os.path.join(d, "gray1_expected.txt"), g1 * 255)
@@ -373,8 +418,8 @@ def write_png_fixtures():
     r = (gx * 255 + (W - 1) // 2) // (W - 1)
     g = (gy * 255 + (H - 1) // 2) // (H - 1)
     b = 255 - ((gx + gy) * 255 + (W + H - 2) // 2) // (W + H - 2)
-    save("rgb8_64x48.png", np.stack([r, g, b], axis=2).reshape(H, W * 3).tolist(),
-         width=W, height=H, greyscale=False, bitdepth=8)
+    write_png_filtered(os.path.join(d, "rgb8_64x48.png"), np.stack([r, g, b], axis=2),
+                       color_type=2)
 
     # Self-check: decode every file back with pypng and compare.
     def decode01(name):
@@ -387,7 +432,8 @@ def write_png_fixtures():
 
     ref = v / 255.0
     for name in ["gray8.png", "gray16.png", "gray_alpha8.png", "rgb8.png", "rgba8.png",
-                 "rgb16.png", "palette8.png", "gray8_interlaced.png"]:
+                 "rgb16.png", "palette8.png", "gray8_interlaced.png",
+                 "gray8_filters.png"]:
         a, info = decode01(name)
         for c in range(3 if not info["greyscale"] else 1):
             assert np.array_equal(a[:, :, c], ref), name
@@ -397,7 +443,47 @@ def write_png_fixtures():
     assert info["bitdepth"] == 4 and np.array_equal(np.rint(a[:, :, 0] * 255), g4 * 17)
     a, info = decode01("rgb8_64x48.png")
     assert a.shape == (H, W, 3)
+    assert np.array_equal(np.rint(a * 255), np.stack([r, g, b], axis=2))
+    with open(os.path.join(d, "README.md"), "w") as f:
+        f.write(PNG_README)
     print("png fixtures: ok (%s)" % ", ".join(sorted(os.listdir(d))))
+
+
+PNG_README = """\
+# PNG decoder fixtures
+
+Written by `tools/train_lenet.py` (do not edit by hand). Most files hold the
+same 32x32 picture: `samples/00000-ankle-boot.png` (Fashion-MNIST test image 0,
+gray values v, 127 distinct values), stored in different PNG formats.
+
+| file | format | picture |
+|---|---|---|
+| `gray8.png` | gray, 8-bit | v (identical copy of the sample) |
+| `gray16.png` | gray, 16-bit | v*257 |
+| `gray_alpha8.png` | gray+alpha, 8-bit | gray v; alpha = 255 - ((4x + 3y) % 128), never 0 |
+| `rgb8.png` | RGB, 8-bit | R=G=B=v |
+| `rgba8.png` | RGBA, 8-bit | R=G=B=v; alpha as in `gray_alpha8.png` |
+| `rgb16.png` | RGB, 16-bit | R=G=B=v*257 |
+| `palette8.png` | palette (colour type 3), 8-bit indices | PLTE of the 127 distinct (v,v,v) |
+| `gray8_interlaced.png` | gray, 8-bit, Adam7 interlaced | v |
+| `gray8_filters.png` | gray, 8-bit, row y uses filter type y % 5 | v |
+| `gray1.png` | gray, 1-bit | v >= 128 ? 1 : 0 (a different picture); `gray1_expected.txt` has the 8-bit values 0/255 |
+| `gray4.png` | gray, 4-bit | v >> 4 (a different picture); `gray4_expected.txt` has the 8-bit values (v >> 4) * 17 |
+| `rgb8_64x48.png` | RGB, 8-bit, 64 wide x 48 high, row y uses filter type y % 5 | smooth gradient, integer division: R = (255x + 31) / 63, G = (255y + 23) / 47, B = 255 - (255(x+y) + 54) / 108 |
+
+`*_expected.txt`: 32 lines (rows, top first) of 32 space-separated decimal values.
+
+Pixel-identical to `gray8.png` once decoded to [0,1] floats (8-bit /255,
+16-bit /65535; for colour files every colour channel; alpha dropped, not
+composited): `gray8.png`, `gray16.png`, `gray_alpha8.png`, `rgb8.png`,
+`rgba8.png`, `rgb16.png`, `palette8.png`, `gray8_interlaced.png`,
+`gray8_filters.png`.
+Not identical: `gray1.png`, `gray4.png` (thresholded / quantised pictures, see
+the expected files) and `rgb8_64x48.png` (a different size and picture).
+
+All files except `gray8_filters.png` and `rgb8_64x48.png` are written by pypng,
+which only uses filter type 0 (None).
+"""
 
 
 README_TEMPLATE = """\
@@ -408,7 +494,7 @@ README_TEMPLATE = """\
 
 Made with (from the repository root, Debian's Python with torch and onnx):
 
-    /usr/bin/python3 tools/train_lenet.py {args}
+    {command}
 
 (`--export-only` reloads `lenet_state.pt` and redoes the export, labels, samples
 and fixtures without retraining.)
@@ -429,6 +515,7 @@ and fixtures without retraining.)
     Linear(800,120) -> ReLU -> Linear(120,84) -> ReLU -> Linear(84,10)
 
 ONNX nodes: {nodes}
+(the `Reshape` takes its shape `[-1, 800]` from the `Constant` node).
 
 ## Preprocessing a user must apply
 
@@ -437,7 +524,9 @@ on black) with 2 pixels of black padding on each side, as in `samples/*.png`.
 The runtime scales pixels to [0,1], replicates gray to 3 channels and
 normalises with mean 0.5 / std 0.5:
 
-    lenet-onnx-run --mean 0.5 --std 0.5 models/lenet.onnx samples/00000-ankle-boot.png
+    lenet-onnx-run --mean 0.5 --std 0.5 ...   (model, labels and image arguments as the tool documents)
+
+The ONNX graph itself does no preprocessing.
 
 ## Accuracy
 
@@ -449,7 +538,8 @@ Test accuracy on the 10,000-image Fashion-MNIST test set: **{acc:.2f}%**
 def write_readme(acc, nodes, epochs, batch, args):
     with open(os.path.join(ROOT, README_PATH), "w") as f:
         f.write(README_TEMPLATE.format(
-            torch_version=torch.__version__.split("+")[0], args=args, nodes=nodes,
+            torch_version=torch.__version__.split("+")[0], nodes=nodes,
+            command=" ".join(["/usr/bin/python3", "tools/train_lenet.py"] + args),
             acc=acc * 100, batch=batch, epochs=epochs, seed=SEED))
 
 
@@ -487,10 +577,9 @@ def main():
     m = export_onnx(model)
     nodes = ", ".join(n.op_type for n in m.graph.node)
     write_labels()
-    cmd = "--epochs %d --batch-size %d" % (epochs, batch)
-    if (epochs, batch) == (8, 64):
-        cmd = ""
-    write_readme(acc, nodes, epochs, batch, cmd.strip())
+    cmd = [] if (epochs, batch) == (8, 64) else [
+        "--epochs", str(epochs), "--batch-size", str(batch)]
+    write_readme(acc, nodes, epochs, batch, cmd)
     samples = write_samples()
     write_torch_fixture(model, m, samples)
     write_png_fixtures()
