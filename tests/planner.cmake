@@ -1,0 +1,7 @@
+# The arena planner: a pure module, tested against an independent checker and a brute-force
+# reference placement.
+add_executable(test_planner test_planner.c)
+target_link_libraries(test_planner PRIVATE lenet_onnx_core)
+add_test(NAME planner COMMAND test_planner)
+set_tests_properties(planner PROPERTIES LABELS "unit" TIMEOUT 60
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV}")
