@@ -1,2 +1,0 @@
-/* placeholder: not written yet */
-typedef int lo_placeholder_const_eval;
