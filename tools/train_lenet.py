@@ -6,6 +6,7 @@ Run from the repository root with Debian's Python (it has torch and onnx):
 
     /usr/bin/python3 tools/train_lenet.py              # train + export everything
     /usr/bin/python3 tools/train_lenet.py --export-only  # reuse models/lenet_state.pt
+    /usr/bin/python3 tools/train_lenet.py --export-variants  # exporter matrix only
 
 Inputs: Debian's dataset-fashion-mnist package
 (/usr/share/datasets/fashion-mnist/*.gz).
@@ -18,6 +19,12 @@ Outputs (all relative to the repository root):
     samples/NNNNN-<label>.png        20 test images, 32x32 8-bit gray (padding baked in)
     tests/fixtures/lenet_torch_outputs.json   PyTorch float32 logits for the samples
     tests/fixtures/png/*             PNG-format fixtures for the C PNG decoder
+
+--export-variants writes only (no training, nothing above is touched; it needs
+models/lenet_state.pt, samples/ and tests/fixtures/lenet_torch_outputs.json):
+    tests/fixtures/exports/*.onnx    the same weights exported at several opsets
+                                     and with different flatten / batch / input styles
+    tests/fixtures/exports/manifest.json, README.md
 """
 
 import argparse
@@ -52,6 +59,7 @@ README_PATH = "models/README.md"
 SAMPLES_DIR = "samples"
 FIXTURE_JSON = "tests/fixtures/lenet_torch_outputs.json"
 PNG_FIXTURE_DIR = "tests/fixtures/png"
+EXPORTS_DIR = "tests/fixtures/exports"
 
 
 class LeNet(nn.Module):
@@ -180,27 +188,41 @@ def export_onnx(model):
 
 
 def numpy_run_onnx(m, x):
-    """Tiny float64 interpreter for the ops this graph uses: an independent
-    check that the exported file computes what the PyTorch model computes."""
-    from onnx import numpy_helper
-    env = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in m.graph.initializer}
-    env[m.graph.input[0].name] = x.astype(np.float64)
+    """Tiny float64 interpreter for the ops the exported graphs use (the
+    seed export and the --export-variants matrix): an independent check that
+    an exported file computes what the PyTorch model computes. Float tensors
+    are computed in float64; integer tensors (shapes, indices) stay int64."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    def arr(t):
+        a = numpy_helper.to_array(t)
+        return a.astype(np.float64) if a.dtype.kind == "f" else a.astype(np.int64)
+
+    opset = max([o.version for o in m.opset_import if o.domain in ("", "ai.onnx")] or [1])
+    env = {t.name: arr(t) for t in m.graph.initializer}
+    # Graph inputs that are not initializers are the real inputs (older
+    # exporters also list every initializer as a graph input).
+    real_inputs = [i.name for i in m.graph.input if i.name not in env]
+    assert len(real_inputs) == 1, real_inputs
+    env[real_inputs[0]] = x.astype(np.float64)
 
     def attrs(node):
-        from onnx import helper
         return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
     for node in m.graph.node:
         a = attrs(node)
         ins = [env[i] if i else None for i in node.input]
         op = node.op_type
+        outs = None
         if op == "Constant":
-            out = numpy_helper.to_array(a["value"])
+            out = arr(a["value"])
         elif op == "Conv":
             xx, w = ins[0], ins[1]
             b = ins[2] if len(ins) > 2 else None
             assert a.get("group", 1) == 1 and all(p == 0 for p in a.get("pads", [0] * 4))
             assert all(s == 1 for s in a.get("strides", [1, 1]))
+            assert all(d == 1 for d in a.get("dilations", [1, 1]))
+            assert a.get("auto_pad", b"NOTSET") in (b"NOTSET", b"VALID")
             n_, c, h, wd = xx.shape
             oc, _, kh, kw = w.shape
             oh, ow = h - kh + 1, wd - kw + 1
@@ -217,14 +239,45 @@ def numpy_run_onnx(m, x):
             k = a["kernel_shape"]
             s = a.get("strides", k)
             assert list(k) == [2, 2] and list(s) == [2, 2]
+            assert all(p == 0 for p in a.get("pads", [0] * 4))
+            assert a.get("ceil_mode", 0) == 0 and len(node.output) == 1
             n_, c, h, wd = ins[0].shape
             out = ins[0][:, :, :h // 2 * 2, :wd // 2 * 2].reshape(
                 n_, c, h // 2, 2, wd // 2, 2).max(axis=(3, 5))
         elif op == "Reshape":
-            out = ins[0].reshape([int(d) for d in ins[1]])
+            shape = [int(d) for d in ins[1]]
+            if not a.get("allowzero", 0):  # 0 copies the input's dimension
+                shape = [ins[0].shape[i] if d == 0 else d for i, d in enumerate(shape)]
+            out = ins[0].reshape(shape)
         elif op == "Flatten":
             ax = a.get("axis", 1)
             out = ins[0].reshape(int(np.prod(ins[0].shape[:ax])), -1)
+        elif op == "Shape":
+            dims = np.array(ins[0].shape, dtype=np.int64)
+            r = len(dims)
+            start, end = a.get("start", 0), a.get("end", r)
+            out = dims[start:end]
+        elif op == "Gather":
+            out = np.take(ins[0], ins[1], axis=a.get("axis", 0))
+        elif op == "Unsqueeze":
+            axes = a["axes"] if opset < 13 else [int(v) for v in ins[1]]
+            r = ins[0].ndim + len(axes)
+            out = ins[0]
+            for ax in sorted(ax % r for ax in axes):
+                out = np.expand_dims(out, ax)
+        elif op == "Concat":
+            out = np.concatenate([np.atleast_1d(t) for t in ins], axis=a["axis"])
+        elif op == "Cast":
+            out = ins[0].astype(np.int64 if a["to"] == TensorProto.INT64 else np.float64)
+        elif op == "Identity":
+            out = ins[0]
+        elif op == "Dropout":
+            # Inference: identity. Opset 12+ takes training_mode as input 3.
+            training = len(ins) > 2 and ins[2] is not None and bool(ins[2])
+            assert not training, "training-mode Dropout"
+            out = ins[0]
+            if len(node.output) > 1 and node.output[1]:
+                outs = [out, np.ones(out.shape, dtype=bool)]
         elif op == "Gemm":
             A, B = ins[0], ins[1]
             if a.get("transA", 0):
@@ -240,7 +293,9 @@ def numpy_run_onnx(m, x):
             out = ins[0] + ins[1]
         else:
             raise NotImplementedError(op)
-        env[node.output[0]] = out
+        for name, val in zip(node.output, outs or [out]):
+            if name:
+                env[name] = val
     return env[m.graph.output[0].name]
 
 
@@ -486,6 +541,335 @@ which only uses filter type 0 (None).
 """
 
 
+# ---------------------------------------------------------------- exporter matrix
+
+class LeNetVariant(LeNet):
+    """LeNet with the same parameters (loads the same state_dict) but another
+    way of writing the flatten, and optionally eval-mode Dropout layers:
+    different exporter output, identical function."""
+
+    def __init__(self, flatten, dropout=False):
+        super().__init__()
+        assert flatten in ("view_const", "view_size", "flatten")
+        self.flatten_kind = flatten
+        self.drop = nn.Dropout(0.5) if dropout else None  # no parameters
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        if self.flatten_kind == "view_const":
+            x = x.view(-1, 800)
+        elif self.flatten_kind == "view_size":
+            x = x.view(x.size(0), -1)
+        else:
+            x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        if self.drop is not None:
+            x = self.drop(x)
+        x = F.relu(self.fc2(x))
+        if self.drop is not None:
+            x = self.drop(x)
+        return self.fc3(x)
+
+
+def max_torch_opset(want):
+    """Highest opset <= want that this torch can export."""
+    try:
+        from torch.onnx import _constants
+        return min(want, _constants.ONNX_MAX_OPSET)
+    except (ImportError, AttributeError):
+        return want
+
+
+# name, opset, flatten, batch, do_constant_folding, keep_initializers_as_inputs
+VIEW_SIZE_OPSETS = [(9, False), (11, True), (13, False), (15, True), (17, False)]
+
+
+def variant_specs():
+    specs = []
+    for opset, fold in VIEW_SIZE_OPSETS:
+        got = max_torch_opset(opset)
+        if got != opset:
+            print("torch %s cannot export opset %d; using opset %d instead"
+                  % (torch.__version__, opset, got))
+        specs.append(dict(name="view_size", opset=got, flatten="view_size",
+                          batch="dynamic", fold=fold, keep_inits=False))
+    specs += [
+        dict(name="flatten", opset=13, flatten="flatten", batch="dynamic",
+             fold=True, keep_inits=False),
+        dict(name="static_batch1", opset=13, flatten="view_const", batch="static1",
+             fold=True, keep_inits=False),
+        dict(name="initializers_as_inputs", opset=9, flatten="view_const",
+             batch="dynamic", fold=True, keep_inits=True),
+    ]
+    return specs
+
+
+def export_variant(model, path, opset, batch, fold, keep_inits, training=None):
+    import onnx
+    kw = {}
+    if batch == "dynamic":
+        kw["dynamic_axes"] = {"input": {0: "batch"}, "logits": {0: "batch"}}
+    if training is not None:
+        kw["training"] = training
+    torch.onnx.export(model, torch.zeros(1, 3, 32, 32, dtype=torch.float32), path,
+                      input_names=["input"], output_names=["logits"],
+                      opset_version=opset, do_constant_folding=fold,
+                      keep_initializers_as_inputs=keep_inits, **kw)
+    return onnx.load(path)
+
+
+def graph_ops(m):
+    return sorted(set(n.op_type for n in m.graph.node))
+
+
+def op_sequence(m):
+    return [n.op_type for n in m.graph.node]
+
+
+def insert_dropout_identity(m):
+    """Return a copy of m (opset 13, ...Gemm, Relu, Gemm, Relu, Gemm) with a
+    Dropout (ratio 0.5 as a scalar initializer, no training_mode input, so
+    inference mode = identity) after the first hidden Relu and an Identity
+    after the second. Outputs are unchanged."""
+    import onnx
+    from onnx import helper, numpy_helper
+    out = onnx.ModelProto()
+    out.CopyFrom(m)
+    g = out.graph
+    nodes = list(g.node)
+    relus = [i for i, n in enumerate(nodes) if n.op_type == "Relu"
+             and i > 0 and nodes[i - 1].op_type == "Gemm"]
+    assert len(relus) == 2, op_sequence(m)
+    ratio = numpy_helper.from_array(np.array(0.5, dtype=np.float32), "dropout_ratio")
+    g.initializer.append(ratio)
+    new_nodes = []
+    inserted = {}
+    for i, n in enumerate(nodes):
+        if inserted:  # rewire consumers of a Relu output to the new node's output
+            for k, name in enumerate(n.input):
+                if name in inserted:
+                    n.input[k] = inserted[name]
+        new_nodes.append(n)
+        if i == relus[0]:
+            src = n.output[0]
+            new_nodes.append(helper.make_node("Dropout", [src, "dropout_ratio"],
+                                              [src + "_dropout"], name="Dropout_inserted"))
+            inserted[src] = src + "_dropout"
+        elif i == relus[1]:
+            src = n.output[0]
+            new_nodes.append(helper.make_node("Identity", [src], [src + "_identity"],
+                                              name="Identity_inserted"))
+            inserted[src] = src + "_identity"
+    del g.node[:]
+    g.node.extend(new_nodes)
+    return out
+
+
+def check_variant(m, spec, batch_np, ref, torch_out):
+    """onnx.checker + structural expectations + numpy interpreter vs torch.
+    Returns the interpreter's max abs diff against the reference logits."""
+    import onnx
+    onnx.checker.check_model(m, full_check=True)
+    ops = graph_ops(m)
+    opsets = [o.version for o in m.opset_import if o.domain in ("", "ai.onnx")]
+    assert opsets == [spec["opset"]], (opsets, spec)
+    inits = set(t.name for t in m.graph.initializer)
+    listed = set(i.name for i in m.graph.input)
+    real = [i for i in m.graph.input if i.name not in inits]
+    assert [i.name for i in real] == ["input"], [i.name for i in real]
+    if spec["keep_inits"]:
+        assert inits <= listed, "initializers not listed as graph inputs"
+    else:
+        assert not (inits & listed), "initializers listed as graph inputs"
+    d0 = real[0].type.tensor_type.shape.dim[0]
+    if spec["batch"] == "static1":
+        assert d0.dim_value == 1 and not d0.dim_param, d0
+    else:
+        assert d0.dim_param == "batch", d0
+    if spec["flatten"] == "view_size":
+        chain = {"Shape", "Gather", "Unsqueeze", "Concat", "Reshape"}
+        assert chain <= set(ops), "Shape/Gather chain was folded away: %s" % ops
+    elif spec["flatten"] == "flatten":
+        assert "Flatten" in ops and "Reshape" not in ops and "Shape" not in ops, ops
+    else:
+        assert "Reshape" in ops and "Shape" not in ops, ops
+    if spec["batch"] == "static1":
+        got = np.concatenate([numpy_run_onnx(m, batch_np[k:k + 1])
+                              for k in range(batch_np.shape[0])])
+    else:
+        got = numpy_run_onnx(m, batch_np)
+    assert got.shape == ref.shape, (got.shape, ref.shape)
+    diff = float(np.abs(got - ref).max())
+    tdiff = float(np.abs(torch_out - ref).max())
+    agree = bool((got.argmax(1) == ref.argmax(1)).all())
+    print("  %-45s numpy-vs-torch %.3g  torch-variant-vs-fixture %.3g  top-1 %s"
+          % (os.path.basename(spec["file"]), diff, tdiff, "same" if agree else "DIFFERS"))
+    if diff > 1e-4 or tdiff > 1e-4 or not agree:
+        sys.exit("%s disagrees with the torch reference" % spec["file"])
+    return diff
+
+
+def export_variants():
+    import onnx
+    state = torch.load(os.path.join(ROOT, STATE_PATH), map_location="cpu")
+    with open(os.path.join(ROOT, FIXTURE_JSON)) as f:
+        fixture = json.load(f)
+    imgs = [read_png_gray8(os.path.join(ROOT, r["image"])) for r in fixture["results"]]
+    batch = to_tensor(np.stack(imgs))
+    ref = np.array([r["output"] for r in fixture["results"]], dtype=np.float64)
+    out_dir = os.path.join(ROOT, EXPORTS_DIR)
+    os.makedirs(out_dir, exist_ok=True)
+    for name in os.listdir(out_dir):  # stale variants from an earlier run
+        if name.endswith(".onnx"):
+            os.remove(os.path.join(out_dir, name))
+
+    def make(flatten, dropout=False):
+        mod = LeNetVariant(flatten, dropout)
+        mod.load_state_dict(state)  # strict: same parameters as LeNet
+        mod.eval()
+        with torch.no_grad():
+            t = np.concatenate([mod(batch[k:k + 1]).numpy()
+                                for k in range(batch.shape[0])]).astype(np.float64)
+        return mod, t
+
+    entries = []
+    exported = {}
+    dropout_note = []
+
+    def add(spec, m, torch_out):
+        diff = check_variant(m, spec, batch.numpy(), ref, torch_out)
+        entries.append({
+            "file": spec["file"], "opset": spec["opset"], "flatten": spec["flatten"],
+            "batch": spec["batch"], "ops": graph_ops(m), "notes": spec["notes"],
+        })
+        return diff
+
+    print("exporter matrix -> %s (reference %s)" % (EXPORTS_DIR, FIXTURE_JSON))
+    for spec in variant_specs():
+        fname = "lenet_%s_opset%d.onnx" % (spec["name"], spec["opset"])
+        spec["file"] = "%s/%s" % (EXPORTS_DIR, fname)
+        mod, t = make(spec["flatten"])
+        m = export_variant(mod, os.path.join(ROOT, spec["file"]), spec["opset"],
+                           spec["batch"], spec["fold"], spec["keep_inits"])
+        exported[(spec["name"], spec["opset"])] = m
+        notes = {
+            "view_size": "x.view(x.size(0), -1): Shape->Gather->Unsqueeze->Concat->Reshape",
+            "flatten": "torch.flatten(x, 1): Flatten(axis=1)",
+            "view_const": "x.view(-1, 800): Reshape with constant shape [-1, 800]",
+        }[spec["flatten"]]
+        if spec["flatten"] == "view_size" and not spec["fold"]:
+            notes += " (do_constant_folding=False: the -1 is a Constant fed through its own Unsqueeze)"
+        elif spec["flatten"] == "view_size":
+            notes += " (do_constant_folding=True: chain kept because the batch axis is dynamic)"
+        if spec["batch"] == "static1":
+            notes += "; no dynamic_axes: input [1,3,32,32], output [1,10]; run one image at a time"
+        if spec["keep_inits"]:
+            notes += ("; keep_initializers_as_inputs=True: every initializer is also a graph"
+                      " input (old exporter style); only 'input' must be fed")
+        spec["notes"] = notes
+        add(spec, m, t)
+
+    # Eval-mode nn.Dropout: torch may drop it entirely at export.
+    mod, t = make("view_size", dropout=True)
+    tmp = os.path.join(out_dir, "lenet_dropout_opset11.onnx")
+    m11 = export_variant(mod, tmp, 11, "dynamic", True, False,
+                         training=torch.onnx.TrainingMode.EVAL)
+    kept = {"Dropout", "Identity"} & set(graph_ops(m11))
+    if kept:
+        print("torch kept %s for eval-mode nn.Dropout at opset 11" % sorted(kept))
+        add(dict(file="%s/lenet_dropout_opset11.onnx" % EXPORTS_DIR, opset=11,
+                 flatten="view_size", batch="dynamic", keep_inits=False,
+                 notes="x.view(x.size(0), -1) + nn.Dropout(0.5) after fc1/fc2 ReLU,"
+                       " exported with training=TrainingMode.EVAL; torch emitted %s"
+                       % ", ".join(sorted(kept))), m11, t)
+    else:
+        same = op_sequence(m11) == op_sequence(exported[("view_size", 11)])
+        print("torch %s dropped eval-mode nn.Dropout at opset 11 (graph %s "
+              "lenet_view_size_opset11.onnx); not written, inserting the nodes by hand"
+              % (torch.__version__, "identical to" if same else "DIFFERENT from"))
+        os.remove(tmp)
+        dropout_note.append(
+            "torch %s drops eval-mode `nn.Dropout` at export (`training=TrainingMode.EVAL`):"
+            " the opset-11 Dropout model came out identical to"
+            " `lenet_view_size_opset11.onnx`, so it is not written."
+            % torch.__version__.split("+")[0])
+        if not same:
+            sys.exit("dropout export unexpectedly differs from the view_size export")
+    # Hand-inserted Dropout + Identity on the opset-13 EVAL export.
+    tmp = os.path.join(out_dir, "lenet_dropout_inserted_opset13.onnx")
+    m13 = export_variant(mod, tmp, 13, "dynamic", True, False,
+                         training=torch.onnx.TrainingMode.EVAL)
+    if {"Dropout", "Identity"} & set(graph_ops(m13)):
+        sys.exit("torch kept Dropout/Identity at opset 13; revisit the insertion step")
+    ins = insert_dropout_identity(m13)
+    onnx.save(ins, tmp)
+    add(dict(file="%s/lenet_dropout_inserted_opset13.onnx" % EXPORTS_DIR, opset=13,
+             flatten="view_size", batch="dynamic", keep_inits=False,
+             notes="opset-13 export of x.view(x.size(0), -1) + eval-mode nn.Dropout(0.5)"
+                   " (which torch %s drops), then Dropout(ratio=0.5 scalar initializer,"
+                   " no training_mode: inference = identity) inserted after the fc1 Relu"
+                   " and Identity after the fc2 Relu with onnx.helper; outputs unchanged"
+                   % torch.__version__.split("+")[0]), ins, t)
+
+    written = sorted(n for n in os.listdir(out_dir) if n.endswith(".onnx"))
+    assert len(written) == len(entries) <= 9, written
+    total = sum(os.path.getsize(os.path.join(out_dir, n)) for n in written)
+    manifest = {"reference": FIXTURE_JSON, "models": entries}
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    rows = "\n".join("| `%s` | %d | %s | %s | %s |" % (
+        os.path.basename(e["file"]), e["opset"], e["flatten"], e["batch"],
+        " ".join(e["ops"])) for e in entries)
+    with open(os.path.join(out_dir, "README.md"), "w") as f:
+        f.write(EXPORTS_README.format(rows=rows, torch_version=torch.__version__.split("+")[0],
+                                      onnx_version=onnx.__version__,
+                                      dropout=" ".join(dropout_note + [
+                                          "`lenet_dropout_inserted_opset13.onnx` has a"
+                                          " `Dropout` (ratio 0.5 as a scalar initializer, no"
+                                          " training_mode input, so identity at inference)"
+                                          " after the fc1 Relu and an `Identity` after the"
+                                          " fc2 Relu, inserted with onnx.helper."])))
+    print("exporter matrix: %d models, %.0f KB in all" % (len(entries), total / 1024))
+
+
+EXPORTS_README = """\
+# Exporter matrix
+
+Written by `tools/train_lenet.py --export-variants` (do not edit by hand; torch
+{torch_version}, onnx {onnx_version}). Regenerate from the repository root with
+
+    /usr/bin/python3 tools/train_lenet.py --export-variants
+
+Every file holds the **same trained weights** as `models/lenet.onnx`
+(`models/lenet_state.pt`), exported in different ways, so a runtime must
+reproduce the logits in `tests/fixtures/lenet_torch_outputs.json` for the 20
+`samples/` images with every file (same preprocessing: /255, gray replicated to
+3 channels, mean 0.5, std 0.5). `manifest.json` lists each file with its
+opset, flatten style, batch kind, distinct op types and notes.
+
+| file | opset | flatten | batch | ops |
+|---|---|---|---|---|
+{rows}
+
+Flatten styles: `view_size` = `x.view(x.size(0), -1)`
+(Shape -> Gather -> Unsqueeze -> Concat -> Reshape), `view_const` =
+`x.view(-1, 800)` (Reshape by a constant), `flatten` = `torch.flatten(x, 1)`.
+`static1` models have a fixed input `[1,3,32,32]`: feed one image at a time.
+In the `view_size` chain the Gather index is a rank-0 int64 Constant, so Gather
+yields a scalar that Unsqueeze turns into `[N]` (axes attribute before opset 13,
+axes input from 13).
+
+{dropout}
+
+The script checks every file with `onnx.checker` (full_check) and runs it with
+its numpy float64 interpreter against the torch outputs (max abs diff below
+1e-5), and fails if the Shape/Gather chain of a `view_size` model was folded
+away.
+"""
+
+
 README_TEMPLATE = """\
 # lenet — Fashion-MNIST classifier
 
@@ -547,6 +931,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--export-only", action="store_true",
                     help="load %s instead of training" % STATE_PATH)
+    ap.add_argument("--export-variants", action="store_true",
+                    help="only write the exporter matrix in %s from %s (no training)"
+                    % (EXPORTS_DIR, STATE_PATH))
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--batch-size", type=int, default=64)
     args = ap.parse_args()
@@ -555,6 +942,9 @@ def main():
     np.random.seed(SEED)
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
+    if args.export_variants:
+        export_variants()
+        return
     os.makedirs(os.path.join(ROOT, "models"), exist_ok=True)
 
     model = LeNet()
