@@ -1,7 +1,341 @@
-/* placeholder: not written yet */
+/* The public function table: argument checks, option structs and handles, then the core. */
 #include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx_loader.h"
+#include "session.h"
+
+#define LO_VERSION_STRING "0.1.0"
+
+/* Copies a caller's option struct of `given` bytes (0: ours) into a zeroed one of ours, so
+ * older hosts with smaller structs get defaults for the fields they do not know. */
+static void copy_options(void *dst, size_t dst_size, const void *src, uint32_t given)
+{
+    memset(dst, 0, dst_size);
+    if (!src) return;
+    size_t n = given == 0 || given > dst_size ? dst_size : given;
+    memcpy(dst, src, n);
+}
+
+static const char *version_string(void)
+{
+    return LO_VERSION_STRING;
+}
+
+static const char *status_name(lenet_onnx_status status)
+{
+    switch (status) {
+    case LENET_ONNX_OK:
+        return "ok";
+    case LENET_ONNX_ERROR_INVALID_ARGUMENT:
+        return "invalid argument";
+    case LENET_ONNX_ERROR_IO:
+        return "I/O error";
+    case LENET_ONNX_ERROR_INVALID_MODEL:
+        return "invalid model";
+    case LENET_ONNX_ERROR_UNSUPPORTED:
+        return "unsupported";
+    case LENET_ONNX_ERROR_OUT_OF_MEMORY:
+        return "out of memory";
+    case LENET_ONNX_ERROR_DEVICE:
+        return "device error";
+    case LENET_ONNX_ERROR_ABI:
+        return "ABI mismatch";
+    }
+    return "unknown status";
+}
+
+static lo_status pick_backend(lenet_onnx_backend_kind kind, const lo_backend **out, lo_error *err)
+{
+    switch (kind) {
+    case LENET_ONNX_BACKEND_DEFAULT:
+    case LENET_ONNX_BACKEND_OPENCL:
+        *out = lo_opencl_backend();
+        return LO_OK;
+    case LENET_ONNX_BACKEND_VULKAN:
+        return lo_fail(err, LO_ERR_UNSUPPORTED, "the Vulkan backend is not part of this build");
+    }
+    return lo_fail(err, LO_ERR_ARGUMENT, "unknown backend kind %d", (int)kind);
+}
+
+static lenet_onnx_status list_devices(lenet_onnx_backend_kind kind, lenet_onnx_device_info *devices,
+                                      size_t capacity, size_t *count, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!count || (capacity && !devices))
+        return lo_fail(err, LO_ERR_ARGUMENT, "list_devices: count is NULL, or devices is NULL");
+    const lo_backend *backend;
+    lo_status st = pick_backend(kind, &backend, err);
+    if (st != LO_OK) return st;
+    return backend->list_devices(devices, capacity, count, err);
+}
+
+static lenet_onnx_status context_create(const lenet_onnx_context_options *options,
+                                        lenet_onnx_context **out, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!out) return lo_fail(err, LO_ERR_ARGUMENT, "context_create: out is NULL");
+    *out = NULL;
+    lenet_onnx_context_options opts;
+    copy_options(&opts, sizeof opts, options, options ? options->struct_size : 0);
+    if (opts.device_select != LENET_ONNX_DEVICE_AUTO &&
+        opts.device_select != LENET_ONNX_DEVICE_INDEX)
+        return lo_fail(err, LO_ERR_ARGUMENT, "context_create: unknown device_select %d",
+                       (int)opts.device_select);
+    lenet_onnx_context *context = calloc(1, sizeof *context);
+    if (!context) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
+    lo_status st = pick_backend(opts.backend, &context->backend, err);
+    if (st == LO_OK)
+        st = context->backend->open(opts.device_select, opts.device_index, &context->device, err);
+    if (st != LO_OK) {
+        free(context);
+        return st;
+    }
+    *out = context;
+    return LO_OK;
+}
+
+static void context_release(lenet_onnx_context *context)
+{
+    if (!context) return;
+    context->backend->close(context->device);
+    free(context);
+}
+
+static lenet_onnx_status context_device(const lenet_onnx_context *context,
+                                        lenet_onnx_device_info *out, const char **backend_name,
+                                        lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!context) return lo_fail(err, LO_ERR_ARGUMENT, "context_device: context is NULL");
+    if (out) context->backend->device_info(context->device, out);
+    if (backend_name) *backend_name = context->backend->name;
+    return LO_OK;
+}
+
+static lenet_onnx_status finish_model(lo_graph *graph, lenet_onnx_model **out, lo_error *err)
+{
+    lo_status st = lo_model_validate(graph, err);
+    lenet_onnx_model *model = st == LO_OK ? calloc(1, sizeof *model) : NULL;
+    if (st == LO_OK && !model) st = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
+    if (st != LO_OK) {
+        lo_graph_free(graph);
+        return st;
+    }
+    model->graph = graph;
+    *out = model;
+    return LO_OK;
+}
+
+static lenet_onnx_status model_load_file(const char *path, lenet_onnx_model **out,
+                                         lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!path || !out) return lo_fail(err, LO_ERR_ARGUMENT, "model_load_file: NULL argument");
+    *out = NULL;
+    lo_graph *graph = NULL;
+    lo_status st = lo_onnx_load_file(path, &graph, err);
+    return st == LO_OK ? finish_model(graph, out, err) : st;
+}
+
+static lenet_onnx_status model_load_bytes(const void *data, size_t size, lenet_onnx_model **out,
+                                          lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if ((!data && size) || !out)
+        return lo_fail(err, LO_ERR_ARGUMENT, "model_load_bytes: NULL argument");
+    *out = NULL;
+    lo_graph *graph = NULL;
+    lo_status st = lo_onnx_load_bytes(data, size, "<memory>", &graph, err);
+    return st == LO_OK ? finish_model(graph, out, err) : st;
+}
+
+static void model_release(lenet_onnx_model *model)
+{
+    if (!model) return;
+    lo_graph_free(model->graph);
+    free(model);
+}
+
+/* The graph's inputs or outputs list. */
+static const int *io_list(const lo_graph *graph, lenet_onnx_io_kind kind, int *count)
+{
+    *count = kind == LENET_ONNX_INPUT ? graph->num_inputs : graph->num_outputs;
+    return kind == LENET_ONNX_INPUT ? graph->inputs : graph->outputs;
+}
+
+static size_t graph_io_count(const lo_graph *graph, lenet_onnx_io_kind kind)
+{
+    int count;
+    io_list(graph, kind, &count);
+    return (size_t)count;
+}
+
+static lo_status graph_io_info(const lo_graph *graph, lenet_onnx_io_kind kind, size_t index,
+                               lenet_onnx_tensor_info *out, lo_error *err)
+{
+    int count;
+    const int *list = io_list(graph, kind, &count);
+    if (!out || index >= (size_t)count)
+        return lo_fail(err, LO_ERR_ARGUMENT, "io_info: %s index %zu out of range (%d)",
+                       kind == LENET_ONNX_INPUT ? "input" : "output", index, count);
+    lo_tensor_info(&graph->tensors[list[index]], out);
+    return LO_OK;
+}
+
+static size_t model_io_count(const lenet_onnx_model *model, lenet_onnx_io_kind kind)
+{
+    return model ? graph_io_count(model->graph, kind) : 0;
+}
+
+static lenet_onnx_status model_io_info(const lenet_onnx_model *model, lenet_onnx_io_kind kind,
+                                       size_t index, lenet_onnx_tensor_info *out,
+                                       lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!model) return lo_fail(err, LO_ERR_ARGUMENT, "model_io_info: model is NULL");
+    return graph_io_info(model->graph, kind, index, out, err);
+}
+
+static lenet_onnx_status session_create(lenet_onnx_context *context, const lenet_onnx_model *model,
+                                        const lenet_onnx_session_options *options,
+                                        lenet_onnx_session **out, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!context || !model || !out)
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_create: NULL argument");
+    *out = NULL;
+    lenet_onnx_session_options opts;
+    copy_options(&opts, sizeof opts, options, options ? options->struct_size : 0);
+    return lo_session_create(context, model->graph, opts.batch_size, opts.profiling != 0, out, err);
+}
+
+static void session_release(lenet_onnx_session *session)
+{
+    lo_session_release(session);
+}
+
+static size_t session_io_count(const lenet_onnx_session *session, lenet_onnx_io_kind kind)
+{
+    return session ? graph_io_count(session->graph, kind) : 0;
+}
+
+static lenet_onnx_status session_io_info(const lenet_onnx_session *session, lenet_onnx_io_kind kind,
+                                         size_t index, lenet_onnx_tensor_info *out,
+                                         lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session) return lo_fail(err, LO_ERR_ARGUMENT, "session_io_info: session is NULL");
+    return graph_io_info(session->graph, kind, index, out, err);
+}
+
+static lenet_onnx_status session_run(lenet_onnx_session *session, const void *const *inputs,
+                                     void *const *outputs, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session || (session->graph->num_inputs && !inputs) ||
+        (session->graph->num_outputs && !outputs))
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_run: NULL argument");
+    for (int i = 0; i < session->graph->num_inputs; i++)
+        if (!inputs[i]) return lo_fail(err, LO_ERR_ARGUMENT, "session_run: input %d is NULL", i);
+    for (int i = 0; i < session->graph->num_outputs; i++)
+        if (!outputs[i]) return lo_fail(err, LO_ERR_ARGUMENT, "session_run: output %d is NULL", i);
+    return lo_session_run(session, inputs, outputs, err);
+}
+
+/* True when graph output 0 comes straight from a Softmax (through views, if any). */
+static bool ends_in_softmax(const lo_graph *graph)
+{
+    if (graph->num_outputs < 1) return false;
+    int t = graph->outputs[0];
+    while (t >= 0) {
+        int producer = graph->tensors[t].producer;
+        if (producer < 0) return false;
+        const lo_node *node = &graph->nodes[producer];
+        if (strcmp(node->op_type, "Softmax") == 0) return true;
+        if (graph->tensors[t].view_of < 0) return false;
+        t = node->inputs[0];
+    }
+    return false;
+}
+
+static lenet_onnx_status session_stats(const lenet_onnx_session *session,
+                                       lenet_onnx_session_stats *out, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session || !out) return lo_fail(err, LO_ERR_ARGUMENT, "session_stats: NULL argument");
+    memset(out, 0, sizeof *out);
+    out->arena_bytes = session->schedule.arena_bytes;
+    out->naive_arena_bytes = session->schedule.naive_arena_bytes;
+    out->weights_bytes = session->schedule.weights_bytes;
+    out->step_count = (uint32_t)session->schedule.num_steps;
+    out->ends_in_softmax = ends_in_softmax(session->graph);
+    return LO_OK;
+}
+
+static lenet_onnx_status session_describe_plan(const lenet_onnx_session *session, char *text,
+                                               size_t size, size_t *needed, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session || (size && !text))
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_describe_plan: NULL argument");
+    size_t length = lo_session_describe(session, text, size);
+    if (needed) *needed = length + 1;
+    return LO_OK;
+}
+
+static lenet_onnx_status session_step_timings(const lenet_onnx_session *session,
+                                              lenet_onnx_step_timing *timings, size_t capacity,
+                                              size_t *count, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session || !count || (capacity && !timings))
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_step_timings: NULL argument");
+    if (!session->profiling)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "session_step_timings: the session was created without profiling");
+    if (!session->has_timings)
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_step_timings: no run has completed yet");
+    const lo_schedule *sc = &session->schedule;
+    *count = (size_t)sc->num_steps;
+    for (size_t k = 0; k < capacity && k < (size_t)sc->num_steps; k++) {
+        snprintf(timings[k].node_name, sizeof timings[k].node_name, "%s", sc->steps[k].node_name);
+        snprintf(timings[k].op_type, sizeof timings[k].op_type, "%s", sc->steps[k].label);
+        timings[k].milliseconds = session->step_ms[k];
+    }
+    return LO_OK;
+}
+
+static const lenet_onnx_api api_v1 = {
+    .abi_version = LENET_ONNX_ABI_VERSION,
+    .struct_size = sizeof(lenet_onnx_api),
+    .version_string = version_string,
+    .status_name = status_name,
+    .list_devices = list_devices,
+    .context_create = context_create,
+    .context_release = context_release,
+    .context_device = context_device,
+    .model_load_file = model_load_file,
+    .model_load_bytes = model_load_bytes,
+    .model_release = model_release,
+    .model_io_count = model_io_count,
+    .model_io_info = model_io_info,
+    .session_create = session_create,
+    .session_release = session_release,
+    .session_io_count = session_io_count,
+    .session_io_info = session_io_info,
+    .session_run = session_run,
+    .session_stats = session_stats,
+    .session_describe_plan = session_describe_plan,
+    .session_step_timings = session_step_timings,
+};
+
 const lenet_onnx_api *lo_api_table(uint32_t abi_version)
 {
-    (void)abi_version;
-    return 0;
+    /* Every ABI up to ours is served by our table: it only ever grows at the end. */
+    if (abi_version == 0 || abi_version > LENET_ONNX_ABI_VERSION) return NULL;
+    return &api_v1;
 }

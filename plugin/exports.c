@@ -4,7 +4,8 @@
 
 #include "api.h"
 
-__attribute__((visibility("default"))) const lenet_onnx_api *lenet_onnx_get_api(uint32_t abi_version)
+__attribute__((visibility("default"))) const lenet_onnx_api *
+lenet_onnx_get_api(uint32_t abi_version)
 {
     return lo_api_table(abi_version);
 }

@@ -1,2 +1,218 @@
-/* placeholder: not written yet */
-typedef int lo_placeholder_op_table;
+/* The rows of the op table. Each op lists one row per ONNX version that changed it, so a model
+ * at any opset from LO_OPSET_MIN to LO_OPSET_MAX finds the row describing its semantics. The
+ * attribute lists are the versions' own: an attribute a version does not define is rejected. */
+#include "op_table.h"
+
+#include <string.h>
+
+#include "op_util.h"
+#include "ops.h"
+
+#define ATTRS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define NO_ATTRS   ((const char *const[]){NULL})
+
+#define COMPUTE(op, version, attrs, infer, lower)                                                  \
+    {                                                                                              \
+        "", op, version, LO_OP_COMPUTE, attrs, infer, NULL, lower, false                           \
+    }
+#define VIEW(op, version, attrs, infer)                                                            \
+    {                                                                                              \
+        "", op, version, LO_OP_VIEW, attrs, infer, lo_view_fold, NULL, false                       \
+    }
+#define FOLDED(op, version, attrs, infer, fold)                                                    \
+    {                                                                                              \
+        "", op, version, LO_OP_CONSTANT, attrs, infer, fold, NULL, false                           \
+    }
+#define FOLDED_FROM_SHAPES(op, version, attrs, infer, fold)                                        \
+    {                                                                                              \
+        "", op, version, LO_OP_CONSTANT, attrs, infer, fold, NULL, true                            \
+    }
+
+static const lo_op_def rows[] = {
+    /* Convolution and pooling. */
+    COMPUTE("Conv", 1, ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
+            lo_conv_infer, lo_conv_lower),
+    COMPUTE("Conv", 11, ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
+            lo_conv_infer, lo_conv_lower),
+    COMPUTE("MaxPool", 1, ATTRS("auto_pad", "kernel_shape", "pads", "strides"), lo_maxpool_infer,
+            lo_maxpool_lower),
+    COMPUTE("MaxPool", 8, ATTRS("auto_pad", "kernel_shape", "pads", "storage_order", "strides"),
+            lo_maxpool_infer, lo_maxpool_lower),
+    COMPUTE("MaxPool", 10,
+            ATTRS("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order",
+                  "strides"),
+            lo_maxpool_infer, lo_maxpool_lower),
+    COMPUTE("MaxPool", 11,
+            ATTRS("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order",
+                  "strides"),
+            lo_maxpool_infer, lo_maxpool_lower),
+    COMPUTE("MaxPool", 12,
+            ATTRS("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order",
+                  "strides"),
+            lo_maxpool_infer, lo_maxpool_lower),
+
+    /* Matrix products. Gemm 1 and 6 broadcast C only when asked (broadcast=1); from 7 on,
+     * always; from 11 on, C is optional. */
+    COMPUTE("Gemm", 1, ATTRS("alpha", "beta", "broadcast", "transA", "transB"), lo_gemm_infer,
+            lo_gemm_lower),
+    COMPUTE("Gemm", 6, ATTRS("alpha", "beta", "broadcast", "transA", "transB"), lo_gemm_infer,
+            lo_gemm_lower),
+    COMPUTE("Gemm", 7, ATTRS("alpha", "beta", "transA", "transB"), lo_gemm_infer, lo_gemm_lower),
+    COMPUTE("Gemm", 9, ATTRS("alpha", "beta", "transA", "transB"), lo_gemm_infer, lo_gemm_lower),
+    COMPUTE("Gemm", 11, ATTRS("alpha", "beta", "transA", "transB"), lo_gemm_infer, lo_gemm_lower),
+    COMPUTE("Gemm", 13, ATTRS("alpha", "beta", "transA", "transB"), lo_gemm_infer, lo_gemm_lower),
+
+    /* Element-wise. Relu 1 carried the legacy consumed_inputs attribute, with no effect. */
+    COMPUTE("Relu", 1, ATTRS("consumed_inputs"), lo_unary_infer, lo_unary_lower),
+    COMPUTE("Relu", 6, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+    COMPUTE("Relu", 13, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+    COMPUTE("Relu", 14, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+
+    /* Views: no kernel; folded on constants. */
+    VIEW("Reshape", 1, ATTRS("consumed_inputs", "shape"), lo_reshape_infer),
+    VIEW("Reshape", 5, NO_ATTRS, lo_reshape_infer),
+    VIEW("Reshape", 13, NO_ATTRS, lo_reshape_infer),
+    VIEW("Reshape", 14, ATTRS("allowzero"), lo_reshape_infer),
+    VIEW("Reshape", 19, ATTRS("allowzero"), lo_reshape_infer),
+    VIEW("Reshape", 21, ATTRS("allowzero"), lo_reshape_infer),
+    VIEW("Flatten", 1, ATTRS("axis"), lo_flatten_infer),
+    VIEW("Flatten", 9, ATTRS("axis"), lo_flatten_infer),
+    VIEW("Flatten", 11, ATTRS("axis"), lo_flatten_infer),
+    VIEW("Flatten", 13, ATTRS("axis"), lo_flatten_infer),
+    VIEW("Flatten", 21, ATTRS("axis"), lo_flatten_infer),
+    VIEW("Squeeze", 1, ATTRS("axes"), lo_squeeze_infer),
+    VIEW("Squeeze", 11, ATTRS("axes"), lo_squeeze_infer),
+    VIEW("Squeeze", 13, NO_ATTRS, lo_squeeze_infer),
+    VIEW("Squeeze", 21, NO_ATTRS, lo_squeeze_infer),
+    VIEW("Unsqueeze", 1, ATTRS("axes"), lo_unsqueeze_infer),
+    VIEW("Unsqueeze", 11, ATTRS("axes"), lo_unsqueeze_infer),
+    VIEW("Unsqueeze", 13, NO_ATTRS, lo_unsqueeze_infer),
+    VIEW("Unsqueeze", 21, NO_ATTRS, lo_unsqueeze_infer),
+    VIEW("Identity", 1, NO_ATTRS, lo_identity_infer),
+    VIEW("Identity", 13, NO_ATTRS, lo_identity_infer),
+    VIEW("Identity", 14, NO_ATTRS, lo_identity_infer),
+    VIEW("Identity", 16, NO_ATTRS, lo_identity_infer),
+    VIEW("Identity", 19, NO_ATTRS, lo_identity_infer),
+    VIEW("Identity", 21, NO_ATTRS, lo_identity_infer),
+    VIEW("Dropout", 1, ATTRS("consumed_inputs", "is_test", "ratio"), lo_dropout_infer),
+    VIEW("Dropout", 6, ATTRS("is_test", "ratio"), lo_dropout_infer),
+    VIEW("Dropout", 7, ATTRS("ratio"), lo_dropout_infer),
+    VIEW("Dropout", 10, ATTRS("ratio"), lo_dropout_infer),
+    VIEW("Dropout", 12, ATTRS("seed"), lo_dropout_infer),
+    VIEW("Dropout", 13, ATTRS("seed"), lo_dropout_infer),
+
+    /* Plan-time values: constants and the shape arithmetic around Reshape. */
+    FOLDED("Constant", 1, ATTRS("value"), lo_constant_infer, lo_constant_fold),
+    FOLDED("Constant", 9, ATTRS("value"), lo_constant_infer, lo_constant_fold),
+    FOLDED("Constant", 11, ATTRS("sparse_value", "value"), lo_constant_infer, lo_constant_fold),
+    FOLDED("Constant", 12,
+           ATTRS("sparse_value", "value", "value_float", "value_floats", "value_int", "value_ints",
+                 "value_string", "value_strings"),
+           lo_constant_infer, lo_constant_fold),
+    FOLDED("Constant", 13,
+           ATTRS("sparse_value", "value", "value_float", "value_floats", "value_int", "value_ints",
+                 "value_string", "value_strings"),
+           lo_constant_infer, lo_constant_fold),
+    FOLDED("Constant", 19,
+           ATTRS("sparse_value", "value", "value_float", "value_floats", "value_int", "value_ints",
+                 "value_string", "value_strings"),
+           lo_constant_infer, lo_constant_fold),
+    FOLDED("Constant", 21,
+           ATTRS("sparse_value", "value", "value_float", "value_floats", "value_int", "value_ints",
+                 "value_string", "value_strings"),
+           lo_constant_infer, lo_constant_fold),
+    FOLDED_FROM_SHAPES("Shape", 1, NO_ATTRS, lo_shape_infer, lo_shape_fold),
+    FOLDED_FROM_SHAPES("Shape", 13, NO_ATTRS, lo_shape_infer, lo_shape_fold),
+    FOLDED_FROM_SHAPES("Shape", 15, ATTRS("end", "start"), lo_shape_infer, lo_shape_fold),
+    FOLDED_FROM_SHAPES("Shape", 19, ATTRS("end", "start"), lo_shape_infer, lo_shape_fold),
+    FOLDED_FROM_SHAPES("Shape", 21, ATTRS("end", "start"), lo_shape_infer, lo_shape_fold),
+    FOLDED("Gather", 1, ATTRS("axis"), lo_gather_infer, lo_gather_fold),
+    FOLDED("Gather", 11, ATTRS("axis"), lo_gather_infer, lo_gather_fold),
+    FOLDED("Gather", 13, ATTRS("axis"), lo_gather_infer, lo_gather_fold),
+    FOLDED("Concat", 1, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
+    FOLDED("Concat", 4, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
+    FOLDED("Concat", 11, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
+    FOLDED("Concat", 13, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
+    FOLDED("Cast", 1, ATTRS("to"), lo_cast_infer, lo_cast_fold),
+    FOLDED("Cast", 6, ATTRS("to"), lo_cast_infer, lo_cast_fold),
+    FOLDED("Cast", 9, ATTRS("to"), lo_cast_infer, lo_cast_fold),
+    FOLDED("Cast", 13, ATTRS("to"), lo_cast_infer, lo_cast_fold),
+    FOLDED("Cast", 19, ATTRS("saturate", "to"), lo_cast_infer, lo_cast_fold),
+    FOLDED("Cast", 21, ATTRS("saturate", "to"), lo_cast_infer, lo_cast_fold),
+    FOLDED("Slice", 1, ATTRS("axes", "ends", "starts"), lo_slice_infer, lo_slice_fold),
+    FOLDED("Slice", 10, NO_ATTRS, lo_slice_infer, lo_slice_fold),
+    FOLDED("Slice", 11, NO_ATTRS, lo_slice_infer, lo_slice_fold),
+    FOLDED("Slice", 13, NO_ATTRS, lo_slice_infer, lo_slice_fold),
+
+    /* Made by the fusion pass, never by a model: the loader rejects this domain. */
+    {LO_INTERNAL_DOMAIN, "FusedConv", 1, LO_OP_COMPUTE,
+     ATTRS("activation", "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
+     lo_conv_infer, NULL, lo_conv_lower, false},
+    {LO_INTERNAL_DOMAIN, "FusedGemm", 1, LO_OP_COMPUTE,
+     ATTRS("activation", "alpha", "beta", "transA", "transB"), lo_gemm_infer, NULL, lo_gemm_lower,
+     false},
+};
+
+#define ROW_COUNT (sizeof rows / sizeof rows[0])
+
+static bool same_domain(const char *a, const char *b)
+{
+    /* "" and "ai.onnx" both name the default domain. */
+    if (strcmp(a, "ai.onnx") == 0) a = "";
+    if (strcmp(b, "ai.onnx") == 0) b = "";
+    return strcmp(a, b) == 0;
+}
+
+const lo_op_def *lo_op_lookup(const char *domain, const char *op_type, int opset)
+{
+    const lo_op_def *best = NULL;
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        const lo_op_def *row = &rows[i];
+        if (strcmp(row->op_type, op_type) != 0 || !same_domain(row->domain, domain)) continue;
+        if (row->since_version <= opset && (!best || row->since_version > best->since_version))
+            best = row;
+    }
+    return best;
+}
+
+const lo_op_def *lo_op_rows(size_t *count)
+{
+    *count = ROW_COUNT;
+    return rows;
+}
+
+lo_status lo_op_check_node(const lo_graph *graph, const lo_node *node, lo_error *err)
+{
+    bool default_domain = same_domain(node->domain, "");
+    if (default_domain && (node->opset < LO_OPSET_MIN || node->opset > LO_OPSET_MAX))
+        return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                            "opset %d is outside the supported range %d to %d", node->opset,
+                            LO_OPSET_MIN, LO_OPSET_MAX);
+    const lo_op_def *row = lo_op_lookup(node->domain, node->op_type, node->opset);
+    if (!row) {
+        bool known = false;
+        for (size_t i = 0; i < ROW_COUNT && !known; i++)
+            known = strcmp(rows[i].op_type, node->op_type) == 0 &&
+                    same_domain(rows[i].domain, node->domain);
+        if (known)
+            return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                                "op version %d (opset %d) is not supported", node->opset,
+                                node->opset);
+        if (default_domain)
+            return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                                "unsupported op '%s' (opset %d)", node->op_type, node->opset);
+        return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                            "unsupported op '%s' in domain '%s'", node->op_type, node->domain);
+    }
+    for (int a = 0; a < node->num_attrs; a++) {
+        const char *name = node->attrs[a].name;
+        bool listed = false;
+        for (const char *const *known = row->attributes; *known && !listed; known++)
+            listed = strcmp(*known, name) == 0;
+        if (!listed)
+            return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                                "attribute '%s' is not defined for %s version %d (opset %d)", name,
+                                node->op_type, row->since_version, node->opset);
+    }
+    return LO_OK;
+}

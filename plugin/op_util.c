@@ -1,0 +1,286 @@
+#include "op_util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+lo_tensor *lo_node_input(const lo_graph *graph, const lo_node *node, int i)
+{
+    if (i < 0 || i >= node->num_inputs || node->inputs[i] < 0) return NULL;
+    return &graph->tensors[node->inputs[i]];
+}
+
+lo_tensor *lo_node_output(const lo_graph *graph, const lo_node *node, int i)
+{
+    if (i < 0 || i >= node->num_outputs || node->outputs[i] < 0) return NULL;
+    return &graph->tensors[node->outputs[i]];
+}
+
+lo_status lo_check_input_count(const lo_graph *graph, const lo_node *node, int min, int max,
+                               lo_error *err)
+{
+    if (node->num_inputs < min || node->num_inputs > max) {
+        if (min == max)
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err, "has %d inputs, expected %d",
+                                node->num_inputs, min);
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err, "has %d inputs, expected %d to %d",
+                            node->num_inputs, min, max);
+    }
+    for (int i = 0; i < min; i++)
+        if (node->inputs[i] < 0)
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err, "required input %d is missing", i);
+    return LO_OK;
+}
+
+lo_status lo_check_input_dtype(const lo_graph *graph, const lo_node *node, int i, lo_dtype dtype,
+                               lo_error *err)
+{
+    const lo_tensor *t = lo_node_input(graph, node, i);
+    if (!t || t->dtype == dtype) return LO_OK;
+    return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                        "input '%s' is %s; only %s is supported", t->name, lo_dtype_name(t->dtype),
+                        lo_dtype_name(dtype));
+}
+
+lo_status lo_check_input_rank(const lo_graph *graph, const lo_node *node, int i, int rank,
+                              lo_error *err)
+{
+    const lo_tensor *t = lo_node_input(graph, node, i);
+    if (!t) return lo_node_fail(graph, node, LO_ERR_MODEL, err, "input %d is missing", i);
+    if (t->shape.rank != rank) {
+        char buf[128];
+        return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                            "input '%s' has shape %s; rank %d is required", t->name,
+                            lo_shape_format(&t->shape, buf, sizeof buf), rank);
+    }
+    return LO_OK;
+}
+
+lo_status lo_check_output_unused(const lo_graph *graph, const lo_node *node, int i,
+                                 const char *what, lo_error *err)
+{
+    const lo_tensor *t = lo_node_output(graph, node, i);
+    if (!t || lo_graph_use_count(graph, node->outputs[i]) == 0) return LO_OK;
+    return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                        "output '%s' (%s) is used, and computing it is not supported", t->name,
+                        what);
+}
+
+lo_status lo_set_output(lo_graph *graph, lo_node *node, int i, lo_dtype dtype,
+                        const lo_shape *shape, lo_error *err)
+{
+    lo_tensor *t = lo_node_output(graph, node, i);
+    if (!t) return LO_OK;
+    for (int d = 0; d < shape->rank; d++)
+        if (shape->dims[d] < 0)
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                "output '%s' would have a negative dimension %d", t->name, d);
+    if (lo_shape_numel(shape) < 0)
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err, "output '%s' is too large", t->name);
+    t->dtype = dtype;
+    t->shape = *shape;
+    return LO_OK;
+}
+
+lo_status lo_normalize_axis(const lo_graph *graph, const lo_node *node, const char *what,
+                            int64_t axis, int rank, bool allow_end, int *out, lo_error *err)
+{
+    int64_t limit = allow_end ? rank + 1 : rank;
+    if (axis < -limit || axis >= limit)
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err, "%s %lld is out of range for rank %d",
+                            what, (long long)axis, rank);
+    *out = (int)(axis < 0 ? axis + limit : axis);
+    return LO_OK;
+}
+
+lo_status lo_const_input_ints(const lo_graph *graph, const lo_node *node, int i, int64_t *values,
+                              size_t capacity, size_t *count, lo_error *err)
+{
+    const lo_tensor *t = lo_node_input(graph, node, i);
+    if (!t) return lo_node_fail(graph, node, LO_ERR_MODEL, err, "input %d is missing", i);
+    if (t->role != LO_TENSOR_CONSTANT)
+        return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                            "input '%s' is only known at run time; it must be a constant or "
+                            "computable from shapes at plan time",
+                            t->name);
+    if (t->dtype != LO_DTYPE_INT64 && t->dtype != LO_DTYPE_INT32)
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err, "input '%s' is %s, not an integer",
+                            t->name, lo_dtype_name(t->dtype));
+    int64_t n = lo_shape_numel(&t->shape);
+    if (n < 0 || (size_t)n > capacity)
+        return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                            "input '%s' holds %lld values, more than %zu", t->name, (long long)n,
+                            capacity);
+    for (int64_t k = 0; k < n; k++) {
+        if (t->dtype == LO_DTYPE_INT64) {
+            int64_t v;
+            memcpy(&v, (const char *)t->data + k * 8, 8);
+            values[k] = v;
+        } else {
+            int32_t v;
+            memcpy(&v, (const char *)t->data + k * 4, 4);
+            values[k] = v;
+        }
+    }
+    *count = (size_t)n;
+    return LO_OK;
+}
+
+bool lo_node_inputs_constant(const lo_graph *graph, const lo_node *node)
+{
+    for (int i = 0; i < node->num_inputs; i++) {
+        const lo_tensor *t = lo_node_input(graph, node, i);
+        if (t && t->role != LO_TENSOR_CONSTANT) return false;
+    }
+    return true;
+}
+
+/* Reads a 2-entry ints attribute (defaulting to `fallback` on both axes) and checks each
+ * value is at least `min`. */
+static lo_status read_pair(const lo_graph *graph, const lo_node *node, const char *name,
+                           int64_t fallback, int64_t min, int64_t out[2], lo_error *err)
+{
+    size_t count = 0;
+    int64_t values[2];
+    lo_status st = lo_attr_get_ints(graph, node, name, values, 2, &count, err);
+    if (st != LO_OK) return st;
+    if (count == 0) {
+        out[0] = out[1] = fallback;
+        return LO_OK;
+    }
+    if (count != 2)
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                            "attribute '%s' has %zu values; 2 are needed for 2-D", name, count);
+    for (int a = 0; a < 2; a++) {
+        if (values[a] < min)
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                "attribute '%s' value %lld is below %lld", name,
+                                (long long)values[a], (long long)min);
+        out[a] = values[a];
+    }
+    return LO_OK;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+lo_status lo_window_resolve(const lo_graph *graph, const lo_node *node, const lo_shape *x,
+                            const int64_t kernel[2], bool allow_ceil, lo_window *w, lo_error *err)
+{
+    memset(w, 0, sizeof *w);
+    lo_status st;
+    if ((st = read_pair(graph, node, "strides", 1, 1, w->stride, err)) != LO_OK) return st;
+    if ((st = read_pair(graph, node, "dilations", 1, 1, w->dilation, err)) != LO_OK) return st;
+    w->kernel[0] = kernel[0];
+    w->kernel[1] = kernel[1];
+
+    size_t pad_count = 0;
+    int64_t pads[4] = {0, 0, 0, 0};
+    if ((st = lo_attr_get_ints(graph, node, "pads", pads, 4, &pad_count, err)) != LO_OK) return st;
+    if (pad_count != 0 && pad_count != 4)
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                            "attribute 'pads' has %zu values; 4 are needed for 2-D", pad_count);
+    for (int a = 0; a < 4; a++)
+        if (pads[a] < 0)
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                "attribute 'pads' has a negative value %lld", (long long)pads[a]);
+
+    const char *auto_pad = NULL;
+    if ((st = lo_attr_get_string(graph, node, "auto_pad", "NOTSET", &auto_pad, err)) != LO_OK)
+        return st;
+    int64_t ceil_mode = 0;
+    if (allow_ceil && (st = lo_attr_get_int(graph, node, "ceil_mode", 0, &ceil_mode, err)) != LO_OK)
+        return st;
+
+    bool same_upper = strcmp(auto_pad, "SAME_UPPER") == 0;
+    bool same_lower = strcmp(auto_pad, "SAME_LOWER") == 0;
+    bool valid = strcmp(auto_pad, "VALID") == 0;
+    if (!same_upper && !same_lower && !valid && strcmp(auto_pad, "NOTSET") != 0)
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                            "attribute 'auto_pad' has unknown value '%s'", auto_pad);
+
+    for (int a = 0; a < 2; a++) {
+        int64_t in = x->dims[2 + a];
+        int64_t span = (w->kernel[a] - 1) * w->dilation[a] + 1; /* the dilated kernel */
+        if (same_upper || same_lower) {
+            /* Output covers ceil(in / stride); the padding needed is split, the odd pixel
+             * going after (SAME_UPPER) or before (SAME_LOWER). */
+            w->out[a] = ceil_div(in, w->stride[a]);
+            int64_t total = (w->out[a] - 1) * w->stride[a] + span - in;
+            if (total < 0) total = 0;
+            w->pad_begin[a] = same_upper ? total / 2 : total - total / 2;
+            w->pad_end[a] = total - w->pad_begin[a];
+        } else {
+            if (!valid) {
+                w->pad_begin[a] = pads[a];
+                w->pad_end[a] = pads[a + 2];
+            }
+            int64_t room = in + w->pad_begin[a] + w->pad_end[a] - span;
+            if (room < 0)
+                return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                    "the window (%lld after dilation) is larger than the padded "
+                                    "input (%lld) on axis %d",
+                                    (long long)span,
+                                    (long long)(in + w->pad_begin[a] + w->pad_end[a]), 2 + a);
+            if (ceil_mode) {
+                w->out[a] = ceil_div(room, w->stride[a]) + 1;
+                /* The last window must start inside the input or its leading padding. */
+                if ((w->out[a] - 1) * w->stride[a] >= in + w->pad_begin[a]) w->out[a]--;
+            } else {
+                w->out[a] = room / w->stride[a] + 1;
+            }
+        }
+        if (w->out[a] < 1)
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                "output size on axis %d would be %lld", 2 + a,
+                                (long long)w->out[a]);
+    }
+    return LO_OK;
+}
+
+void lo_window_to_conv(const lo_window *w, lo_conv_params *p)
+{
+    for (int a = 0; a < 2; a++) {
+        p->kernel[a] = w->kernel[a];
+        p->stride[a] = w->stride[a];
+        p->dilation[a] = w->dilation[a];
+        p->pad_begin[a] = w->pad_begin[a];
+        p->pad_end[a] = w->pad_end[a];
+    }
+}
+
+void lo_window_to_pool(const lo_window *w, lo_pool_params *p)
+{
+    for (int a = 0; a < 2; a++) {
+        p->kernel[a] = w->kernel[a];
+        p->stride[a] = w->stride[a];
+        p->dilation[a] = w->dilation[a];
+        p->pad_begin[a] = w->pad_begin[a];
+        p->pad_end[a] = w->pad_end[a];
+    }
+}
+
+lo_status lo_fused_activation(const lo_graph *graph, const lo_node *node, lo_activation *out,
+                              lo_error *err)
+{
+    const char *name = NULL;
+    lo_status st = lo_attr_get_string(graph, node, "activation", NULL, &name, err);
+    if (st != LO_OK) return st;
+    *out = LO_ACT_NONE;
+    if (!name) return LO_OK;
+    if (strcmp(name, "Relu") == 0) {
+        *out = LO_ACT_RELU;
+        return LO_OK;
+    }
+    return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                        "attribute 'activation' = '%s' is not a known activation", name);
+}
+
+void lo_step_label(lo_step *step, const char *op, lo_activation activation)
+{
+    if (activation == LO_ACT_NONE)
+        snprintf(step->label, sizeof step->label, "%s", op);
+    else
+        snprintf(step->label, sizeof step->label, "%s+%s", op, lo_activation_name(activation));
+}

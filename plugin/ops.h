@@ -1,0 +1,48 @@
+/* The functions behind the op table's rows, one file per family of ops. */
+#ifndef LO_OPS_H
+#define LO_OPS_H
+
+#include "ir.h"
+#include "step.h"
+
+/* ops_conv.c */
+lo_status lo_conv_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_conv_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+
+/* ops_pool.c */
+lo_status lo_maxpool_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_maxpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+                           lo_error *err);
+
+/* ops_gemm.c */
+lo_status lo_gemm_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_gemm_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+
+/* ops_unary.c */
+lo_status lo_unary_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_unary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+
+/* ops_view.c */
+lo_status lo_view_fold(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_reshape_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_flatten_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_squeeze_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_unsqueeze_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_identity_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_dropout_infer(lo_graph *graph, lo_node *node, lo_error *err);
+
+/* ops_fold.c */
+lo_status lo_constant_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_constant_fold(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_shape_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_shape_fold(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_gather_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_gather_fold(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_concat_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_concat_fold(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_cast_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_cast_fold(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_slice_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_slice_fold(lo_graph *graph, lo_node *node, lo_error *err);
+
+#endif

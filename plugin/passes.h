@@ -1,0 +1,30 @@
+/* Graph passes run on a session's own copy of a model's graph, in this order:
+ *   bind the batch size into the inputs' dynamic dims;
+ *   infer every node's output shapes in node order, folding nodes whose inputs are constants
+ *   (Constant, the Shape -> Gather -> Unsqueeze -> Concat chains exporters emit for Reshape,
+ *   and any view op on a constant);
+ *   fuse Conv+Relu and Gemm+Relu;
+ *   mark the outputs of view ops (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout) as
+ *   views of their input's storage, so they cost neither memory nor a kernel.
+ */
+#ifndef LO_PASSES_H
+#define LO_PASSES_H
+
+#include "ir.h"
+
+/* Every graph input's dim 0, when dynamic, becomes `batch`; any other dynamic dim fails,
+ * naming the input and the dim. batch 0 means "the model's static batch, else 1". A batch
+ * that contradicts a static one fails with LO_ERR_ARGUMENT. */
+lo_status lo_bind_batch(lo_graph *graph, int64_t batch, lo_error *err);
+
+lo_status lo_infer_and_fold(lo_graph *graph, lo_error *err);
+lo_status lo_fuse_activations(lo_graph *graph, lo_error *err);
+void lo_mark_views(lo_graph *graph);
+
+/* All of the above, in order. */
+lo_status lo_run_passes(lo_graph *graph, int64_t batch, lo_error *err);
+
+/* The tensor whose storage `index` uses: itself, or the root of its chain of views. */
+int lo_storage_root(const lo_graph *graph, int index);
+
+#endif

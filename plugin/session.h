@@ -1,0 +1,45 @@
+/* The objects behind the public handles. */
+#ifndef LO_SESSION_H
+#define LO_SESSION_H
+
+#include "backend.h"
+#include "ir.h"
+#include "schedule.h"
+
+struct lenet_onnx_context {
+    const lo_backend *backend;
+    lo_backend_context *device;
+};
+
+struct lenet_onnx_model {
+    lo_graph *graph; /* validated, shapes as the model declares them; never modified */
+};
+
+struct lenet_onnx_session {
+    lenet_onnx_context *context;
+    lo_graph *graph; /* the session's own copy: batch bound, passes run */
+    lo_schedule schedule;
+    lo_backend_buffer *arena;
+    lo_backend_buffer *weights;
+    lo_prepared *prepared;
+    bool profiling;
+    double *step_ms; /* last run's per-step times when profiling */
+    bool has_timings;
+};
+
+/* Validates a freshly loaded graph: every op known to the op table at its version with only
+ * known attributes, and the whole graph plannable at the default batch. */
+lo_status lo_model_validate(const lo_graph *graph, lo_error *err);
+
+lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_graph, int64_t batch,
+                            bool profiling, lenet_onnx_session **out, lo_error *err);
+void lo_session_release(lenet_onnx_session *session);
+lo_status lo_session_run(lenet_onnx_session *session, const void *const *inputs,
+                         void *const *outputs, lo_error *err);
+/* Writes the plan as text; returns the length it needs (snprintf-style). */
+size_t lo_session_describe(const lenet_onnx_session *session, char *text, size_t size);
+
+/* The public description of a graph input or output. */
+void lo_tensor_info(const lo_tensor *tensor, lenet_onnx_tensor_info *info);
+
+#endif

@@ -1,0 +1,17 @@
+# Configures, builds and tests an ASan+UBSan tree. Leaks inside the OpenCL driver (PoCL and
+# the LLVM it embeds) are not ours and are suppressed; any in our code fails the run.
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "failed (${result}): ${ARGN}")
+  endif()
+endfunction()
+
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BUILD_DIR} -DCMAKE_BUILD_TYPE=Debug
+    -DLENET_ONNX_SANITIZE=ON -DLENET_ONNX_SANITIZER_TESTS=OFF -DLENET_ONNX_WERROR=ON)
+cmake_host_system_information(RESULT cores QUERY NUMBER_OF_LOGICAL_CORES)
+run(${CMAKE_COMMAND} --build ${BUILD_DIR} -j ${cores})
+set(ENV{ASAN_OPTIONS} "detect_leaks=1:abort_on_error=0:strict_string_checks=1")
+set(ENV{LSAN_OPTIONS} "suppressions=${SUPPRESSIONS}:print_suppressions=0")
+set(ENV{UBSAN_OPTIONS} "print_stacktrace=1:halt_on_error=1")
+run(${CMAKE_CTEST_COMMAND} --test-dir ${BUILD_DIR} --output-on-failure)

@@ -1,0 +1,10 @@
+# The whole suite again in an ASan+UBSan build of its own, as one test of this tree.
+if(LENET_ONNX_SANITIZER_TESTS AND NOT LENET_ONNX_SANITIZE)
+  add_test(NAME sanitizers
+    COMMAND ${CMAKE_COMMAND}
+      -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+      -DBUILD_DIR=${CMAKE_BINARY_DIR}/sanitizers
+      -DSUPPRESSIONS=${CMAKE_CURRENT_SOURCE_DIR}/lsan.supp
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/run_sanitizers.cmake)
+  set_tests_properties(sanitizers PROPERTIES TIMEOUT 1500 RUN_SERIAL TRUE)
+endif()

@@ -1,0 +1,5 @@
+add_executable(test_session test_session.c)
+target_link_libraries(test_session PRIVATE lenet_onnx_core)
+target_include_directories(test_session PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME session COMMAND test_session WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(session PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)

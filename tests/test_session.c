@@ -1,0 +1,297 @@
+/* The passes, the scheduler and whole sessions: shape subgraphs fold to constants, views
+ * cost nothing, Conv/Gemm+Relu fuse, and the seed LeNet's arena is no larger than its
+ * largest set of tensors alive at once. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "op_table.h"
+#include "passes.h"
+#include "planner.h"
+#include "schedule.h"
+#include "session.h"
+#include "test_util.h"
+
+static lo_error err;
+
+static int add_tensor(lo_graph *g, const char *name, lo_dtype dtype, lo_shape shape,
+                      lo_tensor_role role)
+{
+    int index = -1;
+    CHECK_OK(lo_graph_add_tensor(g, name, dtype, &shape, role, &index, &err), &err);
+    return index;
+}
+
+static int add_const_ints(lo_graph *g, const char *name, const int64_t *values, int count)
+{
+    int t = add_tensor(g, name, LO_DTYPE_INT64, (lo_shape){1, {count}}, LO_TENSOR_CONSTANT);
+    CHECK_OK(lo_tensor_set_data(g, t, values, (size_t)count * 8, &err), &err);
+    return t;
+}
+
+static int add_node(lo_graph *g, const char *op, const int *in, int nin, int out,
+                    const lo_attr *attrs, int nattrs)
+{
+    int index = -1;
+    CHECK_OK(lo_graph_add_node(g, op, op, "", 13, in, nin, &out, 1, attrs, nattrs, &index, &err),
+             &err);
+    g->tensors[out].producer = index;
+    return index;
+}
+
+/* x[-1,2,5,5] -> Conv(3x3, 4 out) -> Relu -> Reshape(Concat(Unsqueeze(Gather(Shape(.),0)),
+ * [-1])) -> Gemm(B[36,3], C[3]) -> Identity -> y: what x.view(x.size(0), -1) exports. */
+static lo_graph *build_view_size_graph(void)
+{
+    lo_graph *g = NULL;
+    CHECK_OK(lo_graph_create("test-graph", &g, &err), &err);
+    int x = add_tensor(g, "x", LO_DTYPE_FLOAT, (lo_shape){4, {-1, 2, 5, 5}}, LO_TENSOR_GRAPH_INPUT);
+    CHECK_OK(lo_graph_add_input(g, x, &err), &err);
+    int w = add_tensor(g, "w", LO_DTYPE_FLOAT, (lo_shape){4, {4, 2, 3, 3}}, LO_TENSOR_CONSTANT);
+    float wdata[72];
+    for (int i = 0; i < 72; i++)
+        wdata[i] = (float)(i % 7) * 0.1f - 0.3f;
+    CHECK_OK(lo_tensor_set_data(g, w, wdata, sizeof wdata, &err), &err);
+    int b = add_tensor(g, "b", LO_DTYPE_FLOAT, (lo_shape){2, {36, 3}}, LO_TENSOR_CONSTANT);
+    float bdata[108];
+    for (int i = 0; i < 108; i++)
+        bdata[i] = (float)(i % 5) * 0.05f - 0.1f;
+    CHECK_OK(lo_tensor_set_data(g, b, bdata, sizeof bdata, &err), &err);
+    int c = add_tensor(g, "c", LO_DTYPE_FLOAT, (lo_shape){1, {3}}, LO_TENSOR_CONSTANT);
+    float cdata[3] = {0.5f, -0.5f, 1.0f};
+    CHECK_OK(lo_tensor_set_data(g, c, cdata, sizeof cdata, &err), &err);
+    int64_t zero = 0, minus_one = -1, axes0 = 0;
+    int idx0 = add_tensor(g, "idx0", LO_DTYPE_INT64, (lo_shape){0, {0}}, LO_TENSOR_CONSTANT);
+    CHECK_OK(lo_tensor_set_data(g, idx0, &zero, 8, &err), &err);
+    int rest = add_const_ints(g, "rest", &minus_one, 1);
+    int axes = add_const_ints(g, "axes", &axes0, 1);
+
+    int conv = add_tensor(g, "conv", LO_DTYPE_FLOAT, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    int relu = add_tensor(g, "relu", LO_DTYPE_FLOAT, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    int shape = add_tensor(g, "shape", LO_DTYPE_INT64, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    int gathered = add_tensor(g, "gathered", LO_DTYPE_INT64, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    int unsq = add_tensor(g, "unsq", LO_DTYPE_INT64, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    int target = add_tensor(g, "target", LO_DTYPE_INT64, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    int flat = add_tensor(g, "flat", LO_DTYPE_FLOAT, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    int gemm = add_tensor(g, "gemm", LO_DTYPE_FLOAT, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    int y = add_tensor(g, "y", LO_DTYPE_FLOAT, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+
+    int64_t kernel[2] = {3, 3};
+    lo_attr conv_attrs[1] = {
+        {.name = "kernel_shape", .type = LO_ATTR_INTS, .ints = kernel, .count = 2, .tensor = -1}};
+    add_node(g, "Conv", (int[]){x, w}, 2, conv, conv_attrs, 1);
+    add_node(g, "Relu", (int[]){conv}, 1, relu, NULL, 0);
+    add_node(g, "Shape", (int[]){relu}, 1, shape, NULL, 0);
+    add_node(g, "Gather", (int[]){shape, idx0}, 2, gathered, NULL, 0);
+    add_node(g, "Unsqueeze", (int[]){gathered, axes}, 2, unsq, NULL, 0);
+    lo_attr concat_attrs[1] = {{.name = "axis", .type = LO_ATTR_INT, .i = 0, .tensor = -1}};
+    add_node(g, "Concat", (int[]){unsq, rest}, 2, target, concat_attrs, 1);
+    add_node(g, "Reshape", (int[]){relu, target}, 2, flat, NULL, 0);
+    add_node(g, "Gemm", (int[]){flat, b, c}, 3, gemm, NULL, 0);
+    add_node(g, "Identity", (int[]){gemm}, 1, y, NULL, 0);
+    CHECK_OK(lo_graph_add_output(g, y, &err), &err);
+    g->tensors[y].is_graph_output = true;
+    return g;
+}
+
+static void test_passes(void)
+{
+    lo_graph *g = build_view_size_graph();
+    for (int n = 0; n < g->num_nodes; n++)
+        CHECK_OK(lo_op_check_node(g, &g->nodes[n], &err), &err);
+    CHECK_OK(lo_run_passes(g, 3, &err), &err);
+
+    int live = 0;
+    for (int n = 0; n < g->num_nodes; n++)
+        live += !g->nodes[n].removed;
+    /* Shape, Gather, Unsqueeze and Concat folded; Relu fused; Conv, Reshape, Gemm, Identity
+     * remain, the last two... Reshape and Identity as views. */
+    CHECK_MSG(live == 4, "%d nodes left", live);
+    CHECK(strcmp(g->nodes[0].op_type, "FusedConv") == 0);
+    const lo_attr *act = lo_node_attr(&g->nodes[0], "activation");
+    CHECK(act && act->s && strcmp(act->s, "Relu") == 0);
+
+    int target = lo_graph_find_tensor(g, "target");
+    CHECK(g->tensors[target].role == LO_TENSOR_CONSTANT);
+    CHECK(g->tensors[target].data_bytes == 16);
+    if (g->tensors[target].data_bytes == 16) {
+        int64_t v[2];
+        memcpy(v, g->tensors[target].data, 16);
+        CHECK_MSG(v[0] == 3 && v[1] == -1, "target = [%lld, %lld]", (long long)v[0],
+                  (long long)v[1]);
+    }
+    int flat = lo_graph_find_tensor(g, "flat");
+    int relu = lo_graph_find_tensor(g, "relu");
+    CHECK(g->tensors[flat].shape.rank == 2 && g->tensors[flat].shape.dims[0] == 3 &&
+          g->tensors[flat].shape.dims[1] == 36);
+    CHECK(lo_storage_root(g, flat) == relu);
+    int y = lo_graph_find_tensor(g, "y");
+    CHECK(lo_storage_root(g, y) == lo_graph_find_tensor(g, "gemm"));
+
+    lo_schedule s;
+    CHECK_OK(lo_schedule_build(g, NULL, NULL, 128, &s, &err), &err);
+    CHECK_MSG(s.num_steps == 2, "%d steps", s.num_steps);
+    if (s.num_steps == 2) {
+        CHECK(s.steps[0].kind == LO_STEP_CONV);
+        CHECK(s.steps[0].params.conv.activation == LO_ACT_RELU);
+        CHECK(strcmp(s.steps[0].label, "Conv+Relu") == 0);
+        CHECK(s.steps[1].kind == LO_STEP_GEMM && s.steps[1].num_inputs == 3);
+        /* The Gemm reads the Conv output in place: a view shares the offset. */
+        CHECK(s.steps[1].inputs[0].buffer == LO_BUFFER_ARENA);
+        CHECK(s.steps[1].inputs[0].offset == s.steps[0].output.offset);
+        CHECK(s.steps[1].inputs[1].buffer == LO_BUFFER_WEIGHTS);
+        CHECK(s.outputs[0].offset == s.steps[1].output.offset);
+    }
+    /* weights: w (288 B), b (432 B), c (12 B), each rounded to 128. */
+    CHECK_MSG(s.weights_bytes == 384 + 512 + 128, "weights %zu", s.weights_bytes);
+    lo_schedule_free(&s);
+    lo_graph_free(g);
+}
+
+static void test_bind_batch_errors(void)
+{
+    lo_graph *g = build_view_size_graph();
+    g->tensors[g->inputs[0]].shape.dims[2] = -1;
+    CHECK(lo_run_passes(g, 1, &err) == LO_ERR_UNSUPPORTED);
+    CHECK(strstr(err.message, "'x'") && strstr(err.message, "dynamic dimension 2"));
+    lo_graph_free(g);
+
+    g = build_view_size_graph();
+    g->tensors[g->inputs[0]].shape.dims[0] = 2;
+    CHECK(lo_run_passes(g, 5, &err) == LO_ERR_ARGUMENT);
+    lo_graph_free(g);
+}
+
+/* Independent of the planner: the largest sum of arena tensor sizes alive at one time, with
+ * time 0 the host writing inputs, time k+1 step k running (its inputs and its output alive),
+ * and time steps+1 the host reading outputs. A read of an offset belongs to the tensor most
+ * recently born there. Also checks that no two tensors alive together overlap. */
+typedef struct span {
+    size_t offset, size;
+    int born, last;
+} span;
+
+static void extend_last_reader(span *spans, int count, const lo_tensor_ref *ref, int time)
+{
+    int owner = -1;
+    for (int i = 0; i < count; i++)
+        if (spans[i].offset == ref->offset && spans[i].born < time &&
+            (owner < 0 || spans[i].born > spans[owner].born))
+            owner = i;
+    CHECK_MSG(owner >= 0, "a step reads arena offset %zu before anything was written there",
+              ref->offset);
+    if (owner >= 0 && time > spans[owner].last) spans[owner].last = time;
+}
+
+static size_t peak_live_bytes(const lo_schedule *s, size_t alignment)
+{
+    span spans[64];
+    int count = 0;
+    for (int i = 0; i < s->num_inputs && count < 64; i++)
+        spans[count++] = (span){s->inputs[i].offset,
+                                lo_align_up(lo_tensor_ref_bytes(&s->inputs[i]), alignment), -1, 0};
+    for (int k = 0; k < s->num_steps && count < 64; k++) {
+        const lo_tensor_ref *out = &s->steps[k].output;
+        spans[count++] =
+            (span){out->offset, lo_align_up(lo_tensor_ref_bytes(out), alignment), k + 1, k + 1};
+        for (int r = 0; r < s->steps[k].num_inputs; r++)
+            if (s->steps[k].inputs[r].buffer == LO_BUFFER_ARENA)
+                extend_last_reader(spans, count - 1, &s->steps[k].inputs[r], k + 1);
+    }
+    for (int o = 0; o < s->num_outputs; o++)
+        if (s->outputs[o].buffer == LO_BUFFER_ARENA)
+            extend_last_reader(spans, count, &s->outputs[o], s->num_steps + 1);
+    size_t peak = 0;
+    for (int t = 0; t <= s->num_steps + 1; t++) {
+        size_t live = 0;
+        for (int i = 0; i < count; i++)
+            if (spans[i].born <= t && t <= spans[i].last) live += spans[i].size;
+        if (live > peak) peak = live;
+    }
+    for (int i = 0; i < count; i++)
+        for (int j = i + 1; j < count; j++) {
+            bool together = spans[i].born <= spans[j].last && spans[j].born <= spans[i].last;
+            bool disjoint = spans[i].offset + spans[i].size <= spans[j].offset ||
+                            spans[j].offset + spans[j].size <= spans[i].offset;
+            CHECK_MSG(!together || disjoint, "tensors at %zu and %zu overlap while alive",
+                      spans[i].offset, spans[j].offset);
+        }
+    return peak;
+}
+
+static void test_lenet_session(const lenet_onnx_api *api, lenet_onnx_context *context)
+{
+    lenet_onnx_model *model = NULL;
+    CHECK_OK(api->model_load_file("models/lenet.onnx", &model, &err), &err);
+    if (!model) return;
+    lenet_onnx_tensor_info info;
+    CHECK_OK(api->model_io_info(model, LENET_ONNX_INPUT, 0, &info, &err), &err);
+    CHECK(info.rank == 4 && info.dims[0] == -1 && info.dims[1] == 3 && info.dims[2] == 32);
+    CHECK(info.layout == LENET_ONNX_LAYOUT_NCHW);
+
+    for (uint32_t batch = 1; batch <= 64; batch *= 8) {
+        lenet_onnx_session_options options = {.batch_size = batch};
+        lenet_onnx_session *session = NULL;
+        CHECK_OK(api->session_create(context, model, &options, &session, &err), &err);
+        if (!session) continue;
+        const lo_schedule *s = &session->schedule;
+        /* Conv+Relu, MaxPool, Conv+Relu, MaxPool, Gemm+Relu, Gemm+Relu, Gemm. */
+        CHECK_MSG(s->num_steps == 7, "%d steps", s->num_steps);
+        size_t peak = peak_live_bytes(s, s->alignment);
+        CHECK_MSG(s->arena_bytes <= peak, "arena %zu > peak live %zu", s->arena_bytes, peak);
+        CHECK(s->arena_bytes < s->naive_arena_bytes);
+        printf("LeNet batch %u: arena %zu bytes, peak live %zu, naive %zu, weights %zu\n", batch,
+               s->arena_bytes, peak, s->naive_arena_bytes, s->weights_bytes);
+        lenet_onnx_session_stats stats;
+        CHECK_OK(api->session_stats(session, &stats, &err), &err);
+        CHECK(stats.arena_bytes == s->arena_bytes && stats.step_count == 7);
+        CHECK_OK(api->session_io_info(session, LENET_ONNX_OUTPUT, 0, &info, &err), &err);
+        CHECK(info.dims[0] == batch && info.dims[1] == 10 && info.size_bytes == batch * 40u);
+        size_t needed = 0;
+        CHECK_OK(api->session_describe_plan(session, NULL, 0, &needed, &err), &err);
+        char *text = malloc(needed);
+        CHECK_OK(api->session_describe_plan(session, text, needed, NULL, &err), &err);
+        CHECK(text && strstr(text, "Conv+Relu") && strlen(text) + 1 == needed);
+        free(text);
+        api->session_release(session);
+    }
+    lenet_onnx_session_options bad = {.batch_size = 0};
+    lenet_onnx_session *session = NULL;
+    CHECK_OK(api->session_create(context, model, &bad, &session, &err), &err);
+    if (session) {
+        CHECK_OK(api->session_io_info(session, LENET_ONNX_INPUT, 0, &info, &err), &err);
+        CHECK(info.dims[0] == 1); /* a dynamic batch defaults to 1 */
+        api->session_release(session);
+    }
+    api->model_release(model);
+}
+
+static void test_load_errors(const lenet_onnx_api *api)
+{
+    lenet_onnx_model *model = NULL;
+    CHECK(api->model_load_file("tests/fixtures/models/unsupported_op.onnx", &model, &err) ==
+          LENET_ONNX_ERROR_UNSUPPORTED);
+    CHECK_MSG(strstr(err.message, "FancyUnsupportedOp") && strstr(err.message, "mystery_node"),
+              "%s", err.message);
+    CHECK(model == NULL);
+    CHECK(api->model_load_file("no/such/model.onnx", &model, &err) == LENET_ONNX_ERROR_IO);
+    CHECK(strstr(err.message, "no/such/model.onnx") != NULL);
+    CHECK(api->model_load_bytes("\x08\x07", 2, &model, &err) != LENET_ONNX_OK);
+    CHECK(lo_api_table(LENET_ONNX_ABI_VERSION + 1) == NULL);
+}
+
+int main(void)
+{
+    test_passes();
+    test_bind_batch_errors();
+    const lenet_onnx_api *api = lo_api_table(LENET_ONNX_ABI_VERSION);
+    CHECK(api && api->struct_size == sizeof *api);
+    lenet_onnx_context *context = NULL;
+    CHECK_OK(api->context_create(NULL, &context, &err), &err);
+    if (context) {
+        test_lenet_session(api, context);
+        api->context_release(context);
+    }
+    test_load_errors(api);
+    return lo_test_exit_code();
+}
