@@ -84,11 +84,12 @@ lo_status lo_set_output(lo_graph *graph, lo_node *node, int i, lo_dtype dtype,
 lo_status lo_normalize_axis(const lo_graph *graph, const lo_node *node, const char *what,
                             int64_t axis, int rank, bool allow_end, int *out, lo_error *err)
 {
-    int64_t limit = allow_end ? rank + 1 : rank;
-    if (axis < -limit || axis >= limit)
+    /* Negative axes count from the end; allow_end admits `rank` itself (Flatten's range). */
+    int64_t upper = allow_end ? rank : rank - 1;
+    if (axis < -(int64_t)rank || axis > upper)
         return lo_node_fail(graph, node, LO_ERR_MODEL, err, "%s %lld is out of range for rank %d",
                             what, (long long)axis, rank);
-    *out = (int)(axis < 0 ? axis + limit : axis);
+    *out = (int)(axis < 0 ? axis + rank : axis);
     return LO_OK;
 }
 

@@ -8,13 +8,7 @@
 
 lo_status lo_bind_batch(lo_graph *graph, int64_t batch, lo_error *err)
 {
-    /* The batch a model fixes, if any input fixes one. */
-    int64_t fixed = 0;
-    for (int i = 0; i < graph->num_inputs; i++) {
-        const lo_tensor *t = &graph->tensors[graph->inputs[i]];
-        if (t->shape.rank > 0 && t->shape.dims[0] >= 0 && fixed == 0) fixed = t->shape.dims[0];
-    }
-    if (batch == 0) batch = fixed > 0 ? fixed : 1;
+    bool any_dynamic = false;
     for (int i = 0; i < graph->num_inputs; i++) {
         lo_tensor *t = &graph->tensors[graph->inputs[i]];
         for (int d = 0; d < t->shape.rank; d++) {
@@ -25,14 +19,24 @@ lo_status lo_bind_batch(lo_graph *graph, int64_t batch, lo_error *err)
                                "dimension (0) may be dynamic",
                                graph->source, t->name, d,
                                t->dim_params[d] ? t->dim_params[d] : "unnamed");
-            t->shape.dims[0] = batch;
+            any_dynamic = true;
         }
-        if (t->shape.rank > 0 && t->shape.dims[0] != batch)
-            return lo_fail(err, LO_ERR_ARGUMENT,
-                           "%s: input '%s' has a fixed batch of %lld; batch size %lld was asked "
-                           "for",
-                           graph->source, t->name, (long long)t->shape.dims[0], (long long)batch);
     }
+    if (any_dynamic) {
+        if (batch == 0) batch = 1;
+        for (int i = 0; i < graph->num_inputs; i++) {
+            lo_tensor *t = &graph->tensors[graph->inputs[i]];
+            if (t->shape.rank > 0 && t->shape.dims[0] < 0) t->shape.dims[0] = batch;
+        }
+        return LO_OK;
+    }
+    /* A static model: its first input's leading dim is its batch, and only that one fits. */
+    const lo_tensor *first = graph->num_inputs ? &graph->tensors[graph->inputs[0]] : NULL;
+    if (batch != 0 && first && first->shape.rank > 0 && first->shape.dims[0] != batch)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "%s: input '%s' has a fixed batch of %lld; batch size %lld was asked for",
+                       graph->source, first->name, (long long)first->shape.dims[0],
+                       (long long)batch);
     return LO_OK;
 }
 
