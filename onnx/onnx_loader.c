@@ -1,2 +1,862 @@
-/* placeholder: not written yet */
-typedef int lo_placeholder_onnx_loader;
+/* ONNX ModelProto → IR: decoding, validation, and the graph's tensors and nodes in
+ * topological order. Which ops are supported is the op table's business, not this file's. */
+#include "onnx_loader.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx.pb-c.h"
+#include "onnx_attr.h"
+#include "onnx_tensor.h"
+
+/* What the loader learns about the model's nodes before it builds the IR nodes, indexed by
+ * the node's position in the model. Inputs and outputs are kept flat: node n's inputs are
+ * in_index[in_start[n] .. in_start[n + 1]). */
+typedef struct loader {
+    const char *source;
+    const Onnx__ModelProto *model;
+    const Onnx__GraphProto *proto;
+    lo_graph *graph;
+    int num_nodes;
+    char **names;   /* given or generated, unique */
+    int *opsets;    /* the opset of each node's domain */
+    int *in_start;  /* num_nodes + 1 */
+    int *in_index;  /* tensor index, -1 for an omitted optional input */
+    int *out_start; /* num_nodes + 1 */
+    int *out_index;
+    int *producer; /* per tensor index (node outputs included): model node, or -1 */
+    int num_producer;
+    int *order; /* model node indices in execution order */
+} loader;
+
+static bool is_default_domain(const char *domain)
+{
+    return !domain || !*domain || strcmp(domain, "ai.onnx") == 0;
+}
+
+static bool same_domain(const char *a, const char *b)
+{
+    if (is_default_domain(a) || is_default_domain(b))
+        return is_default_domain(a) && is_default_domain(b);
+    return strcmp(a, b) == 0;
+}
+
+/* A node stand-in for lo_node_fail() before the IR node exists. */
+static lo_node node_ref(const loader *ld, int n)
+{
+    lo_node ref;
+    memset(&ref, 0, sizeof ref);
+    const Onnx__NodeProto *np = ld->proto->node[n];
+    ref.name = ld->names && ld->names[n] ? ld->names[n] : (np->name ? np->name : "");
+    ref.op_type = np->op_type ? np->op_type : "";
+    return ref;
+}
+
+static lo_status check_model(loader *ld, lo_error *err)
+{
+    lo_status status = LO_OK;
+    const Onnx__ModelProto *model = ld->model;
+    if (!model->has_ir_version) {
+        status = lo_fail(err, LO_ERR_MODEL,
+                         "%s: the model has no ir_version (is this an ONNX model?)", ld->source);
+        goto done;
+    }
+    if (model->ir_version < 3) {
+        status = lo_fail(err, LO_ERR_UNSUPPORTED,
+                         "%s: ir_version %lld is not supported; it must be 3 or newer", ld->source,
+                         (long long)model->ir_version);
+        goto done;
+    }
+    if (!model->graph) {
+        status = lo_fail(err, LO_ERR_MODEL, "%s: the model has no graph", ld->source);
+        goto done;
+    }
+    bool have_default = false;
+    for (size_t i = 0; i < model->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *entry = model->opset_import[i];
+        const char *domain = entry->domain ? entry->domain : "";
+        if (!entry->has_version || entry->version < 1 || entry->version > INT_MAX) {
+            status =
+                lo_fail(err, LO_ERR_MODEL, "%s: opset_import for domain '%s' has no valid version",
+                        ld->source, domain);
+            goto done;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (same_domain(model->opset_import[j]->domain, domain)) {
+                status =
+                    lo_fail(err, LO_ERR_MODEL, "%s: opset_import lists domain '%s' more than once",
+                            ld->source, domain);
+                goto done;
+            }
+        }
+        if (is_default_domain(domain)) {
+            have_default = true;
+            ld->graph->opset = (int)entry->version;
+        }
+    }
+    if (!have_default && model->n_opset_import == 0) {
+        status =
+            lo_fail(err, LO_ERR_MODEL,
+                    "%s: the model has no opset_import for the default ONNX domain", ld->source);
+        goto done;
+    }
+    if (!have_default) {
+        /* Valid ONNX (training-only domains, say), but nothing this runtime can run. */
+        status = lo_fail(err, LO_ERR_UNSUPPORTED,
+                         "%s: the model has no opset_import for the default ONNX domain (only "
+                         "for '%s'), which is not supported",
+                         ld->source, model->opset_import[0]->domain);
+        goto done;
+    }
+    ld->graph->ir_version = model->ir_version;
+    if (model->graph->name && *model->graph->name) {
+        char *name = strdup(model->graph->name);
+        if (!name) {
+            status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
+            goto done;
+        }
+        free(ld->graph->name);
+        ld->graph->name = name;
+    }
+done:
+    return status;
+}
+
+/* The opset version the model imports for `domain`; false when it imports none. */
+static bool find_opset(const Onnx__ModelProto *model, const char *domain, int *version)
+{
+    for (size_t i = 0; i < model->n_opset_import; i++) {
+        if (same_domain(model->opset_import[i]->domain, domain)) {
+            *version = (int)model->opset_import[i]->version;
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *type_kind_name(Onnx__TypeProto__ValueCase value_case)
+{
+    switch (value_case) {
+    case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE:
+        return "a sequence";
+    case ONNX__TYPE_PROTO__VALUE_MAP_TYPE:
+        return "a map";
+    case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE:
+        return "an optional";
+    case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE:
+        return "a sparse tensor";
+    default:
+        return "of no known type";
+    }
+}
+
+/* The declared type of a graph input or output (`kind`). Dim names are borrowed from the
+ * proto. *has_shape is false when the declaration gives no shape. */
+static lo_status read_value_type(const loader *ld, const Onnx__ValueInfoProto *vi, const char *kind,
+                                 lo_dtype *dtype, lo_shape *shape, const char *params[LO_MAX_RANK],
+                                 bool *has_shape, lo_error *err)
+{
+    lo_status status = LO_OK;
+    memset(shape, 0, sizeof *shape);
+    for (int i = 0; i < LO_MAX_RANK; i++)
+        params[i] = NULL;
+    *has_shape = false;
+    if (!vi->type) {
+        status = lo_fail(err, LO_ERR_MODEL, "%s: %s '%s' has no type", ld->source, kind, vi->name);
+        goto done;
+    }
+    if (vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !vi->type->tensor_type) {
+        status = lo_fail(err, LO_ERR_UNSUPPORTED,
+                         "%s: %s '%s' is %s, not a tensor, which is not supported", ld->source,
+                         kind, vi->name, type_kind_name(vi->type->value_case));
+        goto done;
+    }
+    const Onnx__TypeProto__Tensor *tt = vi->type->tensor_type;
+    if (!tt->has_elem_type || tt->elem_type == 0) {
+        status = lo_fail(err, LO_ERR_MODEL, "%s: %s '%s' has no element type", ld->source, kind,
+                         vi->name);
+        goto done;
+    }
+    if (tt->elem_type < 0 || tt->elem_type > LO_DTYPE_UINT64 ||
+        lo_dtype_size((lo_dtype)tt->elem_type) == 0) {
+        status = lo_fail(err, LO_ERR_UNSUPPORTED,
+                         "%s: %s '%s' has element type %d (%s), which is not supported", ld->source,
+                         kind, vi->name, (int)tt->elem_type, lo_onnx_dtype_name(tt->elem_type));
+        goto done;
+    }
+    *dtype = (lo_dtype)tt->elem_type;
+    if (!tt->shape) goto done;
+    if (tt->shape->n_dim > LO_MAX_RANK) {
+        status =
+            lo_fail(err, LO_ERR_UNSUPPORTED, "%s: %s '%s' has rank %zu; at most %d is supported",
+                    ld->source, kind, vi->name, tt->shape->n_dim, LO_MAX_RANK);
+        goto done;
+    }
+    shape->rank = (int)tt->shape->n_dim;
+    for (int i = 0; i < shape->rank; i++) {
+        const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[i];
+        shape->dims[i] = -1; /* no value, or a named one: dynamic */
+        if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+            if (dim->dim_value < 0) {
+                status = lo_fail(err, LO_ERR_MODEL, "%s: %s '%s' has a negative dimension (%lld)",
+                                 ld->source, kind, vi->name, (long long)dim->dim_value);
+                goto done;
+            }
+            shape->dims[i] = dim->dim_value;
+        } else if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+                   dim->dim_param && *dim->dim_param) {
+            params[i] = dim->dim_param;
+        }
+    }
+    *has_shape = true;
+done:
+    return status;
+}
+
+static lo_status set_dim_params(loader *ld, int t, const char *const params[LO_MAX_RANK],
+                                lo_error *err)
+{
+    lo_status status = LO_OK;
+    lo_tensor *tensor = &ld->graph->tensors[t];
+    for (int i = 0; i < LO_MAX_RANK; i++) {
+        free(tensor->dim_params[i]);
+        tensor->dim_params[i] = NULL;
+        if (!params[i]) continue;
+        tensor->dim_params[i] = strdup(params[i]);
+        if (!tensor->dim_params[i]) {
+            status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
+            goto done;
+        }
+    }
+done:
+    return status;
+}
+
+static lo_status load_initializers(loader *ld, lo_error *err)
+{
+    lo_status status = LO_OK;
+    char *what = NULL;
+    const Onnx__GraphProto *proto = ld->proto;
+    if (proto->n_sparse_initializer > 0) {
+        const Onnx__SparseTensorProto *sparse = proto->sparse_initializer[0];
+        const char *name = sparse->values && sparse->values->name ? sparse->values->name : "";
+        status = lo_fail(err, LO_ERR_UNSUPPORTED, "%s: sparse initializer '%s' is not supported",
+                         ld->source, name);
+        goto done;
+    }
+    for (size_t i = 0; i < proto->n_initializer; i++) {
+        const Onnx__TensorProto *init = proto->initializer[i];
+        if (!init->name || !*init->name) {
+            status = lo_fail(err, LO_ERR_MODEL, "%s: initializer #%zu has no name", ld->source, i);
+            goto done;
+        }
+        if (lo_graph_find_tensor(ld->graph, init->name) >= 0) {
+            status = lo_fail(err, LO_ERR_MODEL, "%s: initializer '%s' is defined more than once",
+                             ld->source, init->name);
+            goto done;
+        }
+        size_t len = strlen(init->name) + 32;
+        what = malloc(len);
+        if (!what) {
+            status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
+            goto done;
+        }
+        snprintf(what, len, "initializer '%s'", init->name);
+        status = lo_onnx_add_constant(ld->graph, init, init->name, what, NULL, err);
+        if (status != LO_OK) goto done;
+        free(what);
+        what = NULL;
+    }
+done:
+    free(what);
+    return status;
+}
+
+/* Inputs that an initializer also defines (ir_version < 4 lists weights as inputs) stay
+ * constants and are not fed at run time. */
+static lo_status load_inputs(loader *ld, lo_error *err)
+{
+    lo_status status = LO_OK;
+    lo_graph *graph = ld->graph;
+    for (size_t i = 0; i < ld->proto->n_input; i++) {
+        const Onnx__ValueInfoProto *vi = ld->proto->input[i];
+        if (!vi->name || !*vi->name) {
+            status = lo_fail(err, LO_ERR_MODEL, "%s: graph input #%zu has no name", ld->source, i);
+            goto done;
+        }
+        int t = lo_graph_find_tensor(graph, vi->name);
+        if (t >= 0 && graph->tensors[t].role == LO_TENSOR_CONSTANT) continue;
+        if (t >= 0) {
+            status = lo_fail(err, LO_ERR_MODEL, "%s: input '%s' is listed more than once",
+                             ld->source, vi->name);
+            goto done;
+        }
+        lo_dtype dtype = LO_DTYPE_UNDEFINED;
+        lo_shape shape;
+        const char *params[LO_MAX_RANK];
+        bool has_shape = false;
+        status = read_value_type(ld, vi, "input", &dtype, &shape, params, &has_shape, err);
+        if (status != LO_OK) goto done;
+        if (!has_shape) {
+            status = lo_fail(err, LO_ERR_UNSUPPORTED, "%s: input '%s' has no shape", ld->source,
+                             vi->name);
+            goto done;
+        }
+        status =
+            lo_graph_add_tensor(graph, vi->name, dtype, &shape, LO_TENSOR_GRAPH_INPUT, &t, err);
+        if (status != LO_OK) goto done;
+        status = set_dim_params(ld, t, params, err);
+        if (status != LO_OK) goto done;
+        status = lo_graph_add_input(graph, t, err);
+        if (status != LO_OK) goto done;
+    }
+done:
+    return status;
+}
+
+static bool name_taken(const loader *ld, const char *name)
+{
+    for (int n = 0; n < ld->num_nodes; n++)
+        if (ld->names[n] && strcmp(ld->names[n], name) == 0) return true;
+    return false;
+}
+
+/* Unnamed nodes become "<op_type>_<index>", made unique against every other node name. */
+static lo_status name_nodes(loader *ld, lo_error *err)
+{
+    lo_status status = LO_OK;
+    char *name = NULL;
+    for (int n = 0; n < ld->num_nodes; n++) {
+        const Onnx__NodeProto *np = ld->proto->node[n];
+        if (!np->op_type || !*np->op_type) {
+            status = lo_fail(err, LO_ERR_MODEL, "%s: node #%d ('%s') has no op_type", ld->source, n,
+                             np->name ? np->name : "");
+            goto done;
+        }
+        if (np->name && *np->name) {
+            ld->names[n] = strdup(np->name);
+            if (!ld->names[n]) goto no_memory;
+        }
+    }
+    for (int n = 0; n < ld->num_nodes; n++) {
+        if (ld->names[n]) continue;
+        const char *op = ld->proto->node[n]->op_type;
+        size_t len = strlen(op) + 48;
+        name = malloc(len);
+        if (!name) goto no_memory;
+        snprintf(name, len, "%s_%d", op, n);
+        for (long long k = 1; name_taken(ld, name); k++)
+            snprintf(name, len, "%s_%d_%lld", op, n, k);
+        ld->names[n] = name;
+        name = NULL;
+    }
+    goto done;
+no_memory:
+    status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory naming nodes", ld->source);
+done:
+    free(name);
+    return status;
+}
+
+static lo_status resolve_domains(loader *ld, lo_error *err)
+{
+    lo_status status = LO_OK;
+    for (int n = 0; n < ld->num_nodes; n++) {
+        const char *domain = ld->proto->node[n]->domain;
+        if (!find_opset(ld->model, domain, &ld->opsets[n])) {
+            lo_node ref = node_ref(ld, n);
+            status =
+                lo_node_fail(ld->graph, &ref, LO_ERR_UNSUPPORTED, err,
+                             "domain '%s' is not imported by the model (no opset_import)", domain);
+            goto done;
+        }
+    }
+done:
+    return status;
+}
+
+/* Adds a tensor for every node output, so inputs may be resolved whatever the node order. */
+static lo_status declare_outputs(loader *ld, lo_error *err)
+{
+    lo_status status = LO_OK;
+    lo_graph *graph = ld->graph;
+    size_t total = 0;
+    for (int n = 0; n < ld->num_nodes; n++) {
+        ld->out_start[n] = (int)total;
+        total += ld->proto->node[n]->n_output;
+        if (total > INT_MAX / 4) {
+            status = lo_fail(err, LO_ERR_UNSUPPORTED, "%s: too many node outputs", ld->source);
+            goto done;
+        }
+    }
+    ld->out_start[ld->num_nodes] = (int)total;
+    if (total) {
+        ld->out_index = malloc(total * sizeof(int));
+        if (!ld->out_index) goto no_memory;
+    }
+    ld->num_producer = graph->num_tensors + (int)total;
+    ld->producer = malloc((size_t)(ld->num_producer ? ld->num_producer : 1) * sizeof(int));
+    if (!ld->producer) goto no_memory;
+    for (int t = 0; t < ld->num_producer; t++)
+        ld->producer[t] = -1;
+    for (int n = 0; n < ld->num_nodes; n++) {
+        const Onnx__NodeProto *np = ld->proto->node[n];
+        for (size_t j = 0; j < np->n_output; j++) {
+            const char *name = np->output[j];
+            int *slot = &ld->out_index[ld->out_start[n] + (int)j];
+            *slot = -1;
+            if (!name || !*name) continue;
+            int t = lo_graph_find_tensor(graph, name);
+            if (t >= 0) {
+                lo_node ref = node_ref(ld, n);
+                const char *other = graph->tensors[t].role == LO_TENSOR_CONSTANT ? "an initializer"
+                                    : graph->tensors[t].role == LO_TENSOR_GRAPH_INPUT
+                                        ? "a graph input"
+                                        : "another node's output";
+                if (graph->tensors[t].role == LO_TENSOR_ACTIVATION && ld->producer[t] >= 0) {
+                    status = lo_node_fail(graph, &ref, LO_ERR_MODEL, err,
+                                          "output '%s' is also an output of node '%s'", name,
+                                          ld->names[ld->producer[t]]);
+                } else {
+                    status = lo_node_fail(graph, &ref, LO_ERR_MODEL, err, "output '%s' is also %s",
+                                          name, other);
+                }
+                goto done;
+            }
+            status = lo_graph_add_tensor(graph, name, LO_DTYPE_UNDEFINED, NULL,
+                                         LO_TENSOR_ACTIVATION, &t, err);
+            if (status != LO_OK) goto done;
+            *slot = t;
+            ld->producer[t] = n;
+        }
+    }
+    goto done;
+no_memory:
+    status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
+done:
+    return status;
+}
+
+static lo_status resolve_inputs(loader *ld, lo_error *err)
+{
+    lo_status status = LO_OK;
+    size_t total = 0;
+    for (int n = 0; n < ld->num_nodes; n++) {
+        ld->in_start[n] = (int)total;
+        total += ld->proto->node[n]->n_input;
+        if (total > INT_MAX / 4) {
+            status = lo_fail(err, LO_ERR_UNSUPPORTED, "%s: too many node inputs", ld->source);
+            goto done;
+        }
+    }
+    ld->in_start[ld->num_nodes] = (int)total;
+    if (total) {
+        ld->in_index = malloc(total * sizeof(int));
+        if (!ld->in_index) {
+            status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
+            goto done;
+        }
+    }
+    for (int n = 0; n < ld->num_nodes; n++) {
+        const Onnx__NodeProto *np = ld->proto->node[n];
+        for (size_t j = 0; j < np->n_input; j++) {
+            const char *name = np->input[j];
+            int t = -1; /* "" is an omitted optional input */
+            if (name && *name) {
+                t = lo_graph_find_tensor(ld->graph, name);
+                if (t < 0) {
+                    lo_node ref = node_ref(ld, n);
+                    status = lo_node_fail(
+                        ld->graph, &ref, LO_ERR_MODEL, err,
+                        "input '%s' is not defined by any node, graph input or initializer", name);
+                    goto done;
+                }
+            }
+            ld->in_index[ld->in_start[n] + (int)j] = t;
+        }
+    }
+done:
+    return status;
+}
+
+/* ---- topological order: Kahn's algorithm, always taking the lowest ready model index, so
+ * a graph already in order keeps its order. ---- */
+
+static void heap_push(int *heap, int *size, int value)
+{
+    int i = (*size)++;
+    heap[i] = value;
+    while (i > 0 && heap[(i - 1) / 2] > heap[i]) {
+        int parent = (i - 1) / 2, t = heap[parent];
+        heap[parent] = heap[i];
+        heap[i] = t;
+        i = parent;
+    }
+}
+
+static int heap_pop(int *heap, int *size)
+{
+    int top = heap[0];
+    heap[0] = heap[--(*size)];
+    for (int i = 0;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < *size && heap[l] < heap[m]) m = l;
+        if (r < *size && heap[r] < heap[m]) m = r;
+        if (m == i) break;
+        int t = heap[m];
+        heap[m] = heap[i];
+        heap[i] = t;
+        i = m;
+    }
+    return top;
+}
+
+/* The model node producing input slot k, or -1 (graph inputs, constants, omitted). */
+static int slot_producer(const loader *ld, int k)
+{
+    int t = ld->in_index[k];
+    return t >= 0 && t < ld->num_producer ? ld->producer[t] : -1;
+}
+
+static lo_status sort_nodes(loader *ld, lo_error *err)
+{
+    lo_status status = LO_OK;
+    int n = ld->num_nodes;
+    int edges = ld->in_start[n];
+    int *indegree = calloc((size_t)n + 1, sizeof(int));
+    int *edge_start = calloc((size_t)n + 2, sizeof(int));
+    int *edge_to = malloc(((size_t)edges + 1) * sizeof(int));
+    int *heap = malloc(((size_t)n + 1) * sizeof(int));
+    bool *done_node = calloc((size_t)n + 1, sizeof(bool));
+    ld->order = malloc(((size_t)n + 1) * sizeof(int));
+    if (!indegree || !edge_start || !edge_to || !heap || !done_node || !ld->order) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory sorting nodes", ld->source);
+        goto done;
+    }
+    /* Edges producer → consumer, one per input slot, grouped by producer. */
+    for (int c = 0; c < n; c++) {
+        for (int k = ld->in_start[c]; k < ld->in_start[c + 1]; k++) {
+            int p = slot_producer(ld, k);
+            if (p < 0) continue;
+            indegree[c]++;
+            edge_start[p + 1]++;
+        }
+    }
+    for (int p = 0; p < n; p++)
+        edge_start[p + 1] += edge_start[p];
+    int *fill = heap; /* borrowed as per-producer cursors until the sort starts */
+    for (int p = 0; p < n; p++)
+        fill[p] = edge_start[p];
+    for (int c = 0; c < n; c++) {
+        for (int k = ld->in_start[c]; k < ld->in_start[c + 1]; k++) {
+            int p = slot_producer(ld, k);
+            if (p >= 0) edge_to[fill[p]++] = c;
+        }
+    }
+    int heap_size = 0, emitted = 0;
+    for (int c = 0; c < n; c++)
+        if (indegree[c] == 0) heap_push(heap, &heap_size, c);
+    while (heap_size > 0) {
+        int p = heap_pop(heap, &heap_size);
+        ld->order[emitted++] = p;
+        done_node[p] = true;
+        for (int e = edge_start[p]; e < edge_start[p + 1]; e++)
+            if (--indegree[edge_to[e]] == 0) heap_push(heap, &heap_size, edge_to[e]);
+    }
+    if (emitted < n) {
+        /* Every node left waits on another node left; walking back n steps from any of them
+         * must end on a cycle, whose node is then named. */
+        int cur = 0;
+        while (done_node[cur])
+            cur++;
+        for (int step = 0; step < n; step++) {
+            for (int k = ld->in_start[cur]; k < ld->in_start[cur + 1]; k++) {
+                int p = slot_producer(ld, k);
+                if (p >= 0 && !done_node[p]) {
+                    cur = p;
+                    break;
+                }
+            }
+        }
+        lo_node ref = node_ref(ld, cur);
+        status = lo_node_fail(ld->graph, &ref, LO_ERR_MODEL, err,
+                              "is part of a cycle: its inputs depend on its own outputs");
+        goto done;
+    }
+done:
+    free(indegree);
+    free(edge_start);
+    free(edge_to);
+    free(heap);
+    free(done_node);
+    return status;
+}
+
+static lo_status build_node(loader *ld, int n, lo_error *err)
+{
+    lo_status status = LO_OK;
+    const Onnx__NodeProto *np = ld->proto->node[n];
+    lo_node ref = node_ref(ld, n);
+    lo_attr *attrs = NULL;
+    int num_attrs = 0;
+    if (np->n_attribute > INT_MAX / 4) {
+        status = lo_node_fail(ld->graph, &ref, LO_ERR_UNSUPPORTED, err, "too many attributes");
+        goto done;
+    }
+    if (np->n_attribute) {
+        attrs = calloc(np->n_attribute, sizeof(lo_attr));
+        if (!attrs) {
+            status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
+            goto done;
+        }
+    }
+    for (size_t a = 0; a < np->n_attribute; a++) {
+        status = lo_onnx_convert_attr(ld->graph, &ref, np->attribute[a], &attrs[a], err);
+        if (status != LO_OK) goto done;
+        num_attrs = (int)a + 1;
+        for (size_t b = 0; b < a; b++) {
+            if (strcmp(attrs[b].name, attrs[a].name) == 0) {
+                status = lo_node_fail(ld->graph, &ref, LO_ERR_MODEL, err,
+                                      "attribute '%s' is given more than once", attrs[a].name);
+                goto done;
+            }
+        }
+    }
+    int in_count = ld->in_start[n + 1] - ld->in_start[n];
+    int out_count = ld->out_start[n + 1] - ld->out_start[n];
+    const char *domain = is_default_domain(np->domain) ? "" : np->domain;
+    status = lo_graph_add_node(ld->graph, ld->names[n], np->op_type, domain, ld->opsets[n],
+                               in_count ? ld->in_index + ld->in_start[n] : NULL, in_count,
+                               out_count ? ld->out_index + ld->out_start[n] : NULL, out_count,
+                               attrs, num_attrs, NULL, err);
+done:
+    for (int a = 0; a < num_attrs; a++)
+        lo_onnx_attr_clear(&attrs[a]);
+    free(attrs);
+    return status;
+}
+
+static lo_status load_nodes(loader *ld, lo_error *err)
+{
+    lo_status status = LO_OK;
+    if (ld->proto->n_node > INT_MAX / 4) {
+        status = lo_fail(err, LO_ERR_UNSUPPORTED, "%s: too many nodes", ld->source);
+        goto done;
+    }
+    int n = ld->num_nodes = (int)ld->proto->n_node;
+    ld->names = calloc((size_t)n + 1, sizeof(char *));
+    ld->opsets = calloc((size_t)n + 1, sizeof(int));
+    ld->in_start = calloc((size_t)n + 1, sizeof(int));
+    ld->out_start = calloc((size_t)n + 1, sizeof(int));
+    if (!ld->names || !ld->opsets || !ld->in_start || !ld->out_start) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
+        goto done;
+    }
+    status = name_nodes(ld, err);
+    if (status != LO_OK) goto done;
+    status = resolve_domains(ld, err);
+    if (status != LO_OK) goto done;
+    status = declare_outputs(ld, err);
+    if (status != LO_OK) goto done;
+    status = resolve_inputs(ld, err);
+    if (status != LO_OK) goto done;
+    status = sort_nodes(ld, err);
+    if (status != LO_OK) goto done;
+    for (int k = 0; k < n; k++) {
+        status = build_node(ld, ld->order[k], err);
+        if (status != LO_OK) goto done;
+    }
+done:
+    return status;
+}
+
+static lo_status load_outputs(loader *ld, lo_error *err)
+{
+    lo_status status = LO_OK;
+    lo_graph *graph = ld->graph;
+    if (ld->proto->n_output == 0) {
+        status = lo_fail(err, LO_ERR_MODEL, "%s: the graph has no outputs", ld->source);
+        goto done;
+    }
+    for (size_t i = 0; i < ld->proto->n_output; i++) {
+        const Onnx__ValueInfoProto *vi = ld->proto->output[i];
+        if (!vi->name || !*vi->name) {
+            status = lo_fail(err, LO_ERR_MODEL, "%s: graph output #%zu has no name", ld->source, i);
+            goto done;
+        }
+        int t = lo_graph_find_tensor(graph, vi->name);
+        if (t < 0) {
+            status = lo_fail(err, LO_ERR_MODEL,
+                             "%s: output '%s' is not produced by any node, graph input or "
+                             "initializer",
+                             ld->source, vi->name);
+            goto done;
+        }
+        if (graph->tensors[t].is_graph_output) {
+            status = lo_fail(err, LO_ERR_UNSUPPORTED, "%s: output '%s' is listed more than once",
+                             ld->source, vi->name);
+            goto done;
+        }
+        lo_dtype dtype = LO_DTYPE_UNDEFINED;
+        lo_shape shape;
+        const char *params[LO_MAX_RANK];
+        bool has_shape = false;
+        status = read_value_type(ld, vi, "output", &dtype, &shape, params, &has_shape, err);
+        if (status != LO_OK) goto done;
+        lo_tensor *tensor = &graph->tensors[t];
+        if (tensor->role == LO_TENSOR_ACTIVATION) {
+            /* The declaration is all that is known until shapes are inferred. */
+            tensor->dtype = dtype;
+            if (has_shape) {
+                tensor->shape = shape;
+                status = set_dim_params(ld, t, params, err);
+                if (status != LO_OK) goto done;
+            }
+        } else if (tensor->dtype != dtype) {
+            status =
+                lo_fail(err, LO_ERR_MODEL, "%s: output '%s' is declared %s but holds %s",
+                        ld->source, vi->name, lo_dtype_name(dtype), lo_dtype_name(tensor->dtype));
+            goto done;
+        }
+        status = lo_graph_add_output(graph, t, err);
+        if (status != LO_OK) goto done;
+    }
+done:
+    return status;
+}
+
+static void loader_release(loader *ld)
+{
+    if (ld->names)
+        for (int n = 0; n < ld->num_nodes; n++)
+            free(ld->names[n]);
+    free(ld->names);
+    free(ld->opsets);
+    free(ld->in_start);
+    free(ld->in_index);
+    free(ld->out_start);
+    free(ld->out_index);
+    free(ld->producer);
+    free(ld->order);
+}
+
+lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, lo_graph **out,
+                             lo_error *err)
+{
+    lo_status status = LO_OK;
+    Onnx__ModelProto *model = NULL;
+    loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.source = source ? source : "<memory>";
+    if (!out || (!data && size > 0)) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "%s: lo_onnx_load_bytes: no data or no output",
+                         ld.source);
+        goto done;
+    }
+    *out = NULL;
+    if (size == 0) {
+        status = lo_fail(err, LO_ERR_MODEL, "%s: no bytes, not an ONNX model", ld.source);
+        goto done;
+    }
+    model = onnx__model_proto__unpack(NULL, size, data);
+    if (!model) {
+        status = lo_fail(err, LO_ERR_MODEL, "%s: not an ONNX model (protobuf decoding failed)",
+                         ld.source);
+        goto done;
+    }
+    ld.model = model;
+    status = lo_graph_create(ld.source, &ld.graph, err);
+    if (status != LO_OK) goto done;
+    status = check_model(&ld, err);
+    if (status != LO_OK) goto done;
+    ld.proto = model->graph;
+    status = load_initializers(&ld, err);
+    if (status != LO_OK) goto done;
+    status = load_inputs(&ld, err);
+    if (status != LO_OK) goto done;
+    status = load_nodes(&ld, err);
+    if (status != LO_OK) goto done;
+    status = load_outputs(&ld, err);
+    if (status != LO_OK) goto done;
+    lo_trace("%s: loaded graph '%s': ir_version %lld, opset %d, %d nodes, %d tensors", ld.source,
+             ld.graph->name, (long long)ld.graph->ir_version, ld.graph->opset, ld.graph->num_nodes,
+             ld.graph->num_tensors);
+    *out = ld.graph;
+    ld.graph = NULL;
+done:
+    lo_graph_free(ld.graph);
+    loader_release(&ld);
+    if (model) onnx__model_proto__free_unpacked(model, NULL);
+    return status;
+}
+
+/* Reads the whole file; works for pipes and other unseekable files too. */
+static lo_status read_file(const char *path, unsigned char **data, size_t *size, lo_error *err)
+{
+    lo_status status = LO_OK;
+    unsigned char *buffer = NULL;
+    size_t length = 0, capacity = 0;
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        status = lo_fail(err, LO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        goto done;
+    }
+    for (;;) {
+        if (length == capacity) {
+            if (capacity > SIZE_MAX / 2) {
+                status = lo_fail(err, LO_ERR_IO, "%s: file too large", path);
+                goto done;
+            }
+            size_t grown_capacity = capacity ? capacity * 2 : 64 * 1024;
+            unsigned char *grown = realloc(buffer, grown_capacity);
+            if (!grown) {
+                status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory reading the file", path);
+                goto done;
+            }
+            buffer = grown;
+            capacity = grown_capacity;
+        }
+        size_t want = capacity - length;
+        size_t got = fread(buffer + length, 1, want, file);
+        length += got;
+        if (got < want) {
+            if (ferror(file)) {
+                status = lo_fail(err, LO_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+                goto done;
+            }
+            break;
+        }
+    }
+    *data = buffer;
+    *size = length;
+    buffer = NULL;
+done:
+    free(buffer);
+    if (file) fclose(file);
+    return status;
+}
+
+lo_status lo_onnx_load_file(const char *path, lo_graph **out, lo_error *err)
+{
+    lo_status status = LO_OK;
+    unsigned char *data = NULL;
+    size_t size = 0;
+    if (!path || !out) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "lo_onnx_load_file: path or out is NULL");
+        goto done;
+    }
+    *out = NULL;
+    status = read_file(path, &data, &size, err);
+    if (status != LO_OK) goto done;
+    if (size == 0) {
+        status = lo_fail(err, LO_ERR_MODEL, "%s: empty file, not an ONNX model", path);
+        goto done;
+    }
+    status = lo_onnx_load_bytes(data, size, path, out, err);
+done:
+    free(data);
+    return status;
+}

@@ -1,2 +1,794 @@
-/* placeholder: not written yet */
-typedef int lo_placeholder_ir;
+/* The graph IR: growable arrays of tensors and nodes, referring to each other by index. */
+#include "ir.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t lo_dtype_size(lo_dtype dtype)
+{
+    switch (dtype) {
+    case LO_DTYPE_UINT8:
+    case LO_DTYPE_INT8:
+    case LO_DTYPE_BOOL:
+        return 1;
+    case LO_DTYPE_UINT16:
+    case LO_DTYPE_INT16:
+    case LO_DTYPE_FLOAT16:
+        return 2;
+    case LO_DTYPE_FLOAT:
+    case LO_DTYPE_INT32:
+    case LO_DTYPE_UINT32:
+        return 4;
+    case LO_DTYPE_INT64:
+    case LO_DTYPE_DOUBLE:
+    case LO_DTYPE_UINT64:
+        return 8;
+    case LO_DTYPE_UNDEFINED:
+    case LO_DTYPE_STRING:
+        return 0;
+    }
+    return 0;
+}
+
+const char *lo_dtype_name(lo_dtype dtype)
+{
+    switch (dtype) {
+    case LO_DTYPE_UNDEFINED:
+        return "undefined";
+    case LO_DTYPE_FLOAT:
+        return "float32";
+    case LO_DTYPE_UINT8:
+        return "uint8";
+    case LO_DTYPE_INT8:
+        return "int8";
+    case LO_DTYPE_UINT16:
+        return "uint16";
+    case LO_DTYPE_INT16:
+        return "int16";
+    case LO_DTYPE_INT32:
+        return "int32";
+    case LO_DTYPE_INT64:
+        return "int64";
+    case LO_DTYPE_STRING:
+        return "string";
+    case LO_DTYPE_BOOL:
+        return "bool";
+    case LO_DTYPE_FLOAT16:
+        return "float16";
+    case LO_DTYPE_DOUBLE:
+        return "float64";
+    case LO_DTYPE_UINT32:
+        return "uint32";
+    case LO_DTYPE_UINT64:
+        return "uint64";
+    }
+    return "unknown";
+}
+
+/* Also -1 when the product does not fit in int64_t or the rank is out of range, so a huge
+ * shape can never pass for a small one. */
+int64_t lo_shape_numel(const lo_shape *shape)
+{
+    if (!shape || shape->rank < 0 || shape->rank > LO_MAX_RANK) return -1;
+    int64_t numel = 1;
+    bool overflow = false;
+    for (int i = 0; i < shape->rank; i++) {
+        int64_t dim = shape->dims[i];
+        if (dim < 0) return -1;
+        if (dim == 0) {
+            numel = 0;
+            overflow = false; /* a zero anywhere makes the product exactly 0 */
+            for (int j = i + 1; j < shape->rank; j++)
+                if (shape->dims[j] < 0) return -1;
+            break;
+        }
+        if (numel > INT64_MAX / dim)
+            overflow = true;
+        else
+            numel *= dim;
+    }
+    return overflow ? -1 : numel;
+}
+
+bool lo_shape_equal(const lo_shape *a, const lo_shape *b)
+{
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank && i < LO_MAX_RANK; i++)
+        if (a->dims[i] != b->dims[i]) return false;
+    return true;
+}
+
+bool lo_shape_is_static(const lo_shape *shape)
+{
+    if (shape->rank < 0 || shape->rank > LO_MAX_RANK) return false;
+    for (int i = 0; i < shape->rank; i++)
+        if (shape->dims[i] < 0) return false;
+    return true;
+}
+
+const char *lo_shape_format(const lo_shape *shape, char *buf, size_t size)
+{
+    if (!buf || size == 0) return buf;
+    buf[0] = '\0';
+    size_t used = 0;
+    int rank = shape->rank < 0 ? 0 : shape->rank > LO_MAX_RANK ? LO_MAX_RANK : shape->rank;
+    for (int i = 0; i <= rank + 1 && used < size; i++) {
+        int n;
+        if (i == 0)
+            n = snprintf(buf + used, size - used, "[");
+        else if (i == rank + 1)
+            n = snprintf(buf + used, size - used, "]");
+        else
+            n = snprintf(buf + used, size - used, "%s%lld", i > 1 ? "," : "",
+                         (long long)shape->dims[i - 1]);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+/* ---- ownership helpers ---- */
+
+static char *dup_string(const char *s)
+{
+    if (!s) return NULL;
+    size_t len = strlen(s);
+    char *copy = malloc(len + 1);
+    if (copy) memcpy(copy, s, len + 1);
+    return copy;
+}
+
+/* Copy of count elements of size bytes; NULL (and success) when count is 0. */
+static bool dup_array(const void *src, size_t count, size_t size, void **out)
+{
+    *out = NULL;
+    if (count == 0) return true;
+    if (!src || count > SIZE_MAX / size) return false;
+    *out = malloc(count * size);
+    if (!*out) return false;
+    memcpy(*out, src, count * size);
+    return true;
+}
+
+static void attr_clear(lo_attr *attr)
+{
+    free(attr->name);
+    free(attr->s);
+    free(attr->floats);
+    free(attr->ints);
+    if (attr->strings)
+        for (size_t i = 0; i < attr->count; i++)
+            free(attr->strings[i]);
+    free(attr->strings);
+    memset(attr, 0, sizeof *attr);
+    attr->tensor = -1;
+}
+
+static void node_clear(lo_node *node)
+{
+    free(node->name);
+    free(node->op_type);
+    free(node->domain);
+    free(node->inputs);
+    free(node->outputs);
+    for (int i = 0; i < node->num_attrs; i++)
+        attr_clear(&node->attrs[i]);
+    free(node->attrs);
+    memset(node, 0, sizeof *node);
+}
+
+static void tensor_clear(lo_tensor *tensor)
+{
+    free(tensor->name);
+    for (int i = 0; i < LO_MAX_RANK; i++)
+        free(tensor->dim_params[i]);
+    free(tensor->data);
+    memset(tensor, 0, sizeof *tensor);
+}
+
+/* Deep copy of an attribute. Only the fields the type uses are kept, so callers that
+ * zero-initialise an lo_attr need not set `tensor` to -1 for non-tensor attributes. */
+static lo_status attr_copy(const lo_attr *src, lo_attr *dst, lo_error *err)
+{
+    lo_status status = LO_OK;
+    memset(dst, 0, sizeof *dst);
+    dst->tensor = -1;
+    dst->type = src->type;
+    dst->f = src->f;
+    dst->i = src->i;
+    dst->name = dup_string(src->name ? src->name : "");
+    if (!dst->name) goto no_memory;
+    switch (src->type) {
+    case LO_ATTR_STRING:
+        dst->s = dup_string(src->s ? src->s : "");
+        if (!dst->s) goto no_memory;
+        break;
+    case LO_ATTR_FLOATS:
+        if (!dup_array(src->floats, src->count, sizeof(float), (void **)&dst->floats))
+            goto no_memory;
+        dst->count = src->count;
+        break;
+    case LO_ATTR_INTS:
+        if (!dup_array(src->ints, src->count, sizeof(int64_t), (void **)&dst->ints)) goto no_memory;
+        dst->count = src->count;
+        break;
+    case LO_ATTR_STRINGS:
+        if (src->count > 0) {
+            if (!src->strings || src->count > SIZE_MAX / sizeof(char *)) goto no_memory;
+            dst->strings = calloc(src->count, sizeof(char *));
+            if (!dst->strings) goto no_memory;
+            dst->count = src->count;
+            for (size_t i = 0; i < src->count; i++) {
+                dst->strings[i] = dup_string(src->strings[i] ? src->strings[i] : "");
+                if (!dst->strings[i]) goto no_memory;
+            }
+        }
+        break;
+    case LO_ATTR_TENSOR:
+        dst->tensor = src->tensor;
+        break;
+    default:
+        break;
+    }
+    goto done;
+no_memory:
+    attr_clear(dst);
+    status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory copying attribute '%s'",
+                     src->name ? src->name : "");
+done:
+    return status;
+}
+
+static lo_status tensor_copy(const lo_tensor *src, lo_tensor *dst, lo_error *err)
+{
+    lo_status status = LO_OK;
+    *dst = *src;
+    dst->name = NULL;
+    dst->data = NULL;
+    for (int i = 0; i < LO_MAX_RANK; i++)
+        dst->dim_params[i] = NULL;
+    dst->name = dup_string(src->name);
+    if (!dst->name) goto no_memory;
+    for (int i = 0; i < LO_MAX_RANK; i++) {
+        if (src->dim_params[i]) {
+            dst->dim_params[i] = dup_string(src->dim_params[i]);
+            if (!dst->dim_params[i]) goto no_memory;
+        }
+    }
+    if (src->data) {
+        dst->data = malloc(src->data_bytes ? src->data_bytes : 1);
+        if (!dst->data) goto no_memory;
+        memcpy(dst->data, src->data, src->data_bytes);
+    }
+    goto done;
+no_memory:
+    tensor_clear(dst);
+    status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory copying tensor '%s'",
+                     src->name ? src->name : "");
+done:
+    return status;
+}
+
+/* Grows *array (of `elem` bytes each) so that it holds at least num + 1 elements. */
+static lo_status grow(void **array, int num, int *cap, size_t elem, const char *what, lo_error *err)
+{
+    lo_status status = LO_OK;
+    if (num < *cap) goto done;
+    if (*cap > INT_MAX / 2) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "too many %s in one graph", what);
+        goto done;
+    }
+    int new_cap = *cap ? *cap * 2 : 16;
+    void *grown = realloc(*array, (size_t)new_cap * elem);
+    if (!grown) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory growing the graph's %s", what);
+        goto done;
+    }
+    /* Zero the new slots so a half-built entry is always safe to clear. */
+    memset((char *)grown + (size_t)*cap * elem, 0, (size_t)(new_cap - *cap) * elem);
+    *array = grown;
+    *cap = new_cap;
+done:
+    return status;
+}
+
+/* Appends tensor to a list of graph inputs or outputs (short lists: grown one by one). */
+static lo_status append_index(int **list, int *count, int value, lo_error *err)
+{
+    lo_status status = LO_OK;
+    if (*count == INT_MAX) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "too many graph inputs or outputs");
+        goto done;
+    }
+    int *grown = realloc(*list, ((size_t)*count + 1) * sizeof(int));
+    if (!grown) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory adding a graph input or output");
+        goto done;
+    }
+    grown[*count] = value;
+    *list = grown;
+    (*count)++;
+done:
+    return status;
+}
+
+/* ---- graph ---- */
+
+lo_status lo_graph_create(const char *source, lo_graph **out, lo_error *err)
+{
+    lo_status status = LO_OK;
+    lo_graph *graph = NULL;
+    if (!out) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "lo_graph_create: out is NULL");
+        goto done;
+    }
+    *out = NULL;
+    graph = calloc(1, sizeof *graph);
+    if (!graph) goto no_memory;
+    graph->source = dup_string(source ? source : "<memory>");
+    graph->name = dup_string("");
+    if (!graph->source || !graph->name) goto no_memory;
+    *out = graph;
+    graph = NULL;
+    goto done;
+no_memory:
+    status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory creating a graph",
+                     source ? source : "<memory>");
+done:
+    lo_graph_free(graph);
+    return status;
+}
+
+void lo_graph_free(lo_graph *graph)
+{
+    if (!graph) return;
+    for (int i = 0; i < graph->num_tensors; i++)
+        tensor_clear(&graph->tensors[i]);
+    for (int i = 0; i < graph->num_nodes; i++)
+        node_clear(&graph->nodes[i]);
+    free(graph->tensors);
+    free(graph->nodes);
+    free(graph->inputs);
+    free(graph->outputs);
+    free(graph->source);
+    free(graph->name);
+    free(graph);
+}
+
+static lo_status node_copy(const lo_node *src, lo_node *dst, lo_error *err)
+{
+    lo_status status = LO_OK;
+    memset(dst, 0, sizeof *dst);
+    dst->opset = src->opset;
+    dst->removed = src->removed;
+    dst->name = dup_string(src->name ? src->name : "");
+    dst->op_type = dup_string(src->op_type ? src->op_type : "");
+    dst->domain = dup_string(src->domain ? src->domain : "");
+    if (!dst->name || !dst->op_type || !dst->domain) goto no_memory;
+    if (src->num_inputs > 0) {
+        if (!dup_array(src->inputs, (size_t)src->num_inputs, sizeof(int), (void **)&dst->inputs))
+            goto no_memory;
+        dst->num_inputs = src->num_inputs;
+    }
+    if (src->num_outputs > 0) {
+        if (!dup_array(src->outputs, (size_t)src->num_outputs, sizeof(int), (void **)&dst->outputs))
+            goto no_memory;
+        dst->num_outputs = src->num_outputs;
+    }
+    if (src->num_attrs > 0) {
+        dst->attrs = calloc((size_t)src->num_attrs, sizeof(lo_attr));
+        if (!dst->attrs) goto no_memory;
+        for (int i = 0; i < src->num_attrs; i++) {
+            status = attr_copy(&src->attrs[i], &dst->attrs[i], err);
+            if (status != LO_OK) goto fail;
+            dst->num_attrs = i + 1;
+        }
+    }
+    goto done;
+no_memory:
+    status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory copying node '%s'",
+                     src->name ? src->name : "");
+fail:
+    node_clear(dst);
+done:
+    return status;
+}
+
+lo_status lo_graph_clone(const lo_graph *graph, lo_graph **out, lo_error *err)
+{
+    lo_status status = LO_OK;
+    lo_graph *copy = NULL;
+    if (!graph || !out) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "lo_graph_clone: graph or out is NULL");
+        goto done;
+    }
+    *out = NULL;
+    status = lo_graph_create(graph->source, &copy, err);
+    if (status != LO_OK) goto done;
+    free(copy->name);
+    copy->name = dup_string(graph->name ? graph->name : "");
+    if (!copy->name) goto no_memory;
+    copy->ir_version = graph->ir_version;
+    copy->opset = graph->opset;
+    if (graph->num_tensors > 0) {
+        copy->tensors = calloc((size_t)graph->num_tensors, sizeof(lo_tensor));
+        if (!copy->tensors) goto no_memory;
+        copy->cap_tensors = graph->num_tensors;
+        for (int i = 0; i < graph->num_tensors; i++) {
+            status = tensor_copy(&graph->tensors[i], &copy->tensors[i], err);
+            if (status != LO_OK) goto done;
+            copy->num_tensors = i + 1;
+        }
+    }
+    if (graph->num_nodes > 0) {
+        copy->nodes = calloc((size_t)graph->num_nodes, sizeof(lo_node));
+        if (!copy->nodes) goto no_memory;
+        copy->cap_nodes = graph->num_nodes;
+        for (int i = 0; i < graph->num_nodes; i++) {
+            status = node_copy(&graph->nodes[i], &copy->nodes[i], err);
+            if (status != LO_OK) goto done;
+            copy->num_nodes = i + 1;
+        }
+    }
+    if (!dup_array(graph->inputs, (size_t)(graph->num_inputs > 0 ? graph->num_inputs : 0),
+                   sizeof(int), (void **)&copy->inputs))
+        goto no_memory;
+    copy->num_inputs = graph->num_inputs > 0 ? graph->num_inputs : 0;
+    if (!dup_array(graph->outputs, (size_t)(graph->num_outputs > 0 ? graph->num_outputs : 0),
+                   sizeof(int), (void **)&copy->outputs))
+        goto no_memory;
+    copy->num_outputs = graph->num_outputs > 0 ? graph->num_outputs : 0;
+    *out = copy;
+    copy = NULL;
+    goto done;
+no_memory:
+    status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory copying the graph", graph->source);
+done:
+    lo_graph_free(copy);
+    return status;
+}
+
+int lo_graph_find_tensor(const lo_graph *graph, const char *name)
+{
+    if (!graph || !name) return -1;
+    for (int i = 0; i < graph->num_tensors; i++)
+        if (graph->tensors[i].name && strcmp(graph->tensors[i].name, name) == 0) return i;
+    return -1;
+}
+
+static int find_node(const lo_graph *graph, const char *name)
+{
+    for (int i = 0; i < graph->num_nodes; i++)
+        if (graph->nodes[i].name && strcmp(graph->nodes[i].name, name) == 0) return i;
+    return -1;
+}
+
+lo_status lo_graph_add_tensor(lo_graph *graph, const char *name, lo_dtype dtype,
+                              const lo_shape *shape, lo_tensor_role role, int *index, lo_error *err)
+{
+    lo_status status = LO_OK;
+    char generated[32];
+    if (!graph) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "lo_graph_add_tensor: graph is NULL");
+        goto done;
+    }
+    if (shape && (shape->rank < 0 || shape->rank > LO_MAX_RANK)) {
+        status =
+            lo_fail(err, LO_ERR_UNSUPPORTED, "%s: tensor '%s' has rank %d; at most %d is supported",
+                    graph->source, name ? name : "", shape->rank, LO_MAX_RANK);
+        goto done;
+    }
+    if (name) {
+        if (lo_graph_find_tensor(graph, name) >= 0) {
+            status = lo_fail(err, LO_ERR_MODEL, "%s: tensor '%s' is defined more than once",
+                             graph->source, name);
+            goto done;
+        }
+    } else {
+        /* Counting from the tensor count keeps the search short in the usual case. */
+        for (long long n = graph->num_tensors;; n++) {
+            snprintf(generated, sizeof generated, "_lo_tensor_%lld", n);
+            if (lo_graph_find_tensor(graph, generated) < 0) break;
+        }
+        name = generated;
+    }
+    status = grow((void **)&graph->tensors, graph->num_tensors, &graph->cap_tensors,
+                  sizeof(lo_tensor), "tensors", err);
+    if (status != LO_OK) goto done;
+    lo_tensor *tensor = &graph->tensors[graph->num_tensors];
+    memset(tensor, 0, sizeof *tensor);
+    tensor->name = dup_string(name);
+    if (!tensor->name) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory adding tensor '%s'",
+                         graph->source, name);
+        goto done;
+    }
+    tensor->dtype = dtype;
+    if (shape) tensor->shape = *shape; /* NULL: rank 0 until shapes are inferred */
+    tensor->role = role;
+    tensor->producer = -1;
+    tensor->view_of = -1;
+    if (index) *index = graph->num_tensors;
+    graph->num_tensors++;
+done:
+    return status;
+}
+
+lo_status lo_tensor_set_data(lo_graph *graph, int index, const void *bytes, size_t size,
+                             lo_error *err)
+{
+    lo_status status = LO_OK;
+    if (!graph || index < 0 || index >= graph->num_tensors) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "lo_tensor_set_data: no tensor %d", index);
+        goto done;
+    }
+    lo_tensor *tensor = &graph->tensors[index];
+    int64_t numel = lo_shape_numel(&tensor->shape);
+    size_t elem = lo_dtype_size(tensor->dtype);
+    if (numel < 0 || elem == 0 || (uint64_t)numel > SIZE_MAX / elem ||
+        (size_t)numel * elem != size || (size > 0 && !bytes)) {
+        char dims[128];
+        status =
+            lo_fail(err, LO_ERR_ARGUMENT, "%s: tensor '%s' (%s %s) cannot hold %zu bytes of data",
+                    graph->source, tensor->name, lo_dtype_name(tensor->dtype),
+                    lo_shape_format(&tensor->shape, dims, sizeof dims), size);
+        goto done;
+    }
+    void *copy = malloc(size ? size : 1);
+    if (!copy) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory holding %zu bytes for '%s'",
+                         graph->source, size, tensor->name);
+        goto done;
+    }
+    if (size) memcpy(copy, bytes, size);
+    free(tensor->data);
+    tensor->data = copy;
+    tensor->data_bytes = size;
+    tensor->role = LO_TENSOR_CONSTANT;
+    tensor->producer = -1;
+done:
+    return status;
+}
+
+lo_status lo_graph_add_node(lo_graph *graph, const char *name, const char *op_type,
+                            const char *domain, int opset, const int *inputs, int num_inputs,
+                            const int *outputs, int num_outputs, const lo_attr *attrs,
+                            int num_attrs, int *index, lo_error *err)
+{
+    lo_status status = LO_OK;
+    lo_node node;
+    char *generated = NULL;
+    memset(&node, 0, sizeof node);
+    if (!graph || !op_type || num_inputs < 0 || num_outputs < 0 || num_attrs < 0 ||
+        (num_inputs > 0 && !inputs) || (num_outputs > 0 && !outputs) || (num_attrs > 0 && !attrs)) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "lo_graph_add_node: invalid arguments");
+        goto done;
+    }
+    for (int i = 0; i < num_inputs + num_outputs; i++) {
+        int t = i < num_inputs ? inputs[i] : outputs[i - num_inputs];
+        if (t < -1 || t >= graph->num_tensors) {
+            status = lo_fail(err, LO_ERR_ARGUMENT, "%s: node '%s' (%s): no tensor %d",
+                             graph->source, name ? name : "", op_type, t);
+            goto done;
+        }
+    }
+    if (!name || !*name) {
+        size_t len = strlen(op_type) + 48;
+        generated = malloc(len);
+        if (!generated) goto no_memory;
+        for (long long n = graph->num_nodes;; n++) {
+            snprintf(generated, len, "%s_%lld", op_type, n);
+            if (find_node(graph, generated) < 0) break;
+        }
+        name = generated;
+    }
+    status = grow((void **)&graph->nodes, graph->num_nodes, &graph->cap_nodes, sizeof(lo_node),
+                  "nodes", err);
+    if (status != LO_OK) goto done;
+    lo_node src = {
+        .name = (char *)name,
+        .op_type = (char *)op_type,
+        .domain = (char *)(domain ? domain : ""),
+        .opset = opset,
+        .inputs = (int *)inputs,
+        .num_inputs = num_inputs,
+        .outputs = (int *)outputs,
+        .num_outputs = num_outputs,
+        .attrs = (lo_attr *)attrs,
+        .num_attrs = num_attrs,
+    };
+    status = node_copy(&src, &node, err);
+    if (status != LO_OK) goto done;
+    for (int i = 0; i < node.num_attrs; i++) {
+        int t = node.attrs[i].tensor;
+        if (node.attrs[i].type == LO_ATTR_TENSOR && (t < 0 || t >= graph->num_tensors)) {
+            status = lo_fail(err, LO_ERR_ARGUMENT,
+                             "%s: node '%s' (%s): attribute '%s' refers to no tensor (%d)",
+                             graph->source, name, op_type, node.attrs[i].name, t);
+            goto done;
+        }
+    }
+    int at = graph->num_nodes;
+    graph->nodes[at] = node;
+    memset(&node, 0, sizeof node);
+    graph->num_nodes++;
+    for (int i = 0; i < num_outputs; i++)
+        if (outputs[i] >= 0) graph->tensors[outputs[i]].producer = at;
+    if (index) *index = at;
+    goto done;
+no_memory:
+    status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory adding a %s node", graph->source,
+                     op_type);
+done:
+    node_clear(&node);
+    free(generated);
+    return status;
+}
+
+lo_status lo_graph_add_input(lo_graph *graph, int tensor, lo_error *err)
+{
+    lo_status status = LO_OK;
+    if (!graph || tensor < 0 || tensor >= graph->num_tensors) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "lo_graph_add_input: no tensor %d", tensor);
+        goto done;
+    }
+    status = append_index(&graph->inputs, &graph->num_inputs, tensor, err);
+    if (status != LO_OK) goto done;
+    graph->tensors[tensor].role = LO_TENSOR_GRAPH_INPUT;
+done:
+    return status;
+}
+
+lo_status lo_graph_add_output(lo_graph *graph, int tensor, lo_error *err)
+{
+    lo_status status = LO_OK;
+    if (!graph || tensor < 0 || tensor >= graph->num_tensors) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "lo_graph_add_output: no tensor %d", tensor);
+        goto done;
+    }
+    status = append_index(&graph->outputs, &graph->num_outputs, tensor, err);
+    if (status != LO_OK) goto done;
+    graph->tensors[tensor].is_graph_output = true;
+done:
+    return status;
+}
+
+/* ---- attributes ---- */
+
+const lo_attr *lo_node_attr(const lo_node *node, const char *name)
+{
+    if (!node || !name) return NULL;
+    for (int i = 0; i < node->num_attrs; i++)
+        if (node->attrs[i].name && strcmp(node->attrs[i].name, name) == 0) return &node->attrs[i];
+    return NULL;
+}
+
+static const char *attr_type_name(lo_attr_type type)
+{
+    switch (type) {
+    case LO_ATTR_UNDEFINED:
+        return "undefined";
+    case LO_ATTR_FLOAT:
+        return "a float";
+    case LO_ATTR_INT:
+        return "an int";
+    case LO_ATTR_STRING:
+        return "a string";
+    case LO_ATTR_TENSOR:
+        return "a tensor";
+    case LO_ATTR_GRAPH:
+        return "a graph";
+    case LO_ATTR_FLOATS:
+        return "a list of floats";
+    case LO_ATTR_INTS:
+        return "a list of ints";
+    case LO_ATTR_STRINGS:
+        return "a list of strings";
+    }
+    return "of an unknown type";
+}
+
+/* Looks the attribute up and checks its type: *attr is NULL when absent. */
+static lo_status typed_attr(const lo_graph *graph, const lo_node *node, const char *name,
+                            lo_attr_type type, const lo_attr **attr, lo_error *err)
+{
+    lo_status status = LO_OK;
+    *attr = NULL;
+    if (!graph || !node || !name) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "attribute lookup: graph, node or name is NULL");
+        goto done;
+    }
+    const lo_attr *found = lo_node_attr(node, name);
+    if (found && found->type != type) {
+        status = lo_node_fail(graph, node, LO_ERR_MODEL, err, "attribute '%s' must be %s, not %s",
+                              name, attr_type_name(type), attr_type_name(found->type));
+        goto done;
+    }
+    *attr = found;
+done:
+    return status;
+}
+
+lo_status lo_attr_get_int(const lo_graph *graph, const lo_node *node, const char *name,
+                          int64_t fallback, int64_t *out, lo_error *err)
+{
+    const lo_attr *attr = NULL;
+    lo_status status = typed_attr(graph, node, name, LO_ATTR_INT, &attr, err);
+    if (out) *out = (status == LO_OK && attr) ? attr->i : fallback;
+    return status;
+}
+
+lo_status lo_attr_get_float(const lo_graph *graph, const lo_node *node, const char *name,
+                            float fallback, float *out, lo_error *err)
+{
+    const lo_attr *attr = NULL;
+    lo_status status = typed_attr(graph, node, name, LO_ATTR_FLOAT, &attr, err);
+    if (out) *out = (status == LO_OK && attr) ? attr->f : fallback;
+    return status;
+}
+
+lo_status lo_attr_get_string(const lo_graph *graph, const lo_node *node, const char *name,
+                             const char *fallback, const char **out, lo_error *err)
+{
+    const lo_attr *attr = NULL;
+    lo_status status = typed_attr(graph, node, name, LO_ATTR_STRING, &attr, err);
+    if (out) *out = (status == LO_OK && attr) ? attr->s : fallback;
+    return status;
+}
+
+lo_status lo_attr_get_ints(const lo_graph *graph, const lo_node *node, const char *name,
+                           int64_t *values, size_t capacity, size_t *count, lo_error *err)
+{
+    const lo_attr *attr = NULL;
+    if (count) *count = 0;
+    lo_status status = typed_attr(graph, node, name, LO_ATTR_INTS, &attr, err);
+    if (status != LO_OK || !attr) goto done;
+    if (attr->count > capacity) {
+        status = lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                              "attribute '%s' has %zu values; at most %zu are supported", name,
+                              attr->count, capacity);
+        goto done;
+    }
+    if (attr->count > 0 && !values) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "lo_attr_get_ints: values is NULL");
+        goto done;
+    }
+    if (attr->count > 0) memcpy(values, attr->ints, attr->count * sizeof(int64_t));
+    if (count) *count = attr->count;
+done:
+    return status;
+}
+
+lo_status lo_node_fail(const lo_graph *graph, const lo_node *node, lo_status status, lo_error *err,
+                       const char *fmt, ...)
+{
+    char what[LENET_ONNX_MESSAGE_SIZE];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(what, sizeof what, fmt, args);
+    va_end(args);
+    return lo_fail(
+        err, status, "%s: node '%s' (%s): %s", graph && graph->source ? graph->source : "<memory>",
+        node && node->name ? node->name : "", node && node->op_type ? node->op_type : "", what);
+}
+
+int lo_graph_use_count(const lo_graph *graph, int index)
+{
+    if (!graph || index < 0 || index >= graph->num_tensors) return 0;
+    int uses = 0;
+    for (int n = 0; n < graph->num_nodes; n++) {
+        const lo_node *node = &graph->nodes[n];
+        if (node->removed) continue;
+        for (int i = 0; i < node->num_inputs; i++) {
+            if (node->inputs[i] == index) {
+                uses++;
+                break; /* a node reading a tensor twice is still one reader */
+            }
+        }
+    }
+    if (graph->tensors[index].is_graph_output) uses++;
+    return uses;
+}

@@ -168,10 +168,10 @@ lo_status lo_attr_get_string(const lo_graph *graph, const lo_node *node, const c
 lo_status lo_attr_get_ints(const lo_graph *graph, const lo_node *node, const char *name,
                            int64_t *values, size_t capacity, size_t *count, lo_error *err);
 
-/* Fails with LO_ERR_MODEL naming node, op and attribute. The message is
+/* Fails with `status`, naming source, node and op. The message is
  * "<source>: node '<name>' (<op>): <what>". */
-lo_status lo_node_fail(const lo_graph *graph, const lo_node *node, lo_status status,
-                       lo_error *err, const char *fmt, ...) LO_PRINTF(5, 6);
+lo_status lo_node_fail(const lo_graph *graph, const lo_node *node, lo_status status, lo_error *err,
+                       const char *fmt, ...) LO_PRINTF(5, 6);
 
 /* Number of nodes (not removed) that read tensor `index`, plus one if it is a graph output. */
 int lo_graph_use_count(const lo_graph *graph, int index);
