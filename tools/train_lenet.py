@@ -524,7 +524,7 @@ gray values v, 127 distinct values), stored in different PNG formats.
 | `gray8_filters.png` | gray, 8-bit, row y uses filter type y % 5 | v |
 | `gray1.png` | gray, 1-bit | v >= 128 ? 1 : 0 (a different picture); `gray1_expected.txt` has the 8-bit values 0/255 |
 | `gray4.png` | gray, 4-bit | v >> 4 (a different picture); `gray4_expected.txt` has the 8-bit values (v >> 4) * 17 |
-| `rgb8_64x48.png` | RGB, 8-bit, 64 wide x 48 high, row y uses filter type y % 5 | smooth gradient, integer division: R = (255x + 31) / 63, G = (255y + 23) / 47, B = 255 - (255(x+y) + 54) / 108 |
+| `rgb8_64x48.png` | RGB, 8-bit, 64 wide x 48 high, row y uses filter type y % 5 | smooth gradient, integer division: R = (255x + 31) / 63, G = (255y + 23) / 47, B = 255 - (255(x+y) + 55) / 110 |
 
 `*_expected.txt`: 32 lines (rows, top first) of 32 space-separated decimal values.
 

@@ -1,0 +1,28 @@
+# lenet-onnx-run: its PNG decoding and image preparation (test_png, no device needed) and the
+# command itself end to end (tests/check_run_json.py, one subcommand per test).
+
+add_executable(test_png test_png.c ${PROJECT_SOURCE_DIR}/tools/png_image.c
+                        ${PROJECT_SOURCE_DIR}/tools/image_prep.c)
+target_include_directories(test_png PRIVATE ${PROJECT_SOURCE_DIR}/tools)
+target_link_libraries(test_png PRIVATE PNG::PNG m)
+add_test(NAME png COMMAND test_png ${PROJECT_SOURCE_DIR}/tests/fixtures)
+set_tests_properties(png PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                                    ENVIRONMENT "${LENET_ONNX_TEST_ENV}")
+
+# The checker uses the standard library only: CI installs python3 without numpy.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+#   batch        all samples as one batch vs PyTorch's outputs (1e-4), labels, order, JSON shape
+#   single       the same, one process per image, and one by one through a static-batch model
+#   formats      every PNG colour type / depth of one picture gives gray8.png's output
+#   bad_input    malformed models, PNGs and options: exit 2, one stderr line, no crash
+#   device_list  --device list exits 0 and lists a device
+#   options      --top, --labels, --mean/--std forms, table output, --verbose, --backend
+foreach(check batch single formats bad_input device_list options)
+  add_test(NAME cli_${check}
+           COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/check_run_json.py ${check}
+                   $<TARGET_FILE:lenet-onnx-run>)
+  set_tests_properties(cli_${check} PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                                               ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+                                               TIMEOUT 600)
+endforeach()
