@@ -1,3 +1,823 @@
-/* placeholder: not written yet */
-typedef int lo_placeholder_lenet_onnx_check;
-int main(void) { return 3; }
+/* lenet-onnx-check DIR [DIR ...]: runs ONNX backend test directories (model.onnx plus
+ * test_data_set_N/input_N.pb and output_N.pb) through the public ABI and compares every output
+ * with ONNX's own tolerances. One line per directory on stdout:
+ *   DIR: PASS | DIR: FAIL max_abs_err=E | DIR: FAIL <reason> | DIR: SKIP unsupported op OP
+ * then "N passed, N failed, N skipped". Exits 1 when any directory failed, 2 on bad usage.
+ * Details on failures (worst element, counts) go to stderr so stdout keeps the contract.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lenet-onnx/lenet_onnx.h"
+#include "onnx.pb-c.h"
+
+/* ONNX's backend test runner defaults (onnx/backend/test/runner). */
+#define CHECK_RTOL 1e-3
+#define CHECK_ATOL 1e-7
+
+/* TensorProto.DataType values this tool decodes. */
+enum {
+    DT_FLOAT = 1,
+    DT_UINT8 = 2,
+    DT_INT32 = 6,
+    DT_INT64 = 7,
+};
+
+/* Test data and model files are small; anything larger is a broken directory. */
+#define MAX_FILE_BYTES ((size_t)1 << 30)
+
+typedef enum ck_status {
+    CK_OK = 0,
+    CK_FAIL, /* msg holds the reason */
+    CK_SKIP, /* msg holds "op OP" or the library's reason */
+} ck_status;
+
+typedef struct ck_msg {
+    char text[LENET_ONNX_MESSAGE_SIZE + 256];
+} ck_msg;
+
+static ck_status ck_fail(ck_msg *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static ck_status ck_fail(ck_msg *msg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg->text, sizeof msg->text, fmt, ap);
+    va_end(ap);
+    return CK_FAIL;
+}
+
+/* One decoded TensorProto: dense, row-major, host byte order. */
+typedef struct tensor {
+    char *name; /* "" when the file gives none */
+    int dtype;
+    size_t rank;
+    int64_t dims[LENET_ONNX_MAX_RANK];
+    size_t numel;
+    size_t bytes;
+    void *data;
+    bool consumed; /* moved into the model as an initializer: not fed at run time */
+} tensor;
+
+typedef struct tensor_list {
+    tensor *items;
+    size_t count;
+} tensor_list;
+
+static size_t dtype_size(int dtype)
+{
+    switch (dtype) {
+    case DT_FLOAT:
+    case DT_INT32:
+        return 4;
+    case DT_UINT8:
+        return 1;
+    case DT_INT64:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+static const char *dtype_name(int dtype)
+{
+    switch (dtype) {
+    case DT_FLOAT:
+        return "float32";
+    case DT_UINT8:
+        return "uint8";
+    case DT_INT32:
+        return "int32";
+    case DT_INT64:
+        return "int64";
+    default:
+        return "unsupported";
+    }
+}
+
+static void format_dims(const int64_t *dims, size_t rank, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "[");
+    for (size_t i = 0; i < rank && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%" PRId64, i ? "," : "", dims[i]);
+    if (used < size) snprintf(buf + used, size - used, "]");
+}
+
+static void tensor_list_free(tensor_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->items[i].name);
+        free(list->items[i].data);
+    }
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+static ck_status read_file(const char *path, uint8_t **out, size_t *size, ck_msg *msg)
+{
+    ck_status st = CK_OK;
+    uint8_t *buf = NULL;
+    size_t cap = 0, len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return ck_fail(msg, "%s: %s", path, strerror(errno));
+    for (;;) {
+        if (len == cap) {
+            if (cap >= MAX_FILE_BYTES) {
+                st = ck_fail(msg, "%s: larger than %zu bytes", path, MAX_FILE_BYTES);
+                goto done;
+            }
+            size_t ncap = cap ? cap * 2 : 65536;
+            uint8_t *nbuf = realloc(buf, ncap);
+            if (!nbuf) {
+                st = ck_fail(msg, "%s: out of memory", path);
+                goto done;
+            }
+            buf = nbuf;
+            cap = ncap;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f)) st = ck_fail(msg, "%s: read error", path);
+            break;
+        }
+    }
+done:
+    fclose(f);
+    if (st != CK_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    *size = len;
+    return CK_OK;
+}
+
+/* Decodes one TensorProto from raw_data or from its typed field (ONNX stores uint8 and int32
+ * in int32_data). Assumes a little-endian host, as raw_data is little-endian. */
+static ck_status tensor_from_proto(const Onnx__TensorProto *p, const char *path, tensor *out,
+                                   ck_msg *msg)
+{
+    memset(out, 0, sizeof *out);
+    int dtype = p->has_data_type ? p->data_type : 0;
+    size_t esize = dtype_size(dtype);
+    if (esize == 0) return ck_fail(msg, "%s: unsupported tensor data type %d", path, dtype);
+    if (p->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+        return ck_fail(msg, "%s: external tensor data is not supported", path);
+    if (p->n_dims > LENET_ONNX_MAX_RANK)
+        return ck_fail(msg, "%s: rank %zu exceeds %d", path, p->n_dims, LENET_ONNX_MAX_RANK);
+    size_t numel = 1;
+    for (size_t i = 0; i < p->n_dims; i++) {
+        if (p->dims[i] < 0 || (p->dims[i] > 0 && numel > SIZE_MAX / 8 / (size_t)p->dims[i]))
+            return ck_fail(msg, "%s: bad dimension %" PRId64, path, p->dims[i]);
+        numel *= (size_t)p->dims[i];
+        out->dims[i] = p->dims[i];
+    }
+    out->rank = p->n_dims;
+    out->dtype = dtype;
+    out->numel = numel;
+    out->bytes = numel * esize;
+    out->data = malloc(out->bytes ? out->bytes : 1);
+    out->name = strdup(p->name ? p->name : "");
+    if (!out->data || !out->name) {
+        free(out->data);
+        free(out->name);
+        memset(out, 0, sizeof *out);
+        return ck_fail(msg, "%s: out of memory", path);
+    }
+
+    size_t have;
+    if (p->has_raw_data) {
+        have = p->raw_data.len / esize;
+        if (out->bytes && p->raw_data.len == out->bytes)
+            memcpy(out->data, p->raw_data.data, out->bytes);
+    } else if (dtype == DT_FLOAT) {
+        have = p->n_float_data;
+        if (out->bytes && have == numel) memcpy(out->data, p->float_data, out->bytes);
+    } else if (dtype == DT_INT64) {
+        have = p->n_int64_data;
+        if (out->bytes && have == numel) memcpy(out->data, p->int64_data, out->bytes);
+    } else {
+        have = p->n_int32_data;
+        for (size_t i = 0; have == numel && i < numel; i++) {
+            if (dtype == DT_UINT8)
+                ((uint8_t *)out->data)[i] = (uint8_t)p->int32_data[i];
+            else
+                ((int32_t *)out->data)[i] = p->int32_data[i];
+        }
+    }
+    if (have != numel || (p->has_raw_data && p->raw_data.len != out->bytes)) {
+        char dims[256];
+        format_dims(out->dims, out->rank, dims, sizeof dims);
+        free(out->data);
+        free(out->name);
+        memset(out, 0, sizeof *out);
+        return ck_fail(msg, "%s: %s tensor %s holds %zu values, expected %zu", path,
+                       dtype_name(dtype), dims, have, numel);
+    }
+    return CK_OK;
+}
+
+static ck_status load_tensor_file(const char *path, tensor *out, ck_msg *msg)
+{
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    ck_status st = read_file(path, &bytes, &size, msg);
+    if (st != CK_OK) return st;
+    Onnx__TensorProto *p = onnx__tensor_proto__unpack(NULL, size, bytes);
+    free(bytes);
+    if (!p) return ck_fail(msg, "%s: not a valid TensorProto", path);
+    st = tensor_from_proto(p, path, out, msg);
+    onnx__tensor_proto__free_unpacked(p, NULL);
+    return st;
+}
+
+typedef struct numbered {
+    long index;
+    char *name;
+} numbered;
+
+static int numbered_cmp(const void *a, const void *b)
+{
+    long x = ((const numbered *)a)->index, y = ((const numbered *)b)->index;
+    return (x > y) - (x < y);
+}
+
+static void numbered_free(numbered *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(list[i].name);
+    free(list);
+}
+
+/* Entries of `dir` named PREFIX<number>SUFFIX, sorted by number (so input_10 follows input_9). */
+static ck_status list_numbered(const char *dir, const char *prefix, const char *suffix,
+                               numbered **out, size_t *count, ck_msg *msg)
+{
+    ck_status st = CK_OK;
+    numbered *list = NULL;
+    size_t n = 0, cap = 0;
+    DIR *d = opendir(dir);
+    if (!d) return ck_fail(msg, "%s: %s", dir, strerror(errno));
+    size_t plen = strlen(prefix), slen = strlen(suffix);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        size_t len = strlen(name);
+        if (len <= plen + slen || strncmp(name, prefix, plen) != 0 ||
+            strcmp(name + len - slen, suffix) != 0)
+            continue;
+        char *end = NULL;
+        errno = 0;
+        long index = strtol(name + plen, &end, 10);
+        if (errno || end != name + len - slen || name[plen] < '0' || name[plen] > '9') continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            numbered *nl = realloc(list, ncap * sizeof *nl);
+            if (!nl) {
+                st = ck_fail(msg, "%s: out of memory", dir);
+                break;
+            }
+            list = nl;
+            cap = ncap;
+        }
+        list[n].index = index;
+        list[n].name = strdup(name);
+        if (!list[n].name) {
+            st = ck_fail(msg, "%s: out of memory", dir);
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (st != CK_OK) {
+        numbered_free(list, n);
+        return st;
+    }
+    if (n) qsort(list, n, sizeof *list, numbered_cmp);
+    *out = list;
+    *count = n;
+    return CK_OK;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t len = strlen(a) + strlen(b) + 2;
+    char *p = malloc(len);
+    if (p) snprintf(p, len, "%s/%s", a, b);
+    return p;
+}
+
+/* Loads every PREFIX_N.pb of one test data set, in index order. */
+static ck_status load_tensor_set(const char *set_dir, const char *prefix, tensor_list *out,
+                                 ck_msg *msg)
+{
+    numbered *files = NULL;
+    size_t count = 0;
+    ck_status st = list_numbered(set_dir, prefix, ".pb", &files, &count, msg);
+    if (st != CK_OK) return st;
+    out->items = calloc(count ? count : 1, sizeof *out->items);
+    out->count = 0;
+    if (!out->items) {
+        numbered_free(files, count);
+        return ck_fail(msg, "%s: out of memory", set_dir);
+    }
+    for (size_t i = 0; i < count && st == CK_OK; i++) {
+        char *path = path_join(set_dir, files[i].name);
+        if (!path) {
+            st = ck_fail(msg, "%s: out of memory", set_dir);
+            break;
+        }
+        st = load_tensor_file(path, &out->items[i], msg);
+        free(path);
+        if (st == CK_OK) out->count++;
+    }
+    numbered_free(files, count);
+    if (st != CK_OK) tensor_list_free(out);
+    return st;
+}
+
+/* The test tensor for a model tensor: the one with the same name, else the index-th of those
+ * still available (test files are written in graph order, names are sometimes missing). */
+static tensor *match_tensor(tensor_list *list, const char *name, size_t index)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (!list->items[i].consumed && name && name[0] && strcmp(list->items[i].name, name) == 0)
+            return &list->items[i];
+    size_t k = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        if (list->items[i].consumed) continue;
+        if (k++ == index) return &list->items[i];
+    }
+    return NULL;
+}
+
+static bool is_initializer(const Onnx__GraphProto *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_initializer; i++)
+        if (g->initializer[i]->name && strcmp(g->initializer[i]->name, name) == 0) return true;
+    return false;
+}
+
+static int input_elem_type(const Onnx__ValueInfoProto *v)
+{
+    if (!v->type || v->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+        !v->type->tensor_type || !v->type->tensor_type->has_elem_type)
+        return 0;
+    return v->type->tensor_type->elem_type;
+}
+
+/* Shapes are static at plan time, so a graph input that carries a shape or indices (the int64
+ * `shape` input of Reshape, fed from input_1.pb in the node tests) cannot stay a run-time
+ * input. This rewrites the model so that every such input becomes an initializer holding this
+ * data set's value: decode model.onnx, append the value to graph.initializer, drop the entry
+ * from graph.input, re-encode. float32 and uint8 inputs are data and stay run-time inputs
+ * (the library runs MaxPool and Copy on uint8). The values moved are marked consumed.
+ * *out stays NULL when no input needed moving. */
+static ck_status constant_inputs(Onnx__ModelProto *model, tensor_list *inputs, uint8_t **out,
+                                 size_t *out_size, ck_msg *msg)
+{
+    *out = NULL;
+    *out_size = 0;
+    Onnx__GraphProto *g = model->graph;
+    if (!g) return CK_OK;
+
+    ck_status st = CK_OK;
+    size_t n_moved = 0, fed = 0;
+    Onnx__ValueInfoProto **kept = calloc(g->n_input + 1, sizeof *kept);
+    Onnx__TensorProto **inits = calloc(g->n_initializer + g->n_input + 1, sizeof *inits);
+    Onnx__TensorProto *moved = calloc(g->n_input + 1, sizeof *moved);
+    size_t n_kept = 0;
+    if (!kept || !inits || !moved) {
+        st = ck_fail(msg, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < g->n_initializer; i++)
+        inits[i] = g->initializer[i];
+
+    for (size_t i = 0; i < g->n_input; i++) {
+        Onnx__ValueInfoProto *v = g->input[i];
+        const char *name = v->name ? v->name : "";
+        if (is_initializer(g, name)) {
+            kept[n_kept++] = v; /* an old-IR input with a default: not fed by tests */
+            continue;
+        }
+        int et = input_elem_type(v);
+        size_t index = fed++;
+        if (et == DT_FLOAT || et == DT_UINT8) {
+            kept[n_kept++] = v;
+            continue;
+        }
+        /* index - n_moved: position among the test inputs not moved yet */
+        tensor *t = match_tensor(inputs, name, index - n_moved);
+        if (!t) {
+            st = ck_fail(msg, "no test data for graph input '%s'", name);
+            goto done;
+        }
+        Onnx__TensorProto *p = &moved[n_moved];
+        onnx__tensor_proto__init(p);
+        p->name = (char *)name;
+        p->n_dims = t->rank;
+        p->dims = t->dims;
+        p->has_data_type = 1;
+        p->data_type = t->dtype;
+        p->has_raw_data = 1;
+        p->raw_data.len = t->bytes;
+        p->raw_data.data = t->data;
+        inits[g->n_initializer + n_moved] = p;
+        t->consumed = true;
+        n_moved++;
+    }
+    if (n_moved == 0) goto done;
+
+    /* Swap the arrays in only for packing; the unpacked model keeps owning its originals. */
+    Onnx__ValueInfoProto **old_input = g->input;
+    Onnx__TensorProto **old_init = g->initializer;
+    size_t old_n_input = g->n_input, old_n_init = g->n_initializer;
+    g->input = kept;
+    g->n_input = n_kept;
+    g->initializer = inits;
+    g->n_initializer = old_n_init + n_moved;
+    size_t size = onnx__model_proto__get_packed_size(model);
+    uint8_t *buf = malloc(size ? size : 1);
+    if (buf) onnx__model_proto__pack(model, buf);
+    g->input = old_input;
+    g->n_input = old_n_input;
+    g->initializer = old_init;
+    g->n_initializer = old_n_init;
+    if (!buf) {
+        st = ck_fail(msg, "out of memory");
+        goto done;
+    }
+    *out = buf;
+    *out_size = size;
+done:
+    free(kept);
+    free(inits);
+    free(moved);
+    return st;
+}
+
+/* The library's messages read "<source>: node '<name>' (<OpType>): ...": take OpType. */
+static bool op_from_message(const char *message, char *op, size_t size)
+{
+    const char *node = strstr(message, "node '");
+    if (!node) return false;
+    const char *open = strstr(node + 6, "' (");
+    if (!open) return false;
+    open += 3;
+    const char *close = strchr(open, ')');
+    if (!close || close == open || (size_t)(close - open) >= size) return false;
+    for (const char *c = open; c < close; c++)
+        if (*c == ' ' || *c == '\'' || *c == '(') return false;
+    memcpy(op, open, (size_t)(close - open));
+    op[close - open] = '\0';
+    return true;
+}
+
+/* Library messages may span lines (a kernel build log): keep each result on one line. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\r' || *s == '\t') *s = ' ';
+}
+
+static ck_status from_library(const lenet_onnx_api *api, const char *what,
+                              const lenet_onnx_error *err, bool may_skip, ck_msg *msg)
+{
+    char text[LENET_ONNX_MESSAGE_SIZE];
+    snprintf(text, sizeof text, "%s", err->message);
+    one_line(text);
+    if (may_skip && err->status == LENET_ONNX_ERROR_UNSUPPORTED) {
+        char op[128];
+        if (op_from_message(text, op, sizeof op))
+            snprintf(msg->text, sizeof msg->text, "op %s", op);
+        else
+            snprintf(msg->text, sizeof msg->text, "%s", text);
+        return CK_SKIP;
+    }
+    return ck_fail(msg, "%s: %s: %s", what, api->status_name(err->status), text);
+}
+
+typedef struct compare_result {
+    double max_abs_err;
+    size_t bad; /* elements outside tolerance, over all outputs */
+} compare_result;
+
+static double element(const void *data, int dtype, size_t i)
+{
+    switch (dtype) {
+    case DT_FLOAT:
+        return ((const float *)data)[i];
+    case DT_UINT8:
+        return ((const uint8_t *)data)[i];
+    case DT_INT32:
+        return ((const int32_t *)data)[i];
+    default:
+        return (double)((const int64_t *)data)[i];
+    }
+}
+
+/* |got - want| <= atol + rtol * |want| for float32 (NaN matches only NaN); exact otherwise. */
+static void compare_output(const char *dir, const char *name, const void *got, const tensor *want,
+                           compare_result *res)
+{
+    size_t bad = 0, worst = 0;
+    double worst_err = -1.0;
+    for (size_t i = 0; i < want->numel; i++) {
+        bool ok;
+        double err;
+        if (want->dtype == DT_INT64) {
+            int64_t g = ((const int64_t *)got)[i], w = ((const int64_t *)want->data)[i];
+            ok = g == w;
+            err = fabs((double)g - (double)w);
+        } else {
+            double g = element(got, want->dtype, i), w = element(want->data, want->dtype, i);
+            if (isnan(g) || isnan(w)) {
+                ok = isnan(g) && isnan(w);
+                err = ok ? 0.0 : INFINITY;
+            } else if (isinf(w)) {
+                ok = g == w;
+                err = ok ? 0.0 : INFINITY;
+            } else {
+                err = fabs(g - w);
+                ok = want->dtype == DT_FLOAT ? err <= CHECK_ATOL + CHECK_RTOL * fabs(w) : err == 0;
+            }
+        }
+        if (err > res->max_abs_err || isinf(err)) res->max_abs_err = err;
+        if (!ok) {
+            if (err > worst_err || bad == 0) {
+                worst_err = err;
+                worst = i;
+            }
+            bad++;
+        }
+    }
+    if (bad) {
+        fprintf(stderr,
+                "%s: output '%s': %zu of %zu elements outside tolerance; worst at index %zu: "
+                "got %.9g want %.9g\n",
+                dir, name, bad, want->numel, worst, element(got, want->dtype, worst),
+                element(want->data, want->dtype, worst));
+    }
+    res->bad += bad;
+}
+
+static bool same_dims(const lenet_onnx_tensor_info *info, const tensor *t)
+{
+    if (info->rank != t->rank) return false;
+    for (size_t i = 0; i < t->rank; i++)
+        if (info->dims[i] != t->dims[i]) return false;
+    return true;
+}
+
+/* Feeds one data set to a session and compares its outputs. */
+static ck_status run_session(const lenet_onnx_api *api, const char *dir, lenet_onnx_session *s,
+                             tensor_list *inputs, tensor_list *outputs, compare_result *res,
+                             ck_msg *msg)
+{
+    ck_status st = CK_OK;
+    lenet_onnx_error err = {0};
+    size_t n_in = api->session_io_count(s, LENET_ONNX_INPUT);
+    size_t n_out = api->session_io_count(s, LENET_ONNX_OUTPUT);
+    const void **in_ptrs = calloc(n_in + 1, sizeof *in_ptrs);
+    void **out_ptrs = calloc(n_out + 1, sizeof *out_ptrs);
+    const tensor **wants = calloc(n_out + 1, sizeof *wants);
+    lenet_onnx_tensor_info *out_info = calloc(n_out + 1, sizeof *out_info);
+    if (!in_ptrs || !out_ptrs || !wants || !out_info) {
+        st = ck_fail(msg, "out of memory");
+        goto done;
+    }
+    if (n_out != outputs->count) {
+        st = ck_fail(msg, "session has %zu outputs, test data %zu", n_out, outputs->count);
+        goto done;
+    }
+    for (size_t i = 0; i < n_in; i++) {
+        lenet_onnx_tensor_info info;
+        if (api->session_io_info(s, LENET_ONNX_INPUT, i, &info, &err) != LENET_ONNX_OK) {
+            st = from_library(api, "session_io_info", &err, false, msg);
+            goto done;
+        }
+        tensor *t = match_tensor(inputs, info.name, i);
+        if (!t) {
+            st = ck_fail(msg, "no test data for input '%s'", info.name);
+            goto done;
+        }
+        if ((int)info.dtype != t->dtype || info.size_bytes != t->bytes) {
+            char dims[256];
+            format_dims(t->dims, t->rank, dims, sizeof dims);
+            st = ck_fail(msg,
+                         "input '%s': test data is %s %s (%zu bytes), session expects %s "
+                         "%" PRIu64 " bytes",
+                         info.name, dtype_name(t->dtype), dims, t->bytes,
+                         dtype_name((int)info.dtype), info.size_bytes);
+            goto done;
+        }
+        in_ptrs[i] = t->data;
+    }
+    for (size_t i = 0; i < n_out; i++) {
+        if (api->session_io_info(s, LENET_ONNX_OUTPUT, i, &out_info[i], &err) != LENET_ONNX_OK) {
+            st = from_library(api, "session_io_info", &err, false, msg);
+            goto done;
+        }
+        /* outputs are matched like inputs, but none is ever consumed */
+        const tensor *w = match_tensor(outputs, out_info[i].name, i);
+        if (!w) {
+            st = ck_fail(msg, "no expected data for output '%s'", out_info[i].name);
+            goto done;
+        }
+        char got_dims[256], want_dims[256];
+        format_dims(out_info[i].dims, out_info[i].rank, got_dims, sizeof got_dims);
+        format_dims(w->dims, w->rank, want_dims, sizeof want_dims);
+        if ((int)out_info[i].dtype != w->dtype || !same_dims(&out_info[i], w) ||
+            out_info[i].size_bytes != w->bytes) {
+            st = ck_fail(msg, "output '%s': session gives %s %s, expected %s %s", out_info[i].name,
+                         dtype_name((int)out_info[i].dtype), got_dims, dtype_name(w->dtype),
+                         want_dims);
+            goto done;
+        }
+        wants[i] = w;
+        out_ptrs[i] = malloc(w->bytes ? w->bytes : 1);
+        if (!out_ptrs[i]) {
+            st = ck_fail(msg, "out of memory");
+            goto done;
+        }
+    }
+    if (api->session_run(s, in_ptrs, out_ptrs, &err) != LENET_ONNX_OK) {
+        st = from_library(api, "session_run", &err, false, msg);
+        goto done;
+    }
+    for (size_t i = 0; i < n_out; i++)
+        compare_output(dir, out_info[i].name, out_ptrs[i], wants[i], res);
+done:
+    for (size_t i = 0; out_ptrs && i < n_out; i++)
+        free(out_ptrs[i]);
+    free(in_ptrs);
+    free(out_ptrs);
+    free(wants);
+    free(out_info);
+    return st;
+}
+
+/* batch_size for session_create: the matching test input's dim 0 when the model's first input
+ * has a dynamic batch, else 0 (the model's own). */
+static ck_status pick_batch(const lenet_onnx_api *api, const lenet_onnx_model *model,
+                            tensor_list *inputs, uint32_t *batch, ck_msg *msg)
+{
+    *batch = 0;
+    if (api->model_io_count(model, LENET_ONNX_INPUT) == 0) return CK_OK;
+    lenet_onnx_tensor_info info;
+    lenet_onnx_error err = {0};
+    if (api->model_io_info(model, LENET_ONNX_INPUT, 0, &info, &err) != LENET_ONNX_OK)
+        return from_library(api, "model_io_info", &err, false, msg);
+    if (info.rank == 0 || info.dims[0] != -1) return CK_OK;
+    const tensor *t = match_tensor(inputs, info.name, 0);
+    if (!t || t->rank == 0)
+        return ck_fail(msg, "no test data gives the batch of input '%s'", info.name);
+    if (t->dims[0] < 1 || t->dims[0] > UINT32_MAX)
+        return ck_fail(msg, "input '%s': batch %" PRId64 " out of range", info.name, t->dims[0]);
+    *batch = (uint32_t)t->dims[0];
+    return CK_OK;
+}
+
+/* One data set: rewrite the model when inputs must become constants, load, plan, run, compare. */
+static ck_status check_data_set(const lenet_onnx_api *api, lenet_onnx_context *ctx, const char *dir,
+                                const char *model_path, Onnx__ModelProto *proto,
+                                const char *set_dir, compare_result *res, ck_msg *msg)
+{
+    tensor_list inputs = {0}, outputs = {0};
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    lenet_onnx_model *model = NULL;
+    lenet_onnx_session *session = NULL;
+    lenet_onnx_error err = {0};
+
+    ck_status st = load_tensor_set(set_dir, "input_", &inputs, msg);
+    if (st == CK_OK) st = load_tensor_set(set_dir, "output_", &outputs, msg);
+    if (st == CK_OK && outputs.count == 0) st = ck_fail(msg, "%s: no output_*.pb", set_dir);
+    if (st == CK_OK && proto) st = constant_inputs(proto, &inputs, &bytes, &size, msg);
+    if (st != CK_OK) goto done;
+
+    lenet_onnx_status ls = bytes ? api->model_load_bytes(bytes, size, &model, &err)
+                                 : api->model_load_file(model_path, &model, &err);
+    if (ls != LENET_ONNX_OK) {
+        st = from_library(api, "model_load", &err, true, msg);
+        goto done;
+    }
+    lenet_onnx_session_options opts = {0};
+    opts.struct_size = sizeof opts;
+    st = pick_batch(api, model, &inputs, &opts.batch_size, msg);
+    if (st != CK_OK) goto done;
+    if (api->session_create(ctx, model, &opts, &session, &err) != LENET_ONNX_OK) {
+        st = from_library(api, "session_create", &err, true, msg);
+        goto done;
+    }
+    st = run_session(api, dir, session, &inputs, &outputs, res, msg);
+done:
+    if (session) api->session_release(session);
+    if (model) api->model_release(model);
+    free(bytes);
+    tensor_list_free(&inputs);
+    tensor_list_free(&outputs);
+    return st;
+}
+
+static ck_status check_dir(const lenet_onnx_api *api, lenet_onnx_context *ctx, const char *dir,
+                           compare_result *res, ck_msg *msg)
+{
+    numbered *sets = NULL;
+    size_t n_sets = 0;
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    Onnx__ModelProto *proto = NULL;
+    char *model_path = path_join(dir, "model.onnx");
+    if (!model_path) return ck_fail(msg, "out of memory");
+
+    ck_status st = list_numbered(dir, "test_data_set_", "", &sets, &n_sets, msg);
+    if (st == CK_OK && n_sets == 0) st = ck_fail(msg, "no test_data_set_* directory");
+    if (st == CK_OK) st = read_file(model_path, &bytes, &size, msg);
+    if (st != CK_OK) goto done;
+    /* Only to find inputs that must become constants; when protobuf-c cannot decode it, the
+     * library gets the file as is and reports what is wrong in its own words. */
+    proto = onnx__model_proto__unpack(NULL, size, bytes);
+
+    for (size_t i = 0; i < n_sets && st == CK_OK; i++) {
+        char *set_dir = path_join(dir, sets[i].name);
+        if (!set_dir) {
+            st = ck_fail(msg, "out of memory");
+            break;
+        }
+        st = check_data_set(api, ctx, dir, model_path, proto, set_dir, res, msg);
+        free(set_dir);
+    }
+done:
+    if (proto) onnx__model_proto__free_unpacked(proto, NULL);
+    free(bytes);
+    numbered_free(sets, n_sets);
+    free(model_path);
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fprintf(stderr, "usage: lenet-onnx-check DIR [DIR ...]\n"
+                        "  runs ONNX backend test directories (model.onnx, "
+                        "test_data_set_*/input_*.pb, output_*.pb)\n");
+        return argc < 2 ? 2 : 0;
+    }
+    const lenet_onnx_api *api = lenet_onnx_get_api(LENET_ONNX_ABI_VERSION);
+    if (!api || api->struct_size < sizeof(lenet_onnx_api)) {
+        fprintf(stderr, "lenet-onnx-check: the library does not provide ABI version %u\n",
+                LENET_ONNX_ABI_VERSION);
+        return 1;
+    }
+
+    lenet_onnx_context_options copts = {0};
+    copts.struct_size = sizeof copts;
+    lenet_onnx_context *ctx = NULL;
+    lenet_onnx_error ctx_err = {0};
+    ck_msg ctx_msg = {{0}};
+    ck_status ctx_st = CK_OK;
+    if (api->context_create(&copts, &ctx, &ctx_err) != LENET_ONNX_OK)
+        ctx_st = from_library(api, "context_create", &ctx_err, false, &ctx_msg);
+
+    unsigned passed = 0, failed = 0, skipped = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *dir = argv[i];
+        compare_result res = {0.0, 0};
+        ck_msg msg = {{0}};
+        ck_status st = ctx_st;
+        if (st == CK_OK)
+            st = check_dir(api, ctx, dir, &res, &msg);
+        else
+            msg = ctx_msg;
+        if (st == CK_OK && res.bad == 0) {
+            printf("%s: PASS\n", dir);
+            passed++;
+        } else if (st == CK_OK) {
+            printf("%s: FAIL max_abs_err=%g\n", dir, res.max_abs_err);
+            failed++;
+        } else if (st == CK_SKIP) {
+            printf("%s: SKIP unsupported %s\n", dir, msg.text);
+            skipped++;
+        } else {
+            printf("%s: FAIL %s\n", dir, msg.text);
+            failed++;
+        }
+        fflush(stdout);
+    }
+    printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
+    if (ctx) api->context_release(ctx);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,76 @@
+# ONNX conformance: the ONNX backend node tests for the ops LeNet uses, run through the public
+# ABI by lenet-onnx-check; plus a smoke run of lenet-onnx-bench (benchmarks are not tests, this
+# only proves the tool runs and its --json output parses).
+#
+# This file is also a `cmake -P` script: run that way it performs the bench smoke check.
+
+if(CMAKE_SCRIPT_MODE_FILE)
+  # Script mode: -DBENCH=<lenet-onnx-bench> -DMODEL=<model.onnx>
+  execute_process(
+    COMMAND "${BENCH}" --batch 1,2 --seconds 0.1 --json "${MODEL}"
+    OUTPUT_VARIABLE out
+    ERROR_VARIABLE err
+    RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "lenet-onnx-bench exited with ${rc}\nstdout: ${out}\nstderr: ${err}")
+  endif()
+  string(JSON n ERROR_VARIABLE json_err LENGTH "${out}" results)
+  if(json_err)
+    message(FATAL_ERROR "lenet-onnx-bench --json output does not parse (${json_err}):\n${out}")
+  endif()
+  if(n LESS 1)
+    message(FATAL_ERROR "expected at least one result, got ${n}:\n${out}")
+  endif()
+  math(EXPR last "${n} - 1")
+  foreach(i RANGE ${last})
+    foreach(key runtime backend device batch median_ms p99_ms images_per_s arena_bytes)
+      string(JSON value ERROR_VARIABLE json_err GET "${out}" results ${i} ${key})
+      if(json_err)
+        message(FATAL_ERROR "results[${i}] lacks \"${key}\" (${json_err}):\n${out}")
+      endif()
+    endforeach()
+    string(JSON runtime GET "${out}" results ${i} runtime)
+    string(JSON median GET "${out}" results ${i} median_ms)
+    if(NOT runtime STREQUAL "lenet-onnx" OR NOT median GREATER 0)
+      message(FATAL_ERROR "results[${i}]: runtime '${runtime}', median_ms '${median}':\n${out}")
+    endif()
+  endforeach()
+  message(STATUS "lenet-onnx-bench --json: ${out}")
+  return()
+endif()
+
+# The directories are listed at configure time; an ONNX release that adds cases to these
+# families needs a re-configure to pick them up.
+set(LENET_ONNX_NODE_TEST_ROOT "/usr/share/libonnx-testdata/data/node"
+    CACHE PATH "Folder of the ONNX backend node test directories")
+file(GLOB LENET_ONNX_NODE_TEST_DIRS LIST_DIRECTORIES true
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_basic_conv_*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_conv_*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_maxpool_2d_*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_relu"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_gemm_*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_flatten_*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_reshape_*")
+list(SORT LENET_ONNX_NODE_TEST_DIRS)
+
+if(LENET_ONNX_NODE_TEST_DIRS)
+  add_test(NAME onnx_node_tests
+           COMMAND lenet-onnx-check ${LENET_ONNX_NODE_TEST_DIRS}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  # Every case of these ops must pass: an unsupported case is a failure here, not a skip.
+  set_tests_properties(onnx_node_tests PROPERTIES
+    ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+    FAIL_REGULAR_EXPRESSION "FAIL;SKIP"
+    TIMEOUT 1200)
+else()
+  message(WARNING "no ONNX node tests under ${LENET_ONNX_NODE_TEST_ROOT} "
+                  "(package libonnx-testdata): onnx_node_tests not added")
+endif()
+
+add_test(NAME bench_smoke_json
+         COMMAND ${CMAKE_COMMAND} -DBENCH=$<TARGET_FILE:lenet-onnx-bench>
+                 -DMODEL=${PROJECT_SOURCE_DIR}/models/lenet.onnx -P ${CMAKE_CURRENT_LIST_FILE}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(bench_smoke_json PROPERTIES
+  ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+  TIMEOUT 300)
