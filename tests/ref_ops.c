@@ -1,0 +1,453 @@
+#include "ref_ops.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static char ref_message[512];
+
+const char *ref_error(void)
+{
+    return ref_message;
+}
+
+static int ref_fail(const char *fmt, ...) LO_PRINTF(1, 2);
+
+static int ref_fail(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(ref_message, sizeof ref_message, fmt, args);
+    va_end(args);
+    return -1;
+}
+
+int64_t ref_numel(const lo_shape *shape)
+{
+    int64_t n = 1;
+    for (int i = 0; i < shape->rank; i++) {
+        if (shape->dims[i] < 0) return -1;
+        n *= shape->dims[i];
+    }
+    return n;
+}
+
+size_t ref_dtype_size(lo_dtype dtype)
+{
+    switch (dtype) {
+    case LO_DTYPE_FLOAT:
+        return 4;
+    case LO_DTYPE_UINT8:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+lo_shape ref_shape(int rank, const int64_t *dims)
+{
+    lo_shape s;
+    memset(&s, 0, sizeof s);
+    s.rank = rank;
+    for (int i = 0; i < rank; i++)
+        s.dims[i] = dims[i];
+    return s;
+}
+
+lo_shape ref_shape1(int64_t d0)
+{
+    return ref_shape(1, &d0);
+}
+
+lo_shape ref_shape2(int64_t d0, int64_t d1)
+{
+    int64_t d[2] = {d0, d1};
+    return ref_shape(2, d);
+}
+
+lo_shape ref_shape4(int64_t d0, int64_t d1, int64_t d2, int64_t d3)
+{
+    int64_t d[4] = {d0, d1, d2, d3};
+    return ref_shape(4, d);
+}
+
+const char *ref_shape_str(const lo_shape *shape, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size == 0) return buf;
+    buf[0] = '\0';
+    used += (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < shape->rank && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld",
+                                 (long long)shape->dims[i]);
+    if (used < size) snprintf(buf + used, size - used, "]");
+    return buf;
+}
+
+/* Size of the padded input the dilated kernel slides over, minus the kernel's extent. */
+static int64_t slack(int64_t in, int64_t kernel, int64_t dilation, int64_t pad_begin,
+                     int64_t pad_end)
+{
+    return in + pad_begin + pad_end - (dilation * (kernel - 1) + 1);
+}
+
+int64_t ref_conv_out_dim(int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
+                         int64_t pad_begin, int64_t pad_end)
+{
+    int64_t s = slack(in, kernel, dilation, pad_begin, pad_end);
+    if (s < 0 || stride < 1) return 0;
+    return s / stride + 1;
+}
+
+int64_t ref_pool_out_dim(int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
+                         int64_t pad_begin, int64_t pad_end, bool ceil_mode)
+{
+    int64_t s = slack(in, kernel, dilation, pad_begin, pad_end);
+    if (s < 0 || stride < 1) return 0;
+    if (!ceil_mode) return s / stride + 1;
+    int64_t out = (s + stride - 1) / stride + 1;
+    /* ONNX (like PyTorch): the last window must start inside the input or the left padding. */
+    if ((out - 1) * stride >= in + pad_begin) out--;
+    return out;
+}
+
+static double activate(lo_activation act, double v)
+{
+    return act == LO_ACT_RELU ? (v > 0.0 ? v : 0.0) : v;
+}
+
+static int check_activation(lo_activation act)
+{
+    if (act != LO_ACT_NONE && act != LO_ACT_RELU)
+        return ref_fail("unknown activation %d", (int)act);
+    return 0;
+}
+
+static int check_window(const char *what, const int64_t kernel[2], const int64_t stride[2],
+                        const int64_t dilation[2], const int64_t pad_begin[2],
+                        const int64_t pad_end[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (kernel[i] < 1 || stride[i] < 1 || dilation[i] < 1 || pad_begin[i] < 0 || pad_end[i] < 0)
+            return ref_fail("%s: bad window on axis %d: kernel %lld stride %lld dilation %lld "
+                            "pads %lld,%lld",
+                            what, i, (long long)kernel[i], (long long)stride[i],
+                            (long long)dilation[i], (long long)pad_begin[i], (long long)pad_end[i]);
+    }
+    return 0;
+}
+
+int ref_conv(const lo_conv_params *p, const lo_shape *x_shape, const float *x,
+             const lo_shape *w_shape, const float *w, const float *b, const lo_shape *y_shape,
+             float *y)
+{
+    if (x_shape->rank != 4 || w_shape->rank != 4 || y_shape->rank != 4)
+        return ref_fail("conv: X, W and Y must have rank 4");
+    if (check_window("conv", p->kernel, p->stride, p->dilation, p->pad_begin, p->pad_end) ||
+        check_activation(p->activation))
+        return -1;
+    const int64_t n_batch = x_shape->dims[0], c_in = x_shape->dims[1];
+    const int64_t h = x_shape->dims[2], wd = x_shape->dims[3];
+    const int64_t m_out = w_shape->dims[0], group = p->group;
+    if (group < 1 || c_in % group || m_out % group)
+        return ref_fail("conv: group %lld does not divide C=%lld and M=%lld", (long long)group,
+                        (long long)c_in, (long long)m_out);
+    const int64_t cg = c_in / group, mg = m_out / group;
+    if (w_shape->dims[1] != cg || w_shape->dims[2] != p->kernel[0] ||
+        w_shape->dims[3] != p->kernel[1])
+        return ref_fail("conv: W must be [M,C/group,KH,KW]");
+    const int64_t oh = ref_conv_out_dim(h, p->kernel[0], p->stride[0], p->dilation[0],
+                                        p->pad_begin[0], p->pad_end[0]);
+    const int64_t ow = ref_conv_out_dim(wd, p->kernel[1], p->stride[1], p->dilation[1],
+                                        p->pad_begin[1], p->pad_end[1]);
+    if (oh < 1 || ow < 1 || y_shape->dims[0] != n_batch || y_shape->dims[1] != m_out ||
+        y_shape->dims[2] != oh || y_shape->dims[3] != ow)
+        return ref_fail("conv: Y must be [%lld,%lld,%lld,%lld]", (long long)n_batch,
+                        (long long)m_out, (long long)oh, (long long)ow);
+    if (p->has_bias && !b) return ref_fail("conv: has_bias without B");
+
+    const int64_t kh_n = p->kernel[0], kw_n = p->kernel[1];
+    for (int64_t n = 0; n < n_batch; n++)
+        for (int64_t m = 0; m < m_out; m++) {
+            const int64_t g = m / mg;
+            for (int64_t i = 0; i < oh; i++)
+                for (int64_t j = 0; j < ow; j++) {
+                    double acc = p->has_bias ? (double)b[m] : 0.0;
+                    for (int64_t c = 0; c < cg; c++) {
+                        const int64_t ci = g * cg + c;
+                        for (int64_t kh = 0; kh < kh_n; kh++) {
+                            const int64_t r =
+                                i * p->stride[0] - p->pad_begin[0] + kh * p->dilation[0];
+                            if (r < 0 || r >= h) continue; /* zero padding */
+                            for (int64_t kw = 0; kw < kw_n; kw++) {
+                                const int64_t q =
+                                    j * p->stride[1] - p->pad_begin[1] + kw * p->dilation[1];
+                                if (q < 0 || q >= wd) continue;
+                                acc += (double)x[((n * c_in + ci) * h + r) * wd + q] *
+                                       (double)w[((m * cg + c) * kh_n + kh) * kw_n + kw];
+                            }
+                        }
+                    }
+                    y[((n * m_out + m) * oh + i) * ow + j] = (float)activate(p->activation, acc);
+                }
+        }
+    return 0;
+}
+
+/* Validates a pool step and returns its geometry in dims: N, C, H, W, OH, OW. */
+static int pool_geometry(const lo_pool_params *p, const lo_shape *x_shape, const lo_shape *y_shape,
+                         int64_t dims[6])
+{
+    if (x_shape->rank != 4 || y_shape->rank != 4) return ref_fail("maxpool: X, Y need rank 4");
+    if (check_window("maxpool", p->kernel, p->stride, p->dilation, p->pad_begin, p->pad_end))
+        return -1;
+    for (int i = 0; i < 4; i++)
+        dims[i] = x_shape->dims[i];
+    dims[4] = y_shape->dims[2];
+    dims[5] = y_shape->dims[3];
+    if (y_shape->dims[0] != dims[0] || y_shape->dims[1] != dims[1])
+        return ref_fail("maxpool: Y's N and C must equal X's");
+    for (int a = 0; a < 2; a++) {
+        const int64_t in = dims[2 + a], out = dims[4 + a];
+        const int64_t lo = ref_pool_out_dim(in, p->kernel[a], p->stride[a], p->dilation[a],
+                                            p->pad_begin[a], p->pad_end[a], false);
+        const int64_t hi = ref_pool_out_dim(in, p->kernel[a], p->stride[a], p->dilation[a],
+                                            p->pad_begin[a], p->pad_end[a], true);
+        if (out < 1 || (out != lo && out != hi))
+            return ref_fail("maxpool: output dim %d is %lld, expected %lld (floor) or %lld (ceil)",
+                            2 + a, (long long)out, (long long)lo, (long long)hi);
+    }
+    return 0;
+}
+
+/* One loop for both element types: values are compared as doubles, exact for float and uint8.
+ * Padding and positions past the input are skipped, so they never win. */
+static void maxpool(const lo_pool_params *p, const int64_t d[6], const void *x, void *y, bool u8)
+{
+    for (int64_t n = 0; n < d[0]; n++)
+        for (int64_t c = 0; c < d[1]; c++) {
+            const int64_t in_base = (n * d[1] + c) * d[2] * d[3];
+            const int64_t out_base = (n * d[1] + c) * d[4] * d[5];
+            for (int64_t i = 0; i < d[4]; i++)
+                for (int64_t j = 0; j < d[5]; j++) {
+                    double best = u8 ? 0.0 : -INFINITY;
+                    for (int64_t kh = 0; kh < p->kernel[0]; kh++) {
+                        const int64_t r = i * p->stride[0] - p->pad_begin[0] + kh * p->dilation[0];
+                        if (r < 0 || r >= d[2]) continue;
+                        for (int64_t kw = 0; kw < p->kernel[1]; kw++) {
+                            const int64_t q =
+                                j * p->stride[1] - p->pad_begin[1] + kw * p->dilation[1];
+                            if (q < 0 || q >= d[3]) continue;
+                            const int64_t at = in_base + r * d[3] + q;
+                            const double v = u8 ? ((const uint8_t *)x)[at] : ((const float *)x)[at];
+                            if (v > best) best = v;
+                        }
+                    }
+                    const int64_t at = out_base + i * d[5] + j;
+                    if (u8)
+                        ((uint8_t *)y)[at] = (uint8_t)best;
+                    else
+                        ((float *)y)[at] = (float)best;
+                }
+        }
+}
+
+int ref_maxpool_f32(const lo_pool_params *p, const lo_shape *x_shape, const float *x,
+                    const lo_shape *y_shape, float *y)
+{
+    int64_t d[6];
+    if (pool_geometry(p, x_shape, y_shape, d)) return -1;
+    maxpool(p, d, x, y, false);
+    return 0;
+}
+
+int ref_maxpool_u8(const lo_pool_params *p, const lo_shape *x_shape, const uint8_t *x,
+                   const lo_shape *y_shape, uint8_t *y)
+{
+    int64_t d[6];
+    if (pool_geometry(p, x_shape, y_shape, d)) return -1;
+    maxpool(p, d, x, y, true);
+    return 0;
+}
+
+int ref_gemm(const lo_gemm_params *p, const lo_shape *a_shape, const float *a,
+             const lo_shape *b_shape, const float *b, const lo_shape *c_shape, const float *c,
+             const lo_shape *y_shape, float *y)
+{
+    if (a_shape->rank != 2 || b_shape->rank != 2 || y_shape->rank != 2)
+        return ref_fail("gemm: A, B and Y must have rank 2");
+    if (check_activation(p->activation)) return -1;
+    const int64_t m = p->trans_a ? a_shape->dims[1] : a_shape->dims[0];
+    const int64_t k = p->trans_a ? a_shape->dims[0] : a_shape->dims[1];
+    const int64_t kb = p->trans_b ? b_shape->dims[1] : b_shape->dims[0];
+    const int64_t n = p->trans_b ? b_shape->dims[0] : b_shape->dims[1];
+    if (k != kb)
+        return ref_fail("gemm: inner dims differ (%lld vs %lld)", (long long)k, (long long)kb);
+    if (y_shape->dims[0] != m || y_shape->dims[1] != n)
+        return ref_fail("gemm: Y must be [%lld,%lld]", (long long)m, (long long)n);
+
+    /* C's rows and columns after right-aligning its dims to [M,N]; 1 means broadcast. */
+    int64_t c_rows = 1, c_cols = 1;
+    if (p->has_c) {
+        if (!c_shape || !c) return ref_fail("gemm: has_c without C");
+        if (c_shape->rank > 2) return ref_fail("gemm: C has rank %d", c_shape->rank);
+        if (c_shape->rank >= 1) c_cols = c_shape->dims[c_shape->rank - 1];
+        if (c_shape->rank == 2) c_rows = c_shape->dims[0];
+        if ((c_rows != 1 && c_rows != m) || (c_cols != 1 && c_cols != n))
+            return ref_fail("gemm: C does not broadcast to [%lld,%lld]", (long long)m,
+                            (long long)n);
+    }
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double acc = 0.0;
+            for (int64_t t = 0; t < k; t++) {
+                const double av = p->trans_a ? a[t * m + i] : a[i * k + t];
+                const double bv = p->trans_b ? b[j * k + t] : b[t * n + j];
+                acc += av * bv;
+            }
+            double v = (double)p->alpha * acc;
+            if (p->has_c) {
+                const int64_t ci = (c_rows == 1 ? 0 : i) * c_cols + (c_cols == 1 ? 0 : j);
+                v += (double)p->beta * (double)c[ci];
+            }
+            y[i * n + j] = (float)activate(p->activation, v);
+        }
+    return 0;
+}
+
+int ref_unary(const lo_unary_params *p, const lo_shape *shape, const float *x, float *y)
+{
+    if (check_activation(p->op)) return -1;
+    const int64_t count = ref_numel(shape);
+    if (count < 0) return ref_fail("unary: shape has a negative dim");
+    for (int64_t i = 0; i < count; i++)
+        y[i] = (float)activate(p->op, (double)x[i]);
+    return 0;
+}
+
+int ref_copy(const lo_shape *x_shape, const lo_shape *y_shape, size_t elem_size, const void *x,
+             void *y)
+{
+    const int64_t count = ref_numel(x_shape);
+    if (count < 0 || count != ref_numel(y_shape))
+        return ref_fail("copy: element counts differ (%lld vs %lld)", (long long)count,
+                        (long long)ref_numel(y_shape));
+    if (elem_size == 0) return ref_fail("copy: unsupported dtype");
+    memmove(y, x, (size_t)count * elem_size);
+    return 0;
+}
+
+static int check_inputs(const lo_step *step, int lo, int hi, const void *const *inputs)
+{
+    if (step->num_inputs < lo || step->num_inputs > hi)
+        return ref_fail("step kind %d: %d inputs, expected %d..%d", (int)step->kind,
+                        step->num_inputs, lo, hi);
+    for (int i = 0; i < step->num_inputs; i++)
+        if (!inputs[i]) return ref_fail("step kind %d: input %d is NULL", (int)step->kind, i);
+    return 0;
+}
+
+static int all_float(const lo_step *step)
+{
+    for (int i = 0; i < step->num_inputs; i++)
+        if (step->inputs[i].dtype != LO_DTYPE_FLOAT)
+            return ref_fail("step kind %d: input %d is not float", (int)step->kind, i);
+    if (step->output.dtype != LO_DTYPE_FLOAT)
+        return ref_fail("step kind %d: output is not float", (int)step->kind);
+    return 0;
+}
+
+/* MaxPool and Copy: float or uint8, output type equal to input type. */
+static int same_small_type(const lo_step *step)
+{
+    const lo_dtype t = step->inputs[0].dtype;
+    if ((t != LO_DTYPE_FLOAT && t != LO_DTYPE_UINT8) || step->output.dtype != t)
+        return ref_fail("step kind %d: dtypes %d -> %d not supported", (int)step->kind, (int)t,
+                        (int)step->output.dtype);
+    return 0;
+}
+
+int ref_run_step(const lo_step *step, const void *const *inputs, void *output)
+{
+    const lo_tensor_ref *in = step->inputs;
+    switch (step->kind) {
+    case LO_STEP_CONV: {
+        const lo_conv_params *p = &step->params.conv;
+        if (check_inputs(step, p->has_bias ? 3 : 2, p->has_bias ? 3 : 2, inputs) || all_float(step))
+            return -1;
+        if (p->has_bias && (in[2].shape.rank != 1 || in[2].shape.dims[0] != in[1].shape.dims[0]))
+            return ref_fail("conv: B must be [M]");
+        return ref_conv(p, &in[0].shape, inputs[0], &in[1].shape, inputs[1],
+                        p->has_bias ? inputs[2] : NULL, &step->output.shape, output);
+    }
+    case LO_STEP_MAXPOOL:
+        if (check_inputs(step, 1, 1, inputs) || same_small_type(step)) return -1;
+        if (in[0].dtype == LO_DTYPE_UINT8)
+            return ref_maxpool_u8(&step->params.pool, &in[0].shape, inputs[0], &step->output.shape,
+                                  output);
+        return ref_maxpool_f32(&step->params.pool, &in[0].shape, inputs[0], &step->output.shape,
+                               output);
+    case LO_STEP_GEMM: {
+        const lo_gemm_params *p = &step->params.gemm;
+        if (check_inputs(step, p->has_c ? 3 : 2, p->has_c ? 3 : 2, inputs) || all_float(step))
+            return -1;
+        return ref_gemm(p, &in[0].shape, inputs[0], &in[1].shape, inputs[1],
+                        p->has_c ? &in[2].shape : NULL, p->has_c ? inputs[2] : NULL,
+                        &step->output.shape, output);
+    }
+    case LO_STEP_UNARY:
+        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        if (ref_numel(&in[0].shape) != ref_numel(&step->output.shape))
+            return ref_fail("unary: input and output sizes differ");
+        return ref_unary(&step->params.unary, &in[0].shape, inputs[0], output);
+    case LO_STEP_COPY:
+        if (check_inputs(step, 1, 1, inputs) || same_small_type(step)) return -1;
+        return ref_copy(&in[0].shape, &step->output.shape, ref_dtype_size(in[0].dtype), inputs[0],
+                        output);
+    }
+    return ref_fail("unknown step kind %d", (int)step->kind);
+}
+
+void ref_rng_seed(ref_rng *rng, uint64_t seed)
+{
+    rng->state = seed;
+}
+
+uint64_t ref_rng_u64(ref_rng *rng)
+{
+    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+int64_t ref_rng_int(ref_rng *rng, int64_t lo, int64_t hi)
+{
+    if (hi <= lo) return lo;
+    return lo + (int64_t)(ref_rng_u64(rng) % (uint64_t)(hi - lo + 1));
+}
+
+float ref_rng_float(ref_rng *rng, float lo, float hi)
+{
+    /* 24 random bits: every value is exact in a float. */
+    const double unit = (double)(ref_rng_u64(rng) >> 40) / 16777216.0;
+    return (float)(lo + (hi - lo) * unit);
+}
+
+bool ref_rng_chance(ref_rng *rng, double probability)
+{
+    return (double)(ref_rng_u64(rng) >> 11) / 9007199254740992.0 < probability;
+}
+
+void ref_fill_f32(ref_rng *rng, float *x, size_t n, float lo, float hi)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = ref_rng_float(rng, lo, hi);
+}
+
+void ref_fill_u8(ref_rng *rng, uint8_t *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (uint8_t)(ref_rng_u64(rng) >> 56);
+}
