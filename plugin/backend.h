@@ -45,16 +45,17 @@ typedef struct lo_backend {
                               lo_error *err);
     void (*buffer_free)(lo_backend_buffer *buffer);
     /* Blocking copies between host memory and (buffer, offset). */
-    lo_status (*buffer_write)(lo_backend_context *context, lo_backend_buffer *buffer,
-                              size_t offset, const void *data, size_t bytes, lo_error *err);
-    lo_status (*buffer_read)(lo_backend_context *context, lo_backend_buffer *buffer,
-                             size_t offset, void *data, size_t bytes, lo_error *err);
+    lo_status (*buffer_write)(lo_backend_context *context, lo_backend_buffer *buffer, size_t offset,
+                              const void *data, size_t bytes, lo_error *err);
+    lo_status (*buffer_read)(lo_backend_context *context, lo_backend_buffer *buffer, size_t offset,
+                             void *data, size_t bytes, lo_error *err);
 
     /* Builds (or fetches cached) programs and creates one launch per step with every argument
-     * bound. `weights` may be NULL when plan->weights_bytes is 0. */
-    lo_status (*prepare)(lo_backend_context *context, const lo_plan *plan,
-                         lo_backend_buffer *arena, lo_backend_buffer *weights,
-                         lo_prepared **out, lo_error *err);
+     * bound. The core has already written plan->weights into `weights` (NULL when
+     * plan->weights_bytes is 0); prepare may read the host image to derive kernel-friendly
+     * copies of constants (pre-transposed weights), which the prepared plan then owns. */
+    lo_status (*prepare)(lo_backend_context *context, const lo_plan *plan, lo_backend_buffer *arena,
+                         lo_backend_buffer *weights, lo_prepared **out, lo_error *err);
     /* One inference: write every input, enqueue every step, one wait, read every output.
      * inputs[i] holds plan->inputs[i]'s bytes; outputs likewise. When step_ms is not NULL it
      * receives each step's device time in milliseconds (profiling may add waits). */

@@ -26,7 +26,20 @@ static lo_status maxpool_window(const lo_graph *graph, const lo_node *node, lo_w
     if (count != 2 || kernel[0] < 1 || kernel[1] < 1)
         return lo_node_fail(graph, node, LO_ERR_MODEL, err,
                             "attribute 'kernel_shape' must hold 2 positive values for 2-D");
-    return lo_window_resolve(graph, node, &x->shape, kernel, true, window, err);
+    if ((st = lo_window_resolve(graph, node, &x->shape, kernel, true, window, err)) != LO_OK)
+        return st;
+    /* A window lying wholly in padding would have no maximum; ONNX requires pads below the
+     * kernel's reach so that none does. */
+    for (int a = 0; a < 2; a++) {
+        int64_t span = (window->kernel[a] - 1) * window->dilation[a] + 1;
+        if (window->pad_begin[a] >= span || window->pad_end[a] >= span)
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                "attribute 'pads' (%lld, %lld on axis %d) must be smaller than "
+                                "the kernel's reach %lld",
+                                (long long)window->pad_begin[a], (long long)window->pad_end[a],
+                                2 + a, (long long)span);
+    }
+    return LO_OK;
 }
 
 lo_status lo_maxpool_infer(lo_graph *graph, lo_node *node, lo_error *err)

@@ -75,7 +75,7 @@ typedef enum lo_buffer_id {
 typedef struct lo_tensor_ref {
     lo_buffer_id buffer;
     lo_dtype dtype; /* LO_DTYPE_FLOAT unless the step kind allows otherwise */
-    size_t offset; /* bytes; a multiple of the plan's alignment for planned tensors */
+    size_t offset;  /* bytes; a multiple of the backend's alignment() */
     lo_shape shape;
 } lo_tensor_ref;
 

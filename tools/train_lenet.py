@@ -908,7 +908,7 @@ on black) with 2 pixels of black padding on each side, as in `samples/*.png`.
 The runtime scales pixels to [0,1], replicates gray to 3 channels and
 normalises with mean 0.5 / std 0.5:
 
-    lenet-onnx-run --mean 0.5 --std 0.5 ...   (model, labels and image arguments as the tool documents)
+    lenet-onnx-run --mean 0.5 --std 0.5 --labels models/lenet-labels.txt models/lenet.onnx samples/*.png
 
 The ONNX graph itself does no preprocessing.
 
