@@ -1,2 +1,496 @@
-/* placeholder: not written yet */
-typedef int lo_placeholder_cl_backend;
+/* The OpenCL backend's vtable (plugin/backend.h): contexts, buffers, prepared plans and runs.
+ * Kernel choice and argument binding per step live in cl_launch.c, program builds in
+ * cl_program.c, device enumeration in cl_device.c.
+ */
+#include "cl_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A graph input or output placed in a device buffer. */
+typedef struct lo_cl_io {
+    cl_mem mem;
+    size_t offset;
+    size_t bytes;
+} lo_cl_io;
+
+struct lo_prepared {
+    lo_backend_context *ctx;
+    cl_command_queue queue; /* in order: steps run one after another */
+    bool profiling;
+    cl_mem arena, weights; /* retained for the prepared object's lifetime */
+    lo_cl_launch *launches;
+    int num_launches;
+    cl_event *events; /* one per step, only while a profiled run is in flight */
+    lo_cl_io *inputs;
+    int num_inputs;
+    lo_cl_io *outputs;
+    int num_outputs;
+};
+
+static bool env_flag(const char *name)
+{
+    const char *value = getenv(name);
+    return value && value[0] && strcmp(value, "0") != 0;
+}
+
+/* ---- devices and contexts ---- */
+
+static lo_status ocl_list_devices(lenet_onnx_device_info *devices, size_t capacity, size_t *count,
+                                  lo_error *err)
+{
+    return lo_cl_list_devices(devices, capacity, count, err);
+}
+
+static void ocl_close(lo_backend_context *ctx)
+{
+    if (!ctx) return;
+    lo_cl_programs_release(&ctx->programs);
+    if (ctx->transfer_queue) clReleaseCommandQueue(ctx->transfer_queue);
+    pthread_mutex_destroy(&ctx->transfer_lock);
+    if (ctx->context) clReleaseContext(ctx->context);
+    free(ctx);
+}
+
+static lo_status ocl_open(lenet_onnx_device_select select, uint32_t index, lo_backend_context **out,
+                          lo_error *err)
+{
+    lo_status status = LO_OK;
+    lo_backend_context *ctx = NULL;
+    if (!out) return lo_fail(err, LO_ERR_ARGUMENT, "open: out is NULL");
+    *out = NULL;
+    ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory opening an OpenCL device");
+        goto done;
+    }
+    lo_cl_programs_init(&ctx->programs);
+    pthread_mutex_init(&ctx->transfer_lock, NULL);
+    status = lo_cl_find_device(select, index, &ctx->platform, &ctx->device, &ctx->info, err);
+    if (status != LO_OK) goto done;
+
+    const char *what = "clCreateContext";
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform, 0};
+    cl_int rc = CL_SUCCESS;
+    ctx->context = clCreateContext(props, 1, &ctx->device, NULL, NULL, &rc);
+    if (rc != CL_SUCCESS) ctx->context = NULL;
+    cl_uint align_bits = 0;
+    if (rc == CL_SUCCESS) {
+        what = "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)";
+        rc = clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE,
+                             sizeof ctx->max_work_group_size, &ctx->max_work_group_size, NULL);
+    }
+    if (rc == CL_SUCCESS) {
+        what = "clGetDeviceInfo(CL_DEVICE_LOCAL_MEM_SIZE)";
+        rc = clGetDeviceInfo(ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof ctx->local_mem_bytes,
+                             &ctx->local_mem_bytes, NULL);
+    }
+    if (rc == CL_SUCCESS) {
+        what = "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)";
+        rc = clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc_bytes,
+                             &ctx->max_alloc_bytes, NULL);
+    }
+    if (rc == CL_SUCCESS) {
+        what = "clGetDeviceInfo(CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT)";
+        rc = clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT,
+                             sizeof ctx->preferred_float_width, &ctx->preferred_float_width, NULL);
+    }
+    if (rc == CL_SUCCESS) {
+        what = "clGetDeviceInfo(CL_DEVICE_TYPE)";
+        rc = clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof ctx->type, &ctx->type, NULL);
+    }
+    if (rc == CL_SUCCESS) {
+        what = "clGetDeviceInfo(CL_DEVICE_MEM_BASE_ADDR_ALIGN)";
+        rc = clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits,
+                             &align_bits, NULL);
+    }
+    if (rc == CL_SUCCESS) {
+        what = "clCreateCommandQueue";
+        ctx->transfer_queue = clCreateCommandQueue(ctx->context, ctx->device, 0, &rc);
+        if (rc != CL_SUCCESS) ctx->transfer_queue = NULL;
+    }
+    if (rc != CL_SUCCESS) {
+        status = lo_fail(err, lo_cl_status_of(rc), "OpenCL device %u (%s): %s failed: %s",
+                         (unsigned)ctx->info.index, ctx->info.name, what, lo_cl_error_name(rc));
+        goto done;
+    }
+    /* The CL value is in bits; never below a float so element offsets stay whole. */
+    ctx->alignment = align_bits / 8 >= sizeof(float) ? align_bits / 8 : sizeof(float);
+    ctx->generic_only = env_flag("LENET_ONNX_CL_GENERIC");
+    lo_trace("opencl: opened device %u '%s' on '%s' (driver %s), max work-group %zu, local "
+             "memory %llu, float vector width %u, alignment %zu%s",
+             (unsigned)ctx->info.index, ctx->info.name, ctx->info.platform,
+             ctx->info.driver_version, ctx->max_work_group_size,
+             (unsigned long long)ctx->local_mem_bytes, (unsigned)ctx->preferred_float_width,
+             ctx->alignment, ctx->generic_only ? ", direct kernels only" : "");
+done:
+    if (status != LO_OK) {
+        ocl_close(ctx);
+        ctx = NULL;
+    }
+    *out = ctx;
+    return status;
+}
+
+static void ocl_device_info(const lo_backend_context *ctx, lenet_onnx_device_info *out)
+{
+    *out = ctx->info;
+}
+
+static size_t ocl_alignment(const lo_backend_context *ctx)
+{
+    return ctx->alignment;
+}
+
+static lo_status ocl_supports(const lo_backend_context *ctx, const lo_step *step, lo_error *err)
+{
+    return lo_cl_step_supported(ctx, step, err);
+}
+
+/* ---- buffers ---- */
+
+static lo_status ocl_buffer_alloc(lo_backend_context *ctx, size_t bytes, lo_backend_buffer **out,
+                                  lo_error *err)
+{
+    lo_status status = LO_OK;
+    lo_backend_buffer *buffer = calloc(1, sizeof *buffer);
+    if (!buffer) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory allocating a buffer handle");
+        goto done;
+    }
+    buffer->context = ctx;
+    buffer->bytes = bytes;
+    if (bytes == 0) goto done; /* a NULL-backed handle: see struct lo_backend_buffer */
+    if (bytes > ctx->max_alloc_bytes) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY,
+                         "a buffer of %zu bytes exceeds the device's largest allocation "
+                         "(CL_DEVICE_MAX_MEM_ALLOC_SIZE %llu)",
+                         bytes, (unsigned long long)ctx->max_alloc_bytes);
+        goto done;
+    }
+    cl_int rc = CL_SUCCESS;
+    buffer->mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        buffer->mem = NULL;
+        status = lo_fail(err, lo_cl_status_of(rc), "clCreateBuffer (%zu bytes) failed: %s", bytes,
+                         lo_cl_error_name(rc));
+    }
+done:
+    if (status != LO_OK) {
+        free(buffer);
+        buffer = NULL;
+    }
+    *out = buffer;
+    return status;
+}
+
+static void ocl_buffer_free(lo_backend_buffer *buffer)
+{
+    if (!buffer) return;
+    if (buffer->mem) clReleaseMemObject(buffer->mem);
+    free(buffer);
+}
+
+static lo_status buffer_copy(lo_backend_context *ctx, lo_backend_buffer *buffer, size_t offset,
+                             void *data, size_t bytes, bool write, lo_error *err)
+{
+    const char *call = write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer";
+    if (!buffer || (bytes > 0 && !data))
+        return lo_fail(err, LO_ERR_ARGUMENT, "%s: NULL buffer or data", call);
+    if (offset > buffer->bytes || bytes > buffer->bytes - offset)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "%s: %zu bytes at offset %zu run past the buffer's %zu", call, bytes, offset,
+                       buffer->bytes);
+    if (bytes == 0) return LO_OK;
+    pthread_mutex_lock(&ctx->transfer_lock);
+    cl_int rc = write ? clEnqueueWriteBuffer(ctx->transfer_queue, buffer->mem, CL_TRUE, offset,
+                                             bytes, data, 0, NULL, NULL)
+                      : clEnqueueReadBuffer(ctx->transfer_queue, buffer->mem, CL_TRUE, offset,
+                                            bytes, data, 0, NULL, NULL);
+    pthread_mutex_unlock(&ctx->transfer_lock);
+    if (rc != CL_SUCCESS)
+        return lo_fail(err, lo_cl_status_of(rc), "%s (%zu bytes at offset %zu) failed: %s", call,
+                       bytes, offset, lo_cl_error_name(rc));
+    return LO_OK;
+}
+
+static lo_status ocl_buffer_write(lo_backend_context *ctx, lo_backend_buffer *buffer, size_t offset,
+                                  const void *data, size_t bytes, lo_error *err)
+{
+    /* The write path never stores through data: the cast only shares buffer_copy. */
+    return buffer_copy(ctx, buffer, offset, (void *)data, bytes, true, err);
+}
+
+static lo_status ocl_buffer_read(lo_backend_context *ctx, lo_backend_buffer *buffer, size_t offset,
+                                 void *data, size_t bytes, lo_error *err)
+{
+    return buffer_copy(ctx, buffer, offset, data, bytes, false, err);
+}
+
+/* ---- prepared plans ---- */
+
+static void ocl_release(lo_prepared *prepared)
+{
+    if (!prepared) return;
+    if (prepared->queue) clFinish(prepared->queue);
+    for (int i = 0; i < prepared->num_launches; i++)
+        lo_cl_launch_release(&prepared->launches[i]);
+    if (prepared->queue) clReleaseCommandQueue(prepared->queue);
+    if (prepared->arena) clReleaseMemObject(prepared->arena);
+    if (prepared->weights) clReleaseMemObject(prepared->weights);
+    free(prepared->launches);
+    free(prepared->events);
+    free(prepared->inputs);
+    free(prepared->outputs);
+    free(prepared);
+}
+
+/* Where a graph input or output lives, checked against its buffer. */
+static lo_status place_io(const lo_cl_buffers *buffers, const lo_tensor_ref *ref, bool input,
+                          int index, lo_cl_io *out, lo_error *err)
+{
+    const char *what = input ? "input" : "output";
+    if (input && ref->buffer != LO_BUFFER_ARENA)
+        return lo_fail(err, LO_ERR_ARGUMENT, "graph input %d is not placed in the arena", index);
+    if (ref->buffer != LO_BUFFER_ARENA && ref->buffer != LO_BUFFER_WEIGHTS)
+        return lo_fail(err, LO_ERR_ARGUMENT, "graph %s %d names buffer %d", what, index,
+                       (int)ref->buffer);
+    const bool in_weights = ref->buffer == LO_BUFFER_WEIGHTS;
+    const size_t capacity = in_weights ? buffers->weights_bytes : buffers->arena_bytes;
+    out->mem = in_weights ? buffers->weights : buffers->arena;
+    out->offset = ref->offset;
+    out->bytes = lo_cl_ref_bytes(ref);
+    if (out->offset > capacity || out->bytes > capacity - out->offset)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "graph %s %d (%zu bytes at offset %zu) runs past the %s buffer (%zu "
+                       "bytes)",
+                       what, index, out->bytes, out->offset, in_weights ? "weights" : "arena",
+                       capacity);
+    return LO_OK;
+}
+
+/* Enqueues every step once, in order. With events, each step records one. */
+static lo_status enqueue_steps(lo_prepared *prepared, cl_event *events, lo_error *err)
+{
+    for (int i = 0; i < prepared->num_launches; i++) {
+        lo_cl_launch *launch = &prepared->launches[i];
+        if (events) events[i] = NULL;
+        if (launch->empty) continue;
+        cl_int rc = clEnqueueNDRangeKernel(prepared->queue, launch->kernel, launch->dims, NULL,
+                                           launch->global, launch->local, 0, NULL,
+                                           events ? &events[i] : NULL);
+        if (rc != CL_SUCCESS) {
+            if (events) events[i] = NULL;
+            return lo_fail(err, lo_cl_status_of(rc),
+                           "node '%s' (%s): clEnqueueNDRangeKernel(%s, global %zux%zux%zu, local "
+                           "%zux%zux%zu) failed: %s",
+                           launch->node_name, launch->label, launch->variant, launch->global[0],
+                           launch->global[1], launch->global[2], launch->local[0], launch->local[1],
+                           launch->local[2], lo_cl_error_name(rc));
+        }
+    }
+    return LO_OK;
+}
+
+static lo_status ocl_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_backend_buffer *arena,
+                             lo_backend_buffer *weights, lo_prepared **out, lo_error *err)
+{
+    lo_status status = LO_OK;
+    lo_prepared *prepared = NULL;
+    if (!ctx || !plan || !out || (plan->num_steps > 0 && !plan->steps) ||
+        (plan->num_inputs > 0 && !plan->inputs) || (plan->num_outputs > 0 && !plan->outputs) ||
+        plan->num_steps < 0 || plan->num_inputs < 0 || plan->num_outputs < 0) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "prepare: NULL or inconsistent plan arguments");
+        goto done;
+    }
+    if ((plan->arena_bytes > 0 && (!arena || arena->bytes < plan->arena_bytes)) ||
+        (plan->weights_bytes > 0 && (!weights || weights->bytes < plan->weights_bytes))) {
+        status = lo_fail(err, LO_ERR_ARGUMENT,
+                         "prepare: the plan needs a %zu-byte arena and %zu bytes of weights; "
+                         "the buffers given hold %zu and %zu",
+                         plan->arena_bytes, plan->weights_bytes, arena ? arena->bytes : 0,
+                         weights ? weights->bytes : 0);
+        goto done;
+    }
+    prepared = calloc(1, sizeof *prepared);
+    if (!prepared) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory preparing a plan");
+        goto done;
+    }
+    prepared->ctx = ctx;
+    prepared->profiling = plan->profiling;
+    const lo_cl_buffers buffers = {
+        .arena = arena ? arena->mem : NULL,
+        .arena_bytes = arena ? arena->bytes : 0,
+        .weights = weights ? weights->mem : NULL,
+        /* The plan's image, not the buffer: re-layouts read the host copy of the weights. */
+        .weights_bytes = weights ? plan->weights_bytes : 0,
+        .weights_host = plan->weights_bytes > 0 ? plan->weights : NULL,
+    };
+    if (buffers.arena && clRetainMemObject(buffers.arena) == CL_SUCCESS)
+        prepared->arena = buffers.arena;
+    if (buffers.weights && clRetainMemObject(buffers.weights) == CL_SUCCESS)
+        prepared->weights = buffers.weights;
+
+    cl_int rc = CL_SUCCESS;
+    prepared->queue = clCreateCommandQueue(ctx->context, ctx->device,
+                                           plan->profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
+    if (rc != CL_SUCCESS) {
+        prepared->queue = NULL;
+        status =
+            lo_fail(err, lo_cl_status_of(rc), "clCreateCommandQueue%s failed: %s",
+                    plan->profiling ? " (CL_QUEUE_PROFILING_ENABLE)" : "", lo_cl_error_name(rc));
+        goto done;
+    }
+
+    const size_t n_steps = (size_t)plan->num_steps;
+    prepared->launches = calloc(n_steps ? n_steps : 1, sizeof *prepared->launches);
+    prepared->events = calloc(n_steps ? n_steps : 1, sizeof *prepared->events);
+    prepared->inputs =
+        calloc(plan->num_inputs ? (size_t)plan->num_inputs : 1, sizeof *prepared->inputs);
+    prepared->outputs =
+        calloc(plan->num_outputs ? (size_t)plan->num_outputs : 1, sizeof *prepared->outputs);
+    if (!prepared->launches || !prepared->events || !prepared->inputs || !prepared->outputs) {
+        status =
+            lo_fail(err, LO_ERR_NO_MEMORY, "out of memory preparing %d steps", plan->num_steps);
+        goto done;
+    }
+    for (int i = 0; i < plan->num_steps; i++) {
+        status = lo_cl_launch_prepare(ctx, &plan->steps[i], &buffers, &prepared->launches[i], err);
+        if (status != LO_OK) goto done;
+        prepared->num_launches = i + 1;
+    }
+    for (int i = 0; i < plan->num_inputs && status == LO_OK; i++)
+        status = place_io(&buffers, &plan->inputs[i], true, i, &prepared->inputs[i], err);
+    prepared->num_inputs = plan->num_inputs;
+    for (int i = 0; i < plan->num_outputs && status == LO_OK; i++)
+        status = place_io(&buffers, &plan->outputs[i], false, i, &prepared->outputs[i], err);
+    prepared->num_outputs = plan->num_outputs;
+    if (status != LO_OK) goto done;
+
+    /* One warm-up pass over the arena's current contents: PoCL compiles each (kernel, local
+     * size) on its first launch, and a launch the device refuses should fail here, at session
+     * creation, not in the first run. The kernels index nothing by data, so any contents do. */
+    status = enqueue_steps(prepared, NULL, err);
+    rc = clFinish(prepared->queue);
+    if (status == LO_OK && rc != CL_SUCCESS)
+        status = lo_fail(err, lo_cl_status_of(rc), "clFinish after the warm-up run failed: %s",
+                         lo_cl_error_name(rc));
+done:
+    if (status != LO_OK) {
+        ocl_release(prepared);
+        prepared = NULL;
+    }
+    if (out) *out = prepared;
+    return status;
+}
+
+static lo_status ocl_run(lo_prepared *prepared, const void *const *inputs, void *const *outputs,
+                         double *step_ms, lo_error *err)
+{
+    lo_status status = LO_OK;
+    cl_int rc = CL_SUCCESS;
+    bool enqueued = false;
+    cl_event *events = NULL;
+    if (!prepared) {
+        status = lo_fail(err, LO_ERR_ARGUMENT, "run: prepared plan is NULL");
+        goto done;
+    }
+    if (step_ms && !prepared->profiling) {
+        status = lo_fail(err, LO_ERR_ARGUMENT,
+                         "run: step times asked of a plan prepared without profiling");
+        goto done;
+    }
+    if (step_ms) events = prepared->events;
+    for (int i = 0; i < prepared->num_inputs; i++)
+        if (prepared->inputs[i].bytes > 0 && (!inputs || !inputs[i])) {
+            status = lo_fail(err, LO_ERR_ARGUMENT, "run: input %d is NULL", i);
+            goto done;
+        }
+    for (int i = 0; i < prepared->num_outputs; i++)
+        if (prepared->outputs[i].bytes > 0 && (!outputs || !outputs[i])) {
+            status = lo_fail(err, LO_ERR_ARGUMENT, "run: output %d is NULL", i);
+            goto done;
+        }
+    if (events) memset(events, 0, (size_t)prepared->num_launches * sizeof *events);
+
+    enqueued = true;
+    for (int i = 0; i < prepared->num_inputs; i++) {
+        const lo_cl_io *io = &prepared->inputs[i];
+        if (io->bytes == 0) continue;
+        rc = clEnqueueWriteBuffer(prepared->queue, io->mem, CL_FALSE, io->offset, io->bytes,
+                                  inputs[i], 0, NULL, NULL);
+        if (rc != CL_SUCCESS) {
+            status = lo_fail(err, lo_cl_status_of(rc),
+                             "graph input %d: clEnqueueWriteBuffer (%zu bytes) failed: %s", i,
+                             io->bytes, lo_cl_error_name(rc));
+            goto done;
+        }
+    }
+    status = enqueue_steps(prepared, events, err);
+    if (status != LO_OK) goto done;
+    for (int i = 0; i < prepared->num_outputs; i++) {
+        const lo_cl_io *io = &prepared->outputs[i];
+        if (io->bytes == 0) continue;
+        rc = clEnqueueReadBuffer(prepared->queue, io->mem, CL_FALSE, io->offset, io->bytes,
+                                 outputs[i], 0, NULL, NULL);
+        if (rc != CL_SUCCESS) {
+            status = lo_fail(err, lo_cl_status_of(rc),
+                             "graph output %d: clEnqueueReadBuffer (%zu bytes) failed: %s", i,
+                             io->bytes, lo_cl_error_name(rc));
+            goto done;
+        }
+    }
+done:
+    /* The one wait; also after a failed enqueue, since queued copies still use the caller's
+     * memory. */
+    if (enqueued) {
+        rc = clFinish(prepared->queue);
+        if (status == LO_OK && rc != CL_SUCCESS)
+            status = lo_fail(err, lo_cl_status_of(rc), "clFinish failed: %s", lo_cl_error_name(rc));
+    }
+    if (events) {
+        for (int i = 0; i < prepared->num_launches; i++) {
+            cl_ulong start = 0, end = 0;
+            if (events[i] && status == LO_OK) {
+                rc = clGetEventProfilingInfo(events[i], CL_PROFILING_COMMAND_START, sizeof start,
+                                             &start, NULL);
+                if (rc == CL_SUCCESS)
+                    rc = clGetEventProfilingInfo(events[i], CL_PROFILING_COMMAND_END, sizeof end,
+                                                 &end, NULL);
+                if (rc != CL_SUCCESS)
+                    status = lo_fail(err, lo_cl_status_of(rc),
+                                     "node '%s' (%s): clGetEventProfilingInfo failed: %s",
+                                     prepared->launches[i].node_name, prepared->launches[i].label,
+                                     lo_cl_error_name(rc));
+            }
+            step_ms[i] = end > start ? (double)(end - start) * 1e-6 : 0.0;
+            if (events[i]) clReleaseEvent(events[i]);
+            events[i] = NULL;
+        }
+    }
+    return status;
+}
+
+const lo_backend *lo_opencl_backend(void)
+{
+    static const lo_backend backend = {
+        .api_version = LO_BACKEND_API_VERSION,
+        .name = "opencl",
+        .list_devices = ocl_list_devices,
+        .open = ocl_open,
+        .close = ocl_close,
+        .device_info = ocl_device_info,
+        .alignment = ocl_alignment,
+        .supports = ocl_supports,
+        .buffer_alloc = ocl_buffer_alloc,
+        .buffer_free = ocl_buffer_free,
+        .buffer_write = ocl_buffer_write,
+        .buffer_read = ocl_buffer_read,
+        .prepare = ocl_prepare,
+        .run = ocl_run,
+        .release = ocl_release,
+    };
+    return &backend;
+}

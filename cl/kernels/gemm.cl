@@ -1,0 +1,112 @@
+/* Y = alpha * op(A) @ op(B) + beta * C, then the activation (semantics: plugin/step.h,
+ * LO_STEP_GEMM). C broadcasts through its strides: element (m, n) is c[m * c_sm + n * c_sn],
+ * a stride being 0 along a broadcast axis.
+ *
+ * gemm_direct: one work-item per output value, any operands.
+ * gemm_blocked: op(B) re-laid out at prepare time as [K][NB * VEC] (zero-filled past N); one
+ *   work-item per MR rows x VEC columns, MR vector accumulators: per k one vector load of B
+ *   and MR broadcast fma()s. With MR == 1 (batch 1) four partial sums over k hide the fma
+ *   latency instead.
+ *
+ * Build options: -DVEC=8|16, -DMR=n. Activation `act`: 0 none, 1 ReLU.
+ */
+#ifndef VEC
+#define VEC 16
+#endif
+#ifndef MR
+#define MR 8
+#endif
+
+#if VEC == 16
+typedef float16 floatv;
+#define VLOAD  vload16
+#define VSTORE vstore16
+#elif VEC == 8
+typedef float8 floatv;
+#define VLOAD  vload8
+#define VSTORE vstore8
+#else
+#error "VEC must be 8 or 16"
+#endif
+
+static float gemm_epilogue(float sum, int m, int n, global const float *c, int has_c, int c_sm,
+                           int c_sn, float alpha, float beta, int act)
+{
+    float v = alpha * sum;
+    if (has_c) v = fma(beta, c[m * c_sm + n * c_sn], v);
+    if (act == 1) v = fmax(v, 0.0f);
+    return v;
+}
+
+kernel void gemm_direct(global const float *restrict a, int a_off, global const float *restrict b,
+                        int b_off, global const float *restrict c, int c_off, int has_c, int c_sm,
+                        int c_sn, global float *restrict y, int y_off, int M, int N, int K,
+                        int trans_a, int trans_b, float alpha, float beta, int act)
+{
+    const int i = (int)get_global_id(0);
+    if (i >= M * N) return;
+    const int m = i / N, n = i % N;
+    const global float *ap = a + a_off + (trans_a ? m : m * K);
+    const global float *bp = b + b_off + (trans_b ? n * K : n);
+    const int as = trans_a ? M : 1, bs = trans_b ? 1 : N;
+    float sum = 0.0f;
+    for (int k = 0; k < K; k++)
+        sum = fma(ap[k * as], bp[k * bs], sum);
+    y[y_off + i] = gemm_epilogue(sum, m, n, c + c_off, has_c, c_sm, c_sn, alpha, beta, act);
+}
+
+kernel void gemm_blocked(global const float *restrict a, int a_off, global const float *restrict bt,
+                         int bt_off, global const float *restrict c, int c_off, int has_c, int c_sm,
+                         int c_sn, global float *restrict y, int y_off, int M, int N, int K, int NB,
+                         int trans_a, float alpha, float beta, int act)
+{
+    const int nb = (int)get_global_id(0);
+    const int m0 = (int)get_global_id(1) * MR;
+    if (nb >= NB || m0 >= M) return; /* the global size is rounded up to the local size */
+    const int ks = trans_a ? M : 1;  /* step between A's elements along k */
+    const global float *ap = a + a_off;
+    const global float *bp = bt + bt_off + nb * VEC;
+    const int bstride = NB * VEC;
+    floatv acc[MR];
+#if MR == 1
+    const global float *ar = ap + (trans_a ? m0 : m0 * K);
+    floatv s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    int k = 0;
+    for (; k + 4 <= K; k += 4) {
+        s0 = fma((floatv)ar[k * ks], VLOAD(0, bp + k * bstride), s0);
+        s1 = fma((floatv)ar[(k + 1) * ks], VLOAD(0, bp + (k + 1) * bstride), s1);
+        s2 = fma((floatv)ar[(k + 2) * ks], VLOAD(0, bp + (k + 2) * bstride), s2);
+        s3 = fma((floatv)ar[(k + 3) * ks], VLOAD(0, bp + (k + 3) * bstride), s3);
+    }
+    for (; k < K; k++)
+        s0 = fma((floatv)ar[k * ks], VLOAD(0, bp + k * bstride), s0);
+    acc[0] = (s0 + s1) + (s2 + s3);
+#else
+    /* Rows past M repeat the last row, so every read stays in bounds. */
+    int rb[MR];
+#pragma unroll
+    for (int r = 0; r < MR; r++) {
+        const int m = min(m0 + r, M - 1);
+        rb[r] = trans_a ? m : m * K;
+        acc[r] = 0.0f;
+    }
+    for (int k = 0; k < K; k++) {
+        const floatv bv = VLOAD(0, bp + k * bstride);
+        const global float *ak = ap + k * ks;
+#pragma unroll
+        for (int r = 0; r < MR; r++)
+            acc[r] = fma((floatv)ak[rb[r]], bv, acc[r]);
+    }
+#endif
+    const int rows = min(MR, M - m0);
+    const int n0 = nb * VEC;
+    const int cols = min(VEC, N - n0);
+    for (int r = 0; r < rows; r++) {
+        float out[VEC];
+        VSTORE(acc[r], 0, out);
+        global float *yr = y + y_off + (m0 + r) * N + n0;
+        for (int j = 0; j < cols; j++)
+            yr[j] = gemm_epilogue(out[j], m0 + r, n0 + j, c + c_off, has_c, c_sm, c_sn, alpha, beta,
+                                  act);
+    }
+}

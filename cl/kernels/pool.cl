@@ -1,0 +1,88 @@
+/* 2-D max pooling over NCHW tensors (semantics: plugin/step.h, LO_STEP_MAXPOOL).
+ *
+ * maxpool2d: one work-item per output value; any kernel, stride, dilation and padding.
+ *   Window positions in the padding are skipped; a window wholly in the padding (impossible
+ *   for valid ONNX) yields the type's lowest value without reading anything.
+ * maxpool2d_2x2: kernel 2x2, stride 2, no dilation, no padding, every window inside the
+ *   input: eight outputs per work-item with explicit vectors.
+ *
+ * Build options: -DT=float|uchar and -DT_LOWEST=... (-INFINITY or 0).
+ */
+#ifndef T
+#define T float
+#endif
+#ifndef T_LOWEST
+#define T_LOWEST (-INFINITY)
+#endif
+
+#define CAT_(a, b) a##b
+#define CAT(a, b)  CAT_(a, b)
+#define VT8        CAT(T, 8)
+#define VT16       CAT(T, 16)
+/* Element-wise on scalars and vectors alike (a vector condition selects per lane); a NaN
+ * never wins, as in maxpool2d. */
+#define VMAX(a, b) ((a) > (b) ? (a) : (b))
+
+kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict y, int y_off,
+                      int NC, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
+                      int DW, int PT, int PL)
+{
+    const int i = (int)get_global_id(0);
+    if (i >= NC * OH * OW) return;
+    const int ow = i % OW;
+    const int t = i / OW;
+    const int oh = t % OH;
+    const int nc = t / OH;
+    const global T *xp = x + x_off + nc * H * W;
+    const int h0 = oh * SH - PT, w0 = ow * SW - PL;
+    T best = T_LOWEST;
+    for (int kh = 0; kh < KH; kh++) {
+        const int ih = h0 + kh * DH;
+        if (ih < 0 || ih >= H) continue;
+        for (int kw = 0; kw < KW; kw++) {
+            const int iw = w0 + kw * DW;
+            if (iw < 0 || iw >= W) continue;
+            const T v = xp[ih * W + iw];
+            best = v > best ? v : best;
+        }
+    }
+    y[y_off + i] = best;
+}
+
+/* Eight outputs of one row per work-item: two 16-wide loads (one per input row), a vertical
+ * max, then the max of the even and odd lanes. A row's last block may read past the row end
+ * into the next row (those lanes are not stored); only a block whose reads would pass the end
+ * of the tensor takes the scalar path. */
+kernel void maxpool2d_2x2(global const T *restrict x, int x_off, global T *restrict y, int y_off,
+                          int NC, int H, int W, int OH, int OW)
+{
+    const int OWB = (OW + 7) / 8;
+    const int i = (int)get_global_id(0);
+    if (i >= NC * OH * OWB) return;
+    const int r = i / OWB; /* output row: nc * OH + oh */
+    const int ow0 = (i - r * OWB) * 8;
+    const int nc = r / OH, oh = r - nc * OH;
+    const int x0 = (nc * H + 2 * oh) * W + 2 * ow0;
+    const global T *xp = x + x_off + x0;
+    global T *yp = y + y_off + r * OW + ow0;
+    const int count = min(8, OW - ow0);
+    if (NC * H * W - x0 >= W + 16) { /* written so that nothing overflows */
+        const VT16 a = vload16(0, xp), b = vload16(0, xp + W);
+        const VT16 m = VMAX(a, b);
+        const VT8 o = VMAX(m.even, m.odd);
+        if (count == 8) {
+            vstore8(o, 0, yp);
+        } else {
+            T out[8];
+            vstore8(o, 0, out);
+            for (int j = 0; j < count; j++)
+                yp[j] = out[j];
+        }
+    } else {
+        for (int j = 0; j < count; j++) {
+            const global T *xj = xp + 2 * j;
+            const T ab = VMAX(xj[0], xj[1]), cd = VMAX(xj[W], xj[W + 1]);
+            yp[j] = VMAX(ab, cd);
+        }
+    }
+}
