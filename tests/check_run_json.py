@@ -151,6 +151,9 @@ def check_shape(doc, images, top, ends_in_softmax=False, what=""):
     return ok
 
 
+EXPORTS_MANIFEST = "tests/fixtures/exports/manifest.json"
+
+
 def load_expected():
     with open(EXPECTED) as f:
         expected = json.load(f)
@@ -466,9 +469,35 @@ def check_options(exe):
     print("options: checked")
 
 
+def check_exports(exe):
+    """Every exporter variant of the trained weights reproduces torch's outputs."""
+    expected, by_image = load_expected()
+    images = sample_images(by_image)
+    with open(EXPORTS_MANIFEST) as f:
+        manifest = json.load(f)
+    for model in manifest["models"]:
+        args = expected_args(expected)[:-1] + [model["file"]] + images
+        doc = run_json(exe, args)
+        what = "%s (opset %d, %s, batch %s)" % (model["file"], model["opset"], model["flatten"],
+                                               model["batch"])
+        if doc is not None and check_shape(doc, images, 5, what=what):
+            compare_to_torch(doc, by_image, what)
+    print("exports: %d models" % len(manifest["models"]))
+
+
+def check_many(exe):
+    """Hundreds of images as one batch, each output still torch's."""
+    expected, by_image = load_expected()
+    images = sample_images(by_image) * 15
+    doc = run_json(exe, expected_args(expected) + images)
+    if doc is not None and check_shape(doc, images, 5, what="%d images" % len(images)):
+        compare_to_torch(doc, by_image, "many")
+    print("many: %d images in one batch" % len(images))
+
+
 CHECKS = {"batch": check_batch, "single": check_single, "formats": check_formats,
           "bad_input": check_bad_input, "device_list": check_device_list,
-          "options": check_options}
+          "options": check_options, "exports": check_exports, "many": check_many}
 
 
 def main():

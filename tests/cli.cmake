@@ -18,7 +18,9 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 #   bad_input    malformed models, PNGs and options: exit 2, one stderr line, no crash
 #   device_list  --device list exits 0 and lists a device
 #   options      --top, --labels, --mean/--std forms, table output, --verbose, --backend
-foreach(check batch single formats bad_input device_list options)
+#   exports      the exporter matrix (opsets 9-17, flatten styles, static batch) vs PyTorch
+#   many         300 images as one batch vs PyTorch
+foreach(check batch single formats bad_input device_list options exports many)
   add_test(NAME cli_${check}
            COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/check_run_json.py ${check}
                    $<TARGET_FILE:lenet-onnx-run>)
