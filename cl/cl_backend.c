@@ -260,7 +260,7 @@ static lo_status place_io(const lo_cl_buffers *buffers, const lo_tensor_ref *ref
     const size_t capacity = in_weights ? buffers->weights_bytes : buffers->arena_bytes;
     out->mem = in_weights ? buffers->weights : buffers->arena;
     out->offset = ref->offset;
-    out->bytes = lo_cl_ref_bytes(ref);
+    out->bytes = lo_tensor_ref_bytes(ref);
     if (out->offset > capacity || out->bytes > capacity - out->offset)
         return lo_fail(err, LO_ERR_ARGUMENT,
                        "graph %s %d (%zu bytes at offset %zu) runs past the %s buffer (%zu "

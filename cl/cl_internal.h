@@ -87,18 +87,11 @@ lo_status lo_cl_get_program(lo_backend_context *ctx, const char *name, const cha
                             cl_program *out, lo_error *err);
 
 /* Builds `source` for the context's device, through the binary cache; the caller owns the
- * result. `name` only labels messages. Exposed for the scratch program's broken-kernel check. */
+ * result. `name` only labels messages. Tests call it with a broken source. */
 lo_status lo_cl_build_program(lo_backend_context *ctx, const char *name, const char *source,
                               size_t length, const char *options, cl_program *out, lo_error *err);
 
 /* ---- cl_launch.c ---- */
-
-/* Element size of the dtypes a host may feed, 0 for the rest. */
-size_t lo_cl_dtype_size(lo_dtype dtype);
-/* Element count of a static shape, -1 when a dim is unknown or negative. */
-int64_t lo_cl_numel(const lo_shape *shape);
-/* Byte size of a tensor, 0 when its shape or dtype is unknown. */
-size_t lo_cl_ref_bytes(const lo_tensor_ref *ref);
 
 /* One planned step turned into one kernel launch with every argument bound. */
 typedef struct lo_cl_launch {

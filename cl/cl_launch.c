@@ -22,74 +22,6 @@
 
 /* ---- sizes ---- */
 
-size_t lo_cl_dtype_size(lo_dtype dtype)
-{
-    switch (dtype) {
-    case LO_DTYPE_FLOAT:
-    case LO_DTYPE_INT32:
-    case LO_DTYPE_UINT32:
-        return 4;
-    case LO_DTYPE_UINT8:
-    case LO_DTYPE_INT8:
-    case LO_DTYPE_BOOL:
-        return 1;
-    case LO_DTYPE_UINT16:
-    case LO_DTYPE_INT16:
-    case LO_DTYPE_FLOAT16:
-        return 2;
-    case LO_DTYPE_INT64:
-    case LO_DTYPE_UINT64:
-    case LO_DTYPE_DOUBLE:
-        return 8;
-    default:
-        return 0;
-    }
-}
-
-int64_t lo_cl_numel(const lo_shape *shape)
-{
-    if (shape->rank < 0 || shape->rank > LO_MAX_RANK) return -1;
-    int64_t numel = 1;
-    for (int i = 0; i < shape->rank; i++) {
-        if (shape->dims[i] < 0) return -1;
-        if (shape->dims[i] > 0 && numel > INT64_MAX / shape->dims[i]) return -1;
-        numel *= shape->dims[i];
-    }
-    return numel;
-}
-
-size_t lo_cl_ref_bytes(const lo_tensor_ref *ref)
-{
-    int64_t numel = lo_cl_numel(&ref->shape);
-    size_t size = lo_cl_dtype_size(ref->dtype);
-    if (numel <= 0 || size == 0 || (uint64_t)numel > SIZE_MAX / size) return 0;
-    return (size_t)numel * size;
-}
-
-static const char *dtype_name(lo_dtype dtype)
-{
-    switch (dtype) {
-    case LO_DTYPE_FLOAT:
-        return "float";
-    case LO_DTYPE_UINT8:
-        return "uint8";
-    case LO_DTYPE_INT8:
-        return "int8";
-    case LO_DTYPE_INT32:
-        return "int32";
-    case LO_DTYPE_INT64:
-        return "int64";
-    case LO_DTYPE_FLOAT16:
-        return "float16";
-    case LO_DTYPE_DOUBLE:
-        return "double";
-    case LO_DTYPE_BOOL:
-        return "bool";
-    default:
-        return "another type";
-    }
-}
-
 static const char *shape_text(const lo_shape *shape, char *buf, size_t size)
 {
     size_t used = 0;
@@ -135,7 +67,7 @@ static lo_status check_tensors(const lo_step *step, lo_error *err)
                          LO_STEP_MAX_INPUTS);
     for (int i = 0; i <= step->num_inputs; i++) {
         const lo_tensor_ref *ref = i < step->num_inputs ? &step->inputs[i] : &step->output;
-        int64_t numel = lo_cl_numel(&ref->shape);
+        int64_t numel = lo_shape_numel(&ref->shape);
         if (numel < 0)
             return step_fail(err, step, LO_ERR_ARGUMENT, "%s %d has a non-static shape %s",
                              i < step->num_inputs ? "input" : "output", i,
@@ -154,7 +86,7 @@ static lo_status check_dtype(const lo_step *step, const lo_tensor_ref *ref, cons
 {
     if (ref->dtype == LO_DTYPE_FLOAT || (allow_uint8 && ref->dtype == LO_DTYPE_UINT8)) return LO_OK;
     return step_fail(err, step, LO_ERR_UNSUPPORTED, "%s is %s; the OpenCL kernel takes %s", what,
-                     dtype_name(ref->dtype), allow_uint8 ? "float or uint8" : "float only");
+                     lo_dtype_name(ref->dtype), allow_uint8 ? "float or uint8" : "float only");
 }
 
 static lo_status check_activation(const lo_step *step, lo_activation act, lo_error *err)
@@ -222,7 +154,7 @@ static lo_status check_conv(const lo_step *step, lo_error *err)
                          shape_text(&x->shape, xs, sizeof xs), shape_text(&w->shape, ws, sizeof ws),
                          shape_text(&y->shape, ys, sizeof ys), (long long)p->group,
                          (long long)p->kernel[0], (long long)p->kernel[1]);
-    if (p->has_bias && lo_cl_numel(&step->inputs[2].shape) != M)
+    if (p->has_bias && lo_shape_numel(&step->inputs[2].shape) != M)
         return step_fail(err, step, LO_ERR_ARGUMENT, "bias %s does not hold M = %lld values",
                          shape_text(&step->inputs[2].shape, ws, sizeof ws), (long long)M);
     if (!window_fits_int(y->shape.dims + 2, x->shape.dims + 2, p->kernel, p->stride, p->dilation))
@@ -241,8 +173,8 @@ static lo_status check_pool(const lo_step *step, lo_error *err)
     lo_status status = check_dtype(step, x, "X", true, err);
     if (status == LO_OK) status = check_dtype(step, y, "Y", true, err);
     if (status == LO_OK && x->dtype != y->dtype)
-        status = step_fail(err, step, LO_ERR_ARGUMENT, "X is %s but Y is %s", dtype_name(x->dtype),
-                           dtype_name(y->dtype));
+        status = step_fail(err, step, LO_ERR_ARGUMENT, "X is %s but Y is %s",
+                           lo_dtype_name(x->dtype), lo_dtype_name(y->dtype));
     if (status == LO_OK)
         status =
             check_window(step, p->kernel, p->stride, p->dilation, p->pad_begin, p->pad_end, err);
@@ -325,11 +257,12 @@ static lo_status check_elementwise(const lo_step *step, bool allow_uint8, lo_err
     lo_status status = check_dtype(step, x, "X", allow_uint8, err);
     if (status == LO_OK) status = check_dtype(step, y, "Y", allow_uint8, err);
     if (status == LO_OK && x->dtype != y->dtype)
-        status = step_fail(err, step, LO_ERR_ARGUMENT, "X is %s but Y is %s", dtype_name(x->dtype),
-                           dtype_name(y->dtype));
-    if (status == LO_OK && lo_cl_numel(&x->shape) != lo_cl_numel(&y->shape))
-        status = step_fail(err, step, LO_ERR_ARGUMENT, "X has %lld elements but Y %lld",
-                           (long long)lo_cl_numel(&x->shape), (long long)lo_cl_numel(&y->shape));
+        status = step_fail(err, step, LO_ERR_ARGUMENT, "X is %s but Y is %s",
+                           lo_dtype_name(x->dtype), lo_dtype_name(y->dtype));
+    if (status == LO_OK && lo_shape_numel(&x->shape) != lo_shape_numel(&y->shape))
+        status =
+            step_fail(err, step, LO_ERR_ARGUMENT, "X has %lld elements but Y %lld",
+                      (long long)lo_shape_numel(&x->shape), (long long)lo_shape_numel(&y->shape));
     return status;
 }
 
@@ -405,8 +338,8 @@ static lo_status place_tensor(const lo_step *step, const lo_cl_buffers *buffers,
     const bool in_weights = ref->buffer == LO_BUFFER_WEIGHTS;
     if (ref->buffer != LO_BUFFER_ARENA && !in_weights)
         return step_fail(err, step, LO_ERR_ARGUMENT, "%s names buffer %d", what, (int)ref->buffer);
-    const size_t esize = lo_cl_dtype_size(ref->dtype);
-    const size_t bytes = lo_cl_ref_bytes(ref);
+    const size_t esize = lo_dtype_size(ref->dtype);
+    const size_t bytes = lo_tensor_ref_bytes(ref);
     const size_t capacity = in_weights ? buffers->weights_bytes : buffers->arena_bytes;
     if (ref->offset % esize != 0)
         return step_fail(err, step, LO_ERR_ARGUMENT,
@@ -640,7 +573,7 @@ static lo_status prepare_conv(lo_backend_context *ctx, const lo_step *step,
         arg_int(&args, p->pad_begin[1]);
         arg_int(&args, act);
         launch->variant = "conv2d_direct";
-        const size_t items[3] = {(size_t)lo_cl_numel(ys), 1, 1};
+        const size_t items[3] = {(size_t)lo_shape_numel(ys), 1, 1};
         status = set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
     }
     if (status == LO_OK && args.rc != CL_SUCCESS)
@@ -698,7 +631,7 @@ static lo_status prepare_pool(lo_backend_context *ctx, const lo_step *step,
     launch->variant = name;
     /* maxpool2d_2x2 computes eight outputs of a row per work-item. */
     const size_t items[3] = {
-        two_by_two ? (size_t)(NC * OH * ((OW + 7) / 8)) : (size_t)lo_cl_numel(ys), 1, 1};
+        two_by_two ? (size_t)(NC * OH * ((OW + 7) / 8)) : (size_t)lo_shape_numel(ys), 1, 1};
     status = set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
     if (status == LO_OK && args.rc != CL_SUCCESS)
         status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s", name,
@@ -811,7 +744,7 @@ static lo_status prepare_elementwise(lo_backend_context *ctx, const lo_step *ste
 {
     const bool unary = step->kind == LO_STEP_UNARY;
     const bool u8 = step->inputs[0].dtype == LO_DTYPE_UINT8;
-    const int64_t n = lo_cl_numel(&step->output.shape);
+    const int64_t n = lo_shape_numel(&step->output.shape);
     lo_cl_tensor x, y;
     lo_status status = place_tensor(step, buffers, &step->inputs[0], "X", &x, err);
     if (status == LO_OK) status = place_tensor(step, buffers, &step->output, "Y", &y, err);

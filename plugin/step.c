@@ -1,5 +1,7 @@
 #include "step.h"
 
+#include <stdint.h>
+
 const char *lo_activation_name(lo_activation activation)
 {
     switch (activation) {
@@ -14,5 +16,7 @@ const char *lo_activation_name(lo_activation activation)
 size_t lo_tensor_ref_bytes(const lo_tensor_ref *ref)
 {
     int64_t numel = lo_shape_numel(&ref->shape);
-    return numel > 0 ? (size_t)numel * lo_dtype_size(ref->dtype) : 0;
+    size_t size = lo_dtype_size(ref->dtype);
+    if (numel <= 0 || size == 0 || (uint64_t)numel > SIZE_MAX / size) return 0;
+    return (size_t)numel * size;
 }

@@ -112,7 +112,7 @@ typedef struct lo_plan {
 
 const char *lo_activation_name(lo_activation activation);
 
-/* Bytes of the tensor: elements times the dtype's size. */
+/* Bytes of the tensor: elements times the dtype's size; 0 when unknown or too large. */
 size_t lo_tensor_ref_bytes(const lo_tensor_ref *ref);
 
 #endif

@@ -20,3 +20,9 @@ set_tests_properties(kernels kernels_generic PROPERTIES LABELS "device" TIMEOUT 
 set_tests_properties(kernels PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}")
 set_tests_properties(kernels_generic PROPERTIES
                      ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_GENERIC=1")
+
+add_executable(test_cl_build test_cl_build.c)
+target_link_libraries(test_cl_build PRIVATE lenet_onnx_core)
+target_include_directories(test_cl_build PRIVATE ${PROJECT_SOURCE_DIR}/cl ${PROJECT_SOURCE_DIR}/tests)
+add_test(NAME cl_build_log COMMAND test_cl_build)
+set_tests_properties(cl_build_log PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)
