@@ -22,7 +22,7 @@ foreach(line ${exported})
     message(FATAL_ERROR "the plugin exports more than its entry point: ${line}")
   endif()
 endforeach()
-# The installed command finds its library through its RUNPATH.
+# The installed command loads the installed plugin (<prefix>/bin/../<libdir>), no RUNPATH.
 execute_process(COMMAND ${PREFIX}/bin/lenet-onnx-run --device list RESULT_VARIABLE result
                 OUTPUT_QUIET)
 if(NOT result EQUAL 0)
