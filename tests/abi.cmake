@@ -1,0 +1,9 @@
+# Hosts of the public ABI that dlopen the plugin like any other program would.
+add_executable(test_abi_threads test_abi_threads.c)
+target_include_directories(test_abi_threads PRIVATE ${PROJECT_SOURCE_DIR}/plugin/include
+                                                    ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(test_abi_threads PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
+add_dependencies(test_abi_threads lenet-onnx)
+add_test(NAME abi_threads COMMAND test_abi_threads $<TARGET_FILE:lenet-onnx>
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(abi_threads PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 300)
