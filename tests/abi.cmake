@@ -7,3 +7,12 @@ add_dependencies(test_abi_threads lenet-onnx)
 add_test(NAME abi_threads COMMAND test_abi_threads $<TARGET_FILE:lenet-onnx>
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(abi_threads PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 300)
+
+# The host allocator and logger (ABI 2), the plugin loaded through the tools' loader.
+add_executable(test_abi_hooks test_abi_hooks.c)
+target_include_directories(test_abi_hooks PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(test_abi_hooks PRIVATE lo_plugin_loader)
+add_dependencies(test_abi_hooks lenet-onnx)
+add_test(NAME abi_hooks COMMAND test_abi_hooks $<TARGET_FILE:lenet-onnx>
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(abi_hooks PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 300)
