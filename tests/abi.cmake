@@ -16,3 +16,12 @@ add_dependencies(test_abi_hooks lenet-onnx)
 add_test(NAME abi_hooks COMMAND test_abi_hooks $<TARGET_FILE:lenet-onnx>
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(abi_hooks PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 300)
+
+# The README's example host, built against the build tree here (and against the installed
+# tree through pkg-config by install_layout).
+add_executable(host_example ${PROJECT_SOURCE_DIR}/tools/examples/host_example.c)
+target_link_libraries(host_example PRIVATE lenet-onnx)
+add_test(NAME abi_host_example COMMAND host_example models/lenet.onnx
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(abi_host_example PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+                     PASS_REGULAR_EXPRESSION "^input: class [0-9] of 10 \\(score ")
