@@ -24,4 +24,5 @@ target_link_libraries(host_example PRIVATE lenet-onnx)
 add_test(NAME abi_host_example COMMAND host_example models/lenet.onnx
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(abi_host_example PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
-                     PASS_REGULAR_EXPRESSION "^input: class [0-9] of 10 \\(score ")
+                     PASS_REGULAR_EXPRESSION "^input: class [0-9] of 10 \\(score "
+                     FAIL_REGULAR_EXPRESSION "Sanitizer|runtime error")
