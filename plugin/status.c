@@ -87,8 +87,8 @@ static void log_v(lenet_onnx_log_level level, const char *fmt, va_list args)
         fprintf(stderr, "lenet-onnx: %s\n", line);
         return;
     }
-    /* Build logs run long: size the line first, then format into the host's allocation-free
-     * stack buffer when it fits, or one of ours. */
+    /* Build logs run long: a stack buffer when the line fits, else an allocation (cut to the
+     * stack buffer's size when that fails). */
     char small[LENET_ONNX_MESSAGE_SIZE];
     va_list again;
     va_copy(again, args);
