@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 /* Work-items per group of the one-item-per-element kernels: a multiple of every common SIMD
  * width (8, 16, 32, 64) and few enough to split small grids over several cores. */
 #define LO_CL_FLAT_LOCAL 64
@@ -489,7 +491,7 @@ static lo_status prepare_conv(lo_backend_context *ctx, const lo_step *step,
     const int act = p->activation == LO_ACT_RELU ? 1 : 0;
     if (blocked) {
         /* [g][block][c][kh][kw][vec] then the bias as [g][block][vec], zero past Mg. */
-        packed = calloc((size_t)(packed_w + packed_b), sizeof *packed);
+        packed = lo_calloc((size_t)(packed_w + packed_b), sizeof *packed);
         if (!packed) {
             status =
                 step_fail(err, step, LO_ERR_NO_MEMORY, "out of memory re-laying out %lld weights",
@@ -580,7 +582,7 @@ static lo_status prepare_conv(lo_backend_context *ctx, const lo_step *step,
         status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",
                            launch->variant, (unsigned)args.failed, lo_cl_error_name(args.rc));
 done:
-    free(packed);
+    lo_free(packed);
     return status;
 }
 
@@ -676,7 +678,7 @@ static lo_status prepare_gemm(lo_backend_context *ctx, const lo_step *step,
     if (blocked) {
         /* op(B) as [K][NB * vec], zero past N. */
         const size_t count = (size_t)(K * NB * vec);
-        packed = calloc(count, sizeof *packed);
+        packed = lo_calloc(count, sizeof *packed);
         if (!packed) {
             status = step_fail(err, step, LO_ERR_NO_MEMORY,
                                "out of memory re-laying out %zu weights", count);
@@ -732,7 +734,7 @@ static lo_status prepare_gemm(lo_backend_context *ctx, const lo_step *step,
         status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",
                            launch->variant, (unsigned)args.failed, lo_cl_error_name(args.rc));
 done:
-    free(packed);
+    lo_free(packed);
     return status;
 }
 

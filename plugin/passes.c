@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "op_table.h"
 #include "op_util.h"
 
@@ -85,7 +86,7 @@ static int sole_consumer(const lo_graph *graph, int index)
 static char *copy_string(const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *copy = malloc(n);
+    char *copy = lo_malloc(n);
     if (copy) memcpy(copy, s, n);
     return copy;
 }
@@ -99,12 +100,12 @@ static lo_status fuse(lo_graph *graph, lo_node *node, lo_node *activation, const
     char *domain = copy_string(LO_INTERNAL_DOMAIN);
     char *attr_name = copy_string("activation");
     char *attr_value = copy_string(activation->op_type);
-    lo_attr *attrs = realloc(node->attrs, (size_t)(node->num_attrs + 1) * sizeof *attrs);
+    lo_attr *attrs = lo_realloc(node->attrs, (size_t)(node->num_attrs + 1) * sizeof *attrs);
     if (!op || !domain || !attr_name || !attr_value || !attrs) {
-        free(op);
-        free(domain);
-        free(attr_name);
-        free(attr_value);
+        lo_free(op);
+        lo_free(domain);
+        lo_free(attr_name);
+        lo_free(attr_value);
         if (attrs) node->attrs = attrs;
         return lo_node_fail(graph, node, LO_ERR_NO_MEMORY, err, "out of memory while fusing");
     }
@@ -115,8 +116,8 @@ static lo_status fuse(lo_graph *graph, lo_node *node, lo_node *activation, const
     a->type = LO_ATTR_STRING;
     a->s = attr_value;
     a->tensor = -1;
-    free(node->op_type);
-    free(node->domain);
+    lo_free(node->op_type);
+    lo_free(node->domain);
     node->op_type = op;
     node->domain = domain;
     node->opset = 1;

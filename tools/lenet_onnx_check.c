@@ -19,6 +19,7 @@
 
 #include "lenet-onnx/lenet_onnx.h"
 #include "onnx.pb-c.h"
+#include "plugin_loader.h"
 
 /* ONNX's backend test runner defaults (onnx/backend/test/runner). */
 #define CHECK_RTOL 1e-3
@@ -770,16 +771,24 @@ done:
 
 int main(int argc, char **argv)
 {
+    const char *plugin = NULL; /* --plugin, or NULL: plugin_load's search order */
+    if (argc >= 3 && strcmp(argv[1], "--plugin") == 0) {
+        plugin = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fprintf(stderr, "usage: lenet-onnx-check DIR [DIR ...]\n"
+        fprintf(stderr, "usage: lenet-onnx-check [--plugin PATH] DIR [DIR ...]\n"
                         "  runs ONNX backend test directories (model.onnx, "
                         "test_data_set_*/input_*.pb, output_*.pb)\n");
         return argc < 2 ? 2 : 0;
     }
-    const lenet_onnx_api *api = lenet_onnx_get_api(LENET_ONNX_ABI_VERSION);
-    if (!api || api->struct_size < sizeof(lenet_onnx_api)) {
-        fprintf(stderr, "lenet-onnx-check: the library does not provide ABI version %u\n",
-                LENET_ONNX_ABI_VERSION);
+    /* ABI 1 holds every function this program uses. */
+    char message[1024];
+    const lenet_onnx_api *api =
+        plugin_load(plugin, 1, offsetof(lenet_onnx_api, set_host_hooks), message, sizeof message);
+    if (!api) {
+        fprintf(stderr, "lenet-onnx-check: %s\n", message);
         return 1;
     }
 
