@@ -50,7 +50,16 @@ file(GLOB LENET_ONNX_NODE_TEST_DIRS LIST_DIRECTORIES true
   "${LENET_ONNX_NODE_TEST_ROOT}/test_relu"
   "${LENET_ONNX_NODE_TEST_ROOT}/test_gemm_*"
   "${LENET_ONNX_NODE_TEST_ROOT}/test_flatten_*"
-  "${LENET_ONNX_NODE_TEST_ROOT}/test_reshape_*")
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_reshape_*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_averagepool_2d_*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_globalaveragepool*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_globalmaxpool*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_concat_*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_transpose_*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_squeeze*"
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_unsqueeze*")
+# Not listed: test_constant_pad, whose pads and value are graph inputs known only at run time
+# (Pad needs them as constants, so it is rejected as unsupported, a SKIP here).
 list(SORT LENET_ONNX_NODE_TEST_DIRS)
 
 if(LENET_ONNX_NODE_TEST_DIRS)
