@@ -83,9 +83,12 @@ static const lo_op_def rows[] = {
     COMPUTE("Pad", 18, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
     COMPUTE("Pad", 19, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
     COMPUTE("Pad", 21, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
-    COMPUTE("Transpose", 1, ATTRS("perm"), lo_transpose_infer, lo_transpose_lower),
-    COMPUTE("Transpose", 13, ATTRS("perm"), lo_transpose_infer, lo_transpose_lower),
-    COMPUTE("Transpose", 21, ATTRS("perm"), lo_transpose_infer, lo_transpose_lower),
+    COMPUTE_OR_FOLD("Transpose", 1, ATTRS("perm"), lo_transpose_infer, lo_transpose_fold,
+                    lo_transpose_lower),
+    COMPUTE_OR_FOLD("Transpose", 13, ATTRS("perm"), lo_transpose_infer, lo_transpose_fold,
+                    lo_transpose_lower),
+    COMPUTE_OR_FOLD("Transpose", 21, ATTRS("perm"), lo_transpose_infer, lo_transpose_fold,
+                    lo_transpose_lower),
 
     /* Matrix products. Gemm 1 and 6 broadcast C only when asked (broadcast=1); from 7 on,
      * always; from 11 on, C is optional. */

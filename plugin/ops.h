@@ -41,6 +41,7 @@ lo_status lo_dropout_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_pad_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_pad_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
 lo_status lo_transpose_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_transpose_fold(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_transpose_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
                              lo_error *err);
 

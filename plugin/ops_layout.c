@@ -1,7 +1,9 @@
-/* Ops that move data without arithmetic: Pad (constant mode) and Transpose. Concat lives
+/* Ops that move data without arithmetic: Pad (constant mode) and Transpose (folded on the
+ * host when its input is a constant, as exporters' shape subgraphs need). Concat lives
  * beside its fold in ops_fold.c. */
 #include "ops.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "op_util.h"
@@ -177,4 +179,35 @@ lo_status lo_transpose_lower(const lo_graph *graph, const lo_node *node, lo_step
     step->kind = LO_STEP_TRANSPOSE;
     lo_step_label(step, "Transpose", LO_ACT_NONE);
     return LO_OK;
+}
+
+lo_status lo_transpose_fold(lo_graph *graph, lo_node *node, lo_error *err)
+{
+    int perm[LO_MAX_RANK];
+    lo_status st = transpose_perm(graph, node, perm, err);
+    if (st != LO_OK) return st;
+    const lo_tensor *x = lo_node_input(graph, node, 0);
+    const lo_tensor *y = lo_node_output(graph, node, 0);
+    const size_t elem = lo_dtype_size(x->dtype);
+    const int64_t n = lo_shape_numel(&x->shape);
+    const int rank = x->shape.rank;
+    unsigned char *out = malloc((size_t)n * elem + 1);
+    if (!out) return lo_node_fail(graph, node, LO_ERR_NO_MEMORY, err, "out of memory");
+    /* Input strides, then each output element's source by walking its index. */
+    int64_t in_stride[LO_MAX_RANK], stride = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+        in_stride[d] = stride;
+        stride *= x->shape.dims[d];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t rest = i, src = 0;
+        for (int d = rank - 1; d >= 0; d--) {
+            src += (rest % y->shape.dims[d]) * in_stride[perm[d]];
+            rest /= y->shape.dims[d];
+        }
+        memcpy(out + (size_t)i * elem, (const unsigned char *)x->data + (size_t)src * elem, elem);
+    }
+    st = lo_tensor_set_data(graph, node->outputs[0], out, (size_t)n * elem, err);
+    free(out);
+    return st;
 }

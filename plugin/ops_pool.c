@@ -38,16 +38,25 @@ static lo_status pool_window(const lo_graph *graph, const lo_node *node, bool al
                             "attribute 'kernel_shape' must hold 2 positive values for 2-D");
     if ((st = lo_window_resolve(graph, node, &x->shape, kernel, true, window, err)) != LO_OK)
         return st;
-    /* A window lying wholly in padding would have no maximum (nor an input pixel to average);
-     * ONNX requires pads below the kernel's reach so that none does. */
+    /* A window lying wholly in padding would have no maximum (nor an input pixel to average).
+     * Exporters emulating ceil_mode before opset 10 pad past the kernel's reach, so check
+     * the windows themselves rather than the pads. */
     for (int a = 0; a < 2; a++) {
-        int64_t span = (window->kernel[a] - 1) * window->dilation[a] + 1;
-        if (window->pad_begin[a] >= span || window->pad_end[a] >= span)
-            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
-                                "attribute 'pads' (%lld, %lld on axis %d) must be smaller than "
-                                "the kernel's reach %lld",
-                                (long long)window->pad_begin[a], (long long)window->pad_end[a],
-                                2 + a, (long long)span);
+        const int64_t in = x->shape.dims[2 + a];
+        for (int64_t o = 0; o < window->out[a]; o++) {
+            const int64_t start = o * window->stride[a] - window->pad_begin[a];
+            bool any = false;
+            for (int64_t k = 0; k < window->kernel[a] && !any; k++) {
+                const int64_t pos = start + k * window->dilation[a];
+                any = pos >= 0 && pos < in;
+            }
+            if (!any)
+                return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                    "attribute 'pads' (%lld, %lld on axis %d) leaves output %lld "
+                                    "with a window wholly in the padding",
+                                    (long long)window->pad_begin[a], (long long)window->pad_end[a],
+                                    2 + a, (long long)o);
+        }
     }
     return LO_OK;
 }

@@ -76,6 +76,20 @@ else()
                   "(package libonnx-testdata): onnx_node_tests not added")
 endif()
 
+# How torch exports average, global and ceil-mode pooling, padding, run-time concatenation
+# and permutes at opsets 9-17, against torch's outputs (tests/fixtures/
+# make_pool_layout_exports.py writes them).
+file(GLOB LENET_ONNX_POOL_LAYOUT_DIRS LIST_DIRECTORIES true
+  "${PROJECT_SOURCE_DIR}/tests/fixtures/pool_layout_exports/*")
+list(SORT LENET_ONNX_POOL_LAYOUT_DIRS)
+add_test(NAME pool_layout_exports
+         COMMAND lenet-onnx-check ${LENET_ONNX_POOL_LAYOUT_DIRS}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(pool_layout_exports PROPERTIES
+  ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+  FAIL_REGULAR_EXPRESSION "FAIL;SKIP"
+  TIMEOUT 600)
+
 add_test(NAME bench_smoke_json
          COMMAND ${CMAKE_COMMAND} -DBENCH=$<TARGET_FILE:lenet-onnx-bench>
                  -DMODEL=${PROJECT_SOURCE_DIR}/models/lenet.onnx -P ${CMAKE_CURRENT_LIST_FILE}

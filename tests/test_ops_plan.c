@@ -298,6 +298,21 @@ static void test_concat_transpose(void)
     CHECK_OK(plan(g, &s, &y), &err);
     CHECK(shape_is(&y, 6, (int64_t[]){6, 1, 5, 2, 4, 3}));
     lo_schedule_free(&s);
+    /* On a constant (an exporter's shape arithmetic, any dtype) Transpose folds. */
+    g = new_graph();
+    const int64_t cdata[6] = {1, 2, 3, 4, 5, 6};
+    int ct = add_const(g, "c", LO_DTYPE_INT64, (lo_shape){2, {2, 3}}, cdata, sizeof cdata);
+    add_op(g, "Transpose", 13, &ct, 1, NULL, 0);
+    CHECK_OK(lo_run_passes(g, 0, &err), &err);
+    const lo_tensor *yt = &g->tensors[lo_graph_find_tensor(g, "y")];
+    CHECK(yt->role == LO_TENSOR_CONSTANT && shape_is(&yt->shape, 2, (int64_t[]){3, 2}));
+    if (yt->data_bytes == sizeof cdata) {
+        int64_t v[6];
+        memcpy(v, yt->data, sizeof v);
+        CHECK(v[0] == 1 && v[1] == 4 && v[2] == 2 && v[3] == 5 && v[4] == 3 && v[5] == 6);
+    }
+    lo_graph_free(g);
+
     g = new_graph();
     x = add_input(g, "x", (lo_shape){3, {2, 3, 4}});
     int64_t bad[3] = {0, 0, 1};
