@@ -1,4 +1,5 @@
-/* 2-D max pooling over NCHW tensors (semantics: plugin/step.h, LO_STEP_MAXPOOL).
+/* 2-D max and average pooling over NCHW tensors (semantics: plugin/step.h, LO_STEP_MAXPOOL
+ * and LO_STEP_AVGPOOL; avgpool2d is at the end).
  *
  * maxpool2d: one work-item per output value; any kernel, stride, dilation and padding.
  *   Window positions in the padding are skipped; a window wholly in the padding (impossible
