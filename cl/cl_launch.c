@@ -167,13 +167,14 @@ static lo_status check_conv(const lo_step *step, lo_error *err)
 static lo_status check_pool(const lo_step *step, lo_error *err)
 {
     const lo_pool_params *p = &step->params.pool;
+    const bool max = step->kind == LO_STEP_MAXPOOL; /* average pooling is float only */
     char xs[128], ys[128];
     if (step->num_inputs != 1)
-        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, MaxPool takes 1",
+        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, pooling takes 1",
                          step->num_inputs);
     const lo_tensor_ref *x = &step->inputs[0], *y = &step->output;
-    lo_status status = check_dtype(step, x, "X", true, err);
-    if (status == LO_OK) status = check_dtype(step, y, "Y", true, err);
+    lo_status status = check_dtype(step, x, "X", max, err);
+    if (status == LO_OK) status = check_dtype(step, y, "Y", max, err);
     if (status == LO_OK && x->dtype != y->dtype)
         status = step_fail(err, step, LO_ERR_ARGUMENT, "X is %s but Y is %s",
                            lo_dtype_name(x->dtype), lo_dtype_name(y->dtype));
@@ -268,6 +269,81 @@ static lo_status check_elementwise(const lo_step *step, bool allow_uint8, lo_err
     return status;
 }
 
+/* Pad, Transpose: one float input and output of the same rank, at most 8 (the kernels' int8). */
+static lo_status check_layout_1(const lo_step *step, lo_error *err)
+{
+    if (step->num_inputs != 1)
+        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, expected 1", step->num_inputs);
+    const lo_tensor_ref *x = &step->inputs[0], *y = &step->output;
+    lo_status status = check_dtype(step, x, "X", false, err);
+    if (status == LO_OK) status = check_dtype(step, y, "Y", false, err);
+    if (status == LO_OK && (x->shape.rank != y->shape.rank || x->shape.rank > 8))
+        status = step_fail(err, step, LO_ERR_ARGUMENT, "X has rank %d and Y rank %d (at most 8)",
+                           x->shape.rank, y->shape.rank);
+    return status;
+}
+
+static lo_status check_pad(const lo_step *step, lo_error *err)
+{
+    lo_status status = check_layout_1(step, err);
+    if (status != LO_OK) return status;
+    const lo_pad_params *p = &step->params.pad;
+    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
+    for (int d = 0; d < x->rank; d++)
+        if (p->pad_begin[d] < -(int64_t)INT_MAX / 2 || p->pad_begin[d] > INT_MAX / 2 ||
+            x->dims[d] + p->pad_begin[d] + p->pad_end[d] != y->dims[d])
+            return step_fail(err, step, LO_ERR_ARGUMENT,
+                             "axis %d: input %lld with pads %lld/%lld does not give output %lld", d,
+                             (long long)x->dims[d], (long long)p->pad_begin[d],
+                             (long long)p->pad_end[d], (long long)y->dims[d]);
+    return LO_OK;
+}
+
+static lo_status check_transpose(const lo_step *step, lo_error *err)
+{
+    lo_status status = check_layout_1(step, err);
+    if (status != LO_OK) return status;
+    const int *perm = step->params.transpose.perm;
+    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
+    bool seen[LO_MAX_RANK] = {false};
+    for (int d = 0; d < x->rank; d++) {
+        if (perm[d] < 0 || perm[d] >= x->rank || seen[perm[d]] || y->dims[d] != x->dims[perm[d]])
+            return step_fail(err, step, LO_ERR_ARGUMENT,
+                             "perm[%d] = %d is not a permutation matching the shapes", d, perm[d]);
+        seen[perm[d]] = true;
+    }
+    return LO_OK;
+}
+
+static lo_status check_concat(const lo_step *step, lo_error *err)
+{
+    const int axis = step->params.concat.axis;
+    const lo_shape *y = &step->output.shape;
+    lo_status status = check_dtype(step, &step->output, "Y", false, err);
+    if (status != LO_OK) return status;
+    if (step->num_inputs < 1 || axis < 0 || axis >= y->rank)
+        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, axis %d, output rank %d",
+                         step->num_inputs, axis, y->rank);
+    int64_t total = 0;
+    for (int i = 0; i < step->num_inputs; i++) {
+        const lo_shape *x = &step->inputs[i].shape;
+        if ((status = check_dtype(step, &step->inputs[i], "input", false, err)) != LO_OK)
+            return status;
+        bool same = x->rank == y->rank;
+        for (int d = 0; same && d < y->rank; d++)
+            same = d == axis || x->dims[d] == y->dims[d];
+        if (!same)
+            return step_fail(err, step, LO_ERR_ARGUMENT,
+                             "input %d's dims off axis %d differ from the output's", i, axis);
+        total += x->dims[axis];
+    }
+    if (total != y->dims[axis])
+        return step_fail(err, step, LO_ERR_ARGUMENT,
+                         "the inputs hold %lld along axis %d, the output %lld", (long long)total,
+                         axis, (long long)y->dims[axis]);
+    return LO_OK;
+}
+
 lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *step, lo_error *err)
 {
     (void)ctx; /* no kernel uses local memory or needs a device feature beyond OpenCL 1.2 */
@@ -277,7 +353,14 @@ lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *ste
     case LO_STEP_CONV:
         return check_conv(step, err);
     case LO_STEP_MAXPOOL:
+    case LO_STEP_AVGPOOL:
         return check_pool(step, err);
+    case LO_STEP_PAD:
+        return check_pad(step, err);
+    case LO_STEP_CONCAT:
+        return check_concat(step, err);
+    case LO_STEP_TRANSPOSE:
+        return check_transpose(step, err);
     case LO_STEP_GEMM:
         return check_gemm(step, err);
     case LO_STEP_UNARY:
@@ -641,6 +724,143 @@ static lo_status prepare_pool(lo_backend_context *ctx, const lo_step *step,
     return status;
 }
 
+/* ---- AveragePool ---- */
+
+static lo_status prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
+                                 const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
+{
+    const lo_pool_params *p = &step->params.pool;
+    const lo_shape *xs = &step->inputs[0].shape, *ys = &step->output.shape;
+    lo_cl_tensor x, y;
+    lo_status status = place_tensor(step, buffers, &step->inputs[0], "X", &x, err);
+    if (status == LO_OK) status = place_tensor(step, buffers, &step->output, "Y", &y, err);
+    if (status == LO_OK)
+        status = make_kernel(ctx, step, "pool", "", "avgpool2d", &launch->kernel, err);
+    if (status != LO_OK) return status;
+    lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
+    arg_mem(&args, x.mem);
+    arg_int(&args, x.offset);
+    arg_mem(&args, y.mem);
+    arg_int(&args, y.offset);
+    arg_int(&args, xs->dims[0] * xs->dims[1]);
+    arg_int(&args, xs->dims[2]);
+    arg_int(&args, xs->dims[3]);
+    arg_int(&args, ys->dims[2]);
+    arg_int(&args, ys->dims[3]);
+    for (int a = 0; a < 2; a++)
+        arg_int(&args, p->kernel[a]);
+    for (int a = 0; a < 2; a++)
+        arg_int(&args, p->stride[a]);
+    for (int a = 0; a < 2; a++)
+        arg_int(&args, p->dilation[a]);
+    for (int a = 0; a < 2; a++)
+        arg_int(&args, p->pad_begin[a]);
+    for (int a = 0; a < 2; a++)
+        arg_int(&args, p->pad_end[a]);
+    arg_int(&args, p->count_include_pad ? 1 : 0);
+    launch->variant = "avgpool2d";
+    const size_t items[3] = {(size_t)lo_shape_numel(ys), 1, 1};
+    status = set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
+    if (status == LO_OK && args.rc != CL_SUCCESS)
+        status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(avgpool2d, %u) failed: %s",
+                           (unsigned)args.failed, lo_cl_error_name(args.rc));
+    return status;
+}
+
+/* ---- Pad, Transpose, Concat ---- */
+
+/* A shape's dims right-aligned in 8 lanes, leading lanes 1. */
+static cl_int8 dims8(const lo_shape *shape)
+{
+    cl_int8 v;
+    for (int d = 0; d < 8; d++) {
+        const int from = d - (8 - shape->rank);
+        v.s[d] = from >= 0 ? (cl_int)shape->dims[from] : 1;
+    }
+    return v;
+}
+
+static lo_status prepare_layout(lo_backend_context *ctx, const lo_step *step,
+                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
+{
+    const lo_shape *ys = &step->output.shape;
+    const int64_t n = lo_shape_numel(ys);
+    const char *name = step->kind == LO_STEP_PAD         ? "pad"
+                       : step->kind == LO_STEP_TRANSPOSE ? "transpose"
+                                                         : "concat";
+    lo_cl_tensor x[LO_STEP_MAX_INPUTS], y;
+    lo_status status = place_tensor(step, buffers, &step->output, "Y", &y, err);
+    for (int i = 0; i < step->num_inputs && status == LO_OK; i++)
+        status = place_tensor(step, buffers, &step->inputs[i], "X", &x[i], err);
+    if (status == LO_OK) status = make_kernel(ctx, step, "layout", "", name, &launch->kernel, err);
+    if (status != LO_OK) return status;
+    lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
+    const lo_shape *xs = &step->inputs[0].shape;
+    if (step->kind == LO_STEP_PAD) {
+        cl_int8 begin;
+        for (int d = 0; d < 8; d++) {
+            const int from = d - (8 - xs->rank);
+            begin.s[d] = from >= 0 ? (cl_int)step->params.pad.pad_begin[from] : 0;
+        }
+        const cl_int8 out_dims = dims8(ys), in_dims = dims8(xs);
+        arg_mem(&args, x[0].mem);
+        arg_int(&args, x[0].offset);
+        arg_mem(&args, y.mem);
+        arg_int(&args, y.offset);
+        arg_int(&args, n);
+        arg_raw(&args, sizeof out_dims, &out_dims);
+        arg_raw(&args, sizeof in_dims, &in_dims);
+        arg_raw(&args, sizeof begin, &begin);
+        arg_float(&args, step->params.pad.value);
+    } else if (step->kind == LO_STEP_TRANSPOSE) {
+        int64_t in_stride[LO_MAX_RANK];
+        int64_t stride = 1;
+        for (int d = xs->rank - 1; d >= 0; d--) {
+            in_stride[d] = stride;
+            stride *= xs->dims[d];
+        }
+        cl_int8 strides;
+        for (int d = 0; d < 8; d++) {
+            const int from = d - (8 - ys->rank);
+            strides.s[d] = from >= 0 ? (cl_int)in_stride[step->params.transpose.perm[from]] : 0;
+        }
+        const cl_int8 out_dims = dims8(ys);
+        arg_mem(&args, x[0].mem);
+        arg_int(&args, x[0].offset);
+        arg_mem(&args, y.mem);
+        arg_int(&args, y.offset);
+        arg_int(&args, n);
+        arg_raw(&args, sizeof out_dims, &out_dims);
+        arg_raw(&args, sizeof strides, &strides);
+    } else {
+        const int axis = step->params.concat.axis;
+        int64_t inner = 1;
+        for (int d = axis + 1; d < ys->rank; d++)
+            inner *= ys->dims[d];
+        cl_int8 offsets, sizes;
+        for (int i = 0; i < 8; i++) {
+            const bool used = i < step->num_inputs;
+            arg_mem(&args, used ? x[i].mem : y.mem); /* unused slots are never read */
+            offsets.s[i] = used ? (cl_int)x[i].offset : 0;
+            sizes.s[i] = used ? (cl_int)step->inputs[i].shape.dims[axis] : 0;
+        }
+        arg_raw(&args, sizeof offsets, &offsets);
+        arg_raw(&args, sizeof sizes, &sizes);
+        arg_mem(&args, y.mem);
+        arg_int(&args, y.offset);
+        arg_int(&args, n);
+        arg_int(&args, ys->dims[axis] > 0 ? ys->dims[axis] : 1);
+        arg_int(&args, inner > 0 ? inner : 1);
+    }
+    launch->variant = name;
+    const size_t items[3] = {(size_t)n, 1, 1};
+    status = set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
+    if (status == LO_OK && args.rc != CL_SUCCESS)
+        status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s", name,
+                           (unsigned)args.failed, lo_cl_error_name(args.rc));
+    return status;
+}
+
 /* ---- Gemm ---- */
 
 static lo_status prepare_gemm(lo_backend_context *ctx, const lo_step *step,
@@ -787,6 +1007,14 @@ lo_status lo_cl_launch_prepare(lo_backend_context *ctx, const lo_step *step,
         break;
     case LO_STEP_MAXPOOL:
         status = prepare_pool(ctx, step, buffers, out, err);
+        break;
+    case LO_STEP_AVGPOOL:
+        status = prepare_avgpool(ctx, step, buffers, out, err);
+        break;
+    case LO_STEP_PAD:
+    case LO_STEP_CONCAT:
+    case LO_STEP_TRANSPOSE:
+        status = prepare_layout(ctx, step, buffers, out, err);
         break;
     case LO_STEP_GEMM:
         status = prepare_gemm(ctx, step, buffers, out, err);

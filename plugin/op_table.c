@@ -19,6 +19,11 @@
     {                                                                                              \
         "", op, version, LO_OP_VIEW, attrs, infer, lo_view_fold, NULL, false                       \
     }
+/* Folded when every input is a constant, else lowered to a step. */
+#define COMPUTE_OR_FOLD(op, version, attrs, infer, fold, lower)                                    \
+    {                                                                                              \
+        "", op, version, LO_OP_COMPUTE, attrs, infer, fold, lower, false                           \
+    }
 #define FOLDED(op, version, attrs, infer, fold)                                                    \
     {                                                                                              \
         "", op, version, LO_OP_CONSTANT, attrs, infer, fold, NULL, false                           \
@@ -50,6 +55,40 @@ static const lo_op_def rows[] = {
             ATTRS("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order",
                   "strides"),
             lo_maxpool_infer, lo_maxpool_lower),
+    /* AveragePool: count_include_pad from 7, ceil_mode from 10, dilations from 19. */
+    COMPUTE("AveragePool", 1, ATTRS("auto_pad", "kernel_shape", "pads", "strides"),
+            lo_avgpool_infer, lo_avgpool_lower),
+    COMPUTE("AveragePool", 7,
+            ATTRS("auto_pad", "count_include_pad", "kernel_shape", "pads", "strides"),
+            lo_avgpool_infer, lo_avgpool_lower),
+    COMPUTE("AveragePool", 10,
+            ATTRS("auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"),
+            lo_avgpool_infer, lo_avgpool_lower),
+    COMPUTE("AveragePool", 11,
+            ATTRS("auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"),
+            lo_avgpool_infer, lo_avgpool_lower),
+    COMPUTE("AveragePool", 19,
+            ATTRS("auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads",
+                  "strides"),
+            lo_avgpool_infer, lo_avgpool_lower),
+    COMPUTE("GlobalAveragePool", 1, NO_ATTRS, lo_global_pool_infer, lo_global_pool_lower),
+    COMPUTE("GlobalMaxPool", 1, NO_ATTRS, lo_global_pool_infer, lo_global_pool_lower),
+
+    /* Data movement. Pad: 'paddings' in 1, 'pads' in 2, pads and constant_value inputs from
+     * 11, the axes input from 18, mode 'wrap' from 19 (rejected: only 'constant' runs). */
+    COMPUTE("Pad", 1, ATTRS("mode", "paddings", "value"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 2, ATTRS("mode", "pads", "value"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 11, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 13, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 18, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 19, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 21, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
+    COMPUTE_OR_FOLD("Transpose", 1, ATTRS("perm"), lo_transpose_infer, lo_transpose_fold,
+                    lo_transpose_lower),
+    COMPUTE_OR_FOLD("Transpose", 13, ATTRS("perm"), lo_transpose_infer, lo_transpose_fold,
+                    lo_transpose_lower),
+    COMPUTE_OR_FOLD("Transpose", 21, ATTRS("perm"), lo_transpose_infer, lo_transpose_fold,
+                    lo_transpose_lower),
 
     /* Matrix products. Gemm 1 and 6 broadcast C only when asked (broadcast=1); from 7 on,
      * always; from 11 on, C is optional. */
@@ -129,10 +168,10 @@ static const lo_op_def rows[] = {
     FOLDED("Gather", 1, ATTRS("axis"), lo_gather_infer, lo_gather_fold),
     FOLDED("Gather", 11, ATTRS("axis"), lo_gather_infer, lo_gather_fold),
     FOLDED("Gather", 13, ATTRS("axis"), lo_gather_infer, lo_gather_fold),
-    FOLDED("Concat", 1, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
-    FOLDED("Concat", 4, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
-    FOLDED("Concat", 11, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
-    FOLDED("Concat", 13, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
+    COMPUTE_OR_FOLD("Concat", 1, ATTRS("axis"), lo_concat_infer, lo_concat_fold, lo_concat_lower),
+    COMPUTE_OR_FOLD("Concat", 4, ATTRS("axis"), lo_concat_infer, lo_concat_fold, lo_concat_lower),
+    COMPUTE_OR_FOLD("Concat", 11, ATTRS("axis"), lo_concat_infer, lo_concat_fold, lo_concat_lower),
+    COMPUTE_OR_FOLD("Concat", 13, ATTRS("axis"), lo_concat_infer, lo_concat_fold, lo_concat_lower),
     FOLDED("Cast", 1, ATTRS("to"), lo_cast_infer, lo_cast_fold),
     FOLDED("Cast", 6, ATTRS("to"), lo_cast_infer, lo_cast_fold),
     FOLDED("Cast", 9, ATTRS("to"), lo_cast_infer, lo_cast_fold),

@@ -13,6 +13,12 @@ lo_status lo_conv_lower(const lo_graph *graph, const lo_node *node, lo_step *ste
 lo_status lo_maxpool_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_maxpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
                            lo_error *err);
+lo_status lo_avgpool_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_avgpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+                           lo_error *err);
+lo_status lo_global_pool_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_global_pool_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+                               lo_error *err);
 
 /* ops_gemm.c */
 lo_status lo_gemm_infer(lo_graph *graph, lo_node *node, lo_error *err);
@@ -31,6 +37,14 @@ lo_status lo_unsqueeze_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_identity_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_dropout_infer(lo_graph *graph, lo_node *node, lo_error *err);
 
+/* ops_layout.c */
+lo_status lo_pad_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_pad_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+lo_status lo_transpose_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_transpose_fold(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_transpose_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+                             lo_error *err);
+
 /* ops_fold.c */
 lo_status lo_constant_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_constant_fold(lo_graph *graph, lo_node *node, lo_error *err);
@@ -40,6 +54,7 @@ lo_status lo_gather_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_gather_fold(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_concat_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_concat_fold(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_concat_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
 lo_status lo_cast_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_cast_fold(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_slice_infer(lo_graph *graph, lo_node *node, lo_error *err);

@@ -261,6 +261,25 @@ lo_status lo_concat_fold(lo_graph *graph, lo_node *node, lo_error *err)
     return st;
 }
 
+/* Concat of run-time tensors: one step reading every input (float only). */
+lo_status lo_concat_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+{
+    int axis;
+    lo_status st = concat_axis(graph, node, &axis, err);
+    if (st != LO_OK) return st;
+    if (node->num_inputs > LO_STEP_MAX_INPUTS)
+        return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                            "has %d inputs; at most %d are supported when any is only known at "
+                            "run time",
+                            node->num_inputs, LO_STEP_MAX_INPUTS);
+    for (int i = 0; i < node->num_inputs; i++)
+        if ((st = lo_check_input_dtype(graph, node, i, LO_DTYPE_FLOAT, err)) != LO_OK) return st;
+    step->kind = LO_STEP_CONCAT;
+    step->params.concat.axis = axis;
+    lo_step_label(step, "Concat", LO_ACT_NONE);
+    return LO_OK;
+}
+
 /* ---- Cast ---- */
 
 static lo_dtype dtype_from_name(const char *name)

@@ -185,7 +185,11 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
     for (int k = 0; k < s->num_steps; k++) {
         const lo_node *node = &graph->nodes[step_nodes[k]];
         lo_step *step = &s->steps[k];
-        for (int i = 0; i < node->num_inputs && step->num_inputs < LO_STEP_MAX_INPUTS; i++)
+        /* A lower() that set num_inputs reads only that many leading inputs (the rest were
+         * constants folded into its params). */
+        const int limit = step->num_inputs > 0 ? step->num_inputs : LO_STEP_MAX_INPUTS;
+        step->num_inputs = 0;
+        for (int i = 0; i < node->num_inputs && step->num_inputs < limit; i++)
             if (node->inputs[i] >= 0)
                 step->inputs[step->num_inputs++] = ref_of(graph, &p, node->inputs[i]);
         step->output = ref_of(graph, &p, node->outputs[0]);

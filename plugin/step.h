@@ -17,11 +17,15 @@
 #include "ir.h"
 
 typedef enum lo_step_kind {
-    LO_STEP_CONV = 1, /* in: X [N,C,H,W], W [M,C/group,KH,KW], optional B [M]; out [N,M,OH,OW] */
-    LO_STEP_MAXPOOL,  /* in: X [N,C,H,W]; out [N,C,OH,OW] */
-    LO_STEP_GEMM,     /* in: A, B, optional C (broadcastable to [M,N]); out [M,N] */
-    LO_STEP_UNARY,    /* in: X; out same shape: element-wise */
-    LO_STEP_COPY,     /* in: X; out same number of elements: a plain copy */
+    LO_STEP_CONV = 1,  /* in: X [N,C,H,W], W [M,C/group,KH,KW], optional B [M]; out [N,M,OH,OW] */
+    LO_STEP_MAXPOOL,   /* in: X [N,C,H,W]; out [N,C,OH,OW] */
+    LO_STEP_GEMM,      /* in: A, B, optional C (broadcastable to [M,N]); out [M,N] */
+    LO_STEP_UNARY,     /* in: X; out same shape: element-wise */
+    LO_STEP_COPY,      /* in: X; out same number of elements: a plain copy */
+    LO_STEP_AVGPOOL,   /* in: X [N,C,H,W]; out [N,C,OH,OW]: lo_pool_params, float only */
+    LO_STEP_PAD,       /* in: X; out same rank: lo_pad_params, float only */
+    LO_STEP_CONCAT,    /* in: 1..LO_STEP_MAX_INPUTS tensors; out: lo_concat_params, float only */
+    LO_STEP_TRANSPOSE, /* in: X; out X's dims permuted: lo_transpose_params, float only */
 } lo_step_kind;
 
 /* An element-wise function applied to a value; also fused into the end of Conv and Gemm. */
@@ -42,14 +46,35 @@ typedef struct lo_conv_params {
 } lo_conv_params;
 
 /* Output size per axis is the output tensor's shape: ceil_mode and auto_pad are already
- * resolved into it and into the pads. Windows that run past the padded input are clipped. */
+ * resolved into it and into the pads. Windows that run past the padded input are clipped.
+ * AVGPOOL divides by the window positions inside the padded input (count_include_pad) or
+ * inside the input only; MAXPOOL ignores count_include_pad. */
 typedef struct lo_pool_params {
     int64_t kernel[2];
     int64_t stride[2];
     int64_t dilation[2];
     int64_t pad_begin[2];
     int64_t pad_end[2];
+    bool count_include_pad;
 } lo_pool_params;
+
+/* Constant-mode padding: output dim d is in[d] + pad_begin[d] + pad_end[d]; element y[i] is
+ * x[i - pad_begin] where that lies inside x, else value. Negative pads crop. */
+typedef struct lo_pad_params {
+    int64_t pad_begin[LO_MAX_RANK];
+    int64_t pad_end[LO_MAX_RANK];
+    float value;
+} lo_pad_params;
+
+/* The inputs joined along axis, in order; every other dim equal to the output's. */
+typedef struct lo_concat_params {
+    int axis;
+} lo_concat_params;
+
+/* Output dim d is input dim perm[d]. */
+typedef struct lo_transpose_params {
+    int perm[LO_MAX_RANK];
+} lo_transpose_params;
 
 /* Y = alpha * op(A) @ op(B) + beta * C, then the activation. A is [M,K] ([K,M] when trans_a),
  * B is [K,N] ([N,K] when trans_b). C, when present, has rank 0..2 and broadcasts to [M,N]
@@ -79,7 +104,8 @@ typedef struct lo_tensor_ref {
     lo_shape shape;
 } lo_tensor_ref;
 
-#define LO_STEP_MAX_INPUTS 4
+/* Concat of more run-time inputs than this is rejected at plan time. */
+#define LO_STEP_MAX_INPUTS 8
 
 typedef struct lo_step {
     lo_step_kind kind;
@@ -90,6 +116,9 @@ typedef struct lo_step {
         lo_pool_params pool;
         lo_gemm_params gemm;
         lo_unary_params unary;
+        lo_pad_params pad;
+        lo_concat_params concat;
+        lo_transpose_params transpose;
     } params;
     lo_tensor_ref inputs[LO_STEP_MAX_INPUTS];
     int num_inputs;

@@ -338,6 +338,120 @@ int ref_copy(const lo_shape *x_shape, const lo_shape *y_shape, size_t elem_size,
     return 0;
 }
 
+int ref_avgpool(const lo_pool_params *p, const lo_shape *x_shape, const float *x,
+                const lo_shape *y_shape, float *y)
+{
+    int64_t d[6];
+    if (pool_geometry(p, x_shape, y_shape, d)) return -1;
+    for (int64_t nc = 0; nc < d[0] * d[1]; nc++)
+        for (int64_t i = 0; i < d[4]; i++)
+            for (int64_t j = 0; j < d[5]; j++) {
+                double sum = 0.0;
+                int64_t count = 0;
+                for (int64_t kh = 0; kh < p->kernel[0]; kh++)
+                    for (int64_t kw = 0; kw < p->kernel[1]; kw++) {
+                        const int64_t r = i * p->stride[0] - p->pad_begin[0] + kh * p->dilation[0];
+                        const int64_t q = j * p->stride[1] - p->pad_begin[1] + kw * p->dilation[1];
+                        const bool in_x = r >= 0 && r < d[2] && q >= 0 && q < d[3];
+                        const bool in_padded = r >= -p->pad_begin[0] && r < d[2] + p->pad_end[0] &&
+                                               q >= -p->pad_begin[1] && q < d[3] + p->pad_end[1];
+                        if (in_x) sum += (double)x[(nc * d[2] + r) * d[3] + q];
+                        if (p->count_include_pad ? in_padded : in_x) count++;
+                    }
+                y[(nc * d[4] + i) * d[5] + j] = count ? (float)(sum / (double)count) : 0.0f;
+            }
+    return 0;
+}
+
+/* Row-major multi-index of flat position `flat` in shape. */
+static void unravel(const lo_shape *shape, int64_t flat, int64_t *idx)
+{
+    for (int d = shape->rank - 1; d >= 0; d--) {
+        idx[d] = flat % shape->dims[d];
+        flat /= shape->dims[d];
+    }
+}
+
+/* Flat position of multi-index idx in shape. */
+static int64_t ravel(const lo_shape *shape, const int64_t *idx)
+{
+    int64_t flat = 0;
+    for (int d = 0; d < shape->rank; d++)
+        flat = flat * shape->dims[d] + idx[d];
+    return flat;
+}
+
+int ref_pad(const lo_pad_params *p, const lo_shape *x_shape, const float *x,
+            const lo_shape *y_shape, float *y)
+{
+    if (x_shape->rank != y_shape->rank) return ref_fail("pad: X and Y ranks differ");
+    for (int d = 0; d < x_shape->rank; d++)
+        if (x_shape->dims[d] + p->pad_begin[d] + p->pad_end[d] != y_shape->dims[d])
+            return ref_fail("pad: axis %d: %lld + %lld + %lld != %lld", d,
+                            (long long)x_shape->dims[d], (long long)p->pad_begin[d],
+                            (long long)p->pad_end[d], (long long)y_shape->dims[d]);
+    const int64_t n = ref_numel(y_shape);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t idx[LO_MAX_RANK];
+        unravel(y_shape, i, idx);
+        bool inside = true;
+        for (int d = 0; d < y_shape->rank; d++) {
+            idx[d] -= p->pad_begin[d];
+            inside = inside && idx[d] >= 0 && idx[d] < x_shape->dims[d];
+        }
+        y[i] = inside ? x[ravel(x_shape, idx)] : p->value;
+    }
+    return 0;
+}
+
+int ref_concat(const lo_concat_params *p, int count, const lo_shape *x_shapes,
+               const float *const *x, const lo_shape *y_shape, float *y)
+{
+    const int axis = p->axis;
+    if (count < 1 || axis < 0 || axis >= y_shape->rank) return ref_fail("concat: bad axis");
+    int64_t total = 0;
+    for (int k = 0; k < count; k++) {
+        if (x_shapes[k].rank != y_shape->rank) return ref_fail("concat: ranks differ");
+        for (int d = 0; d < y_shape->rank; d++)
+            if (d != axis && x_shapes[k].dims[d] != y_shape->dims[d])
+                return ref_fail("concat: input %d differs off the axis", k);
+        total += x_shapes[k].dims[axis];
+    }
+    if (total != y_shape->dims[axis]) return ref_fail("concat: axis sizes do not add up");
+    /* Walk the inputs in order, writing each element where its index lands in y. */
+    int64_t start = 0;
+    for (int k = 0; k < count; k++) {
+        const int64_t n = ref_numel(&x_shapes[k]);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t idx[LO_MAX_RANK];
+            unravel(&x_shapes[k], i, idx);
+            idx[axis] += start;
+            y[ravel(y_shape, idx)] = x[k][i];
+        }
+        start += x_shapes[k].dims[axis];
+    }
+    return 0;
+}
+
+int ref_transpose(const lo_transpose_params *p, const lo_shape *x_shape, const float *x,
+                  const lo_shape *y_shape, float *y)
+{
+    if (x_shape->rank != y_shape->rank) return ref_fail("transpose: ranks differ");
+    for (int d = 0; d < y_shape->rank; d++)
+        if (p->perm[d] < 0 || p->perm[d] >= x_shape->rank ||
+            y_shape->dims[d] != x_shape->dims[p->perm[d]])
+            return ref_fail("transpose: perm[%d] = %d does not match the shapes", d, p->perm[d]);
+    const int64_t n = ref_numel(x_shape);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t xi[LO_MAX_RANK], yi[LO_MAX_RANK];
+        unravel(x_shape, i, xi);
+        for (int d = 0; d < y_shape->rank; d++)
+            yi[d] = xi[p->perm[d]];
+        y[ravel(y_shape, yi)] = x[i];
+    }
+    return 0;
+}
+
 static int check_inputs(const lo_step *step, int lo, int hi, const void *const *inputs)
 {
     if (step->num_inputs < lo || step->num_inputs > hi)
@@ -405,6 +519,25 @@ int ref_run_step(const lo_step *step, const void *const *inputs, void *output)
         if (check_inputs(step, 1, 1, inputs) || same_small_type(step)) return -1;
         return ref_copy(&in[0].shape, &step->output.shape, ref_dtype_size(in[0].dtype), inputs[0],
                         output);
+    case LO_STEP_AVGPOOL:
+        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        return ref_avgpool(&step->params.pool, &in[0].shape, inputs[0], &step->output.shape,
+                           output);
+    case LO_STEP_PAD:
+        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        return ref_pad(&step->params.pad, &in[0].shape, inputs[0], &step->output.shape, output);
+    case LO_STEP_CONCAT: {
+        if (check_inputs(step, 1, LO_STEP_MAX_INPUTS, inputs) || all_float(step)) return -1;
+        lo_shape shapes[LO_STEP_MAX_INPUTS];
+        for (int i = 0; i < step->num_inputs; i++)
+            shapes[i] = in[i].shape;
+        return ref_concat(&step->params.concat, step->num_inputs, shapes,
+                          (const float *const *)inputs, &step->output.shape, output);
+    }
+    case LO_STEP_TRANSPOSE:
+        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        return ref_transpose(&step->params.transpose, &in[0].shape, inputs[0], &step->output.shape,
+                             output);
     }
     return ref_fail("unknown step kind %d", (int)step->kind);
 }

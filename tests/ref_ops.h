@@ -52,6 +52,26 @@ int ref_maxpool_f32(const lo_pool_params *p, const lo_shape *x_shape, const floa
 int ref_maxpool_u8(const lo_pool_params *p, const lo_shape *x_shape, const uint8_t *x,
                    const lo_shape *y_shape, uint8_t *y);
 
+/* AveragePool: x [N,C,H,W], y [N,C,OH,OW] (floor or ceil_mode sizes). Each output is the mean
+ * of its window's input elements, divided by the number of window positions inside the padded
+ * input when p->count_include_pad, else inside the input; positions past the padded input
+ * (ceil_mode) count in neither. A window with nothing to count gives 0. */
+int ref_avgpool(const lo_pool_params *p, const lo_shape *x_shape, const float *x,
+                const lo_shape *y_shape, float *y);
+
+/* Constant Pad: y's dim d is x's plus p->pad_begin[d] + p->pad_end[d] (negative crops);
+ * y[i] = x[i - pad_begin] inside x, else p->value. */
+int ref_pad(const lo_pad_params *p, const lo_shape *x_shape, const float *x,
+            const lo_shape *y_shape, float *y);
+
+/* Concat of count inputs along p->axis. */
+int ref_concat(const lo_concat_params *p, int count, const lo_shape *x_shapes,
+               const float *const *x, const lo_shape *y_shape, float *y);
+
+/* Transpose: y's dim d is x's dim p->perm[d]. */
+int ref_transpose(const lo_transpose_params *p, const lo_shape *x_shape, const float *x,
+                  const lo_shape *y_shape, float *y);
+
 /* Gemm: y = alpha * op(a) @ op(b) + beta * c, then p->activation. c_shape and c are used only
  * when p->has_c; c has rank 0..2 and broadcasts to [M,N] numpy-style. */
 int ref_gemm(const lo_gemm_params *p, const lo_shape *a_shape, const float *a,

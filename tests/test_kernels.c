@@ -3,8 +3,8 @@
  * arena reuse, determinism and independence of prepared plans.
  *
  * Usage: test_kernels [SEED [SCALE]]. SEED (decimal or 0x...) reproduces a run; SCALE
- * multiplies the number of random cases (default 1: 800 convs, 1000 pools, 800 gemms, 400 relus
- * and 400 copies).
+ * multiplies the number of random cases (default 1: 800 convs, 1000 max pools, 800 gemms, 400
+ * relus, 400 copies, and 400 each of average pools, pads, concats and transposes).
  *
  * Random cases are grouped many to a plan, each step in its own arena region, because prepare
  * and the first launch of each kernel shape cost far more than the run. The arena is filled
@@ -94,6 +94,14 @@ static const char *kind_name(lo_step_kind kind)
         return "Unary";
     case LO_STEP_COPY:
         return "Copy";
+    case LO_STEP_AVGPOOL:
+        return "AveragePool";
+    case LO_STEP_PAD:
+        return "Pad";
+    case LO_STEP_CONCAT:
+        return "Concat";
+    case LO_STEP_TRANSPOSE:
+        return "Transpose";
     }
     return "?";
 }
@@ -128,16 +136,38 @@ static void describe_step(const lo_step *st)
                 p->has_bias, act_name(p->activation));
         break;
     }
-    case LO_STEP_MAXPOOL: {
+    case LO_STEP_MAXPOOL:
+    case LO_STEP_AVGPOOL: {
         const lo_pool_params *p = &st->params.pool;
         fprintf(stderr,
                 "    kernel=%" PRId64 "x%" PRId64 " stride=%" PRId64 "x%" PRId64
                 " dilation=%" PRId64 "x%" PRId64 " pads(t,l,b,r)=%" PRId64 ",%" PRId64 ",%" PRId64
-                ",%" PRId64 "\n",
+                ",%" PRId64 " count_include_pad=%d\n",
                 p->kernel[0], p->kernel[1], p->stride[0], p->stride[1], p->dilation[0],
-                p->dilation[1], p->pad_begin[0], p->pad_begin[1], p->pad_end[0], p->pad_end[1]);
+                p->dilation[1], p->pad_begin[0], p->pad_begin[1], p->pad_end[0], p->pad_end[1],
+                p->count_include_pad);
         break;
     }
+    case LO_STEP_PAD: {
+        const lo_pad_params *p = &st->params.pad;
+        fprintf(stderr, "    value=%.9g pads(begin;end)=", (double)p->value);
+        for (int d = 0; d < st->inputs[0].shape.rank; d++)
+            fprintf(stderr, "%s%" PRId64, d ? "," : "", p->pad_begin[d]);
+        fprintf(stderr, ";");
+        for (int d = 0; d < st->inputs[0].shape.rank; d++)
+            fprintf(stderr, "%s%" PRId64, d ? "," : "", p->pad_end[d]);
+        fprintf(stderr, "\n");
+        break;
+    }
+    case LO_STEP_CONCAT:
+        fprintf(stderr, "    axis=%d\n", st->params.concat.axis);
+        break;
+    case LO_STEP_TRANSPOSE:
+        fprintf(stderr, "    perm=");
+        for (int d = 0; d < st->output.shape.rank; d++)
+            fprintf(stderr, "%s%d", d ? "," : "", st->params.transpose.perm[d]);
+        fprintf(stderr, "\n");
+        break;
     case LO_STEP_GEMM: {
         const lo_gemm_params *p = &st->params.gemm;
         fprintf(stderr, "    alpha=%.9g beta=%.9g trans_a=%d trans_b=%d has_c=%d act=%s\n",
@@ -151,7 +181,8 @@ static void describe_step(const lo_step *st)
     case LO_STEP_COPY:
         break;
     }
-    static const char *names[LO_STEP_MAX_INPUTS] = {"in0", "in1", "in2", "in3"};
+    static const char *names[LO_STEP_MAX_INPUTS] = {"in0", "in1", "in2", "in3",
+                                                    "in4", "in5", "in6", "in7"};
     for (int i = 0; i < st->num_inputs; i++)
         print_ref(names[i], &st->inputs[i]);
     print_ref("out", &st->output);
@@ -252,6 +283,57 @@ static void oracle_self_checks(void)
     /* The ceil rule: windows start at -1, 1, 3, 5; the last starts in the right padding. */
     CHECK(ref_pool_out_dim(5, 2, 2, 1, 1, 1, true) == 3);
     CHECK(ref_pool_out_dim(6, 2, 2, 1, 1, 1, true) == 4);
+
+    /* ONNX's averagepool_2d_ceil: 1..16 as 4x4, 3x3 windows, stride 2, ceil_mode; the last
+     * row and column of windows are clipped to 2 pixels and divide by what they hold. */
+    {
+        float x[16], y[4];
+        for (int i = 0; i < 16; i++)
+            x[i] = (float)(i + 1);
+        lo_pool_params p;
+        memset(&p, 0, sizeof p);
+        p.kernel[0] = p.kernel[1] = 3;
+        p.stride[0] = p.stride[1] = 2;
+        p.dilation[0] = p.dilation[1] = 1;
+        lo_shape xs = ref_shape4(1, 1, 4, 4), ys = ref_shape4(1, 1, 2, 2);
+        CHECK(ref_avgpool(&p, &xs, x, &ys, y) == 0);
+        CHECK(y[0] == 6.0f && y[1] == 7.5f && y[2] == 12.0f && y[3] == 13.5f);
+        /* averagepool_2d_pads_count_include_pad's corner: 3x3 window at pad 2, 5x5 kernel. */
+        p.kernel[0] = p.kernel[1] = 5;
+        p.stride[0] = p.stride[1] = 1;
+        p.pad_begin[0] = p.pad_begin[1] = p.pad_end[0] = p.pad_end[1] = 2;
+        float x4[16], y4[16];
+        for (int i = 0; i < 16; i++)
+            x4[i] = 1.0f;
+        lo_shape ys4 = ref_shape4(1, 1, 4, 4);
+        p.count_include_pad = true;
+        CHECK(ref_avgpool(&p, &xs, x4, &ys4, y4) == 0 && near(y4[0], 9.0 / 25.0));
+        p.count_include_pad = false;
+        CHECK(ref_avgpool(&p, &xs, x4, &ys4, y4) == 0 && y4[0] == 1.0f);
+    }
+    /* Transpose of a 2x3 matrix, a pad that crops one side and pads the other, a concat. */
+    {
+        const float x[6] = {1, 2, 3, 4, 5, 6};
+        float y[12];
+        lo_transpose_params tp = {{1, 0}};
+        lo_shape s23 = ref_shape2(2, 3), s32 = ref_shape2(3, 2);
+        CHECK(ref_transpose(&tp, &s23, x, &s32, y) == 0);
+        CHECK(y[0] == 1 && y[1] == 4 && y[2] == 2 && y[3] == 5 && y[4] == 3 && y[5] == 6);
+        lo_pad_params pp;
+        memset(&pp, 0, sizeof pp);
+        pp.pad_begin[1] = -1;
+        pp.pad_end[1] = 2;
+        pp.value = 9.0f;
+        lo_shape s24 = ref_shape2(2, 4);
+        CHECK(ref_pad(&pp, &s23, x, &s24, y) == 0);
+        CHECK(y[0] == 2 && y[1] == 3 && y[2] == 9 && y[3] == 9 && y[4] == 5 && y[7] == 9);
+        lo_concat_params cp = {1};
+        const lo_shape shapes[2] = {s23, ref_shape2(2, 1)};
+        const float z[2] = {7, 8};
+        const float *ins[2] = {x, z};
+        CHECK(ref_concat(&cp, 2, shapes, ins, &s24, y) == 0);
+        CHECK(y[0] == 1 && y[2] == 3 && y[3] == 7 && y[4] == 4 && y[7] == 8);
+    }
 
     /* A 1x1 conv is a matrix multiply: Y[m, p] = sum_c W[m, c] * X[c, p]. */
     {
@@ -827,7 +909,7 @@ static bool windows_nonempty(int64_t in, int64_t out, int64_t kernel, int64_t st
     return true;
 }
 
-static void gen_maxpool(batch *b, lo_dtype dtype)
+static void gen_pool(batch *b, lo_step_kind kind, lo_dtype dtype)
 {
     pending pc;
     lo_pool_params *p;
@@ -840,6 +922,8 @@ static void gen_maxpool(batch *b, lo_dtype dtype)
         const bool classic = chance(0.25);
         const int pad_mode = classic || chance(0.4) ? 0 : (int)rint_(1, 3);
         const bool ceil_mode = chance(0.5);
+        /* Global pooling: one window over the whole image. */
+        const bool global = !classic && chance(0.1);
         bool ok = true;
         p->kernel[0] = classic ? (chance(0.75) ? 2 : 3) : rint_(1, 5);
         p->kernel[1] = classic || chance(0.5) ? p->kernel[0] : rint_(1, 5);
@@ -853,13 +937,20 @@ static void gen_maxpool(batch *b, lo_dtype dtype)
             in[a] = chance(0.05) ? rint_(min_in + 30, min_in + 70) : rint_(min_in, min_in + 14);
             out[a] = ref_pool_out_dim(in[a], p->kernel[a], p->stride[a], p->dilation[a],
                                       p->pad_begin[a], p->pad_end[a], ceil_mode);
+            if (global) {
+                in[a] = rint_(1, 20);
+                p->kernel[a] = in[a];
+                p->stride[a] = p->dilation[a] = out[a] = 1;
+                p->pad_begin[a] = p->pad_end[a] = 0;
+            }
             ok = out[a] >= 1 && windows_nonempty(in[a], out[a], p->kernel[a], p->stride[a],
                                                  p->dilation[a], p->pad_begin[a]);
         }
         if (ok) break;
     }
-    pc.st.kind = LO_STEP_MAXPOOL;
-    snprintf(pc.st.label, sizeof pc.st.label, "MaxPool");
+    pc.st.kind = kind;
+    p->count_include_pad = kind == LO_STEP_AVGPOOL && chance(0.5);
+    snprintf(pc.st.label, sizeof pc.st.label, "%s", kind_name(kind));
     const int64_t n = rint_(1, 5), c = rint_(1, 6);
     const lo_shape xs = ref_shape4(n, c, in[0], in[1]);
     set_input(&pc, 0, dtype, xs, random_data(b, dtype, ref_numel(&xs)), 0.85);
@@ -983,6 +1074,86 @@ static void gen_unary(batch *b)
     batch_add(b, &pc);
 }
 
+static lo_shape small_shape(int rank, int64_t max_dim)
+{
+    int64_t dims[LO_MAX_RANK];
+    for (int i = 0; i < rank; i++)
+        dims[i] = rint_(1, max_dim);
+    return ref_shape(rank, dims);
+}
+
+static void gen_pad(batch *b)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_PAD;
+    snprintf(pc.st.label, sizeof pc.st.label, "Pad");
+    lo_pad_params *p = &pc.st.params.pad;
+    const int rank = (int)rint_(1, 5);
+    const lo_shape xs = small_shape(rank, rank > 3 ? 6 : 12);
+    lo_shape ys = xs;
+    for (int d = 0; d < rank; d++) {
+        /* Mostly growth; now and then cropping (negative pads), never below one element. */
+        p->pad_begin[d] = chance(0.2) ? -rint_(0, xs.dims[d] - 1) : rint_(0, 3);
+        p->pad_end[d] = chance(0.2) ? -rint_(0, xs.dims[d] - 1) : rint_(0, 3);
+        if (xs.dims[d] + p->pad_begin[d] + p->pad_end[d] < 1) p->pad_end[d] = -p->pad_begin[d];
+        ys.dims[d] = xs.dims[d] + p->pad_begin[d] + p->pad_end[d];
+    }
+    p->value = chance(0.5) ? 0.0f : ref_rng_float(&rng, -5.0f, 5.0f);
+    set_input(&pc, 0, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -1, 1), 0.85);
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = ys;
+    batch_add(b, &pc);
+}
+
+static void gen_concat(batch *b)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_CONCAT;
+    snprintf(pc.st.label, sizeof pc.st.label, "Concat");
+    const int rank = (int)rint_(1, 4);
+    const int axis = (int)rint_(0, rank - 1);
+    const int count = (int)rint_(1, LO_STEP_MAX_INPUTS);
+    lo_shape ys = small_shape(rank, rank > 2 ? 7 : 12);
+    ys.dims[axis] = 0;
+    pc.st.params.concat.axis = axis;
+    for (int i = 0; i < count; i++) {
+        lo_shape xs = ys;
+        xs.dims[axis] = rint_(1, 6);
+        ys.dims[axis] += xs.dims[axis];
+        set_input(&pc, i, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -1, 1), 0.8);
+    }
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = ys;
+    batch_add(b, &pc);
+}
+
+static void gen_transpose(batch *b)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_TRANSPOSE;
+    snprintf(pc.st.label, sizeof pc.st.label, "Transpose");
+    const int rank = (int)rint_(1, 6);
+    const lo_shape xs = small_shape(rank, rank > 4 ? 4 : rank > 2 ? 8 : 20);
+    int *perm = pc.st.params.transpose.perm;
+    for (int d = 0; d < rank; d++)
+        perm[d] = d;
+    for (int d = rank - 1; d > 0; d--) { /* Fisher-Yates */
+        const int j = (int)rint_(0, d), t = perm[d];
+        perm[d] = perm[j];
+        perm[j] = t;
+    }
+    lo_shape ys = xs;
+    for (int d = 0; d < rank; d++)
+        ys.dims[d] = xs.dims[perm[d]];
+    set_input(&pc, 0, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -1, 1), 0.85);
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = ys;
+    batch_add(b, &pc);
+}
+
 static void gen_copy(batch *b)
 {
     pending pc;
@@ -998,7 +1169,18 @@ static void gen_copy(batch *b)
     batch_add(b, &pc);
 }
 
-typedef enum { GEN_CONV, GEN_POOL_F32, GEN_POOL_U8, GEN_GEMM, GEN_UNARY, GEN_COPY } gen_kind;
+typedef enum {
+    GEN_CONV,
+    GEN_POOL_F32,
+    GEN_POOL_U8,
+    GEN_GEMM,
+    GEN_UNARY,
+    GEN_COPY,
+    GEN_AVGPOOL,
+    GEN_PAD,
+    GEN_CONCAT,
+    GEN_TRANSPOSE,
+} gen_kind;
 
 static void run_cases(gen_kind kind, const char *what, int count)
 {
@@ -1015,10 +1197,22 @@ static void run_cases(gen_kind kind, const char *what, int count)
                 gen_conv(b, done);
                 break;
             case GEN_POOL_F32:
-                gen_maxpool(b, LO_DTYPE_FLOAT);
+                gen_pool(b, LO_STEP_MAXPOOL, LO_DTYPE_FLOAT);
                 break;
             case GEN_POOL_U8:
-                gen_maxpool(b, LO_DTYPE_UINT8);
+                gen_pool(b, LO_STEP_MAXPOOL, LO_DTYPE_UINT8);
+                break;
+            case GEN_AVGPOOL:
+                gen_pool(b, LO_STEP_AVGPOOL, LO_DTYPE_FLOAT);
+                break;
+            case GEN_PAD:
+                gen_pad(b);
+                break;
+            case GEN_CONCAT:
+                gen_concat(b);
+                break;
+            case GEN_TRANSPOSE:
+                gen_transpose(b);
                 break;
             case GEN_GEMM:
                 gen_gemm(b, done);
@@ -1425,6 +1619,10 @@ int main(int argc, char **argv)
     run_cases(GEN_GEMM, "gemm", 4 * k);
     run_cases(GEN_UNARY, "unary relu", 2 * k);
     run_cases(GEN_COPY, "copy", 2 * k);
+    run_cases(GEN_AVGPOOL, "averagepool", 2 * k);
+    run_cases(GEN_PAD, "pad", 2 * k);
+    run_cases(GEN_CONCAT, "concat", 2 * k);
+    run_cases(GEN_TRANSPOSE, "transpose", 2 * k);
     multi_step_tests();
     printf("backend tests: %.2f s\n", now_s() - t0);
 
