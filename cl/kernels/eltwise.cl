@@ -2,14 +2,15 @@
  * work-item per element and no loop, so PoCL vectorises across work-items. Either may run in
  * place, hence no restrict.
  *
- * Build option: -DT=float|uchar.
+ * Build option: -DT=float|uchar, and -DT_IS_FLOAT with float (the activations past ReLU).
  */
 #ifndef T
 #define T float
 #endif
 
-/* `op` is an lo_activation: new functions become new cases here. */
-kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, int op)
+/* `op` is an lo_activation, with its parameters: new functions become new cases here. */
+kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, int op, float alpha,
+                  float lo, float hi)
 {
     const int i = (int)get_global_id(0);
     if (i >= n) return;
@@ -19,6 +20,20 @@ kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, i
     case 1: /* ReLU */
         r = v > (T)0 ? v : (T)0;
         break;
+#ifdef T_IS_FLOAT
+    case 2: /* Sigmoid; exp(-v) overflowing to inf gives 0, as it should */
+        r = 1.0f / (1.0f + exp(-v));
+        break;
+    case 3: /* Tanh */
+        r = tanh(v);
+        break;
+    case 4: /* LeakyRelu */
+        r = v < 0.0f ? alpha * v : v;
+        break;
+    case 5: /* Clip: fmin/fmax would turn NaN into a bound; compare instead */
+        r = v < lo ? lo : v > hi ? hi : v;
+        break;
+#endif
     default:
         break;
     }
