@@ -275,6 +275,14 @@ static lo_status check_unary(const lo_step *step, lo_error *err)
     const lo_unary_params *p = &step->params.unary;
     lo_status status = check_elementwise(step, false, 3, err);
     if (status != LO_OK) return status;
+    const int bounds[2] = {p->min_input, p->max_input};
+    for (int b = 0; b < 2; b++)
+        if (bounds[b] != 0 && (bounds[b] < 1 || bounds[b] >= step->num_inputs ||
+                               step->inputs[bounds[b]].dtype != LO_DTYPE_FLOAT ||
+                               lo_shape_numel(&step->inputs[bounds[b]].shape) != 1))
+            return step_fail(err, step, LO_ERR_ARGUMENT,
+                             "Clip's %s bound names input %d, not a one-element float input",
+                             b ? "upper" : "lower", bounds[b]);
     switch (p->op) {
     case LO_ACT_NONE:
     case LO_ACT_RELU:
@@ -326,11 +334,10 @@ static lo_status check_binary(const lo_step *step, lo_error *err)
     const lo_shape *y = &step->output.shape;
     if (!strides_fit(&step->inputs[0].shape, y->rank, y->dims, p->a_strides) ||
         !strides_fit(&step->inputs[1].shape, y->rank, y->dims, p->b_strides))
-        return step_fail(err, step, LO_ERR_ARGUMENT,
-                         "broadcast strides reach past A %s or B %s for Y %s",
-                         shape_text(&step->inputs[0].shape, as, sizeof as),
-                         shape_text(&step->inputs[1].shape, bs, sizeof bs),
-                         shape_text(y, ys, sizeof ys));
+        return step_fail(
+            err, step, LO_ERR_ARGUMENT, "broadcast strides reach past A %s or B %s for Y %s",
+            shape_text(&step->inputs[0].shape, as, sizeof as),
+            shape_text(&step->inputs[1].shape, bs, sizeof bs), shape_text(y, ys, sizeof ys));
     return LO_OK;
 }
 
@@ -376,8 +383,8 @@ static lo_status check_matmul(const lo_step *step, lo_error *err)
     lo_status status = check_all_float(step, err);
     if (status != LO_OK) return status;
     int64_t batch = 1;
-    bool ok = p->batch_rank >= 0 && p->batch_rank <= LO_MAX_RANK && p->m >= 0 && p->n >= 0 &&
-              p->k >= 0;
+    bool ok =
+        p->batch_rank >= 0 && p->batch_rank <= LO_MAX_RANK && p->m >= 0 && p->n >= 0 && p->k >= 0;
     for (int d = 0; ok && d < p->batch_rank; d++) {
         ok = p->batch_dims[d] >= 0;
         batch *= p->batch_dims[d];
@@ -903,10 +910,23 @@ static lo_status prepare_elementwise(lo_backend_context *ctx, const lo_step *ste
     arg_int(&args, y.offset);
     arg_int(&args, n);
     if (unary) {
-        arg_int(&args, (int)step->params.unary.op);
-        arg_float(&args, step->params.unary.alpha);
-        arg_float(&args, step->params.unary.min);
-        arg_float(&args, step->params.unary.max);
+        const lo_unary_params *p = &step->params.unary;
+        arg_int(&args, (int)p->op);
+        arg_float(&args, p->alpha);
+        arg_float(&args, p->min);
+        arg_float(&args, p->max);
+        const int bounds[2] = {p->min_input, p->max_input};
+        for (int b = 0; b < 2 && status == LO_OK; b++) {
+            /* An unused bound argument still needs a buffer: X's. */
+            lo_cl_tensor bound = x;
+            if (bounds[b])
+                status = place_tensor(step, buffers, &step->inputs[bounds[b]], b ? "max" : "min",
+                                      &bound, err);
+            arg_mem(&args, bound.mem);
+            arg_int(&args, bound.offset);
+            arg_int(&args, bounds[b] ? 1 : 0);
+        }
+        if (status != LO_OK) return status;
     }
     launch->variant = name;
     const size_t items[3] = {(size_t)n, 1, 1};
@@ -950,8 +970,7 @@ static lo_status bind_tensors(const lo_step *step, const lo_cl_buffers *buffers,
 
 /* Sizes a one-item-per-element launch and reports a failed argument binding. */
 static lo_status finish_flat(lo_backend_context *ctx, const lo_step *step, lo_cl_launch *launch,
-                             const lo_cl_args *args, const char *name, int64_t items,
-                             lo_error *err)
+                             const lo_cl_args *args, const char *name, int64_t items, lo_error *err)
 {
     launch->variant = name;
     const size_t sizes[3] = {(size_t)items, 1, 1};

@@ -35,8 +35,8 @@ static lo_status legacy_geometry(const lo_graph *graph, const lo_node *node, bin
     if (lo_node_attr(node, "axis")) {
         if ((st = lo_attr_get_int(graph, node, "axis", 0, &axis, err)) != LO_OK) return st;
         int at = 0;
-        if ((st = lo_normalize_axis(graph, node, "attribute 'axis'", axis, a->shape.rank, true,
-                                    &at, err)) != LO_OK)
+        if ((st = lo_normalize_axis(graph, node, "attribute 'axis'", axis, a->shape.rank, true, &at,
+                                    err)) != LO_OK)
             return st;
         g->b_align = at;
     }
@@ -52,8 +52,8 @@ static lo_status legacy_geometry(const lo_graph *graph, const lo_node *node, bin
     return LO_OK;
 }
 
-static lo_status binary_geometry_of(const lo_graph *graph, const lo_node *node,
-                                    binary_geometry *g, lo_error *err)
+static lo_status binary_geometry_of(const lo_graph *graph, const lo_node *node, binary_geometry *g,
+                                    lo_error *err)
 {
     lo_status st;
     if ((st = lo_check_input_count(graph, node, 2, 2, err)) != LO_OK) return st;
@@ -84,8 +84,7 @@ lo_status lo_binary_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return lo_set_output(graph, node, 0, LO_DTYPE_FLOAT, &g.out, err);
 }
 
-lo_status lo_binary_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
-                          lo_error *err)
+lo_status lo_binary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
 {
     static const struct {
         const char *op_type;

@@ -13,8 +13,8 @@ typedef struct matmul_geometry {
     lo_shape out;
 } matmul_geometry;
 
-static lo_status matmul_geometry_of(const lo_graph *graph, const lo_node *node,
-                                    matmul_geometry *g, lo_error *err)
+static lo_status matmul_geometry_of(const lo_graph *graph, const lo_node *node, matmul_geometry *g,
+                                    lo_error *err)
 {
     lo_status st;
     if ((st = lo_check_input_count(graph, node, 2, 2, err)) != LO_OK) return st;
@@ -68,8 +68,7 @@ lo_status lo_matmul_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return lo_set_output(graph, node, 0, LO_DTYPE_FLOAT, &g.out, err);
 }
 
-lo_status lo_matmul_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
-                          lo_error *err)
+lo_status lo_matmul_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
 {
     matmul_geometry g;
     lo_status st = matmul_geometry_of(graph, node, &g, err);

@@ -24,7 +24,8 @@ static lo_status batchnorm_params(const lo_graph *graph, const lo_node *node,
         if ((st = lo_check_output_unused(graph, node, i, extra[i - 1], err)) != LO_OK) return st;
     if ((st = lo_attr_get_float(graph, node, "epsilon", 1e-5f, &p->epsilon, err)) != LO_OK)
         return st;
-    if (node->opset < 9 && (st = lo_attr_get_int(graph, node, "spatial", 1, &spatial, err)) != LO_OK)
+    if (node->opset < 9 &&
+        (st = lo_attr_get_int(graph, node, "spatial", 1, &spatial, err)) != LO_OK)
         return st;
     const lo_tensor *x = lo_node_input(graph, node, 0);
     if (x->shape.rank < 2) {
@@ -42,8 +43,8 @@ static lo_status batchnorm_params(const lo_graph *graph, const lo_node *node,
         if (lo_shape_numel(&t->shape) != p->channels) {
             char buf[128];
             return lo_node_fail(graph, node, LO_ERR_MODEL, err,
-                                "input '%s' %s does not hold %lld values, one per channel",
-                                t->name, lo_shape_format(&t->shape, buf, sizeof buf),
+                                "input '%s' %s does not hold %lld values, one per channel", t->name,
+                                lo_shape_format(&t->shape, buf, sizeof buf),
                                 (long long)p->channels);
         }
     }

@@ -8,6 +8,26 @@
 
 #include "op_util.h"
 
+/* A Clip bound given as input i: its value when constant, else the step input that will hold
+ * it at run time (steps list a node's present inputs in order). */
+static lo_status clip_bound(const lo_graph *graph, const lo_node *node, int i, float *value,
+                            int *step_input, lo_error *err)
+{
+    const lo_tensor *t = lo_node_input(graph, node, i);
+    if (!t) return LO_OK;
+    if (t->role == LO_TENSOR_CONSTANT) return lo_const_input_float(graph, node, i, value, err);
+    if (t->dtype != LO_DTYPE_FLOAT || lo_shape_numel(&t->shape) != 1) {
+        char buf[128];
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                            "input '%s' is %s of shape %s, not one float", t->name,
+                            lo_dtype_name(t->dtype), lo_shape_format(&t->shape, buf, sizeof buf));
+    }
+    *step_input = 0;
+    for (int j = 0; j < i; j++)
+        if (lo_node_input(graph, node, j)) (*step_input)++;
+    return LO_OK;
+}
+
 /* Reads the op's activation and its parameters from attributes and constant inputs. */
 static lo_status unary_params(const lo_graph *graph, const lo_node *node, lo_unary_params *p,
                               lo_error *err)
@@ -33,12 +53,11 @@ static lo_status unary_params(const lo_graph *graph, const lo_node *node, lo_una
             st = lo_attr_get_float(graph, node, "min", low, &p->min, err);
             if (st == LO_OK) st = lo_attr_get_float(graph, node, "max", high, &p->max, err);
         } else {
-            /* Optional scalar inputs, known at plan time; absent means unbounded. */
+            /* Optional one-element inputs; absent means unbounded. */
             p->min = -INFINITY;
             p->max = INFINITY;
-            if (lo_node_input(graph, node, 1)) st = lo_const_input_float(graph, node, 1, &p->min, err);
-            if (st == LO_OK && lo_node_input(graph, node, 2))
-                st = lo_const_input_float(graph, node, 2, &p->max, err);
+            st = clip_bound(graph, node, 1, &p->min, &p->min_input, err);
+            if (st == LO_OK) st = clip_bound(graph, node, 2, &p->max, &p->max_input, err);
         }
     } else {
         return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,

@@ -568,7 +568,19 @@ int ref_run_step(const lo_step *step, const void *const *inputs, void *output)
         if (check_inputs(step, 1, 3, inputs) || all_float(step)) return -1;
         if (ref_numel(&in[0].shape) != ref_numel(&step->output.shape))
             return ref_fail("unary: input and output sizes differ");
-        return ref_unary(&step->params.unary, &in[0].shape, inputs[0], output);
+        {
+            /* Clip's bounds known only at run time come from their inputs. */
+            lo_unary_params p = step->params.unary;
+            const int bounds[2] = {p.min_input, p.max_input};
+            float *values[2] = {&p.min, &p.max};
+            for (int b = 0; b < 2; b++) {
+                if (!bounds[b]) continue;
+                if (bounds[b] >= step->num_inputs || ref_numel(&in[bounds[b]].shape) != 1)
+                    return ref_fail("unary: bound input %d is not one value", bounds[b]);
+                *values[b] = *(const float *)inputs[bounds[b]];
+            }
+            return ref_unary(&p, &in[0].shape, inputs[0], output);
+        }
     case LO_STEP_COPY:
         if (check_inputs(step, 1, 1, inputs) || same_small_type(step)) return -1;
         return ref_copy(&in[0].shape, &step->output.shape, ref_dtype_size(in[0].dtype), inputs[0],
@@ -590,8 +602,8 @@ int ref_run_step(const lo_step *step, const void *const *inputs, void *output)
                 return ref_fail("batchnorm: input %d does not hold one value per channel", i);
         if (ref_numel(&in[0].shape) != ref_numel(&step->output.shape))
             return ref_fail("batchnorm: input and output sizes differ");
-        return ref_batchnorm(p, &in[0].shape, inputs[0], inputs[1], inputs[2], inputs[3],
-                             inputs[4], output);
+        return ref_batchnorm(p, &in[0].shape, inputs[0], inputs[1], inputs[2], inputs[3], inputs[4],
+                             output);
     }
     case LO_STEP_MATMUL:
         /* From the shapes alone, numpy's way; the step's strides are the backend's business. */

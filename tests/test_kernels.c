@@ -162,9 +162,10 @@ static void describe_step(const lo_step *st)
         break;
     }
     case LO_STEP_UNARY:
-        fprintf(stderr, "    op=%s alpha=%.9g min=%.9g max=%.9g\n", act_name(st->params.unary.op),
-                (double)st->params.unary.alpha, (double)st->params.unary.min,
-                (double)st->params.unary.max);
+        fprintf(stderr, "    op=%s alpha=%.9g min=%.9g max=%.9g min_input=%d max_input=%d\n",
+                act_name(st->params.unary.op), (double)st->params.unary.alpha,
+                (double)st->params.unary.min, (double)st->params.unary.max,
+                st->params.unary.min_input, st->params.unary.max_input);
         break;
     case LO_STEP_COPY:
         break;
@@ -192,7 +193,8 @@ static void describe_step(const lo_step *st)
         const lo_matmul_params *p = &st->params.matmul;
         char sd[128], sa[128], sb[128];
         fprintf(stderr,
-                "    m=%" PRId64 " n=%" PRId64 " k=%" PRId64 " batch=%s a_strides=%s b_strides=%s\n",
+                "    m=%" PRId64 " n=%" PRId64 " k=%" PRId64
+                " batch=%s a_strides=%s b_strides=%s\n",
                 p->m, p->n, p->k, strides_str(p->batch_rank, p->batch_dims, sd, sizeof sd),
                 strides_str(p->batch_rank, p->a_strides, sa, sizeof sa),
                 strides_str(p->batch_rank, p->b_strides, sb, sizeof sb));
@@ -469,7 +471,7 @@ static void oracle_self_checks(void)
     {
         const float x[5] = {-1.5f, 0.0f, 2.0f, -0.0f, 1e-30f};
         float y[5];
-        lo_unary_params u = {LO_ACT_RELU, 0, 0, 0};
+        lo_unary_params u = {LO_ACT_RELU, 0, 0, 0, 0, 0};
         lo_shape s = ref_shape1(5);
         CHECK(ref_unary(&u, &s, x, y) == 0);
         CHECK(y[0] == 0 && y[1] == 0 && y[2] == 2 && y[3] == 0 && y[4] == 1e-30f);
@@ -483,13 +485,13 @@ static void oracle_self_checks(void)
         const float x[4] = {-2.0f, 0.0f, 0.5f, 3.0f};
         float y[4];
         lo_shape s = ref_shape1(4);
-        lo_unary_params u = {LO_ACT_SIGMOID, 0, 0, 0};
+        lo_unary_params u = {LO_ACT_SIGMOID, 0, 0, 0, 0, 0};
         CHECK(ref_unary(&u, &s, x, y) == 0 && near(y[1], 0.5) && near(y[3], 0.95257412682));
         u.op = LO_ACT_TANH;
         CHECK(ref_unary(&u, &s, x, y) == 0 && near(y[0], -0.96402758007) && y[1] == 0);
-        u = (lo_unary_params){LO_ACT_LEAKY_RELU, 0.1f, 0, 0};
+        u = (lo_unary_params){LO_ACT_LEAKY_RELU, 0.1f, 0, 0, 0, 0};
         CHECK(ref_unary(&u, &s, x, y) == 0 && near(y[0], -0.2) && y[3] == 3);
-        u = (lo_unary_params){LO_ACT_CLIP, 0, -1.0f, 1.0f};
+        u = (lo_unary_params){LO_ACT_CLIP, 0, -1.0f, 1.0f, 0, 0};
         CHECK(ref_unary(&u, &s, x, y) == 0 && y[0] == -1 && y[2] == 0.5f && y[3] == 1);
     }
 
@@ -1120,6 +1122,20 @@ static void gen_activation(batch *b, int index)
     }
     pc.in_place = chance(0.25);
     set_input(&pc, 0, LO_DTYPE_FLOAT, s, x, pc.in_place ? 1.0 : 0.85);
+    /* Clip's bounds, now and then, as inputs read at run time (the params then hold junk). */
+    if (p->op == LO_ACT_CLIP) {
+        float *bounds[2] = {&p->min, &p->max};
+        int *which[2] = {&p->min_input, &p->max_input};
+        for (int k = 0; k < 2; k++) {
+            if (!chance(0.4)) continue;
+            float *v = random_f32(b, 1, 0, 1);
+            *v = *bounds[k];
+            *bounds[k] = 12345.0f;
+            *which[k] = pc.st.num_inputs;
+            set_input(&pc, pc.st.num_inputs, LO_DTYPE_FLOAT,
+                      chance(0.5) ? ref_shape(0, NULL) : ref_shape1(1), v, 0.5);
+        }
+    }
     pc.st.output.dtype = LO_DTYPE_FLOAT;
     pc.st.output.shape = s;
     batch_add(b, &pc);
