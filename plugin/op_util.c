@@ -144,28 +144,19 @@ lo_status lo_const_input_float(const lo_graph *graph, const lo_node *node, int i
     return LO_OK;
 }
 
-lo_status lo_broadcast_shape(const lo_graph *graph, const lo_node *node, int a_index, int b_index,
-                             lo_shape *out, lo_error *err)
+bool lo_shape_broadcast(const lo_shape *a, const lo_shape *b, lo_shape *out)
 {
-    const lo_tensor *a = lo_node_input(graph, node, a_index);
-    const lo_tensor *b = lo_node_input(graph, node, b_index);
-    const int rank = a->shape.rank > b->shape.rank ? a->shape.rank : b->shape.rank;
+    const int rank = a->rank > b->rank ? a->rank : b->rank;
     memset(out, 0, sizeof *out);
     out->rank = rank;
     for (int d = 0; d < rank; d++) {
         /* Right-aligned: a missing leading dim counts as 1. */
-        const int da = d - (rank - a->shape.rank), db = d - (rank - b->shape.rank);
-        const int64_t x = da >= 0 ? a->shape.dims[da] : 1, y = db >= 0 ? b->shape.dims[db] : 1;
-        if (x != y && x != 1 && y != 1) {
-            char as[128], bs[128];
-            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
-                                "inputs '%s' %s and '%s' %s do not broadcast", a->name,
-                                lo_shape_format(&a->shape, as, sizeof as), b->name,
-                                lo_shape_format(&b->shape, bs, sizeof bs));
-        }
+        const int da = d - (rank - a->rank), db = d - (rank - b->rank);
+        const int64_t x = da >= 0 ? a->dims[da] : 1, y = db >= 0 ? b->dims[db] : 1;
+        if (x != y && x != 1 && y != 1) return false;
         out->dims[d] = x == 1 ? y : x;
     }
-    return LO_OK;
+    return true;
 }
 
 void lo_broadcast_strides(const lo_shape *in, const lo_shape *out, int align_at,

@@ -44,10 +44,9 @@ lo_status lo_const_input_ints(const lo_graph *graph, const lo_node *node, int i,
 lo_status lo_const_input_float(const lo_graph *graph, const lo_node *node, int i, float *value,
                                lo_error *err);
 
-/* numpy's multidirectional broadcast of inputs a_index and b_index into *out; fails, naming
- * both inputs, when a dim pair is neither equal nor has a 1. */
-lo_status lo_broadcast_shape(const lo_graph *graph, const lo_node *node, int a_index, int b_index,
-                             lo_shape *out, lo_error *err);
+/* numpy's multidirectional broadcast of a and b into *out: false when a dim pair is neither
+ * equal nor has a 1. */
+bool lo_shape_broadcast(const lo_shape *a, const lo_shape *b, lo_shape *out);
 /* Strides (in elements) that read `in` while walking `out`, with in's axis 0 at out's axis
  * `align_at` (out->rank - in->rank for numpy's right alignment): 0 along axes `in` lacks or
  * has size 1. `in` must fit there (callers check). */

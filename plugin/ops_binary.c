@@ -63,11 +63,15 @@ static lo_status binary_geometry_of(const lo_graph *graph, const lo_node *node, 
     const lo_tensor *b = lo_node_input(graph, node, 1);
     const bool prelu = strcmp(node->op_type, "PRelu") == 0;
     if (!prelu && node->opset < 7) return legacy_geometry(graph, node, g, err);
-    if ((st = lo_broadcast_shape(graph, node, 0, 1, &g->out, err)) != LO_OK) return st;
+    char as[128], bs[128];
+    if (!lo_shape_broadcast(&a->shape, &b->shape, &g->out))
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                            "inputs '%s' %s and '%s' %s do not broadcast", a->name,
+                            lo_shape_format(&a->shape, as, sizeof as), b->name,
+                            lo_shape_format(&b->shape, bs, sizeof bs));
     g->b_align = g->out.rank - b->shape.rank;
     if (prelu && !lo_shape_equal(&g->out, &a->shape)) {
         /* Unidirectional: the slope broadcasts to X, never X to the slope. */
-        char as[128], bs[128];
         return lo_node_fail(graph, node, LO_ERR_MODEL, err,
                             "slope '%s' %s does not broadcast to X '%s' %s", b->name,
                             lo_shape_format(&b->shape, bs, sizeof bs), a->name,

@@ -42,18 +42,11 @@ static lo_status matmul_geometry_of(const lo_graph *graph, const lo_node *node, 
     g->b_batch.rank = bs->rank > 2 ? bs->rank - 2 : 0;
     memcpy(g->a_batch.dims, as->dims, (size_t)g->a_batch.rank * sizeof as->dims[0]);
     memcpy(g->b_batch.dims, bs->dims, (size_t)g->b_batch.rank * sizeof bs->dims[0]);
-    const int rank = g->a_batch.rank > g->b_batch.rank ? g->a_batch.rank : g->b_batch.rank;
-    g->batch.rank = rank;
-    for (int d = 0; d < rank; d++) {
-        const int da = d - (rank - g->a_batch.rank), db = d - (rank - g->b_batch.rank);
-        const int64_t x = da >= 0 ? g->a_batch.dims[da] : 1, y = db >= 0 ? g->b_batch.dims[db] : 1;
-        if (x != y && x != 1 && y != 1)
-            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
-                                "batch dims of A '%s' %s and B '%s' %s do not broadcast", a->name,
-                                lo_shape_format(as, abuf, sizeof abuf), b->name,
-                                lo_shape_format(bs, bbuf, sizeof bbuf));
-        g->batch.dims[d] = x == 1 ? y : x;
-    }
+    if (!lo_shape_broadcast(&g->a_batch, &g->b_batch, &g->batch))
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                            "batch dims of A '%s' %s and B '%s' %s do not broadcast", a->name,
+                            lo_shape_format(as, abuf, sizeof abuf), b->name,
+                            lo_shape_format(bs, bbuf, sizeof bbuf));
     g->out = g->batch;
     if (as->rank > 1) g->out.dims[g->out.rank++] = g->m;
     if (bs->rank > 1) g->out.dims[g->out.rank++] = g->n;
