@@ -17,15 +17,16 @@
 #include "ir.h"
 
 typedef enum lo_step_kind {
-    LO_STEP_CONV = 1,  /* in: X [N,C,H,W], W [M,C/group,KH,KW], optional B [M]; out [N,M,OH,OW] */
-    LO_STEP_MAXPOOL,   /* in: X [N,C,H,W]; out [N,C,OH,OW] */
-    LO_STEP_GEMM,      /* in: A, B, optional C (broadcastable to [M,N]); out [M,N] */
-    LO_STEP_UNARY,     /* in: X, then Clip's bounds (see lo_unary_params); out same shape */
-    LO_STEP_COPY,      /* in: X; out same number of elements: a plain copy */
-    LO_STEP_BINARY,    /* in: A, B, each read through broadcast strides; out: the result shape */
-    LO_STEP_SOFTMAX,   /* in: X; out same shape: (log-)softmax over one axis of [outer,len,inner] */
-    LO_STEP_BATCHNORM, /* in: X, scale, B, mean, var (channels values each); out same shape */
-    LO_STEP_MATMUL,    /* in: A [...,M,K], B [...,K,N] (batch read through strides); out */
+    LO_STEP_CONV = 1, /* in: X [N,C,H,W], W [M,C/group,KH,KW], optional B [M]; out [N,M,OH,OW] */
+    LO_STEP_MAXPOOL,  /* in: X [N,C,H,W]; out [N,C,OH,OW] */
+    LO_STEP_GEMM,     /* in: A, B, optional C (broadcastable to [M,N]); out [M,N] */
+    LO_STEP_UNARY,    /* in: X, then Clip's bounds (see lo_unary_params); out same shape */
+    LO_STEP_COPY,     /* in: X; out same number of elements: a plain copy */
+    LO_STEP_BINARY,   /* in: A, B, each read through broadcast strides; out: the result shape */
+    LO_STEP_SOFTMAX,  /* in: X; out same shape: (log-)softmax over one axis of [outer,len,inner] */
+    /* in: X, scale, B, mean, var (channels values each); out same shape */
+    LO_STEP_BATCHNORM,
+    LO_STEP_MATMUL, /* in: A [...,M,K], B [...,K,N] (batch read through strides); out */
 } lo_step_kind;
 
 /* An element-wise function applied to a value; also fused into the end of Conv and Gemm. */
