@@ -28,6 +28,24 @@ lo_status lo_gemm_lower(const lo_graph *graph, const lo_node *node, lo_step *ste
 lo_status lo_unary_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_unary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
 
+/* ops_binary.c */
+lo_status lo_binary_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_binary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+
+/* ops_softmax.c */
+lo_status lo_softmax_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_softmax_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+                           lo_error *err);
+
+/* ops_norm.c */
+lo_status lo_batchnorm_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_batchnorm_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+                             lo_error *err);
+
+/* ops_matmul.c */
+lo_status lo_matmul_infer(lo_graph *graph, lo_node *node, lo_error *err);
+lo_status lo_matmul_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+
 /* ops_view.c */
 lo_status lo_view_fold(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_reshape_infer(lo_graph *graph, lo_node *node, lo_error *err);

@@ -20,18 +20,27 @@ typedef enum lo_step_kind {
     LO_STEP_CONV = 1,  /* in: X [N,C,H,W], W [M,C/group,KH,KW], optional B [M]; out [N,M,OH,OW] */
     LO_STEP_MAXPOOL,   /* in: X [N,C,H,W]; out [N,C,OH,OW] */
     LO_STEP_GEMM,      /* in: A, B, optional C (broadcastable to [M,N]); out [M,N] */
-    LO_STEP_UNARY,     /* in: X; out same shape: element-wise */
+    LO_STEP_UNARY,     /* in: X, then Clip's bounds (see lo_unary_params); out same shape */
     LO_STEP_COPY,      /* in: X; out same number of elements: a plain copy */
     LO_STEP_AVGPOOL,   /* in: X [N,C,H,W]; out [N,C,OH,OW]: lo_pool_params, float only */
     LO_STEP_PAD,       /* in: X; out same rank: lo_pad_params, float only */
     LO_STEP_CONCAT,    /* in: 1..LO_STEP_MAX_INPUTS tensors; out: lo_concat_params, float only */
     LO_STEP_TRANSPOSE, /* in: X; out X's dims permuted: lo_transpose_params, float only */
+    LO_STEP_BINARY,    /* in: A, B, each read through broadcast strides; out: the result shape */
+    LO_STEP_SOFTMAX,   /* in: X; out same shape: (log-)softmax over one axis of [outer,len,inner] */
+    /* in: X, scale, B, mean, var (channels values each); out same shape */
+    LO_STEP_BATCHNORM,
+    LO_STEP_MATMUL, /* in: A [...,M,K], B [...,K,N] (batch read through strides); out */
 } lo_step_kind;
 
 /* An element-wise function applied to a value; also fused into the end of Conv and Gemm. */
 typedef enum lo_activation {
     LO_ACT_NONE = 0,
     LO_ACT_RELU,
+    LO_ACT_SIGMOID,    /* 1 / (1 + exp(-x)) */
+    LO_ACT_TANH,       /* tanh(x) */
+    LO_ACT_LEAKY_RELU, /* x < 0 ? alpha * x : x */
+    LO_ACT_CLIP,       /* min(max(x, min), max); absent bounds are -inf / +inf */
 } lo_activation;
 
 typedef struct lo_conv_params {
@@ -88,9 +97,64 @@ typedef struct lo_gemm_params {
     lo_activation activation;
 } lo_gemm_params;
 
+/* An activation with its parameters: what a Unary step runs, and what a fused activation of
+ * Conv and Gemm will carry. Fields an activation does not use are ignored. */
 typedef struct lo_unary_params {
     lo_activation op;
+    float alpha; /* LeakyRelu */
+    float min;   /* Clip */
+    float max;   /* Clip */
+    /* Clip from version 11 takes its bounds as inputs: a bound only known at run time is read
+     * from this step input (its one element) instead of min / max; 0 when not. */
+    int min_input;
+    int max_input;
 } lo_unary_params;
+
+typedef enum lo_binary_op {
+    LO_BIN_ADD = 1,
+    LO_BIN_SUB,
+    LO_BIN_MUL,
+    LO_BIN_DIV,
+    LO_BIN_PRELU, /* A < 0 ? B * A : A (B is the slope) */
+} lo_binary_op;
+
+/* Y[i] = op(A[a_off(i)], B[b_off(i)]) where i runs over the output shape (rank = the output's
+ * rank) and an input's offset is the sum of index * stride over the output's axes, a stride
+ * being 0 along an axis the input is broadcast over. The strides encode numpy broadcasting and
+ * ONNX's legacy axis-aligned form alike, so the kernel needs no shape logic. */
+typedef struct lo_binary_params {
+    lo_binary_op op;
+    int64_t a_strides[LO_MAX_RANK];
+    int64_t b_strides[LO_MAX_RANK];
+} lo_binary_params;
+
+/* X viewed as [outer, axis_len, inner]; (log-)softmax along the middle axis, max subtracted. */
+typedef struct lo_softmax_params {
+    int64_t outer;
+    int64_t axis_len;
+    int64_t inner;
+    bool log;
+} lo_softmax_params;
+
+/* X viewed as [outer, channels, inner]; per channel c:
+ * Y = (X - mean[c]) / sqrt(var[c] + epsilon) * scale[c] + B[c]. */
+typedef struct lo_batchnorm_params {
+    int64_t channels;
+    int64_t inner;
+    float epsilon;
+} lo_batchnorm_params;
+
+/* For each of `batch` matrices: Y[b] = A[b] @ B[b], A[b] row-major [M,K] at element offset
+ * a_off(b), B[b] row-major [K,N] at b_off(b), Y dense [batch,M,N]. The batch index runs over
+ * batch_dims (batch_rank of them, row-major); a_off and b_off are sums of index * stride, 0
+ * along a broadcast batch axis. A 1-D operand is the matrix [1,K] or [K,1]. */
+typedef struct lo_matmul_params {
+    int64_t m, n, k;
+    int batch_rank;
+    int64_t batch_dims[LO_MAX_RANK];
+    int64_t a_strides[LO_MAX_RANK];
+    int64_t b_strides[LO_MAX_RANK];
+} lo_matmul_params;
 
 typedef enum lo_buffer_id {
     LO_BUFFER_ARENA = 0,   /* activations, graph inputs and outputs */
@@ -104,7 +168,8 @@ typedef struct lo_tensor_ref {
     lo_shape shape;
 } lo_tensor_ref;
 
-/* Concat of more run-time inputs than this is rejected at plan time. */
+/* Concat of more run-time inputs than this is rejected at plan time; BatchNormalization
+ * needs 5 (X, scale, B, mean, var). */
 #define LO_STEP_MAX_INPUTS 8
 
 typedef struct lo_step {
@@ -119,6 +184,10 @@ typedef struct lo_step {
         lo_pad_params pad;
         lo_concat_params concat;
         lo_transpose_params transpose;
+        lo_binary_params binary;
+        lo_softmax_params softmax;
+        lo_batchnorm_params batchnorm;
+        lo_matmul_params matmul;
     } params;
     lo_tensor_ref inputs[LO_STEP_MAX_INPUTS];
     int num_inputs;
@@ -140,6 +209,7 @@ typedef struct lo_plan {
 } lo_plan;
 
 const char *lo_activation_name(lo_activation activation);
+const char *lo_binary_op_name(lo_binary_op op);
 
 /* Bytes of the tensor: elements times the dtype's size; 0 when unknown or too large. */
 size_t lo_tensor_ref_bytes(const lo_tensor_ref *ref);

@@ -316,13 +316,180 @@ int ref_gemm(const lo_gemm_params *p, const lo_shape *a_shape, const float *a,
     return 0;
 }
 
+/* One activation with its parameters, per the ONNX operator of that name. */
+static double activate_with(const lo_unary_params *p, double v)
+{
+    switch (p->op) {
+    case LO_ACT_RELU:
+        return v > 0.0 ? v : 0.0;
+    case LO_ACT_SIGMOID:
+        return 1.0 / (1.0 + exp(-v));
+    case LO_ACT_TANH:
+        return tanh(v);
+    case LO_ACT_LEAKY_RELU:
+        return v < 0.0 ? (double)p->alpha * v : v;
+    case LO_ACT_CLIP:
+        if (v < (double)p->min) return (double)p->min;
+        if (v > (double)p->max) return (double)p->max;
+        return v;
+    case LO_ACT_NONE:
+        break;
+    }
+    return v;
+}
+
 int ref_unary(const lo_unary_params *p, const lo_shape *shape, const float *x, float *y)
 {
-    if (check_activation(p->op)) return -1;
+    if (p->op < LO_ACT_NONE || p->op > LO_ACT_CLIP)
+        return ref_fail("unknown activation %d", (int)p->op);
     const int64_t count = ref_numel(shape);
     if (count < 0) return ref_fail("unary: shape has a negative dim");
     for (int64_t i = 0; i < count; i++)
-        y[i] = (float)activate(p->op, (double)x[i]);
+        y[i] = (float)activate_with(p, (double)x[i]);
+    return 0;
+}
+
+/* Offset of output element `flat` in an input read through `strides` over `out`. */
+static int64_t strided_offset(const lo_shape *out, const int64_t *strides, int64_t flat)
+{
+    int64_t offset = 0;
+    for (int d = out->rank - 1; d >= 0; d--) {
+        offset += (flat % out->dims[d]) * strides[d];
+        flat /= out->dims[d];
+    }
+    return offset;
+}
+
+/* The largest offset strides reach over out must lie inside an input of `numel` elements. */
+static int strides_inside(const lo_shape *out, const int64_t *strides, int64_t numel)
+{
+    int64_t reach = 0;
+    for (int d = 0; d < out->rank; d++) {
+        if (strides[d] < 0) return 0;
+        reach += (out->dims[d] - 1) * strides[d];
+    }
+    return ref_numel(out) == 0 || reach < numel;
+}
+
+int ref_binary(const lo_binary_params *p, const lo_shape *a_shape, const float *a,
+               const lo_shape *b_shape, const float *b, const lo_shape *y_shape, float *y)
+{
+    const int64_t n = ref_numel(y_shape);
+    if (n < 0) return ref_fail("binary: Y has a negative dim");
+    if (!strides_inside(y_shape, p->a_strides, ref_numel(a_shape)) ||
+        !strides_inside(y_shape, p->b_strides, ref_numel(b_shape)))
+        return ref_fail("binary: strides reach outside A or B");
+    for (int64_t i = 0; i < n; i++) {
+        const double av = a[strided_offset(y_shape, p->a_strides, i)];
+        const double bv = b[strided_offset(y_shape, p->b_strides, i)];
+        double v;
+        switch (p->op) {
+        case LO_BIN_ADD:
+            v = av + bv;
+            break;
+        case LO_BIN_SUB:
+            v = av - bv;
+            break;
+        case LO_BIN_MUL:
+            v = av * bv;
+            break;
+        case LO_BIN_DIV:
+            v = av / bv;
+            break;
+        case LO_BIN_PRELU:
+            v = av < 0.0 ? bv * av : av;
+            break;
+        default:
+            return ref_fail("binary: unknown op %d", (int)p->op);
+        }
+        y[i] = (float)v;
+    }
+    return 0;
+}
+
+int ref_softmax(const lo_softmax_params *p, const lo_shape *shape, const float *x, float *y)
+{
+    if (p->outer < 0 || p->axis_len < 0 || p->inner < 0 ||
+        p->outer * p->axis_len * p->inner != ref_numel(shape))
+        return ref_fail("softmax: [outer,len,inner] does not match the shape");
+    for (int64_t o = 0; o < p->outer; o++)
+        for (int64_t j = 0; j < p->inner; j++) {
+            const float *xl = x + o * p->axis_len * p->inner + j;
+            float *yl = y + o * p->axis_len * p->inner + j;
+            double top = -INFINITY, sum = 0.0;
+            for (int64_t k = 0; k < p->axis_len; k++)
+                if (xl[k * p->inner] > top) top = xl[k * p->inner];
+            for (int64_t k = 0; k < p->axis_len; k++)
+                sum += exp((double)xl[k * p->inner] - top);
+            for (int64_t k = 0; k < p->axis_len; k++) {
+                const double shifted = (double)xl[k * p->inner] - top;
+                yl[k * p->inner] = (float)(p->log ? shifted - log(sum) : exp(shifted) / sum);
+            }
+        }
+    return 0;
+}
+
+int ref_batchnorm(const lo_batchnorm_params *p, const lo_shape *shape, const float *x,
+                  const float *scale, const float *bias, const float *mean, const float *var,
+                  float *y)
+{
+    const int64_t n = ref_numel(shape);
+    if (p->channels < 1 || p->inner < 1 || n < 0 || n % (p->channels * p->inner) != 0)
+        return ref_fail("batchnorm: channels x inner does not tile the input");
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t c = (i / p->inner) % p->channels;
+        const double norm = ((double)x[i] - mean[c]) / sqrt((double)var[c] + (double)p->epsilon);
+        y[i] = (float)(norm * scale[c] + bias[c]);
+    }
+    return 0;
+}
+
+int ref_matmul(const lo_shape *a_shape, const float *a, const lo_shape *b_shape, const float *b,
+               const lo_shape *y_shape, float *y)
+{
+    const int ra = a_shape->rank, rb = b_shape->rank;
+    if (ra < 1 || rb < 1) return ref_fail("matmul: A and B must have rank 1 or more");
+    /* numpy: a 1-D A is a row [1,K], a 1-D B a column [K,1]. */
+    const int64_t m = ra == 1 ? 1 : a_shape->dims[ra - 2], k = a_shape->dims[ra - 1];
+    const int64_t kb = rb == 1 ? b_shape->dims[0] : b_shape->dims[rb - 2];
+    const int64_t n = rb == 1 ? 1 : b_shape->dims[rb - 1];
+    if (k != kb) return ref_fail("matmul: inner dims differ");
+    const int abr = ra > 2 ? ra - 2 : 0, bbr = rb > 2 ? rb - 2 : 0;
+    const int br = abr > bbr ? abr : bbr;
+    int64_t batch_dims[LO_MAX_RANK], batch = 1;
+    for (int d = 0; d < br; d++) {
+        const int da = d - (br - abr), db = d - (br - bbr);
+        const int64_t x = da >= 0 ? a_shape->dims[da] : 1, z = db >= 0 ? b_shape->dims[db] : 1;
+        if (x != z && x != 1 && z != 1) return ref_fail("matmul: batch dims do not broadcast");
+        batch_dims[d] = x == 1 ? z : x;
+        batch *= batch_dims[d];
+    }
+    if (ref_numel(y_shape) != batch * m * n) return ref_fail("matmul: Y has the wrong size");
+    for (int64_t t = 0; t < batch; t++) {
+        /* The batch index's coordinates, each operand's matrix number from its own dims. */
+        int64_t rest = t, ia = 0, ib = 0, sa = 1, sb = 1;
+        for (int d = br - 1; d >= 0; d--) {
+            const int64_t idx = rest % batch_dims[d];
+            rest /= batch_dims[d];
+            const int da = d - (br - abr), db = d - (br - bbr);
+            if (da >= 0) {
+                if (a_shape->dims[da] != 1) ia += idx * sa;
+                sa *= a_shape->dims[da];
+            }
+            if (db >= 0) {
+                if (b_shape->dims[db] != 1) ib += idx * sb;
+                sb *= b_shape->dims[db];
+            }
+        }
+        const float *am = a + ia * m * k, *bm = b + ib * k * n;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double acc = 0.0;
+                for (int64_t q = 0; q < k; q++)
+                    acc += (double)am[i * k + q] * (double)bm[q * n + j];
+                y[(t * m + i) * n + j] = (float)acc;
+            }
+    }
     return 0;
 }
 
@@ -511,10 +678,23 @@ int ref_run_step(const lo_step *step, const void *const *inputs, void *output)
                         &step->output.shape, output);
     }
     case LO_STEP_UNARY:
-        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        /* Clip's bounds may follow as inputs; their values are in the params. */
+        if (check_inputs(step, 1, 3, inputs) || all_float(step)) return -1;
         if (ref_numel(&in[0].shape) != ref_numel(&step->output.shape))
             return ref_fail("unary: input and output sizes differ");
-        return ref_unary(&step->params.unary, &in[0].shape, inputs[0], output);
+        {
+            /* Clip's bounds known only at run time come from their inputs. */
+            lo_unary_params p = step->params.unary;
+            const int bounds[2] = {p.min_input, p.max_input};
+            float *values[2] = {&p.min, &p.max};
+            for (int b = 0; b < 2; b++) {
+                if (!bounds[b]) continue;
+                if (bounds[b] >= step->num_inputs || ref_numel(&in[bounds[b]].shape) != 1)
+                    return ref_fail("unary: bound input %d is not one value", bounds[b]);
+                *values[b] = *(const float *)inputs[bounds[b]];
+            }
+            return ref_unary(&p, &in[0].shape, inputs[0], output);
+        }
     case LO_STEP_COPY:
         if (check_inputs(step, 1, 1, inputs) || same_small_type(step)) return -1;
         return ref_copy(&in[0].shape, &step->output.shape, ref_dtype_size(in[0].dtype), inputs[0],
@@ -538,6 +718,31 @@ int ref_run_step(const lo_step *step, const void *const *inputs, void *output)
         if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
         return ref_transpose(&step->params.transpose, &in[0].shape, inputs[0], &step->output.shape,
                              output);
+    case LO_STEP_BINARY:
+        if (check_inputs(step, 2, 2, inputs) || all_float(step)) return -1;
+        return ref_binary(&step->params.binary, &in[0].shape, inputs[0], &in[1].shape, inputs[1],
+                          &step->output.shape, output);
+    case LO_STEP_SOFTMAX:
+        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        if (ref_numel(&in[0].shape) != ref_numel(&step->output.shape))
+            return ref_fail("softmax: input and output sizes differ");
+        return ref_softmax(&step->params.softmax, &in[0].shape, inputs[0], output);
+    case LO_STEP_BATCHNORM: {
+        const lo_batchnorm_params *p = &step->params.batchnorm;
+        if (check_inputs(step, 5, 5, inputs) || all_float(step)) return -1;
+        for (int i = 1; i < 5; i++)
+            if (ref_numel(&in[i].shape) != p->channels)
+                return ref_fail("batchnorm: input %d does not hold one value per channel", i);
+        if (ref_numel(&in[0].shape) != ref_numel(&step->output.shape))
+            return ref_fail("batchnorm: input and output sizes differ");
+        return ref_batchnorm(p, &in[0].shape, inputs[0], inputs[1], inputs[2], inputs[3], inputs[4],
+                             output);
+    }
+    case LO_STEP_MATMUL:
+        /* From the shapes alone, numpy's way; the step's strides are the backend's business. */
+        if (check_inputs(step, 2, 2, inputs) || all_float(step)) return -1;
+        return ref_matmul(&in[0].shape, inputs[0], &in[1].shape, inputs[1], &step->output.shape,
+                          output);
     }
     return ref_fail("unknown step kind %d", (int)step->kind);
 }

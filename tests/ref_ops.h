@@ -78,8 +78,26 @@ int ref_gemm(const lo_gemm_params *p, const lo_shape *a_shape, const float *a,
              const lo_shape *b_shape, const float *b, const lo_shape *c_shape, const float *c,
              const lo_shape *y_shape, float *y);
 
-/* Element-wise p->op over numel(shape) values; x and y may be the same array. */
+/* Element-wise p->op (with its alpha or bounds) over numel(shape) values; x and y may be the
+ * same array. */
 int ref_unary(const lo_unary_params *p, const lo_shape *shape, const float *x, float *y);
+
+/* y[i] = op(a[a_off(i)], b[b_off(i)]) over the output shape, the offsets from p's strides
+ * (see lo_binary_params); fails when the strides reach outside a or b. */
+int ref_binary(const lo_binary_params *p, const lo_shape *a_shape, const float *a,
+               const lo_shape *b_shape, const float *b, const lo_shape *y_shape, float *y);
+
+/* (Log-)softmax of x viewed as [outer, axis_len, inner] along the middle axis. */
+int ref_softmax(const lo_softmax_params *p, const lo_shape *shape, const float *x, float *y);
+
+/* Inference BatchNormalization of x viewed as [outer, channels, inner]. */
+int ref_batchnorm(const lo_batchnorm_params *p, const lo_shape *shape, const float *x,
+                  const float *scale, const float *bias, const float *mean, const float *var,
+                  float *y);
+
+/* numpy.matmul from the shapes alone: 1-D promotion and broadcast batch dims. */
+int ref_matmul(const lo_shape *a_shape, const float *a, const lo_shape *b_shape, const float *b,
+               const lo_shape *y_shape, float *y);
 
 /* Copies numel elements of elem_size bytes; the shapes must have equal element counts. */
 int ref_copy(const lo_shape *x_shape, const lo_shape *y_shape, size_t elem_size, const void *x,
