@@ -660,6 +660,63 @@ done:
 
 /* ---- attributes ---- */
 
+lo_status lo_node_set_attr(lo_graph *graph, int node_index, const lo_attr *attr, lo_error *err)
+{
+    lo_node *node = &graph->nodes[node_index];
+    lo_attr copy;
+    lo_status status = attr_copy(attr, &copy, err);
+    if (status != LO_OK) return status;
+    for (int i = 0; i < node->num_attrs; i++) {
+        if (strcmp(node->attrs[i].name, attr->name) == 0) {
+            attr_clear(&node->attrs[i]);
+            node->attrs[i] = copy;
+            return LO_OK;
+        }
+    }
+    lo_attr *grown = lo_realloc(node->attrs, (size_t)(node->num_attrs + 1) * sizeof *grown);
+    if (!grown) {
+        attr_clear(&copy);
+        return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory setting attribute '%s'",
+                       graph->source, attr->name);
+    }
+    node->attrs = grown;
+    node->attrs[node->num_attrs++] = copy;
+    return LO_OK;
+}
+
+lo_status lo_node_set_op(lo_graph *graph, int node_index, const char *op_type, const char *domain,
+                         int opset, lo_error *err)
+{
+    lo_node *node = &graph->nodes[node_index];
+    char *new_op = dup_string(op_type), *new_domain = dup_string(domain);
+    if (!new_op || !new_domain) {
+        lo_free(new_op);
+        lo_free(new_domain);
+        return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory renaming node '%s'", graph->source,
+                       node->name);
+    }
+    lo_free(node->op_type);
+    lo_free(node->domain);
+    node->op_type = new_op;
+    node->domain = new_domain;
+    node->opset = opset;
+    return LO_OK;
+}
+
+lo_status lo_node_set_inputs(lo_graph *graph, int node_index, const int *inputs, int num_inputs,
+                             lo_error *err)
+{
+    lo_node *node = &graph->nodes[node_index];
+    int *copy = NULL;
+    if (!dup_array(inputs, (size_t)num_inputs, sizeof *inputs, (void **)&copy))
+        return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory rewiring node '%s'", graph->source,
+                       node->name);
+    lo_free(node->inputs);
+    node->inputs = copy;
+    node->num_inputs = num_inputs;
+    return LO_OK;
+}
+
 const lo_attr *lo_node_attr(const lo_node *node, const char *name)
 {
     if (!node || !name) return NULL;

@@ -254,6 +254,8 @@ static const lo_op_def rows[] = {
     FOLDED("Slice", 13, NO_ATTRS, lo_slice_infer, lo_slice_fold),
 
     /* Made by the fusion pass, never by a model: the loader rejects this domain. */
+    {LO_INTERNAL_DOMAIN, "View", 1, LO_OP_VIEW, ATTRS("perm"), lo_internal_view_infer, lo_view_fold,
+     NULL, false},
     {LO_INTERNAL_DOMAIN, "FusedConv", 1, LO_OP_COMPUTE,
      ATTRS("activation", "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
      lo_conv_infer, NULL, lo_conv_lower, false},

@@ -53,6 +53,8 @@ lo_status lo_flatten_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_squeeze_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_unsqueeze_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_identity_infer(lo_graph *graph, lo_node *node, lo_error *err);
+/* A pass's view (pass_transpose.c): the output keeps the shape it was given. */
+lo_status lo_internal_view_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_dropout_infer(lo_graph *graph, lo_node *node, lo_error *err);
 
 /* ops_layout.c */

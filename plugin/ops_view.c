@@ -210,3 +210,10 @@ lo_status lo_dropout_infer(lo_graph *graph, lo_node *node, lo_error *err)
     }
     return set_view_output(graph, node, &lo_node_input(graph, node, 0)->shape, err);
 }
+
+lo_status lo_internal_view_infer(lo_graph *graph, lo_node *node, lo_error *err)
+{
+    lo_status st = lo_check_input_count(graph, node, 1, 1, err);
+    if (st != LO_OK) return st;
+    return set_view_output(graph, node, &lo_node_output(graph, node, 0)->shape, err);
+}
