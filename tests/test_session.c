@@ -11,34 +11,10 @@
 #include "planner.h"
 #include "schedule.h"
 #include "session.h"
+#include "graph_build.h"
 #include "test_util.h"
 
 static lo_error err;
-
-static int add_tensor(lo_graph *g, const char *name, lo_dtype dtype, lo_shape shape,
-                      lo_tensor_role role)
-{
-    int index = -1;
-    CHECK_OK(lo_graph_add_tensor(g, name, dtype, &shape, role, &index, &err), &err);
-    return index;
-}
-
-static int add_const_ints(lo_graph *g, const char *name, const int64_t *values, int count)
-{
-    int t = add_tensor(g, name, LO_DTYPE_INT64, (lo_shape){1, {count}}, LO_TENSOR_CONSTANT);
-    CHECK_OK(lo_tensor_set_data(g, t, values, (size_t)count * 8, &err), &err);
-    return t;
-}
-
-static int add_node(lo_graph *g, const char *op, const int *in, int nin, int out,
-                    const lo_attr *attrs, int nattrs)
-{
-    int index = -1;
-    CHECK_OK(lo_graph_add_node(g, op, op, "", 13, in, nin, &out, 1, attrs, nattrs, &index, &err),
-             &err);
-    g->tensors[out].producer = index;
-    return index;
-}
 
 /* x[-1,2,5,5] -> Conv(3x3, 4 out) -> Relu -> Reshape(Concat(Unsqueeze(Gather(Shape(.),0)),
  * [-1])) -> Gemm(B[36,3], C[3]) -> Identity -> y: what x.view(x.size(0), -1) exports. */
