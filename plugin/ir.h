@@ -151,6 +151,9 @@ lo_status lo_graph_add_node(lo_graph *graph, const char *name, const char *op_ty
 lo_status lo_graph_add_input(lo_graph *graph, int tensor, lo_error *err);
 lo_status lo_graph_add_output(lo_graph *graph, int tensor, lo_error *err);
 
+/* Frees what an attribute owns and empties it (tensor -1), for attributes built by hand. */
+void lo_attr_clear(lo_attr *attr);
+
 /* The node's attribute with this name, or NULL. */
 const lo_attr *lo_node_attr(const lo_node *node, const char *name);
 

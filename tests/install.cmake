@@ -1,5 +1,5 @@
 # `cmake --install` lays out the tree ARCHITECTURE.md promises, and the plugin exports only
-# its entry point.
+# its entry points.
 add_test(NAME install_layout
   COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${CMAKE_BINARY_DIR}
           -DPREFIX=${CMAKE_BINARY_DIR}/install-test -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
