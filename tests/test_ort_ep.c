@@ -2,7 +2,7 @@
  * dlopen ONNX Runtime, register liblenet-onnx.so as an EP library, append its OrtEpDevice with
  * CPU fallback disabled (so every node must run on our EP), and compare each model's outputs
  * on the 20 sample images with ONNX Runtime's own CPU EP. A model with an op we lack must make
- * session creation fail, not fall back.
+ * session creation fail, not fall back; with fallback allowed, it runs split between the EPs.
  *
  * Usage: test_ort_ep LIBONNXRUNTIME PLUGIN MODEL.onnx [MODEL.onnx ...] -- UNSUPPORTED.onnx
  * Run from the source root (reads samples/ *.png).
@@ -119,8 +119,9 @@ static int64_t declared_batch(OrtSession *session)
     return dims[0];
 }
 
-static OrtSession *open_session(OrtEnv *env, const OrtEpDevice *device, const char *model,
-                                OrtStatus **status)
+/* With `device`, our EP first; `fallback` lets ONNX Runtime's CPU EP run what ours leaves. */
+static OrtSession *open_session(OrtEnv *env, const OrtEpDevice *device, int fallback,
+                                const char *model, OrtStatus **status)
 {
     OrtSessionOptions *opts = NULL;
     OrtSession *session = NULL;
@@ -128,7 +129,7 @@ static OrtSession *open_session(OrtEnv *env, const OrtEpDevice *device, const ch
     if (!*status && device) {
         *status =
             ort->SessionOptionsAppendExecutionProvider_V2(opts, env, &device, 1, NULL, NULL, 0);
-        if (!*status)
+        if (!*status && !fallback)
             *status = ort->AddSessionConfigEntry(opts, "session.disable_cpu_ep_fallback", "1");
     }
     if (!*status) *status = ort->CreateSession(env, model, opts, &session);
@@ -172,12 +173,13 @@ static void compare(const char *model, OrtSession *ours, OrtSession *cpu, const 
     free(b);
 }
 
-static void check_model(OrtEnv *env, const OrtEpDevice *device, const char *model, const samples *s)
+static void check_model(OrtEnv *env, const OrtEpDevice *device, int fallback, const char *model,
+                        const samples *s)
 {
     OrtStatus *status = NULL;
-    OrtSession *ours = open_session(env, device, model, &status);
+    OrtSession *ours = open_session(env, device, fallback, model, &status);
     if (!ok(status, model)) return;
-    OrtSession *cpu = open_session(env, NULL, model, &status);
+    OrtSession *cpu = open_session(env, NULL, 1, model, &status);
     if (ok(status, model)) {
         if (declared_batch(ours) > 0) {
             for (size_t i = 0; i < s->count; i++)
@@ -196,7 +198,7 @@ static void check_model(OrtEnv *env, const OrtEpDevice *device, const char *mode
 static void check_unsupported(OrtEnv *env, const OrtEpDevice *device, const char *model)
 {
     OrtStatus *status = NULL;
-    OrtSession *session = open_session(env, device, model, &status);
+    OrtSession *session = open_session(env, device, 0, model, &status);
     if (session) {
         fprintf(stderr, "FAIL %s: session created although the EP lacks an op\n", model);
         failures++;
@@ -259,10 +261,13 @@ int main(int argc, char **argv)
     for (int i = 3; device && i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
             unsupported = 1;
-        else if (unsupported)
+        else if (unsupported) {
+            /* No session without fallback; with it, ours runs the nodes before the op. */
             check_unsupported(env, device, argv[i]);
-        else
-            check_model(env, device, argv[i], &s);
+            check_model(env, device, 1, argv[i], &s);
+        } else {
+            check_model(env, device, 0, argv[i], &s);
+        }
     }
     ok(ort->UnregisterExecutionProviderLibrary(env, "lenet-onnx"), "unregister");
     ort->ReleaseEnv(env);
