@@ -191,6 +191,11 @@ static void tensor_clear(lo_tensor *tensor)
     memset(tensor, 0, sizeof *tensor);
 }
 
+void lo_attr_clear(lo_attr *attr)
+{
+    attr_clear(attr);
+}
+
 /* Deep copy of an attribute. Only the fields the type uses are kept, so callers that
  * zero-initialise an lo_attr need not set `tensor` to -1 for non-tensor attributes. */
 static lo_status attr_copy(const lo_attr *src, lo_attr *dst, lo_error *err)

@@ -160,6 +160,8 @@ lo_status lo_node_set_op(lo_graph *graph, int node, const char *op_type, const c
 /* Replaces the node's inputs (tensor indices, -1 for omitted). */
 lo_status lo_node_set_inputs(lo_graph *graph, int node, const int *inputs, int num_inputs,
                              lo_error *err);
+/* Frees what an attribute owns and empties it (tensor -1), for attributes built by hand. */
+void lo_attr_clear(lo_attr *attr);
 
 /* The node's attribute with this name, or NULL. */
 const lo_attr *lo_node_attr(const lo_node *node, const char *name);

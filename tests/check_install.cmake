@@ -18,8 +18,10 @@ if(NOT result EQUAL 0 OR NOT exported MATCHES "lenet_onnx_get_api")
   message(FATAL_ERROR "nm -D failed or lenet_onnx_get_api is not exported:\n${symbols}")
 endif()
 foreach(line ${exported})
-  if(NOT line MATCHES " lenet_onnx_get_api(@@LENET_ONNX_1)?$" AND NOT line MATCHES " LENET_ONNX_1$")
-    message(FATAL_ERROR "the plugin exports more than its entry point: ${line}")
+  # CreateEpFactories and ReleaseEpFactory: ONNX Runtime's plugin EP entry points.
+  if(NOT line MATCHES " (lenet_onnx_get_api|CreateEpFactories|ReleaseEpFactory)(@@LENET_ONNX_1)?$"
+     AND NOT line MATCHES " LENET_ONNX_1$")
+    message(FATAL_ERROR "the plugin exports more than its entry points: ${line}")
   endif()
 endforeach()
 # The installed command loads the installed plugin (<prefix>/bin/../<libdir>), no RUNPATH.

@@ -1,5 +1,6 @@
 # `cmake --install` lays out the tree ARCHITECTURE.md promises, and the plugin exports only
-# its entry point; a host builds against it with pkg-config (the README's example) and runs.
+# its entry points (lenet_onnx_get_api, and ONNX Runtime's CreateEpFactories and
+# ReleaseEpFactory); a host builds against it with pkg-config (the README's example) and runs.
 add_test(NAME install_layout
   COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${CMAKE_BINARY_DIR}
           -DPREFIX=${CMAKE_BINARY_DIR}/install-test -DLIBDIR=${CMAKE_INSTALL_LIBDIR}

@@ -8,7 +8,8 @@ function(run)
 endfunction()
 
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BUILD_DIR} -DCMAKE_BUILD_TYPE=Debug
-    -DLENET_ONNX_SANITIZE=ON -DLENET_ONNX_SANITIZER_TESTS=OFF -DLENET_ONNX_WERROR=ON)
+    -DLENET_ONNX_SANITIZE=ON -DLENET_ONNX_SANITIZER_TESTS=OFF -DLENET_ONNX_WERROR=ON
+    "-DLENET_ONNX_ORT_DIR=${ORT_DIR}")
 cmake_host_system_information(RESULT cores QUERY NUMBER_OF_LOGICAL_CORES)
 run(${CMAKE_COMMAND} --build ${BUILD_DIR} -j ${cores})
 # LeakSanitizer's exit-time scan crashes while PoCL's compiler threads are about (cold kernel

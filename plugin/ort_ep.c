@@ -1,0 +1,149 @@
+/* The OrtEp: which nodes it takes and how it compiles them.
+ *
+ * GetCapability fuses the nodes it takes into one node: the whole graph when every node is in
+ * the op table at its opset with known attributes and the graph plans at the default batch;
+ * otherwise the nodes before the first unsupported one, leaving ONNX Runtime the rest (which a
+ * host that disabled CPU fallback refuses at session creation). Why not all goes to ONNX
+ * Runtime's logger. Compile turns each fused graph into our IR, planned per batch at run time. */
+#include "ort_ep.h"
+#include "alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "op_table.h"
+
+static const char *ORT_API_CALL ep_name(const OrtEp *this_ptr)
+{
+    (void)this_ptr;
+    return LO_ORT_EP_NAME;
+}
+
+static void ep_log(const lo_ort_ep *ep, OrtLoggingLevel level, const char *message)
+{
+    if (!ep->logger) return;
+    OrtStatus *s = ep->factory->api->Logger_LogMessage(ep->logger, level, message, __FILE__,
+                                                       __LINE__, "lenet-onnx");
+    if (s) ep->factory->api->ReleaseStatus(s);
+}
+
+/* Whether a graph, or a view of some of its nodes, is ours to run: every node in the op table
+ * and the whole planned at the default batch. */
+static lo_status graph_plans(const lo_ort_ep *ep, const OrtGraph *graph, lo_error *err)
+{
+    lo_graph *g = NULL;
+    lo_status st = lo_ort_graph_build(ep->factory->api, graph, &g, err);
+    for (int n = 0; st == LO_OK && n < g->num_nodes; n++)
+        st = lo_op_check_node(g, &g->nodes[n], err);
+    if (st == LO_OK) st = lo_model_validate(g, err);
+    lo_graph_free(g);
+    return st;
+}
+
+/* How many of the nodes (ONNX Runtime's topological order) to take: all when each is in the op
+ * table, else those before the first that is not (a prefix never has an untaken node between
+ * two taken ones), and none when they do not plan. `why` says why not all. */
+static size_t nodes_to_take(const lo_ort_ep *ep, const OrtGraph *graph, const OrtNode **nodes,
+                            size_t count, lo_error *why)
+{
+    const OrtApi *api = ep->factory->api;
+    lo_graph *g = NULL;
+    size_t take = 0;
+    if (lo_ort_graph_build(api, graph, &g, why) != LO_OK) return 0;
+    while (take < count && (int)take < g->num_nodes &&
+           lo_op_check_node(g, &g->nodes[take], why) == LO_OK)
+        take++;
+    lo_graph_free(g);
+    if (take == count) return graph_plans(ep, graph, why) == LO_OK ? count : 0;
+    if (take == 0) return 0;
+    OrtGraph *view = NULL;
+    lo_error view_err;
+    lo_error_clear(&view_err);
+    lo_status st = lo_ort_check(api, api->Graph_GetGraphView(graph, nodes, take, &view),
+                                LO_ERR_MODEL, &view_err, "graph view");
+    if (st == LO_OK) st = graph_plans(ep, view, &view_err);
+    if (view) api->ReleaseGraph(view);
+    if (st != LO_OK) {
+        *why = view_err;
+        return 0;
+    }
+    return take;
+}
+
+static OrtStatus *ORT_API_CALL ep_get_capability(OrtEp *this_ptr, const OrtGraph *graph,
+                                                 OrtEpGraphSupportInfo *support)
+{
+    lo_ort_ep *ep = (lo_ort_ep *)this_ptr;
+    const OrtApi *api = ep->factory->api;
+    size_t count = 0;
+    OrtStatus *s = api->Graph_GetNumNodes(graph, &count);
+    if (s || count == 0) return s;
+    const OrtNode **nodes = lo_calloc(count, sizeof *nodes);
+    if (!nodes) return api->CreateStatus(ORT_FAIL, "lenet-onnx: out of memory");
+    s = api->Graph_GetNodes(graph, nodes, count);
+    lo_error why;
+    lo_error_clear(&why);
+    size_t take = s ? 0 : nodes_to_take(ep, graph, nodes, count, &why);
+    if (!s && take < count) {
+        char message[LENET_ONNX_MESSAGE_SIZE + 96];
+        snprintf(message, sizeof message, "lenet-onnx takes %zu of the graph's %zu nodes: %s", take,
+                 count, why.message);
+        ep_log(ep, ORT_LOGGING_LEVEL_WARNING, message);
+    }
+    if (!s && take > 0) {
+        /* Initializers are copied into our plan at compile time: ONNX Runtime may drop them. */
+        OrtNodeFusionOptions options = {.ort_version_supported = ORT_API_VERSION,
+                                        .drop_constant_initializers = true};
+        s = ep->factory->ep_api->EpGraphSupportInfo_AddNodesToFuse(support, nodes, take, &options);
+    }
+    lo_free(nodes);
+    return s;
+}
+
+static OrtStatus *ORT_API_CALL ep_compile(OrtEp *this_ptr, const OrtGraph **graphs,
+                                          const OrtNode **fused_nodes, size_t count,
+                                          OrtNodeComputeInfo **infos, OrtNode **ep_context_nodes)
+{
+    (void)ep_context_nodes; /* EPContext models are not made */
+    lo_ort_ep *ep = (lo_ort_ep *)this_ptr;
+    lo_error err;
+    lo_error_clear(&err);
+    lo_status st = LO_OK;
+    size_t made = 0;
+    for (; made < count && st == LO_OK; made++) {
+        infos[made] = NULL;
+        lo_graph *g = NULL;
+        st = lo_ort_graph_build(ep->factory->api, graphs[made], &g, &err);
+        if (st == LO_OK) st = lo_model_validate(g, &err);
+        if (st == LO_OK) {
+            st = lo_ort_compute_create(ep->factory, g, fused_nodes[made], &infos[made], &err);
+            g = NULL; /* owned by the compute info, or freed when that failed */
+        }
+        lo_graph_free(g);
+    }
+    if (st == LO_OK) return NULL;
+    for (size_t i = 0; i < made; i++) {
+        lo_ort_compute_release(infos[i]);
+        infos[i] = NULL;
+    }
+    return lo_ort_status(ep->factory->api, st, &err);
+}
+
+static void ORT_API_CALL ep_release_compute_infos(OrtEp *this_ptr, OrtNodeComputeInfo **infos,
+                                                  size_t count)
+{
+    (void)this_ptr;
+    for (size_t i = 0; i < count; i++)
+        lo_ort_compute_release(infos[i]);
+}
+
+void lo_ort_ep_init(lo_ort_ep *ep, lo_ort_factory *factory, const OrtLogger *logger)
+{
+    ep->factory = factory;
+    ep->logger = logger;
+    ep->base.ort_version_supported = ORT_API_VERSION;
+    ep->base.GetName = ep_name;
+    ep->base.GetCapability = ep_get_capability;
+    ep->base.Compile = ep_compile;
+    ep->base.ReleaseNodeComputeInfos = ep_release_compute_infos;
+}
