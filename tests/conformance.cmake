@@ -81,6 +81,16 @@ if(LENET_ONNX_ALL_NODE_TEST_DIRS)
     ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
     FAIL_REGULAR_EXPRESSION ": FAIL"
     TIMEOUT 1200)
+  # ...and what makes a FAIL and a SKIP there: a wrong expected output, a sequence, optional
+  # or string value.
+  add_test(NAME onnx_node_check_classify
+           COMMAND ${CMAKE_COMMAND} -DCHECK=$<TARGET_FILE:lenet-onnx-check>
+                   -DNODE=${LENET_ONNX_NODE_TEST_ROOT}
+                   -DWORK=${CMAKE_CURRENT_BINARY_DIR}/node_check_classify
+                   -P ${CMAKE_CURRENT_LIST_DIR}/check_node_check.cmake)
+  set_tests_properties(onnx_node_check_classify PROPERTIES
+    ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+    TIMEOUT 300)
 endif()
 
 add_test(NAME bench_smoke_json

@@ -25,6 +25,16 @@ models/lenet_state.pt, samples/ and tests/fixtures/lenet_torch_outputs.json):
     tests/fixtures/exports/*.onnx    the same weights exported at several opsets
                                      and with different flatten / batch / input styles
     tests/fixtures/exports/manifest.json, README.md
+
+--export-architectures writes only (about five minutes of CPU training; it needs
+models/lenet_state.pt, samples/ and the Fashion-MNIST training split):
+    tests/fixtures/exports/{keras_lenet_nhwc,lenet5_*,mnist_cnn_bn_*}.onnx
+                                     other architectures (NHWC, 1-channel gray, Tanh,
+                                     AveragePool, Pad, BatchNorm, LeakyRelu, MatMul, Softmax
+                                     and LogSoftmax heads), each with its own
+    tests/fixtures/exports/*_outputs.json   reference outputs for the 20 samples
+    tests/fixtures/exports/ARCHITECTURES.md, and their entries in manifest.json
+Both steps keep each other's files and manifest entries.
 """
 
 import argparse
@@ -926,6 +936,10 @@ axes input from 13).
 
 {dropout}
 
+Models of other architectures, with their own reference outputs, are in
+`ARCHITECTURES.md` (`--export-architectures`); their manifest entries name
+their `reference`.
+
 The script checks every file with `onnx.checker` (full_check) and runs it with
 its numpy float64 interpreter against the torch outputs (max abs diff below
 1e-5), and fails if the Shape/Gather chain of a `view_size` model was folded
@@ -1178,7 +1192,9 @@ def export_architectures():
     lenet5_notes = {
         False: "classic LeNet-5, 1x32x32 gray: Conv(1,6,5) Tanh AvgPool(2) Conv(6,16,5) Tanh"
                " AvgPool(2) Conv(16,120,5) Tanh Flatten Linear(120,84) Tanh Linear(84,10)"
-               " LogSoftmax; 1 epoch on Fashion-MNIST",
+               " LogSoftmax; 1 epoch on Fashion-MNIST; torch %s writes each AvgPool2d(2)"
+               " as Constant (all-zero pads) -> Pad -> AveragePool, because"
+               " count_include_pad=True is the default" % torch.__version__.split("+")[0],
         True: "LeNet-5 with AvgPool2d(2, padding=1) (count_include_pad): torch %s emits"
               " Constant pads -> Pad -> AveragePool(pads 0) for each pool;"
               " Flatten of 120x2x2, Linear(480,84); 1 epoch on Fashion-MNIST"
