@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 /* A graph input or output placed in a device buffer. */
 typedef struct lo_cl_io {
     cl_mem mem;
@@ -50,7 +52,7 @@ static void ocl_close(lo_backend_context *ctx)
     if (ctx->transfer_queue) clReleaseCommandQueue(ctx->transfer_queue);
     pthread_mutex_destroy(&ctx->transfer_lock);
     if (ctx->context) clReleaseContext(ctx->context);
-    free(ctx);
+    lo_free(ctx);
 }
 
 static lo_status ocl_open(lenet_onnx_device_select select, uint32_t index, lo_backend_context **out,
@@ -60,7 +62,7 @@ static lo_status ocl_open(lenet_onnx_device_select select, uint32_t index, lo_ba
     lo_backend_context *ctx = NULL;
     if (!out) return lo_fail(err, LO_ERR_ARGUMENT, "open: out is NULL");
     *out = NULL;
-    ctx = calloc(1, sizeof *ctx);
+    ctx = lo_calloc(1, sizeof *ctx);
     if (!ctx) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory opening an OpenCL device");
         goto done;
@@ -118,12 +120,13 @@ static lo_status ocl_open(lenet_onnx_device_select select, uint32_t index, lo_ba
     /* The CL value is in bits; never below a float so element offsets stay whole. */
     ctx->alignment = align_bits / 8 >= sizeof(float) ? align_bits / 8 : sizeof(float);
     ctx->generic_only = env_flag("LENET_ONNX_CL_GENERIC");
-    lo_trace("opencl: opened device %u '%s' on '%s' (driver %s), max work-group %zu, local "
-             "memory %llu, float vector width %u, alignment %zu%s",
-             (unsigned)ctx->info.index, ctx->info.name, ctx->info.platform,
-             ctx->info.driver_version, ctx->max_work_group_size,
-             (unsigned long long)ctx->local_mem_bytes, (unsigned)ctx->preferred_float_width,
-             ctx->alignment, ctx->generic_only ? ", direct kernels only" : "");
+    lo_log(LENET_ONNX_LOG_INFO,
+           "opencl: opened device %u '%s' on '%s' (driver %s), max work-group %zu, local "
+           "memory %llu, float vector width %u, alignment %zu%s",
+           (unsigned)ctx->info.index, ctx->info.name, ctx->info.platform, ctx->info.driver_version,
+           ctx->max_work_group_size, (unsigned long long)ctx->local_mem_bytes,
+           (unsigned)ctx->preferred_float_width, ctx->alignment,
+           ctx->generic_only ? ", direct kernels only" : "");
 done:
     if (status != LO_OK) {
         ocl_close(ctx);
@@ -154,7 +157,7 @@ static lo_status ocl_buffer_alloc(lo_backend_context *ctx, size_t bytes, lo_back
                                   lo_error *err)
 {
     lo_status status = LO_OK;
-    lo_backend_buffer *buffer = calloc(1, sizeof *buffer);
+    lo_backend_buffer *buffer = lo_calloc(1, sizeof *buffer);
     if (!buffer) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory allocating a buffer handle");
         goto done;
@@ -178,7 +181,7 @@ static lo_status ocl_buffer_alloc(lo_backend_context *ctx, size_t bytes, lo_back
     }
 done:
     if (status != LO_OK) {
-        free(buffer);
+        lo_free(buffer);
         buffer = NULL;
     }
     *out = buffer;
@@ -189,7 +192,7 @@ static void ocl_buffer_free(lo_backend_buffer *buffer)
 {
     if (!buffer) return;
     if (buffer->mem) clReleaseMemObject(buffer->mem);
-    free(buffer);
+    lo_free(buffer);
 }
 
 static lo_status buffer_copy(lo_backend_context *ctx, lo_backend_buffer *buffer, size_t offset,
@@ -239,11 +242,11 @@ static void ocl_release(lo_prepared *prepared)
     if (prepared->queue) clReleaseCommandQueue(prepared->queue);
     if (prepared->arena) clReleaseMemObject(prepared->arena);
     if (prepared->weights) clReleaseMemObject(prepared->weights);
-    free(prepared->launches);
-    free(prepared->events);
-    free(prepared->inputs);
-    free(prepared->outputs);
-    free(prepared);
+    lo_free(prepared->launches);
+    lo_free(prepared->events);
+    lo_free(prepared->inputs);
+    lo_free(prepared->outputs);
+    lo_free(prepared);
 }
 
 /* Where a graph input or output lives, checked against its buffer. */
@@ -313,7 +316,7 @@ static lo_status ocl_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_ba
                          weights ? weights->bytes : 0);
         goto done;
     }
-    prepared = calloc(1, sizeof *prepared);
+    prepared = lo_calloc(1, sizeof *prepared);
     if (!prepared) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory preparing a plan");
         goto done;
@@ -345,12 +348,12 @@ static lo_status ocl_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_ba
     }
 
     const size_t n_steps = (size_t)plan->num_steps;
-    prepared->launches = calloc(n_steps ? n_steps : 1, sizeof *prepared->launches);
-    prepared->events = calloc(n_steps ? n_steps : 1, sizeof *prepared->events);
+    prepared->launches = lo_calloc(n_steps ? n_steps : 1, sizeof *prepared->launches);
+    prepared->events = lo_calloc(n_steps ? n_steps : 1, sizeof *prepared->events);
     prepared->inputs =
-        calloc(plan->num_inputs ? (size_t)plan->num_inputs : 1, sizeof *prepared->inputs);
+        lo_calloc(plan->num_inputs ? (size_t)plan->num_inputs : 1, sizeof *prepared->inputs);
     prepared->outputs =
-        calloc(plan->num_outputs ? (size_t)plan->num_outputs : 1, sizeof *prepared->outputs);
+        lo_calloc(plan->num_outputs ? (size_t)plan->num_outputs : 1, sizeof *prepared->outputs);
     if (!prepared->launches || !prepared->events || !prepared->inputs || !prepared->outputs) {
         status =
             lo_fail(err, LO_ERR_NO_MEMORY, "out of memory preparing %d steps", plan->num_steps);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 /* ocl-icd answers clGetPlatformIDs with this when no ICD is installed (cl_khr_icd). */
 #define LO_CL_PLATFORM_NOT_FOUND_KHR (-1001)
 
@@ -19,9 +21,9 @@ typedef struct lo_cl_device_list {
 
 static void device_list_free(lo_cl_device_list *list)
 {
-    free(list->platforms);
-    free(list->devices);
-    free(list->owners);
+    lo_free(list->platforms);
+    lo_free(list->devices);
+    lo_free(list->owners);
     memset(list, 0, sizeof *list);
 }
 
@@ -48,7 +50,7 @@ static lo_status device_list_get(lo_cl_device_list *list, lo_error *err)
         status = lo_fail(err, LO_ERR_DEVICE, "clGetPlatformIDs failed: %s", lo_cl_error_name(rc));
         goto done;
     }
-    list->platforms = calloc(num_platforms, sizeof *list->platforms);
+    list->platforms = lo_calloc(num_platforms, sizeof *list->platforms);
     if (!list->platforms) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory listing OpenCL platforms");
         goto done;
@@ -69,9 +71,9 @@ static lo_status device_list_get(lo_cl_device_list *list, lo_error *err)
             goto done;
         }
         size_t total = list->num_devices + n;
-        cl_device_id *devices = realloc(list->devices, total * sizeof *devices);
+        cl_device_id *devices = lo_realloc(list->devices, total * sizeof *devices);
         if (devices) list->devices = devices;
-        cl_platform_id *owners = realloc(list->owners, total * sizeof *owners);
+        cl_platform_id *owners = lo_realloc(list->owners, total * sizeof *owners);
         if (owners) list->owners = owners;
         if (!devices || !owners) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory listing OpenCL devices");
@@ -106,7 +108,7 @@ static lo_status query_string(cl_platform_id platform, cl_device_id device, cl_u
     cl_int rc = device ? clGetDeviceInfo(device, param, 0, NULL, &size)
                        : clGetPlatformInfo(platform, param, 0, NULL, &size);
     if (rc == CL_SUCCESS) {
-        text = calloc(size + 1, 1);
+        text = lo_calloc(size + 1, 1);
         if (!text) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory reading %s", what);
             goto done;
@@ -125,7 +127,7 @@ static lo_status query_string(cl_platform_id platform, cl_device_id device, cl_u
     memcpy(dst, text, len);
     dst[len] = '\0';
 done:
-    free(text);
+    lo_free(text);
     return status;
 }
 

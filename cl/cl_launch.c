@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 /* Work-items per group of the one-item-per-element kernels: a multiple of every common SIMD
  * width (8, 16, 32, 64) and few enough to split small grids over several cores. */
 #define LO_CL_FLAT_LOCAL 64
@@ -165,13 +167,14 @@ static lo_status check_conv(const lo_step *step, lo_error *err)
 static lo_status check_pool(const lo_step *step, lo_error *err)
 {
     const lo_pool_params *p = &step->params.pool;
+    const bool max = step->kind == LO_STEP_MAXPOOL; /* average pooling is float only */
     char xs[128], ys[128];
     if (step->num_inputs != 1)
-        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, MaxPool takes 1",
+        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, pooling takes 1",
                          step->num_inputs);
     const lo_tensor_ref *x = &step->inputs[0], *y = &step->output;
-    lo_status status = check_dtype(step, x, "X", true, err);
-    if (status == LO_OK) status = check_dtype(step, y, "Y", true, err);
+    lo_status status = check_dtype(step, x, "X", max, err);
+    if (status == LO_OK) status = check_dtype(step, y, "Y", max, err);
     if (status == LO_OK && x->dtype != y->dtype)
         status = step_fail(err, step, LO_ERR_ARGUMENT, "X is %s but Y is %s",
                            lo_dtype_name(x->dtype), lo_dtype_name(y->dtype));
@@ -249,10 +252,14 @@ static lo_status check_gemm(const lo_step *step, lo_error *err)
     return LO_OK;
 }
 
-static lo_status check_elementwise(const lo_step *step, bool allow_uint8, lo_error *err)
+/* Inputs past the first (Clip's constant bounds, up to max_inputs) are not read: their values
+ * are in the params. */
+static lo_status check_elementwise(const lo_step *step, bool allow_uint8, int max_inputs,
+                                   lo_error *err)
 {
-    if (step->num_inputs != 1)
-        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, expected 1", step->num_inputs);
+    if (step->num_inputs < 1 || step->num_inputs > max_inputs)
+        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, expected 1 to %d",
+                         step->num_inputs, max_inputs);
     const lo_tensor_ref *x = &step->inputs[0], *y = &step->output;
     lo_status status = check_dtype(step, x, "X", allow_uint8, err);
     if (status == LO_OK) status = check_dtype(step, y, "Y", allow_uint8, err);
@@ -266,6 +273,221 @@ static lo_status check_elementwise(const lo_step *step, bool allow_uint8, lo_err
     return status;
 }
 
+/* Pad, Transpose: one float input and output of the same rank, at most 8 (the kernels' int8). */
+static lo_status check_layout_1(const lo_step *step, lo_error *err)
+{
+    if (step->num_inputs != 1)
+        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, expected 1", step->num_inputs);
+    const lo_tensor_ref *x = &step->inputs[0], *y = &step->output;
+    lo_status status = check_dtype(step, x, "X", false, err);
+    if (status == LO_OK) status = check_dtype(step, y, "Y", false, err);
+    if (status == LO_OK && (x->shape.rank != y->shape.rank || x->shape.rank > 8))
+        status = step_fail(err, step, LO_ERR_ARGUMENT, "X has rank %d and Y rank %d (at most 8)",
+                           x->shape.rank, y->shape.rank);
+    return status;
+}
+
+static lo_status check_pad(const lo_step *step, lo_error *err)
+{
+    lo_status status = check_layout_1(step, err);
+    if (status != LO_OK) return status;
+    const lo_pad_params *p = &step->params.pad;
+    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
+    for (int d = 0; d < x->rank; d++)
+        if (p->pad_begin[d] < -(int64_t)INT_MAX / 2 || p->pad_begin[d] > INT_MAX / 2 ||
+            x->dims[d] + p->pad_begin[d] + p->pad_end[d] != y->dims[d])
+            return step_fail(err, step, LO_ERR_ARGUMENT,
+                             "axis %d: input %lld with pads %lld/%lld does not give output %lld", d,
+                             (long long)x->dims[d], (long long)p->pad_begin[d],
+                             (long long)p->pad_end[d], (long long)y->dims[d]);
+    return LO_OK;
+}
+
+static lo_status check_transpose(const lo_step *step, lo_error *err)
+{
+    lo_status status = check_layout_1(step, err);
+    if (status != LO_OK) return status;
+    const int *perm = step->params.transpose.perm;
+    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
+    bool seen[LO_MAX_RANK] = {false};
+    for (int d = 0; d < x->rank; d++) {
+        if (perm[d] < 0 || perm[d] >= x->rank || seen[perm[d]] || y->dims[d] != x->dims[perm[d]])
+            return step_fail(err, step, LO_ERR_ARGUMENT,
+                             "perm[%d] = %d is not a permutation matching the shapes", d, perm[d]);
+        seen[perm[d]] = true;
+    }
+    return LO_OK;
+}
+
+static lo_status check_concat(const lo_step *step, lo_error *err)
+{
+    const int axis = step->params.concat.axis;
+    const lo_shape *y = &step->output.shape;
+    lo_status status = check_dtype(step, &step->output, "Y", false, err);
+    if (status != LO_OK) return status;
+    if (step->num_inputs < 1 || axis < 0 || axis >= y->rank)
+        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, axis %d, output rank %d",
+                         step->num_inputs, axis, y->rank);
+    int64_t total = 0;
+    for (int i = 0; i < step->num_inputs; i++) {
+        const lo_shape *x = &step->inputs[i].shape;
+        if ((status = check_dtype(step, &step->inputs[i], "input", false, err)) != LO_OK)
+            return status;
+        bool same = x->rank == y->rank;
+        for (int d = 0; same && d < y->rank; d++)
+            same = d == axis || x->dims[d] == y->dims[d];
+        if (!same)
+            return step_fail(err, step, LO_ERR_ARGUMENT,
+                             "input %d's dims off axis %d differ from the output's", i, axis);
+        total += x->dims[axis];
+    }
+    if (total != y->dims[axis])
+        return step_fail(err, step, LO_ERR_ARGUMENT,
+                         "the inputs hold %lld along axis %d, the output %lld", (long long)total,
+                         axis, (long long)y->dims[axis]);
+    return LO_OK;
+}
+
+static lo_status check_unary(const lo_step *step, lo_error *err)
+{
+    const lo_unary_params *p = &step->params.unary;
+    lo_status status = check_elementwise(step, false, 3, err);
+    if (status != LO_OK) return status;
+    const int bounds[2] = {p->min_input, p->max_input};
+    for (int b = 0; b < 2; b++)
+        if (bounds[b] != 0 && (bounds[b] < 1 || bounds[b] >= step->num_inputs ||
+                               step->inputs[bounds[b]].dtype != LO_DTYPE_FLOAT ||
+                               lo_shape_numel(&step->inputs[bounds[b]].shape) != 1))
+            return step_fail(err, step, LO_ERR_ARGUMENT,
+                             "Clip's %s bound names input %d, not a one-element float input",
+                             b ? "upper" : "lower", bounds[b]);
+    switch (p->op) {
+    case LO_ACT_NONE:
+    case LO_ACT_RELU:
+    case LO_ACT_SIGMOID:
+    case LO_ACT_TANH:
+    case LO_ACT_LEAKY_RELU:
+    case LO_ACT_CLIP:
+        return LO_OK;
+    }
+    return step_fail(err, step, LO_ERR_UNSUPPORTED, "activation %d has no OpenCL kernel",
+                     (int)p->op);
+}
+
+static lo_status check_all_float(const lo_step *step, lo_error *err)
+{
+    static const char *const names[LO_STEP_MAX_INPUTS] = {
+        "input 0", "input 1", "input 2", "input 3", "input 4", "input 5", "input 6", "input 7"};
+    lo_status status = LO_OK;
+    for (int i = 0; i < step->num_inputs && status == LO_OK; i++)
+        status = check_dtype(step, &step->inputs[i], names[i], false, err);
+    if (status == LO_OK) status = check_dtype(step, &step->output, "Y", false, err);
+    return status;
+}
+
+/* The furthest element `strides` reach over `dims` stays inside the input, and so within int. */
+static bool strides_fit(const lo_shape *input, int rank, const int64_t *dims,
+                        const int64_t *strides)
+{
+    int64_t reach = 0;
+    for (int d = 0; d < rank; d++) {
+        if (strides[d] < 0 || strides[d] > INT_MAX) return false;
+        if (dims[d] > 0) reach += (dims[d] - 1) * strides[d];
+        if (reach > INT_MAX) return false;
+    }
+    return lo_shape_numel(input) == 0 || reach < lo_shape_numel(input);
+}
+
+static lo_status check_binary(const lo_step *step, lo_error *err)
+{
+    const lo_binary_params *p = &step->params.binary;
+    char as[128], bs[128], ys[128];
+    if (step->num_inputs != 2)
+        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, expected 2", step->num_inputs);
+    lo_status status = check_all_float(step, err);
+    if (status != LO_OK) return status;
+    if (p->op < LO_BIN_ADD || p->op > LO_BIN_PRELU)
+        return step_fail(err, step, LO_ERR_UNSUPPORTED, "binary op %d has no OpenCL kernel",
+                         (int)p->op);
+    const lo_shape *y = &step->output.shape;
+    if (!strides_fit(&step->inputs[0].shape, y->rank, y->dims, p->a_strides) ||
+        !strides_fit(&step->inputs[1].shape, y->rank, y->dims, p->b_strides))
+        return step_fail(
+            err, step, LO_ERR_ARGUMENT, "broadcast strides reach past A %s or B %s for Y %s",
+            shape_text(&step->inputs[0].shape, as, sizeof as),
+            shape_text(&step->inputs[1].shape, bs, sizeof bs), shape_text(y, ys, sizeof ys));
+    return LO_OK;
+}
+
+static lo_status check_softmax(const lo_step *step, lo_error *err)
+{
+    const lo_softmax_params *p = &step->params.softmax;
+    lo_status status = check_elementwise(step, false, 1, err);
+    if (status != LO_OK) return status;
+    const int64_t n = lo_shape_numel(&step->output.shape);
+    if (p->outer < 0 || p->axis_len < 0 || p->inner < 0 || !fits_int(p->outer * p->inner) ||
+        p->outer * p->axis_len * p->inner != n)
+        return step_fail(err, step, LO_ERR_ARGUMENT, "[%lld,%lld,%lld] does not hold %lld elements",
+                         (long long)p->outer, (long long)p->axis_len, (long long)p->inner,
+                         (long long)n);
+    return LO_OK;
+}
+
+static lo_status check_batchnorm(const lo_step *step, lo_error *err)
+{
+    const lo_batchnorm_params *p = &step->params.batchnorm;
+    if (step->num_inputs != 5)
+        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, expected 5", step->num_inputs);
+    lo_status status = check_all_float(step, err);
+    if (status != LO_OK) return status;
+    const int64_t n = lo_shape_numel(&step->inputs[0].shape);
+    if (p->channels < 1 || p->inner < 1 || n % (p->channels * p->inner) != 0 ||
+        lo_shape_numel(&step->output.shape) != n)
+        return step_fail(err, step, LO_ERR_ARGUMENT,
+                         "%lld channels of %lld do not tile %lld elements", (long long)p->channels,
+                         (long long)p->inner, (long long)n);
+    for (int i = 1; i < 5; i++)
+        if (lo_shape_numel(&step->inputs[i].shape) != p->channels)
+            return step_fail(err, step, LO_ERR_ARGUMENT, "input %d does not hold %lld values", i,
+                             (long long)p->channels);
+    return LO_OK;
+}
+
+static lo_status check_matmul(const lo_step *step, lo_error *err)
+{
+    const lo_matmul_params *p = &step->params.matmul;
+    if (step->num_inputs != 2)
+        return step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, expected 2", step->num_inputs);
+    lo_status status = check_all_float(step, err);
+    if (status != LO_OK) return status;
+    int64_t batch = 1;
+    bool ok =
+        p->batch_rank >= 0 && p->batch_rank <= LO_MAX_RANK && p->m >= 0 && p->n >= 0 && p->k >= 0;
+    for (int d = 0; ok && d < p->batch_rank; d++) {
+        ok = p->batch_dims[d] >= 0;
+        batch *= p->batch_dims[d];
+    }
+    const lo_shape *as = &step->inputs[0].shape, *bs = &step->inputs[1].shape;
+    ok = ok && batch * p->m * p->n == lo_shape_numel(&step->output.shape) &&
+         strides_fit(as, p->batch_rank, p->batch_dims, p->a_strides) &&
+         strides_fit(bs, p->batch_rank, p->batch_dims, p->b_strides);
+    /* Each operand's last matrix must end inside it. */
+    if (ok && batch > 0 && p->m > 0 && p->n > 0 && p->k > 0) {
+        int64_t ra = p->m * p->k, rb = p->k * p->n;
+        for (int d = 0; d < p->batch_rank; d++) {
+            ra += (p->batch_dims[d] - 1) * p->a_strides[d];
+            rb += (p->batch_dims[d] - 1) * p->b_strides[d];
+        }
+        ok = ra <= lo_shape_numel(as) && rb <= lo_shape_numel(bs) && fits_int(ra) && fits_int(rb);
+    }
+    if (!ok)
+        return step_fail(err, step, LO_ERR_ARGUMENT,
+                         "batch of %lld [%lld,%lld]x[%lld,%lld] products does not fit its tensors",
+                         (long long)batch, (long long)p->m, (long long)p->k, (long long)p->k,
+                         (long long)p->n);
+    return LO_OK;
+}
+
 lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *step, lo_error *err)
 {
     (void)ctx; /* no kernel uses local memory or needs a device feature beyond OpenCL 1.2 */
@@ -275,15 +497,28 @@ lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *ste
     case LO_STEP_CONV:
         return check_conv(step, err);
     case LO_STEP_MAXPOOL:
+    case LO_STEP_AVGPOOL:
         return check_pool(step, err);
+    case LO_STEP_PAD:
+        return check_pad(step, err);
+    case LO_STEP_CONCAT:
+        return check_concat(step, err);
+    case LO_STEP_TRANSPOSE:
+        return check_transpose(step, err);
     case LO_STEP_GEMM:
         return check_gemm(step, err);
     case LO_STEP_UNARY:
-        status = check_elementwise(step, false, err);
-        if (status == LO_OK) status = check_activation(step, step->params.unary.op, err);
-        return status;
+        return check_unary(step, err);
     case LO_STEP_COPY:
-        return check_elementwise(step, true, err);
+        return check_elementwise(step, true, 1, err);
+    case LO_STEP_BINARY:
+        return check_binary(step, err);
+    case LO_STEP_SOFTMAX:
+        return check_softmax(step, err);
+    case LO_STEP_BATCHNORM:
+        return check_batchnorm(step, err);
+    case LO_STEP_MATMUL:
+        return check_matmul(step, err);
     }
     return step_fail(err, step, LO_ERR_UNSUPPORTED, "step kind %d has no OpenCL kernel",
                      (int)step->kind);
@@ -489,7 +724,7 @@ static lo_status prepare_conv(lo_backend_context *ctx, const lo_step *step,
     const int act = p->activation == LO_ACT_RELU ? 1 : 0;
     if (blocked) {
         /* [g][block][c][kh][kw][vec] then the bias as [g][block][vec], zero past Mg. */
-        packed = calloc((size_t)(packed_w + packed_b), sizeof *packed);
+        packed = lo_calloc((size_t)(packed_w + packed_b), sizeof *packed);
         if (!packed) {
             status =
                 step_fail(err, step, LO_ERR_NO_MEMORY, "out of memory re-laying out %lld weights",
@@ -580,7 +815,7 @@ static lo_status prepare_conv(lo_backend_context *ctx, const lo_step *step,
         status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",
                            launch->variant, (unsigned)args.failed, lo_cl_error_name(args.rc));
 done:
-    free(packed);
+    lo_free(packed);
     return status;
 }
 
@@ -639,6 +874,143 @@ static lo_status prepare_pool(lo_backend_context *ctx, const lo_step *step,
     return status;
 }
 
+/* ---- AveragePool ---- */
+
+static lo_status prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
+                                 const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
+{
+    const lo_pool_params *p = &step->params.pool;
+    const lo_shape *xs = &step->inputs[0].shape, *ys = &step->output.shape;
+    lo_cl_tensor x, y;
+    lo_status status = place_tensor(step, buffers, &step->inputs[0], "X", &x, err);
+    if (status == LO_OK) status = place_tensor(step, buffers, &step->output, "Y", &y, err);
+    if (status == LO_OK)
+        status = make_kernel(ctx, step, "pool", "", "avgpool2d", &launch->kernel, err);
+    if (status != LO_OK) return status;
+    lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
+    arg_mem(&args, x.mem);
+    arg_int(&args, x.offset);
+    arg_mem(&args, y.mem);
+    arg_int(&args, y.offset);
+    arg_int(&args, xs->dims[0] * xs->dims[1]);
+    arg_int(&args, xs->dims[2]);
+    arg_int(&args, xs->dims[3]);
+    arg_int(&args, ys->dims[2]);
+    arg_int(&args, ys->dims[3]);
+    for (int a = 0; a < 2; a++)
+        arg_int(&args, p->kernel[a]);
+    for (int a = 0; a < 2; a++)
+        arg_int(&args, p->stride[a]);
+    for (int a = 0; a < 2; a++)
+        arg_int(&args, p->dilation[a]);
+    for (int a = 0; a < 2; a++)
+        arg_int(&args, p->pad_begin[a]);
+    for (int a = 0; a < 2; a++)
+        arg_int(&args, p->pad_end[a]);
+    arg_int(&args, p->count_include_pad ? 1 : 0);
+    launch->variant = "avgpool2d";
+    const size_t items[3] = {(size_t)lo_shape_numel(ys), 1, 1};
+    status = set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
+    if (status == LO_OK && args.rc != CL_SUCCESS)
+        status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(avgpool2d, %u) failed: %s",
+                           (unsigned)args.failed, lo_cl_error_name(args.rc));
+    return status;
+}
+
+/* ---- Pad, Transpose, Concat ---- */
+
+/* A shape's dims right-aligned in 8 lanes, leading lanes 1. */
+static cl_int8 dims8(const lo_shape *shape)
+{
+    cl_int8 v;
+    for (int d = 0; d < 8; d++) {
+        const int from = d - (8 - shape->rank);
+        v.s[d] = from >= 0 ? (cl_int)shape->dims[from] : 1;
+    }
+    return v;
+}
+
+static lo_status prepare_layout(lo_backend_context *ctx, const lo_step *step,
+                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
+{
+    const lo_shape *ys = &step->output.shape;
+    const int64_t n = lo_shape_numel(ys);
+    const char *name = step->kind == LO_STEP_PAD         ? "pad"
+                       : step->kind == LO_STEP_TRANSPOSE ? "transpose"
+                                                         : "concat";
+    lo_cl_tensor x[LO_STEP_MAX_INPUTS], y;
+    lo_status status = place_tensor(step, buffers, &step->output, "Y", &y, err);
+    for (int i = 0; i < step->num_inputs && status == LO_OK; i++)
+        status = place_tensor(step, buffers, &step->inputs[i], "X", &x[i], err);
+    if (status == LO_OK) status = make_kernel(ctx, step, "layout", "", name, &launch->kernel, err);
+    if (status != LO_OK) return status;
+    lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
+    const lo_shape *xs = &step->inputs[0].shape;
+    if (step->kind == LO_STEP_PAD) {
+        cl_int8 begin;
+        for (int d = 0; d < 8; d++) {
+            const int from = d - (8 - xs->rank);
+            begin.s[d] = from >= 0 ? (cl_int)step->params.pad.pad_begin[from] : 0;
+        }
+        const cl_int8 out_dims = dims8(ys), in_dims = dims8(xs);
+        arg_mem(&args, x[0].mem);
+        arg_int(&args, x[0].offset);
+        arg_mem(&args, y.mem);
+        arg_int(&args, y.offset);
+        arg_int(&args, n);
+        arg_raw(&args, sizeof out_dims, &out_dims);
+        arg_raw(&args, sizeof in_dims, &in_dims);
+        arg_raw(&args, sizeof begin, &begin);
+        arg_float(&args, step->params.pad.value);
+    } else if (step->kind == LO_STEP_TRANSPOSE) {
+        int64_t in_stride[LO_MAX_RANK];
+        int64_t stride = 1;
+        for (int d = xs->rank - 1; d >= 0; d--) {
+            in_stride[d] = stride;
+            stride *= xs->dims[d];
+        }
+        cl_int8 strides;
+        for (int d = 0; d < 8; d++) {
+            const int from = d - (8 - ys->rank);
+            strides.s[d] = from >= 0 ? (cl_int)in_stride[step->params.transpose.perm[from]] : 0;
+        }
+        const cl_int8 out_dims = dims8(ys);
+        arg_mem(&args, x[0].mem);
+        arg_int(&args, x[0].offset);
+        arg_mem(&args, y.mem);
+        arg_int(&args, y.offset);
+        arg_int(&args, n);
+        arg_raw(&args, sizeof out_dims, &out_dims);
+        arg_raw(&args, sizeof strides, &strides);
+    } else {
+        const int axis = step->params.concat.axis;
+        int64_t inner = 1;
+        for (int d = axis + 1; d < ys->rank; d++)
+            inner *= ys->dims[d];
+        cl_int8 offsets, sizes;
+        for (int i = 0; i < 8; i++) {
+            const bool used = i < step->num_inputs;
+            arg_mem(&args, used ? x[i].mem : y.mem); /* unused slots are never read */
+            offsets.s[i] = used ? (cl_int)x[i].offset : 0;
+            sizes.s[i] = used ? (cl_int)step->inputs[i].shape.dims[axis] : 0;
+        }
+        arg_raw(&args, sizeof offsets, &offsets);
+        arg_raw(&args, sizeof sizes, &sizes);
+        arg_mem(&args, y.mem);
+        arg_int(&args, y.offset);
+        arg_int(&args, n);
+        arg_int(&args, ys->dims[axis] > 0 ? ys->dims[axis] : 1);
+        arg_int(&args, inner > 0 ? inner : 1);
+    }
+    launch->variant = name;
+    const size_t items[3] = {(size_t)n, 1, 1};
+    status = set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
+    if (status == LO_OK && args.rc != CL_SUCCESS)
+        status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s", name,
+                           (unsigned)args.failed, lo_cl_error_name(args.rc));
+    return status;
+}
+
 /* ---- Gemm ---- */
 
 static lo_status prepare_gemm(lo_backend_context *ctx, const lo_step *step,
@@ -676,7 +1048,7 @@ static lo_status prepare_gemm(lo_backend_context *ctx, const lo_step *step,
     if (blocked) {
         /* op(B) as [K][NB * vec], zero past N. */
         const size_t count = (size_t)(K * NB * vec);
-        packed = calloc(count, sizeof *packed);
+        packed = lo_calloc(count, sizeof *packed);
         if (!packed) {
             status = step_fail(err, step, LO_ERR_NO_MEMORY,
                                "out of memory re-laying out %zu weights", count);
@@ -732,7 +1104,7 @@ static lo_status prepare_gemm(lo_backend_context *ctx, const lo_step *step,
         status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",
                            launch->variant, (unsigned)args.failed, lo_cl_error_name(args.rc));
 done:
-    free(packed);
+    lo_free(packed);
     return status;
 }
 
@@ -750,7 +1122,7 @@ static lo_status prepare_elementwise(lo_backend_context *ctx, const lo_step *ste
     if (status == LO_OK) status = place_tensor(step, buffers, &step->output, "Y", &y, err);
     if (status != LO_OK) return status;
     const char *name = unary ? "unary" : "copy";
-    status = make_kernel(ctx, step, "eltwise", u8 ? "-DT=uchar" : "-DT=float", name,
+    status = make_kernel(ctx, step, "eltwise", u8 ? "-DT=uchar" : "-DT=float -DT_IS_FLOAT", name,
                          &launch->kernel, err);
     if (status != LO_OK) return status;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
@@ -759,7 +1131,25 @@ static lo_status prepare_elementwise(lo_backend_context *ctx, const lo_step *ste
     arg_mem(&args, y.mem);
     arg_int(&args, y.offset);
     arg_int(&args, n);
-    if (unary) arg_int(&args, (int)step->params.unary.op);
+    if (unary) {
+        const lo_unary_params *p = &step->params.unary;
+        arg_int(&args, (int)p->op);
+        arg_float(&args, p->alpha);
+        arg_float(&args, p->min);
+        arg_float(&args, p->max);
+        const int bounds[2] = {p->min_input, p->max_input};
+        for (int b = 0; b < 2 && status == LO_OK; b++) {
+            /* An unused bound argument still needs a buffer: X's. */
+            lo_cl_tensor bound = x;
+            if (bounds[b])
+                status = place_tensor(step, buffers, &step->inputs[bounds[b]], b ? "max" : "min",
+                                      &bound, err);
+            arg_mem(&args, bound.mem);
+            arg_int(&args, bound.offset);
+            arg_int(&args, bounds[b] ? 1 : 0);
+        }
+        if (status != LO_OK) return status;
+    }
     launch->variant = name;
     const size_t items[3] = {(size_t)n, 1, 1};
     status = set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
@@ -767,6 +1157,128 @@ static lo_status prepare_elementwise(lo_backend_context *ctx, const lo_step *ste
         status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s", name,
                            (unsigned)args.failed, lo_cl_error_name(args.rc));
     return status;
+}
+
+/* ---- Binary, Softmax, BatchNormalization, MatMul: one work-item per output ---- */
+
+/* Dims and strides right-aligned in 8 axes, the leading ones size 1 and stride 0. */
+static void arg_axes8(lo_cl_args *args, int rank, const int64_t *values, cl_int fill)
+{
+    cl_int8 v;
+    for (int d = 0; d < 8; d++) {
+        const int src = d - (8 - rank);
+        v.s[d] = src >= 0 ? (cl_int)values[src] : fill;
+    }
+    arg_raw(args, sizeof v, &v);
+}
+
+/* Places inputs 0..count-1 and the output, binding each as (buffer, element offset). */
+static lo_status bind_tensors(const lo_step *step, const lo_cl_buffers *buffers, int count,
+                              lo_cl_args *args, lo_error *err)
+{
+    static const char *const names[LO_STEP_MAX_INPUTS] = {
+        "input 0", "input 1", "input 2", "input 3", "input 4", "input 5", "input 6", "input 7"};
+    lo_cl_tensor t;
+    for (int i = 0; i <= count; i++) {
+        const bool out = i == count;
+        lo_status status = place_tensor(step, buffers, out ? &step->output : &step->inputs[i],
+                                        out ? "Y" : names[i], &t, err);
+        if (status != LO_OK) return status;
+        arg_mem(args, t.mem);
+        arg_int(args, t.offset);
+    }
+    return LO_OK;
+}
+
+/* Sizes a one-item-per-element launch and reports a failed argument binding. */
+static lo_status finish_flat(lo_backend_context *ctx, const lo_step *step, lo_cl_launch *launch,
+                             const lo_cl_args *args, const char *name, int64_t items, lo_error *err)
+{
+    launch->variant = name;
+    const size_t sizes[3] = {(size_t)items, 1, 1};
+    lo_status status = set_sizes(ctx, step, launch, 1, sizes, LO_CL_FLAT_LOCAL, err);
+    if (status == LO_OK && args->rc != CL_SUCCESS)
+        status = step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s", name,
+                           (unsigned)args->failed, lo_cl_error_name(args->rc));
+    return status;
+}
+
+static lo_status prepare_binary(lo_backend_context *ctx, const lo_step *step,
+                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
+{
+    const lo_binary_params *p = &step->params.binary;
+    const lo_shape *ys = &step->output.shape;
+    const int64_t n = lo_shape_numel(ys);
+    lo_status status = make_kernel(ctx, step, "binary", "", "binary", &launch->kernel, err);
+    if (status != LO_OK) return status;
+    lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
+    if ((status = bind_tensors(step, buffers, 2, &args, err)) != LO_OK) return status;
+    /* Direct when both inputs are laid out as the output: dense strides on every axis. */
+    bool direct = true;
+    int64_t dense = 1;
+    for (int d = ys->rank - 1; d >= 0; d--) {
+        if (ys->dims[d] != 1 && (p->a_strides[d] != dense || p->b_strides[d] != dense))
+            direct = false;
+        dense *= ys->dims[d];
+    }
+    arg_int(&args, n);
+    arg_int(&args, (int)p->op);
+    arg_int(&args, direct ? 1 : 0);
+    arg_axes8(&args, ys->rank, ys->dims, 1);
+    arg_axes8(&args, ys->rank, p->a_strides, 0);
+    arg_axes8(&args, ys->rank, p->b_strides, 0);
+    return finish_flat(ctx, step, launch, &args, direct ? "binary[direct]" : "binary", n, err);
+}
+
+static lo_status prepare_softmax(lo_backend_context *ctx, const lo_step *step,
+                                 const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
+{
+    const lo_softmax_params *p = &step->params.softmax;
+    lo_status status = make_kernel(ctx, step, "softmax", "", "softmax", &launch->kernel, err);
+    if (status != LO_OK) return status;
+    lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
+    if ((status = bind_tensors(step, buffers, 1, &args, err)) != LO_OK) return status;
+    arg_int(&args, p->outer);
+    arg_int(&args, p->axis_len);
+    arg_int(&args, p->inner);
+    arg_int(&args, p->log ? 1 : 0);
+    return finish_flat(ctx, step, launch, &args, "softmax", p->outer * p->inner, err);
+}
+
+static lo_status prepare_batchnorm(lo_backend_context *ctx, const lo_step *step,
+                                   const lo_cl_buffers *buffers, lo_cl_launch *launch,
+                                   lo_error *err)
+{
+    const lo_batchnorm_params *p = &step->params.batchnorm;
+    const int64_t n = lo_shape_numel(&step->output.shape);
+    lo_status status = make_kernel(ctx, step, "batchnorm", "", "batchnorm", &launch->kernel, err);
+    if (status != LO_OK) return status;
+    lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
+    if ((status = bind_tensors(step, buffers, 5, &args, err)) != LO_OK) return status;
+    arg_int(&args, n);
+    arg_int(&args, p->channels);
+    arg_int(&args, p->inner);
+    arg_float(&args, p->epsilon);
+    return finish_flat(ctx, step, launch, &args, "batchnorm", n, err);
+}
+
+static lo_status prepare_matmul(lo_backend_context *ctx, const lo_step *step,
+                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
+{
+    const lo_matmul_params *p = &step->params.matmul;
+    const int64_t n = lo_shape_numel(&step->output.shape);
+    lo_status status = make_kernel(ctx, step, "matmul", "", "matmul", &launch->kernel, err);
+    if (status != LO_OK) return status;
+    lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
+    if ((status = bind_tensors(step, buffers, 2, &args, err)) != LO_OK) return status;
+    arg_int(&args, p->m * p->n > 0 ? n / (p->m * p->n) : 0);
+    arg_int(&args, p->m);
+    arg_int(&args, p->n);
+    arg_int(&args, p->k);
+    arg_axes8(&args, p->batch_rank, p->batch_dims, 1);
+    arg_axes8(&args, p->batch_rank, p->a_strides, 0);
+    arg_axes8(&args, p->batch_rank, p->b_strides, 0);
+    return finish_flat(ctx, step, launch, &args, "matmul", n, err);
 }
 
 /* ---- entry points ---- */
@@ -786,12 +1298,32 @@ lo_status lo_cl_launch_prepare(lo_backend_context *ctx, const lo_step *step,
     case LO_STEP_MAXPOOL:
         status = prepare_pool(ctx, step, buffers, out, err);
         break;
+    case LO_STEP_AVGPOOL:
+        status = prepare_avgpool(ctx, step, buffers, out, err);
+        break;
+    case LO_STEP_PAD:
+    case LO_STEP_CONCAT:
+    case LO_STEP_TRANSPOSE:
+        status = prepare_layout(ctx, step, buffers, out, err);
+        break;
     case LO_STEP_GEMM:
         status = prepare_gemm(ctx, step, buffers, out, err);
         break;
     case LO_STEP_UNARY:
     case LO_STEP_COPY:
         status = prepare_elementwise(ctx, step, buffers, out, err);
+        break;
+    case LO_STEP_BINARY:
+        status = prepare_binary(ctx, step, buffers, out, err);
+        break;
+    case LO_STEP_SOFTMAX:
+        status = prepare_softmax(ctx, step, buffers, out, err);
+        break;
+    case LO_STEP_BATCHNORM:
+        status = prepare_batchnorm(ctx, step, buffers, out, err);
+        break;
+    case LO_STEP_MATMUL:
+        status = prepare_matmul(ctx, step, buffers, out, err);
         break;
     }
     if (status == LO_OK)

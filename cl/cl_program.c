@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
+
 #define LO_CL_CACHE_MAGIC       "LOCLBIN1"
 #define LO_CL_CACHE_MAGIC_SIZE  8
 #define LO_CL_CACHE_HEADER_SIZE (LO_CL_CACHE_MAGIC_SIZE + 16)
@@ -127,7 +129,7 @@ static unsigned char *cache_load(uint64_t key, size_t *size)
     if (get_u64(header + 8) != key) goto fail;
     uint64_t length = get_u64(header + 16);
     if (length == 0 || length > LO_CL_CACHE_MAX_BYTES) goto fail;
-    binary = malloc((size_t)length);
+    binary = lo_malloc((size_t)length);
     if (!binary) goto fail;
     if (fread(binary, 1, (size_t)length, file) != length) goto fail;
     if (fgetc(file) != EOF) goto fail; /* trailing bytes: a file of another writer */
@@ -136,7 +138,7 @@ static unsigned char *cache_load(uint64_t key, size_t *size)
     return binary;
 fail:
     if (file) fclose(file);
-    free(binary);
+    lo_free(binary);
     return NULL;
 }
 
@@ -154,7 +156,7 @@ static void cache_store(uint64_t key, cl_program program)
             CL_SUCCESS ||
         size == 0 || size > LO_CL_CACHE_MAX_BYTES)
         goto done;
-    binary = malloc(size);
+    binary = lo_malloc(size);
     if (!binary) goto done;
     unsigned char *binaries[1] = {binary};
     if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof binaries, binaries, NULL) !=
@@ -188,7 +190,7 @@ static void cache_store(uint64_t key, cl_program program)
 done:
     if (fd >= 0) close(fd);
     if (tmp_made) unlink(tmp);
-    free(binary);
+    lo_free(binary);
 }
 
 /* ---- builds ---- */
@@ -199,10 +201,10 @@ static char *build_log(cl_program program, cl_device_id device)
     size_t size = 0;
     if (clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) != CL_SUCCESS)
         return NULL;
-    char *log = calloc(size + 1, 1);
+    char *log = lo_calloc(size + 1, 1);
     if (log && clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, size, log, NULL) !=
                    CL_SUCCESS) {
-        free(log);
+        lo_free(log);
         log = NULL;
     }
     return log;
@@ -228,7 +230,7 @@ static cl_program build_from_cache(lo_backend_context *ctx, uint64_t key, const 
         program = NULL;
     }
 done:
-    free(binary);
+    lo_free(binary);
     return program;
 }
 
@@ -256,8 +258,9 @@ lo_status lo_cl_build_program(lo_backend_context *ctx, const char *name, const c
     rc = clBuildProgram(program, 1, &ctx->device, options, NULL, NULL);
     if (rc != CL_SUCCESS) {
         log = build_log(program, ctx->device);
-        lo_trace("opencl: program '%s' [%s] failed to build (%s); full build log:\n%s", name,
-                 options, lo_cl_error_name(rc), log ? log : "(none)");
+        lo_log(LENET_ONNX_LOG_WARNING,
+               "opencl: program '%s' [%s] failed to build (%s); full build log:\n%s", name, options,
+               lo_cl_error_name(rc), log ? log : "(none)");
         status = lo_fail(err, rc == CL_OUT_OF_HOST_MEMORY ? LO_ERR_NO_MEMORY : LO_ERR_DEVICE,
                          "OpenCL program '%s' failed to build with options '%s': clBuildProgram "
                          "failed: %s; build log:\n%s",
@@ -267,7 +270,7 @@ lo_status lo_cl_build_program(lo_backend_context *ctx, const char *name, const c
     lo_trace("opencl: program '%s' [%s] built from source", name, options);
     if (use_cache) cache_store(key, program);
 done:
-    free(log);
+    lo_free(log);
     if (status != LO_OK && program) {
         clReleaseProgram(program);
         program = NULL;
@@ -288,9 +291,9 @@ void lo_cl_programs_release(lo_cl_program_cache *cache)
 {
     for (size_t i = 0; i < cache->count; i++) {
         clReleaseProgram(cache->entries[i].program);
-        free(cache->entries[i].options);
+        lo_free(cache->entries[i].options);
     }
-    free(cache->entries);
+    lo_free(cache->entries);
     pthread_mutex_destroy(&cache->lock);
     memset(cache, 0, sizeof *cache);
 }
@@ -319,7 +322,7 @@ lo_status lo_cl_get_program(lo_backend_context *ctx, const char *name, const cha
     }
     if (cache->count == cache->capacity) {
         size_t capacity = cache->capacity ? 2 * cache->capacity : 8;
-        lo_cl_program_entry *entries = realloc(cache->entries, capacity * sizeof *entries);
+        lo_cl_program_entry *entries = lo_realloc(cache->entries, capacity * sizeof *entries);
         if (!entries) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory caching OpenCL programs");
             goto done;
@@ -327,7 +330,7 @@ lo_status lo_cl_get_program(lo_backend_context *ctx, const char *name, const cha
         cache->entries = entries;
         cache->capacity = capacity;
     }
-    options_copy = malloc(strlen(options) + 1);
+    options_copy = lo_malloc(strlen(options) + 1);
     if (!options_copy) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory caching OpenCL programs");
         goto done;
@@ -342,7 +345,7 @@ lo_status lo_cl_get_program(lo_backend_context *ctx, const char *name, const cha
     options_copy = NULL;
 done:
     pthread_mutex_unlock(&cache->lock);
-    free(options_copy);
+    lo_free(options_copy);
     *out = status == LO_OK ? program : NULL;
     return status;
 }

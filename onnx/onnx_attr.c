@@ -6,26 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "onnx_tensor.h"
 
 void lo_onnx_attr_clear(lo_attr *attr)
 {
     if (!attr) return;
-    free(attr->name);
-    free(attr->s);
-    free(attr->floats);
-    free(attr->ints);
+    lo_free(attr->name);
+    lo_free(attr->s);
+    lo_free(attr->floats);
+    lo_free(attr->ints);
     if (attr->strings)
         for (size_t i = 0; i < attr->count; i++)
-            free(attr->strings[i]);
-    free(attr->strings);
+            lo_free(attr->strings[i]);
+    lo_free(attr->strings);
     memset(attr, 0, sizeof *attr);
     attr->tensor = -1;
 }
 
 static char *copy_bytes(const ProtobufCBinaryData *bytes)
 {
-    char *s = malloc(bytes->len + 1);
+    char *s = lo_malloc(bytes->len + 1);
     if (!s) return NULL;
     if (bytes->len) memcpy(s, bytes->data, bytes->len);
     s[bytes->len] = '\0';
@@ -89,8 +90,8 @@ static lo_status add_attr_tensor(lo_graph *graph, const lo_node *node,
     }
     size_t name_len = strlen(node->name) + strlen(proto->name) + 2;
     size_t what_len = strlen(node->name) + strlen(node->op_type) + strlen(proto->name) + 32;
-    name = malloc(name_len);
-    what = malloc(what_len);
+    name = lo_malloc(name_len);
+    what = lo_malloc(what_len);
     if (!name || !what) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", graph->source);
         goto done;
@@ -102,8 +103,8 @@ static lo_status add_attr_tensor(lo_graph *graph, const lo_node *node,
         lo_onnx_add_constant(graph, proto->t, lo_graph_find_tensor(graph, name) < 0 ? name : NULL,
                              what, &out->tensor, err);
 done:
-    free(name);
-    free(what);
+    lo_free(name);
+    lo_free(what);
     return status;
 }
 
@@ -131,7 +132,7 @@ lo_status lo_onnx_convert_attr(lo_graph *graph, const lo_node *node,
                               "attribute '%s' is %s, which is not supported", proto->name, kind);
         goto done;
     }
-    out->name = strdup(proto->name);
+    out->name = lo_strdup(proto->name);
     if (!out->name) goto no_memory;
     switch (type) {
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
@@ -150,7 +151,7 @@ lo_status lo_onnx_convert_attr(lo_graph *graph, const lo_node *node,
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
         out->type = LO_ATTR_FLOATS;
         if (proto->n_floats) {
-            out->floats = malloc(proto->n_floats * sizeof(float));
+            out->floats = lo_malloc(proto->n_floats * sizeof(float));
             if (!out->floats) goto no_memory;
             memcpy(out->floats, proto->floats, proto->n_floats * sizeof(float));
             out->count = proto->n_floats;
@@ -159,7 +160,7 @@ lo_status lo_onnx_convert_attr(lo_graph *graph, const lo_node *node,
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
         out->type = LO_ATTR_INTS;
         if (proto->n_ints) {
-            out->ints = malloc(proto->n_ints * sizeof(int64_t));
+            out->ints = lo_malloc(proto->n_ints * sizeof(int64_t));
             if (!out->ints) goto no_memory;
             memcpy(out->ints, proto->ints, proto->n_ints * sizeof(int64_t));
             out->count = proto->n_ints;
@@ -168,7 +169,7 @@ lo_status lo_onnx_convert_attr(lo_graph *graph, const lo_node *node,
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
         out->type = LO_ATTR_STRINGS;
         if (proto->n_strings) {
-            out->strings = calloc(proto->n_strings, sizeof(char *));
+            out->strings = lo_calloc(proto->n_strings, sizeof(char *));
             if (!out->strings) goto no_memory;
             out->count = proto->n_strings;
             for (size_t i = 0; i < proto->n_strings; i++) {

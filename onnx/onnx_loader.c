@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "onnx.pb-c.h"
 #include "onnx_attr.h"
 #include "onnx_tensor.h"
@@ -113,12 +114,12 @@ static lo_status check_model(loader *ld, lo_error *err)
     }
     ld->graph->ir_version = model->ir_version;
     if (model->graph->name && *model->graph->name) {
-        char *name = strdup(model->graph->name);
+        char *name = lo_strdup(model->graph->name);
         if (!name) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
             goto done;
         }
-        free(ld->graph->name);
+        lo_free(ld->graph->name);
         ld->graph->name = name;
     }
 done:
@@ -222,10 +223,10 @@ static lo_status set_dim_params(loader *ld, int t, const char *const params[LO_M
     lo_status status = LO_OK;
     lo_tensor *tensor = &ld->graph->tensors[t];
     for (int i = 0; i < LO_MAX_RANK; i++) {
-        free(tensor->dim_params[i]);
+        lo_free(tensor->dim_params[i]);
         tensor->dim_params[i] = NULL;
         if (!params[i]) continue;
-        tensor->dim_params[i] = strdup(params[i]);
+        tensor->dim_params[i] = lo_strdup(params[i]);
         if (!tensor->dim_params[i]) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
             goto done;
@@ -259,7 +260,7 @@ static lo_status load_initializers(loader *ld, lo_error *err)
             goto done;
         }
         size_t len = strlen(init->name) + 32;
-        what = malloc(len);
+        what = lo_malloc(len);
         if (!what) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
             goto done;
@@ -267,11 +268,11 @@ static lo_status load_initializers(loader *ld, lo_error *err)
         snprintf(what, len, "initializer '%s'", init->name);
         status = lo_onnx_add_constant(ld->graph, init, init->name, what, NULL, err);
         if (status != LO_OK) goto done;
-        free(what);
+        lo_free(what);
         what = NULL;
     }
 done:
-    free(what);
+    lo_free(what);
     return status;
 }
 
@@ -337,7 +338,7 @@ static lo_status name_nodes(loader *ld, lo_error *err)
             goto done;
         }
         if (np->name && *np->name) {
-            ld->names[n] = strdup(np->name);
+            ld->names[n] = lo_strdup(np->name);
             if (!ld->names[n]) goto no_memory;
         }
     }
@@ -345,7 +346,7 @@ static lo_status name_nodes(loader *ld, lo_error *err)
         if (ld->names[n]) continue;
         const char *op = ld->proto->node[n]->op_type;
         size_t len = strlen(op) + 48;
-        name = malloc(len);
+        name = lo_malloc(len);
         if (!name) goto no_memory;
         snprintf(name, len, "%s_%d", op, n);
         for (long long k = 1; name_taken(ld, name); k++)
@@ -357,7 +358,7 @@ static lo_status name_nodes(loader *ld, lo_error *err)
 no_memory:
     status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory naming nodes", ld->source);
 done:
-    free(name);
+    lo_free(name);
     return status;
 }
 
@@ -394,11 +395,11 @@ static lo_status declare_outputs(loader *ld, lo_error *err)
     }
     ld->out_start[ld->num_nodes] = (int)total;
     if (total) {
-        ld->out_index = malloc(total * sizeof(int));
+        ld->out_index = lo_malloc(total * sizeof(int));
         if (!ld->out_index) goto no_memory;
     }
     ld->num_producer = graph->num_tensors + (int)total;
-    ld->producer = malloc((size_t)(ld->num_producer ? ld->num_producer : 1) * sizeof(int));
+    ld->producer = lo_malloc((size_t)(ld->num_producer ? ld->num_producer : 1) * sizeof(int));
     if (!ld->producer) goto no_memory;
     for (int t = 0; t < ld->num_producer; t++)
         ld->producer[t] = -1;
@@ -454,7 +455,7 @@ static lo_status resolve_inputs(loader *ld, lo_error *err)
     }
     ld->in_start[ld->num_nodes] = (int)total;
     if (total) {
-        ld->in_index = malloc(total * sizeof(int));
+        ld->in_index = lo_malloc(total * sizeof(int));
         if (!ld->in_index) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
             goto done;
@@ -526,12 +527,12 @@ static lo_status sort_nodes(loader *ld, lo_error *err)
     lo_status status = LO_OK;
     int n = ld->num_nodes;
     int edges = ld->in_start[n];
-    int *indegree = calloc((size_t)n + 1, sizeof(int));
-    int *edge_start = calloc((size_t)n + 2, sizeof(int));
-    int *edge_to = malloc(((size_t)edges + 1) * sizeof(int));
-    int *heap = malloc(((size_t)n + 1) * sizeof(int));
-    bool *done_node = calloc((size_t)n + 1, sizeof(bool));
-    ld->order = malloc(((size_t)n + 1) * sizeof(int));
+    int *indegree = lo_calloc((size_t)n + 1, sizeof(int));
+    int *edge_start = lo_calloc((size_t)n + 2, sizeof(int));
+    int *edge_to = lo_malloc(((size_t)edges + 1) * sizeof(int));
+    int *heap = lo_malloc(((size_t)n + 1) * sizeof(int));
+    bool *done_node = lo_calloc((size_t)n + 1, sizeof(bool));
+    ld->order = lo_malloc(((size_t)n + 1) * sizeof(int));
     if (!indegree || !edge_start || !edge_to || !heap || !done_node || !ld->order) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory sorting nodes", ld->source);
         goto done;
@@ -587,11 +588,11 @@ static lo_status sort_nodes(loader *ld, lo_error *err)
         goto done;
     }
 done:
-    free(indegree);
-    free(edge_start);
-    free(edge_to);
-    free(heap);
-    free(done_node);
+    lo_free(indegree);
+    lo_free(edge_start);
+    lo_free(edge_to);
+    lo_free(heap);
+    lo_free(done_node);
     return status;
 }
 
@@ -607,7 +608,7 @@ static lo_status build_node(loader *ld, int n, lo_error *err)
         goto done;
     }
     if (np->n_attribute) {
-        attrs = calloc(np->n_attribute, sizeof(lo_attr));
+        attrs = lo_calloc(np->n_attribute, sizeof(lo_attr));
         if (!attrs) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
             goto done;
@@ -635,7 +636,7 @@ static lo_status build_node(loader *ld, int n, lo_error *err)
 done:
     for (int a = 0; a < num_attrs; a++)
         lo_onnx_attr_clear(&attrs[a]);
-    free(attrs);
+    lo_free(attrs);
     return status;
 }
 
@@ -647,10 +648,10 @@ static lo_status load_nodes(loader *ld, lo_error *err)
         goto done;
     }
     int n = ld->num_nodes = (int)ld->proto->n_node;
-    ld->names = calloc((size_t)n + 1, sizeof(char *));
-    ld->opsets = calloc((size_t)n + 1, sizeof(int));
-    ld->in_start = calloc((size_t)n + 1, sizeof(int));
-    ld->out_start = calloc((size_t)n + 1, sizeof(int));
+    ld->names = lo_calloc((size_t)n + 1, sizeof(char *));
+    ld->opsets = lo_calloc((size_t)n + 1, sizeof(int));
+    ld->in_start = lo_calloc((size_t)n + 1, sizeof(int));
+    ld->out_start = lo_calloc((size_t)n + 1, sizeof(int));
     if (!ld->names || !ld->opsets || !ld->in_start || !ld->out_start) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
         goto done;
@@ -732,20 +733,41 @@ static void loader_release(loader *ld)
 {
     if (ld->names)
         for (int n = 0; n < ld->num_nodes; n++)
-            free(ld->names[n]);
-    free(ld->names);
-    free(ld->opsets);
-    free(ld->in_start);
-    free(ld->in_index);
-    free(ld->out_start);
-    free(ld->out_index);
-    free(ld->producer);
-    free(ld->order);
+            lo_free(ld->names[n]);
+    lo_free(ld->names);
+    lo_free(ld->opsets);
+    lo_free(ld->in_start);
+    lo_free(ld->in_index);
+    lo_free(ld->out_start);
+    lo_free(ld->out_index);
+    lo_free(ld->producer);
+    lo_free(ld->order);
+}
+
+/* protobuf-c allocates through the library's allocator too; a failed allocation is told apart
+ * from malformed bytes, since unpack returns NULL for both. */
+typedef struct {
+    bool failed;
+} unpack_state;
+
+static void *unpack_alloc(void *data, size_t size)
+{
+    void *p = lo_malloc(size);
+    if (!p) ((unpack_state *)data)->failed = true;
+    return p;
+}
+
+static void unpack_free(void *data, void *ptr)
+{
+    (void)data;
+    lo_free(ptr);
 }
 
 lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, lo_graph **out,
                              lo_error *err)
 {
+    unpack_state unpack = {false};
+    ProtobufCAllocator allocator = {unpack_alloc, unpack_free, &unpack};
     lo_status status = LO_OK;
     Onnx__ModelProto *model = NULL;
     loader ld;
@@ -761,7 +783,11 @@ lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, 
         status = lo_fail(err, LO_ERR_MODEL, "%s: no bytes, not an ONNX model", ld.source);
         goto done;
     }
-    model = onnx__model_proto__unpack(NULL, size, data);
+    model = onnx__model_proto__unpack(&allocator, size, data);
+    if (!model && unpack.failed) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory decoding the model", ld.source);
+        goto done;
+    }
     if (!model) {
         status = lo_fail(err, LO_ERR_MODEL, "%s: not an ONNX model (protobuf decoding failed)",
                          ld.source);
@@ -781,15 +807,16 @@ lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, 
     if (status != LO_OK) goto done;
     status = load_outputs(&ld, err);
     if (status != LO_OK) goto done;
-    lo_trace("%s: loaded graph '%s': ir_version %lld, opset %d, %d nodes, %d tensors", ld.source,
-             ld.graph->name, (long long)ld.graph->ir_version, ld.graph->opset, ld.graph->num_nodes,
-             ld.graph->num_tensors);
+    lo_log(LENET_ONNX_LOG_INFO,
+           "%s: loaded graph '%s': ir_version %lld, opset %d, %d nodes, %d tensors", ld.source,
+           ld.graph->name, (long long)ld.graph->ir_version, ld.graph->opset, ld.graph->num_nodes,
+           ld.graph->num_tensors);
     *out = ld.graph;
     ld.graph = NULL;
 done:
     lo_graph_free(ld.graph);
     loader_release(&ld);
-    if (model) onnx__model_proto__free_unpacked(model, NULL);
+    if (model) onnx__model_proto__free_unpacked(model, &allocator);
     return status;
 }
 
@@ -811,7 +838,7 @@ static lo_status read_file(const char *path, unsigned char **data, size_t *size,
                 goto done;
             }
             size_t grown_capacity = capacity ? capacity * 2 : 64 * 1024;
-            unsigned char *grown = realloc(buffer, grown_capacity);
+            unsigned char *grown = lo_realloc(buffer, grown_capacity);
             if (!grown) {
                 status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory reading the file", path);
                 goto done;
@@ -834,7 +861,7 @@ static lo_status read_file(const char *path, unsigned char **data, size_t *size,
     *size = length;
     buffer = NULL;
 done:
-    free(buffer);
+    lo_free(buffer);
     if (file) fclose(file);
     return status;
 }
@@ -857,6 +884,6 @@ lo_status lo_onnx_load_file(const char *path, lo_graph **out, lo_error *err)
     }
     status = lo_onnx_load_bytes(data, size, path, out, err);
 done:
-    free(data);
+    lo_free(data);
     return status;
 }

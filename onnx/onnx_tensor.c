@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 const char *lo_onnx_dtype_name(int32_t data_type)
 {
     switch (data_type) {
@@ -234,7 +236,7 @@ lo_status lo_onnx_add_constant(lo_graph *graph, const Onnx__TensorProto *proto, 
                              what, present, field, lo_dtype_name(dtype), dims_text, count);
             goto done;
         }
-        data = malloc(bytes ? bytes : 1);
+        data = lo_malloc(bytes ? bytes : 1);
         if (!data) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory decoding %s (%zu bytes)",
                              graph->source, what, bytes);
@@ -243,13 +245,13 @@ lo_status lo_onnx_add_constant(lo_graph *graph, const Onnx__TensorProto *proto, 
         convert_typed(proto, dtype, count, data);
         /* Handed over rather than copied again: weights can be large. */
         lo_tensor *tensor = &graph->tensors[at];
-        free(tensor->data);
+        lo_free(tensor->data);
         tensor->data = data;
         tensor->data_bytes = bytes;
         data = NULL;
     }
     if (index) *index = at;
 done:
-    free(data);
+    lo_free(data);
     return status;
 }

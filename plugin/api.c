@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "onnx_loader.h"
 #include "session.h"
 
@@ -85,13 +86,13 @@ static lenet_onnx_status context_create(const lenet_onnx_context_options *option
         opts.device_select != LENET_ONNX_DEVICE_INDEX)
         return lo_fail(err, LO_ERR_ARGUMENT, "context_create: unknown device_select %d",
                        (int)opts.device_select);
-    lenet_onnx_context *context = calloc(1, sizeof *context);
+    lenet_onnx_context *context = lo_calloc(1, sizeof *context);
     if (!context) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
     lo_status st = pick_backend(opts.backend, &context->backend, err);
     if (st == LO_OK)
         st = context->backend->open(opts.device_select, opts.device_index, &context->device, err);
     if (st != LO_OK) {
-        free(context);
+        lo_free(context);
         return st;
     }
     *out = context;
@@ -102,7 +103,7 @@ static void context_release(lenet_onnx_context *context)
 {
     if (!context) return;
     context->backend->close(context->device);
-    free(context);
+    lo_free(context);
 }
 
 static lenet_onnx_status context_device(const lenet_onnx_context *context,
@@ -119,7 +120,7 @@ static lenet_onnx_status context_device(const lenet_onnx_context *context,
 static lenet_onnx_status finish_model(lo_graph *graph, lenet_onnx_model **out, lo_error *err)
 {
     lo_status st = lo_model_validate(graph, err);
-    lenet_onnx_model *model = st == LO_OK ? calloc(1, sizeof *model) : NULL;
+    lenet_onnx_model *model = st == LO_OK ? lo_calloc(1, sizeof *model) : NULL;
     if (st == LO_OK && !model) st = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
     if (st != LO_OK) {
         lo_graph_free(graph);
@@ -157,7 +158,7 @@ static void model_release(lenet_onnx_model *model)
 {
     if (!model) return;
     lo_graph_free(model->graph);
-    free(model);
+    lo_free(model);
 }
 
 /* The graph's inputs or outputs list. */
@@ -309,7 +310,30 @@ static lenet_onnx_status session_step_timings(const lenet_onnx_session *session,
     return LO_OK;
 }
 
-static const lenet_onnx_api api_v1 = {
+static lenet_onnx_status set_host_hooks(const lenet_onnx_host_hooks *hooks, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    lenet_onnx_host_hooks h;
+    copy_options(&h, sizeof h, hooks, hooks ? hooks->struct_size : 0);
+    bool any = h.malloc_fn || h.realloc_fn || h.free_fn;
+    if (any && !(h.malloc_fn && h.realloc_fn && h.free_fn))
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "set_host_hooks: malloc_fn, realloc_fn and free_fn go together");
+    if (h.log_level < 0 || h.log_level > LENET_ONNX_LOG_DEBUG)
+        return lo_fail(err, LO_ERR_ARGUMENT, "set_host_hooks: unknown log_level %d",
+                       (int)h.log_level);
+    long live = lo_alloc_outstanding();
+    if (live != 0)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "set_host_hooks: %ld blocks of the library are still allocated; release "
+                       "every context, model and session first",
+                       live);
+    lo_alloc_set(hooks ? &h : NULL);
+    lo_log_set(hooks ? &h : NULL);
+    return LO_OK;
+}
+
+static const lenet_onnx_api api_table = {
     .abi_version = LENET_ONNX_ABI_VERSION,
     .struct_size = sizeof(lenet_onnx_api),
     .version_string = version_string,
@@ -331,11 +355,12 @@ static const lenet_onnx_api api_v1 = {
     .session_stats = session_stats,
     .session_describe_plan = session_describe_plan,
     .session_step_timings = session_step_timings,
+    .set_host_hooks = set_host_hooks,
 };
 
 const lenet_onnx_api *lo_api_table(uint32_t abi_version)
 {
     /* Every ABI up to ours is served by our table: it only ever grows at the end. */
     if (abi_version == 0 || abi_version > LENET_ONNX_ABI_VERSION) return NULL;
-    return &api_v1;
+    return &api_table;
 }

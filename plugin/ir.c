@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 size_t lo_dtype_size(lo_dtype dtype)
 {
     switch (dtype) {
@@ -136,7 +138,7 @@ static char *dup_string(const char *s)
 {
     if (!s) return NULL;
     size_t len = strlen(s);
-    char *copy = malloc(len + 1);
+    char *copy = lo_malloc(len + 1);
     if (copy) memcpy(copy, s, len + 1);
     return copy;
 }
@@ -147,7 +149,7 @@ static bool dup_array(const void *src, size_t count, size_t size, void **out)
     *out = NULL;
     if (count == 0) return true;
     if (!src || count > SIZE_MAX / size) return false;
-    *out = malloc(count * size);
+    *out = lo_malloc(count * size);
     if (!*out) return false;
     memcpy(*out, src, count * size);
     return true;
@@ -155,37 +157,37 @@ static bool dup_array(const void *src, size_t count, size_t size, void **out)
 
 static void attr_clear(lo_attr *attr)
 {
-    free(attr->name);
-    free(attr->s);
-    free(attr->floats);
-    free(attr->ints);
+    lo_free(attr->name);
+    lo_free(attr->s);
+    lo_free(attr->floats);
+    lo_free(attr->ints);
     if (attr->strings)
         for (size_t i = 0; i < attr->count; i++)
-            free(attr->strings[i]);
-    free(attr->strings);
+            lo_free(attr->strings[i]);
+    lo_free(attr->strings);
     memset(attr, 0, sizeof *attr);
     attr->tensor = -1;
 }
 
 static void node_clear(lo_node *node)
 {
-    free(node->name);
-    free(node->op_type);
-    free(node->domain);
-    free(node->inputs);
-    free(node->outputs);
+    lo_free(node->name);
+    lo_free(node->op_type);
+    lo_free(node->domain);
+    lo_free(node->inputs);
+    lo_free(node->outputs);
     for (int i = 0; i < node->num_attrs; i++)
         attr_clear(&node->attrs[i]);
-    free(node->attrs);
+    lo_free(node->attrs);
     memset(node, 0, sizeof *node);
 }
 
 static void tensor_clear(lo_tensor *tensor)
 {
-    free(tensor->name);
+    lo_free(tensor->name);
     for (int i = 0; i < LO_MAX_RANK; i++)
-        free(tensor->dim_params[i]);
-    free(tensor->data);
+        lo_free(tensor->dim_params[i]);
+    lo_free(tensor->data);
     memset(tensor, 0, sizeof *tensor);
 }
 
@@ -218,7 +220,7 @@ static lo_status attr_copy(const lo_attr *src, lo_attr *dst, lo_error *err)
     case LO_ATTR_STRINGS:
         if (src->count > 0) {
             if (!src->strings || src->count > SIZE_MAX / sizeof(char *)) goto no_memory;
-            dst->strings = calloc(src->count, sizeof(char *));
+            dst->strings = lo_calloc(src->count, sizeof(char *));
             if (!dst->strings) goto no_memory;
             dst->count = src->count;
             for (size_t i = 0; i < src->count; i++) {
@@ -259,7 +261,7 @@ static lo_status tensor_copy(const lo_tensor *src, lo_tensor *dst, lo_error *err
         }
     }
     if (src->data) {
-        dst->data = malloc(src->data_bytes ? src->data_bytes : 1);
+        dst->data = lo_malloc(src->data_bytes ? src->data_bytes : 1);
         if (!dst->data) goto no_memory;
         memcpy(dst->data, src->data, src->data_bytes);
     }
@@ -282,7 +284,7 @@ static lo_status grow(void **array, int num, int *cap, size_t elem, const char *
         goto done;
     }
     int new_cap = *cap ? *cap * 2 : 16;
-    void *grown = realloc(*array, (size_t)new_cap * elem);
+    void *grown = lo_realloc(*array, (size_t)new_cap * elem);
     if (!grown) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory growing the graph's %s", what);
         goto done;
@@ -303,7 +305,7 @@ static lo_status append_index(int **list, int *count, int value, lo_error *err)
         status = lo_fail(err, LO_ERR_NO_MEMORY, "too many graph inputs or outputs");
         goto done;
     }
-    int *grown = realloc(*list, ((size_t)*count + 1) * sizeof(int));
+    int *grown = lo_realloc(*list, ((size_t)*count + 1) * sizeof(int));
     if (!grown) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory adding a graph input or output");
         goto done;
@@ -326,7 +328,7 @@ lo_status lo_graph_create(const char *source, lo_graph **out, lo_error *err)
         goto done;
     }
     *out = NULL;
-    graph = calloc(1, sizeof *graph);
+    graph = lo_calloc(1, sizeof *graph);
     if (!graph) goto no_memory;
     graph->source = dup_string(source ? source : "<memory>");
     graph->name = dup_string("");
@@ -349,13 +351,13 @@ void lo_graph_free(lo_graph *graph)
         tensor_clear(&graph->tensors[i]);
     for (int i = 0; i < graph->num_nodes; i++)
         node_clear(&graph->nodes[i]);
-    free(graph->tensors);
-    free(graph->nodes);
-    free(graph->inputs);
-    free(graph->outputs);
-    free(graph->source);
-    free(graph->name);
-    free(graph);
+    lo_free(graph->tensors);
+    lo_free(graph->nodes);
+    lo_free(graph->inputs);
+    lo_free(graph->outputs);
+    lo_free(graph->source);
+    lo_free(graph->name);
+    lo_free(graph);
 }
 
 static lo_status node_copy(const lo_node *src, lo_node *dst, lo_error *err)
@@ -379,7 +381,7 @@ static lo_status node_copy(const lo_node *src, lo_node *dst, lo_error *err)
         dst->num_outputs = src->num_outputs;
     }
     if (src->num_attrs > 0) {
-        dst->attrs = calloc((size_t)src->num_attrs, sizeof(lo_attr));
+        dst->attrs = lo_calloc((size_t)src->num_attrs, sizeof(lo_attr));
         if (!dst->attrs) goto no_memory;
         for (int i = 0; i < src->num_attrs; i++) {
             status = attr_copy(&src->attrs[i], &dst->attrs[i], err);
@@ -408,13 +410,13 @@ lo_status lo_graph_clone(const lo_graph *graph, lo_graph **out, lo_error *err)
     *out = NULL;
     status = lo_graph_create(graph->source, &copy, err);
     if (status != LO_OK) goto done;
-    free(copy->name);
+    lo_free(copy->name);
     copy->name = dup_string(graph->name ? graph->name : "");
     if (!copy->name) goto no_memory;
     copy->ir_version = graph->ir_version;
     copy->opset = graph->opset;
     if (graph->num_tensors > 0) {
-        copy->tensors = calloc((size_t)graph->num_tensors, sizeof(lo_tensor));
+        copy->tensors = lo_calloc((size_t)graph->num_tensors, sizeof(lo_tensor));
         if (!copy->tensors) goto no_memory;
         copy->cap_tensors = graph->num_tensors;
         for (int i = 0; i < graph->num_tensors; i++) {
@@ -424,7 +426,7 @@ lo_status lo_graph_clone(const lo_graph *graph, lo_graph **out, lo_error *err)
         }
     }
     if (graph->num_nodes > 0) {
-        copy->nodes = calloc((size_t)graph->num_nodes, sizeof(lo_node));
+        copy->nodes = lo_calloc((size_t)graph->num_nodes, sizeof(lo_node));
         if (!copy->nodes) goto no_memory;
         copy->cap_nodes = graph->num_nodes;
         for (int i = 0; i < graph->num_nodes; i++) {
@@ -537,14 +539,14 @@ lo_status lo_tensor_set_data(lo_graph *graph, int index, const void *bytes, size
                     lo_shape_format(&tensor->shape, dims, sizeof dims), size);
         goto done;
     }
-    void *copy = malloc(size ? size : 1);
+    void *copy = lo_malloc(size ? size : 1);
     if (!copy) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory holding %zu bytes for '%s'",
                          graph->source, size, tensor->name);
         goto done;
     }
     if (size) memcpy(copy, bytes, size);
-    free(tensor->data);
+    lo_free(tensor->data);
     tensor->data = copy;
     tensor->data_bytes = size;
     tensor->role = LO_TENSOR_CONSTANT;
@@ -577,7 +579,7 @@ lo_status lo_graph_add_node(lo_graph *graph, const char *name, const char *op_ty
     }
     if (!name || !*name) {
         size_t len = strlen(op_type) + 48;
-        generated = malloc(len);
+        generated = lo_malloc(len);
         if (!generated) goto no_memory;
         for (long long n = graph->num_nodes;; n++) {
             snprintf(generated, len, "%s_%lld", op_type, n);
@@ -624,7 +626,7 @@ no_memory:
                      op_type);
 done:
     node_clear(&node);
-    free(generated);
+    lo_free(generated);
     return status;
 }
 
@@ -657,6 +659,63 @@ done:
 }
 
 /* ---- attributes ---- */
+
+lo_status lo_node_set_attr(lo_graph *graph, int node_index, const lo_attr *attr, lo_error *err)
+{
+    lo_node *node = &graph->nodes[node_index];
+    lo_attr copy;
+    lo_status status = attr_copy(attr, &copy, err);
+    if (status != LO_OK) return status;
+    for (int i = 0; i < node->num_attrs; i++) {
+        if (strcmp(node->attrs[i].name, attr->name) == 0) {
+            attr_clear(&node->attrs[i]);
+            node->attrs[i] = copy;
+            return LO_OK;
+        }
+    }
+    lo_attr *grown = lo_realloc(node->attrs, (size_t)(node->num_attrs + 1) * sizeof *grown);
+    if (!grown) {
+        attr_clear(&copy);
+        return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory setting attribute '%s'",
+                       graph->source, attr->name);
+    }
+    node->attrs = grown;
+    node->attrs[node->num_attrs++] = copy;
+    return LO_OK;
+}
+
+lo_status lo_node_set_op(lo_graph *graph, int node_index, const char *op_type, const char *domain,
+                         int opset, lo_error *err)
+{
+    lo_node *node = &graph->nodes[node_index];
+    char *new_op = dup_string(op_type), *new_domain = dup_string(domain);
+    if (!new_op || !new_domain) {
+        lo_free(new_op);
+        lo_free(new_domain);
+        return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory renaming node '%s'", graph->source,
+                       node->name);
+    }
+    lo_free(node->op_type);
+    lo_free(node->domain);
+    node->op_type = new_op;
+    node->domain = new_domain;
+    node->opset = opset;
+    return LO_OK;
+}
+
+lo_status lo_node_set_inputs(lo_graph *graph, int node_index, const int *inputs, int num_inputs,
+                             lo_error *err)
+{
+    lo_node *node = &graph->nodes[node_index];
+    int *copy = NULL;
+    if (!dup_array(inputs, (size_t)num_inputs, sizeof *inputs, (void **)&copy))
+        return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory rewiring node '%s'", graph->source,
+                       node->name);
+    lo_free(node->inputs);
+    node->inputs = copy;
+    node->num_inputs = num_inputs;
+    return LO_OK;
+}
 
 const lo_attr *lo_node_attr(const lo_node *node, const char *name)
 {

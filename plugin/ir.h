@@ -151,6 +151,16 @@ lo_status lo_graph_add_node(lo_graph *graph, const char *name, const char *op_ty
 lo_status lo_graph_add_input(lo_graph *graph, int tensor, lo_error *err);
 lo_status lo_graph_add_output(lo_graph *graph, int tensor, lo_error *err);
 
+/* Graph rewriting, for passes. Each keeps the graph valid when it fails. */
+/* Sets an attribute (deep copy), replacing one of the same name. */
+lo_status lo_node_set_attr(lo_graph *graph, int node, const lo_attr *attr, lo_error *err);
+/* Changes the node's op type, domain and that domain's opset. */
+lo_status lo_node_set_op(lo_graph *graph, int node, const char *op_type, const char *domain,
+                         int opset, lo_error *err);
+/* Replaces the node's inputs (tensor indices, -1 for omitted). */
+lo_status lo_node_set_inputs(lo_graph *graph, int node, const int *inputs, int num_inputs,
+                             lo_error *err);
+
 /* The node's attribute with this name, or NULL. */
 const lo_attr *lo_node_attr(const lo_node *node, const char *name);
 

@@ -19,6 +19,11 @@
     {                                                                                              \
         "", op, version, LO_OP_VIEW, attrs, infer, lo_view_fold, NULL, false                       \
     }
+/* Folded when every input is a constant, else lowered to a step. */
+#define COMPUTE_OR_FOLD(op, version, attrs, infer, fold, lower)                                    \
+    {                                                                                              \
+        "", op, version, LO_OP_COMPUTE, attrs, infer, fold, lower, false                           \
+    }
 #define FOLDED(op, version, attrs, infer, fold)                                                    \
     {                                                                                              \
         "", op, version, LO_OP_CONSTANT, attrs, infer, fold, NULL, false                           \
@@ -50,6 +55,40 @@ static const lo_op_def rows[] = {
             ATTRS("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order",
                   "strides"),
             lo_maxpool_infer, lo_maxpool_lower),
+    /* AveragePool: count_include_pad from 7, ceil_mode from 10, dilations from 19. */
+    COMPUTE("AveragePool", 1, ATTRS("auto_pad", "kernel_shape", "pads", "strides"),
+            lo_avgpool_infer, lo_avgpool_lower),
+    COMPUTE("AveragePool", 7,
+            ATTRS("auto_pad", "count_include_pad", "kernel_shape", "pads", "strides"),
+            lo_avgpool_infer, lo_avgpool_lower),
+    COMPUTE("AveragePool", 10,
+            ATTRS("auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"),
+            lo_avgpool_infer, lo_avgpool_lower),
+    COMPUTE("AveragePool", 11,
+            ATTRS("auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"),
+            lo_avgpool_infer, lo_avgpool_lower),
+    COMPUTE("AveragePool", 19,
+            ATTRS("auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads",
+                  "strides"),
+            lo_avgpool_infer, lo_avgpool_lower),
+    COMPUTE("GlobalAveragePool", 1, NO_ATTRS, lo_global_pool_infer, lo_global_pool_lower),
+    COMPUTE("GlobalMaxPool", 1, NO_ATTRS, lo_global_pool_infer, lo_global_pool_lower),
+
+    /* Data movement. Pad: 'paddings' in 1, 'pads' in 2, pads and constant_value inputs from
+     * 11, the axes input from 18, mode 'wrap' from 19 (rejected: only 'constant' runs). */
+    COMPUTE("Pad", 1, ATTRS("mode", "paddings", "value"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 2, ATTRS("mode", "pads", "value"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 11, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 13, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 18, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 19, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
+    COMPUTE("Pad", 21, ATTRS("mode"), lo_pad_infer, lo_pad_lower),
+    COMPUTE_OR_FOLD("Transpose", 1, ATTRS("perm"), lo_transpose_infer, lo_transpose_fold,
+                    lo_transpose_lower),
+    COMPUTE_OR_FOLD("Transpose", 13, ATTRS("perm"), lo_transpose_infer, lo_transpose_fold,
+                    lo_transpose_lower),
+    COMPUTE_OR_FOLD("Transpose", 21, ATTRS("perm"), lo_transpose_infer, lo_transpose_fold,
+                    lo_transpose_lower),
 
     /* Matrix products. Gemm 1 and 6 broadcast C only when asked (broadcast=1); from 7 on,
      * always; from 11 on, C is optional. */
@@ -61,12 +100,82 @@ static const lo_op_def rows[] = {
     COMPUTE("Gemm", 9, ATTRS("alpha", "beta", "transA", "transB"), lo_gemm_infer, lo_gemm_lower),
     COMPUTE("Gemm", 11, ATTRS("alpha", "beta", "transA", "transB"), lo_gemm_infer, lo_gemm_lower),
     COMPUTE("Gemm", 13, ATTRS("alpha", "beta", "transA", "transB"), lo_gemm_infer, lo_gemm_lower),
+    COMPUTE("MatMul", 1, NO_ATTRS, lo_matmul_infer, lo_matmul_lower),
+    COMPUTE("MatMul", 9, NO_ATTRS, lo_matmul_infer, lo_matmul_lower),
+    COMPUTE("MatMul", 13, NO_ATTRS, lo_matmul_infer, lo_matmul_lower),
 
     /* Element-wise. Relu 1 carried the legacy consumed_inputs attribute, with no effect. */
     COMPUTE("Relu", 1, ATTRS("consumed_inputs"), lo_unary_infer, lo_unary_lower),
     COMPUTE("Relu", 6, NO_ATTRS, lo_unary_infer, lo_unary_lower),
     COMPUTE("Relu", 13, NO_ATTRS, lo_unary_infer, lo_unary_lower),
     COMPUTE("Relu", 14, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+    COMPUTE("Sigmoid", 1, ATTRS("consumed_inputs"), lo_unary_infer, lo_unary_lower),
+    COMPUTE("Sigmoid", 6, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+    COMPUTE("Sigmoid", 13, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+    COMPUTE("Tanh", 1, ATTRS("consumed_inputs"), lo_unary_infer, lo_unary_lower),
+    COMPUTE("Tanh", 6, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+    COMPUTE("Tanh", 13, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+    COMPUTE("LeakyRelu", 1, ATTRS("alpha", "consumed_inputs"), lo_unary_infer, lo_unary_lower),
+    COMPUTE("LeakyRelu", 6, ATTRS("alpha"), lo_unary_infer, lo_unary_lower),
+    COMPUTE("LeakyRelu", 16, ATTRS("alpha"), lo_unary_infer, lo_unary_lower),
+    /* Clip's bounds are attributes before version 11, optional constant inputs from 11. */
+    COMPUTE("Clip", 1, ATTRS("consumed_inputs", "max", "min"), lo_unary_infer, lo_unary_lower),
+    COMPUTE("Clip", 6, ATTRS("max", "min"), lo_unary_infer, lo_unary_lower),
+    COMPUTE("Clip", 11, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+    COMPUTE("Clip", 12, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+    COMPUTE("Clip", 13, NO_ATTRS, lo_unary_infer, lo_unary_lower),
+
+    /* Binary with broadcasting: before version 7, only as the broadcast/axis attributes say. */
+    COMPUTE("Add", 1, ATTRS("axis", "broadcast", "consumed_inputs"), lo_binary_infer,
+            lo_binary_lower),
+    COMPUTE("Add", 6, ATTRS("axis", "broadcast"), lo_binary_infer, lo_binary_lower),
+    COMPUTE("Add", 7, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Add", 13, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Add", 14, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Sub", 1, ATTRS("axis", "broadcast", "consumed_inputs"), lo_binary_infer,
+            lo_binary_lower),
+    COMPUTE("Sub", 6, ATTRS("axis", "broadcast"), lo_binary_infer, lo_binary_lower),
+    COMPUTE("Sub", 7, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Sub", 13, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Sub", 14, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Mul", 1, ATTRS("axis", "broadcast", "consumed_inputs"), lo_binary_infer,
+            lo_binary_lower),
+    COMPUTE("Mul", 6, ATTRS("axis", "broadcast"), lo_binary_infer, lo_binary_lower),
+    COMPUTE("Mul", 7, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Mul", 13, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Mul", 14, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Div", 1, ATTRS("axis", "broadcast", "consumed_inputs"), lo_binary_infer,
+            lo_binary_lower),
+    COMPUTE("Div", 6, ATTRS("axis", "broadcast"), lo_binary_infer, lo_binary_lower),
+    COMPUTE("Div", 7, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Div", 13, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("Div", 14, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("PRelu", 1, ATTRS("consumed_inputs"), lo_binary_infer, lo_binary_lower),
+    COMPUTE("PRelu", 6, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("PRelu", 7, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("PRelu", 9, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+    COMPUTE("PRelu", 16, NO_ATTRS, lo_binary_infer, lo_binary_lower),
+
+    /* Normalisation. Softmax before 13 coerces the input to 2-D at `axis`. */
+    COMPUTE("Softmax", 1, ATTRS("axis"), lo_softmax_infer, lo_softmax_lower),
+    COMPUTE("Softmax", 11, ATTRS("axis"), lo_softmax_infer, lo_softmax_lower),
+    COMPUTE("Softmax", 13, ATTRS("axis"), lo_softmax_infer, lo_softmax_lower),
+    COMPUTE("LogSoftmax", 1, ATTRS("axis"), lo_softmax_infer, lo_softmax_lower),
+    COMPUTE("LogSoftmax", 11, ATTRS("axis"), lo_softmax_infer, lo_softmax_lower),
+    COMPUTE("LogSoftmax", 13, ATTRS("axis"), lo_softmax_infer, lo_softmax_lower),
+    COMPUTE("BatchNormalization", 1,
+            ATTRS("consumed_inputs", "epsilon", "is_test", "momentum", "spatial"),
+            lo_batchnorm_infer, lo_batchnorm_lower),
+    COMPUTE("BatchNormalization", 6, ATTRS("epsilon", "is_test", "momentum", "spatial"),
+            lo_batchnorm_infer, lo_batchnorm_lower),
+    COMPUTE("BatchNormalization", 7, ATTRS("epsilon", "momentum", "spatial"), lo_batchnorm_infer,
+            lo_batchnorm_lower),
+    COMPUTE("BatchNormalization", 9, ATTRS("epsilon", "momentum"), lo_batchnorm_infer,
+            lo_batchnorm_lower),
+    COMPUTE("BatchNormalization", 14, ATTRS("epsilon", "momentum", "training_mode"),
+            lo_batchnorm_infer, lo_batchnorm_lower),
+    COMPUTE("BatchNormalization", 15, ATTRS("epsilon", "momentum", "training_mode"),
+            lo_batchnorm_infer, lo_batchnorm_lower),
 
     /* Views: no kernel; folded on constants. */
     VIEW("Reshape", 1, ATTRS("consumed_inputs", "shape"), lo_reshape_infer),
@@ -129,10 +238,10 @@ static const lo_op_def rows[] = {
     FOLDED("Gather", 1, ATTRS("axis"), lo_gather_infer, lo_gather_fold),
     FOLDED("Gather", 11, ATTRS("axis"), lo_gather_infer, lo_gather_fold),
     FOLDED("Gather", 13, ATTRS("axis"), lo_gather_infer, lo_gather_fold),
-    FOLDED("Concat", 1, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
-    FOLDED("Concat", 4, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
-    FOLDED("Concat", 11, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
-    FOLDED("Concat", 13, ATTRS("axis"), lo_concat_infer, lo_concat_fold),
+    COMPUTE_OR_FOLD("Concat", 1, ATTRS("axis"), lo_concat_infer, lo_concat_fold, lo_concat_lower),
+    COMPUTE_OR_FOLD("Concat", 4, ATTRS("axis"), lo_concat_infer, lo_concat_fold, lo_concat_lower),
+    COMPUTE_OR_FOLD("Concat", 11, ATTRS("axis"), lo_concat_infer, lo_concat_fold, lo_concat_lower),
+    COMPUTE_OR_FOLD("Concat", 13, ATTRS("axis"), lo_concat_infer, lo_concat_fold, lo_concat_lower),
     FOLDED("Cast", 1, ATTRS("to"), lo_cast_infer, lo_cast_fold),
     FOLDED("Cast", 6, ATTRS("to"), lo_cast_infer, lo_cast_fold),
     FOLDED("Cast", 9, ATTRS("to"), lo_cast_infer, lo_cast_fold),
@@ -145,6 +254,8 @@ static const lo_op_def rows[] = {
     FOLDED("Slice", 13, NO_ATTRS, lo_slice_infer, lo_slice_fold),
 
     /* Made by the fusion pass, never by a model: the loader rejects this domain. */
+    {LO_INTERNAL_DOMAIN, "View", 1, LO_OP_VIEW, ATTRS("perm"), lo_internal_view_infer, lo_view_fold,
+     NULL, false},
     {LO_INTERNAL_DOMAIN, "FusedConv", 1, LO_OP_COMPUTE,
      ATTRS("activation", "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
      lo_conv_infer, NULL, lo_conv_lower, false},

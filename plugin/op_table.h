@@ -35,7 +35,9 @@ typedef struct lo_op_def {
     /* Computes the outputs on the host as constants. Called when every input is a constant
      * (for Shape: when its input's shape is static). NULL when the op is never folded. */
     lo_status (*fold)(lo_graph *graph, lo_node *node, lo_error *err);
-    /* Fills kind, label and params of a step (tensor placement is the scheduler's). */
+    /* Fills kind, label and params of a step (tensor placement is the scheduler's). It may
+     * set num_inputs to pass only that many leading node inputs to the step (the rest being
+     * constants already folded into params); 0 passes them all. */
     lo_status (*lower)(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
     /* The fold needs only its input's shape, not its data (Shape). */
     bool fold_needs_only_shapes;

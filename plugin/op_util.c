@@ -126,6 +126,52 @@ lo_status lo_const_input_ints(const lo_graph *graph, const lo_node *node, int i,
     return LO_OK;
 }
 
+lo_status lo_const_input_float(const lo_graph *graph, const lo_node *node, int i, float *value,
+                               lo_error *err)
+{
+    const lo_tensor *t = lo_node_input(graph, node, i);
+    if (!t) return lo_node_fail(graph, node, LO_ERR_MODEL, err, "input %d is missing", i);
+    if (t->role != LO_TENSOR_CONSTANT)
+        return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                            "input '%s' is only known at run time; it must be a constant", t->name);
+    if (t->dtype != LO_DTYPE_FLOAT || lo_shape_numel(&t->shape) != 1) {
+        char buf[128];
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                            "input '%s' is %s of shape %s, not one float", t->name,
+                            lo_dtype_name(t->dtype), lo_shape_format(&t->shape, buf, sizeof buf));
+    }
+    memcpy(value, t->data, sizeof *value);
+    return LO_OK;
+}
+
+bool lo_shape_broadcast(const lo_shape *a, const lo_shape *b, lo_shape *out)
+{
+    const int rank = a->rank > b->rank ? a->rank : b->rank;
+    memset(out, 0, sizeof *out);
+    out->rank = rank;
+    for (int d = 0; d < rank; d++) {
+        /* Right-aligned: a missing leading dim counts as 1. */
+        const int da = d - (rank - a->rank), db = d - (rank - b->rank);
+        const int64_t x = da >= 0 ? a->dims[da] : 1, y = db >= 0 ? b->dims[db] : 1;
+        if (x != y && x != 1 && y != 1) return false;
+        out->dims[d] = x == 1 ? y : x;
+    }
+    return true;
+}
+
+void lo_broadcast_strides(const lo_shape *in, const lo_shape *out, int align_at,
+                          int64_t strides[LO_MAX_RANK])
+{
+    int64_t step = 1;
+    for (int d = LO_MAX_RANK - 1; d >= 0; d--)
+        strides[d] = 0;
+    for (int d = in->rank - 1; d >= 0; d--) {
+        const int o = d + align_at;
+        if (o >= 0 && o < out->rank && in->dims[d] != 1) strides[o] = step;
+        step *= in->dims[d];
+    }
+}
+
 bool lo_node_inputs_constant(const lo_graph *graph, const lo_node *node)
 {
     for (int i = 0; i < node->num_inputs; i++) {

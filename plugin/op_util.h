@@ -39,6 +39,20 @@ lo_status lo_normalize_axis(const lo_graph *graph, const lo_node *node, const ch
 lo_status lo_const_input_ints(const lo_graph *graph, const lo_node *node, int i, int64_t *values,
                               size_t capacity, size_t *count, lo_error *err);
 
+/* Reads the single float of constant input i (any rank, one element). Fails, naming the
+ * input, when it is not a float constant of one element. */
+lo_status lo_const_input_float(const lo_graph *graph, const lo_node *node, int i, float *value,
+                               lo_error *err);
+
+/* numpy's multidirectional broadcast of a and b into *out: false when a dim pair is neither
+ * equal nor has a 1. */
+bool lo_shape_broadcast(const lo_shape *a, const lo_shape *b, lo_shape *out);
+/* Strides (in elements) that read `in` while walking `out`, with in's axis 0 at out's axis
+ * `align_at` (out->rank - in->rank for numpy's right alignment): 0 along axes `in` lacks or
+ * has size 1. `in` must fit there (callers check). */
+void lo_broadcast_strides(const lo_shape *in, const lo_shape *out, int align_at,
+                          int64_t strides[LO_MAX_RANK]);
+
 /* True when every present input is a constant. */
 bool lo_node_inputs_constant(const lo_graph *graph, const lo_node *node);
 

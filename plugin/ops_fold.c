@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "op_util.h"
 
 /* ---- Constant ---- */
@@ -161,9 +162,9 @@ lo_status lo_gather_fold(lo_graph *graph, lo_node *node, lo_error *err)
     lo_status st = gather_axis(graph, node, &axis, err);
     if (st != LO_OK) return st;
     int64_t count = lo_shape_numel(&lo_node_input(graph, node, 1)->shape);
-    int64_t *indices = malloc(((size_t)count + 1) * sizeof *indices);
+    int64_t *indices = lo_malloc(((size_t)count + 1) * sizeof *indices);
     unsigned char *result =
-        malloc((size_t)lo_shape_numel(&out->shape) * lo_dtype_size(out->dtype) + 1);
+        lo_malloc((size_t)lo_shape_numel(&out->shape) * lo_dtype_size(out->dtype) + 1);
     size_t got = 0;
     if (!indices || !result) {
         st = lo_node_fail(graph, node, LO_ERR_NO_MEMORY, err, "out of memory folding Gather");
@@ -192,8 +193,8 @@ lo_status lo_gather_fold(lo_graph *graph, lo_node *node, lo_error *err)
     }
     st = lo_tensor_set_data(graph, node->outputs[0], result, (size_t)(dst - result), err);
 done:
-    free(indices);
-    free(result);
+    lo_free(indices);
+    lo_free(result);
     return st;
 }
 
@@ -242,7 +243,7 @@ lo_status lo_concat_fold(lo_graph *graph, lo_node *node, lo_error *err)
     if (st != LO_OK) return st;
     size_t elem = lo_dtype_size(out->dtype);
     size_t total = (size_t)lo_shape_numel(&out->shape) * elem;
-    unsigned char *result = malloc(total + 1);
+    unsigned char *result = lo_malloc(total + 1);
     if (!result) return lo_node_fail(graph, node, LO_ERR_NO_MEMORY, err, "out of memory");
     int64_t outer, inner;
     split_at_axis(&out->shape, axis, &outer, &inner);
@@ -256,8 +257,27 @@ lo_status lo_concat_fold(lo_graph *graph, lo_node *node, lo_error *err)
         }
     }
     st = lo_tensor_set_data(graph, node->outputs[0], result, total, err);
-    free(result);
+    lo_free(result);
     return st;
+}
+
+/* Concat of run-time tensors: one step reading every input (float only). */
+lo_status lo_concat_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+{
+    int axis;
+    lo_status st = concat_axis(graph, node, &axis, err);
+    if (st != LO_OK) return st;
+    if (node->num_inputs > LO_STEP_MAX_INPUTS)
+        return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                            "has %d inputs; at most %d are supported when any is only known at "
+                            "run time",
+                            node->num_inputs, LO_STEP_MAX_INPUTS);
+    for (int i = 0; i < node->num_inputs; i++)
+        if ((st = lo_check_input_dtype(graph, node, i, LO_DTYPE_FLOAT, err)) != LO_OK) return st;
+    step->kind = LO_STEP_CONCAT;
+    step->params.concat.axis = axis;
+    lo_step_label(step, "Concat", LO_ACT_NONE);
+    return LO_OK;
 }
 
 /* ---- Cast ---- */
@@ -401,7 +421,7 @@ lo_status lo_cast_fold(lo_graph *graph, lo_node *node, lo_error *err)
     const lo_tensor *y = lo_node_output(graph, node, 0);
     int64_t n = lo_shape_numel(&x->shape);
     size_t in_size = lo_dtype_size(x->dtype), out_size = lo_dtype_size(y->dtype);
-    unsigned char *result = malloc((size_t)n * out_size + 1);
+    unsigned char *result = lo_malloc((size_t)n * out_size + 1);
     if (!result) return lo_node_fail(graph, node, LO_ERR_NO_MEMORY, err, "out of memory");
     for (int64_t i = 0; i < n; i++) {
         const unsigned char *src = (const unsigned char *)x->data + (size_t)i * in_size;
@@ -412,7 +432,7 @@ lo_status lo_cast_fold(lo_graph *graph, lo_node *node, lo_error *err)
             store_number(y->dtype, dst, load_number(x->dtype, src));
     }
     lo_status st = lo_tensor_set_data(graph, node->outputs[0], result, (size_t)n * out_size, err);
-    free(result);
+    lo_free(result);
     return st;
 }
 
@@ -494,7 +514,7 @@ lo_status lo_slice_fold(lo_graph *graph, lo_node *node, lo_error *err)
     if (st != LO_OK) return st;
     size_t elem = lo_dtype_size(x->dtype);
     int64_t n = lo_shape_numel(&plan.out);
-    unsigned char *result = malloc((size_t)n * elem + 1);
+    unsigned char *result = lo_malloc((size_t)n * elem + 1);
     if (!result) return lo_node_fail(graph, node, LO_ERR_NO_MEMORY, err, "out of memory");
     for (int64_t i = 0; i < n; i++) {
         /* Walk the output index back to the input's flat index, axis by axis. */
@@ -509,6 +529,6 @@ lo_status lo_slice_fold(lo_graph *graph, lo_node *node, lo_error *err)
                elem);
     }
     st = lo_tensor_set_data(graph, node->outputs[0], result, (size_t)n * elem, err);
-    free(result);
+    lo_free(result);
     return st;
 }

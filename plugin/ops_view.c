@@ -110,8 +110,17 @@ static lo_status read_axes(const lo_graph *graph, const lo_node *node, int64_t *
                            lo_error *err)
 {
     *count = 0;
-    if (node->opset < 13)
-        return lo_attr_get_ints(graph, node, "axes", axes, LO_MAX_RANK, count, err);
+    if (node->opset < 13) {
+        lo_status st = lo_attr_get_ints(graph, node, "axes", axes, LO_MAX_RANK, count, err);
+        /* Negative axes arrived with opset 11. */
+        for (size_t i = 0; st == LO_OK && node->opset < 11 && i < *count; i++)
+            if (axes[i] < 0)
+                return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                    "attribute 'axes' has a negative value %lld, which needs "
+                                    "opset 11",
+                                    (long long)axes[i]);
+        return st;
+    }
     if (!lo_node_input(graph, node, 1)) return LO_OK;
     return lo_const_input_ints(graph, node, 1, axes, LO_MAX_RANK, count, err);
 }
@@ -200,4 +209,11 @@ lo_status lo_dropout_infer(lo_graph *graph, lo_node *node, lo_error *err)
                                 training->name);
     }
     return set_view_output(graph, node, &lo_node_input(graph, node, 0)->shape, err);
+}
+
+lo_status lo_internal_view_infer(lo_graph *graph, lo_node *node, lo_error *err)
+{
+    lo_status st = lo_check_input_count(graph, node, 1, 1, err);
+    if (st != LO_OK) return st;
+    return set_view_output(graph, node, &lo_node_output(graph, node, 0)->shape, err);
 }

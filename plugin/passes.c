@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "op_table.h"
 #include "op_util.h"
 
@@ -69,8 +70,7 @@ lo_status lo_infer_and_fold(lo_graph *graph, lo_error *err)
     return LO_OK;
 }
 
-/* The single node reading tensor `index`, or -1 when it has other readers or is an output. */
-static int sole_consumer(const lo_graph *graph, int index)
+int lo_sole_consumer(const lo_graph *graph, int index)
 {
     if (lo_graph_use_count(graph, index) != 1 || graph->tensors[index].is_graph_output) return -1;
     for (int n = 0; n < graph->num_nodes; n++) {
@@ -82,46 +82,19 @@ static int sole_consumer(const lo_graph *graph, int index)
     return -1;
 }
 
-static char *copy_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *copy = malloc(n);
-    if (copy) memcpy(copy, s, n);
-    return copy;
-}
-
 /* Turns `node` into the internal fused op `fused_op` with an "activation" attribute, taking
  * over the activation node's output. */
-static lo_status fuse(lo_graph *graph, lo_node *node, lo_node *activation, const char *fused_op,
+static lo_status fuse(lo_graph *graph, int node_index, lo_node *activation, const char *fused_op,
                       lo_error *err)
 {
-    char *op = copy_string(fused_op);
-    char *domain = copy_string(LO_INTERNAL_DOMAIN);
-    char *attr_name = copy_string("activation");
-    char *attr_value = copy_string(activation->op_type);
-    lo_attr *attrs = realloc(node->attrs, (size_t)(node->num_attrs + 1) * sizeof *attrs);
-    if (!op || !domain || !attr_name || !attr_value || !attrs) {
-        free(op);
-        free(domain);
-        free(attr_name);
-        free(attr_value);
-        if (attrs) node->attrs = attrs;
-        return lo_node_fail(graph, node, LO_ERR_NO_MEMORY, err, "out of memory while fusing");
-    }
-    node->attrs = attrs;
-    lo_attr *a = &attrs[node->num_attrs++];
-    memset(a, 0, sizeof *a);
-    a->name = attr_name;
-    a->type = LO_ATTR_STRING;
-    a->s = attr_value;
-    a->tensor = -1;
-    free(node->op_type);
-    free(node->domain);
-    node->op_type = op;
-    node->domain = domain;
-    node->opset = 1;
+    lo_attr attr = {
+        .name = "activation", .type = LO_ATTR_STRING, .s = activation->op_type, .tensor = -1};
+    lo_status st = lo_node_set_attr(graph, node_index, &attr, err);
+    if (st == LO_OK) st = lo_node_set_op(graph, node_index, fused_op, LO_INTERNAL_DOMAIN, 1, err);
+    if (st != LO_OK) return st;
+    lo_node *node = &graph->nodes[node_index];
     node->outputs[0] = activation->outputs[0];
-    graph->tensors[node->outputs[0]].producer = (int)(node - graph->nodes);
+    graph->tensors[node->outputs[0]].producer = node_index;
     activation->removed = true;
     return LO_OK;
 }
@@ -132,17 +105,16 @@ lo_status lo_fuse_activations(lo_graph *graph, lo_error *err)
         lo_node *node = &graph->nodes[n];
         if (node->removed || node->num_outputs < 1 || node->outputs[0] < 0) continue;
         const char *fused_op = NULL;
-        if (strcmp(node->domain, "") == 0 && strcmp(node->op_type, "Conv") == 0)
+        if (lo_node_is(node, "Conv"))
             fused_op = "FusedConv";
-        else if (strcmp(node->domain, "") == 0 && strcmp(node->op_type, "Gemm") == 0)
+        else if (lo_node_is(node, "Gemm"))
             fused_op = "FusedGemm";
         if (!fused_op) continue;
-        int next = sole_consumer(graph, node->outputs[0]);
+        int next = lo_sole_consumer(graph, node->outputs[0]);
         if (next < 0) continue;
         lo_node *activation = &graph->nodes[next];
-        if (strcmp(activation->domain, "") != 0 || strcmp(activation->op_type, "Relu") != 0)
-            continue;
-        lo_status st = fuse(graph, node, activation, fused_op, err);
+        if (!lo_node_is(activation, "Relu")) continue;
+        lo_status st = fuse(graph, n, activation, fused_op, err);
         if (st != LO_OK) return st;
     }
     return LO_OK;
@@ -160,6 +132,25 @@ void lo_mark_views(lo_graph *graph)
     }
 }
 
+bool lo_node_is(const lo_node *node, const char *op_type)
+{
+    return !node->removed && (node->domain[0] == '\0' || strcmp(node->domain, "ai.onnx") == 0) &&
+           strcmp(node->op_type, op_type) == 0;
+}
+
+void lo_drop_dead_nodes(lo_graph *graph)
+{
+    /* In reverse topological order one sweep reaches whole dead chains. */
+    for (int n = graph->num_nodes - 1; n >= 0; n--) {
+        lo_node *node = &graph->nodes[n];
+        if (node->removed) continue;
+        bool used = false;
+        for (int o = 0; o < node->num_outputs && !used; o++)
+            used = node->outputs[o] >= 0 && lo_graph_use_count(graph, node->outputs[o]) > 0;
+        if (!used) node->removed = true;
+    }
+}
+
 int lo_storage_root(const lo_graph *graph, int index)
 {
     while (graph->tensors[index].view_of >= 0)
@@ -172,6 +163,11 @@ lo_status lo_run_passes(lo_graph *graph, int64_t batch, lo_error *err)
     lo_status st;
     if ((st = lo_bind_batch(graph, batch, err)) != LO_OK) return st;
     if ((st = lo_infer_and_fold(graph, err)) != LO_OK) return st;
+    if ((st = lo_fold_batchnorm_into_conv(graph, err)) != LO_OK) return st;
+    if ((st = lo_fuse_matmul_add(graph, err)) != LO_OK) return st;
+    if ((st = lo_fold_pad_into_window(graph, err)) != LO_OK) return st;
+    if ((st = lo_simplify_transposes(graph, err)) != LO_OK) return st;
+    lo_drop_dead_nodes(graph);
     if ((st = lo_fuse_activations(graph, err)) != LO_OK) return st;
     lo_mark_views(graph);
     return LO_OK;

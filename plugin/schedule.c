@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "op_table.h"
 #include "op_util.h"
 #include "passes.h"
@@ -113,7 +114,7 @@ static lo_status pack_weights(const lo_graph *graph, const lo_schedule *s, const
             }
         }
         if (pass == 0) {
-            *image = calloc(total ? total : 1, 1);
+            *image = lo_calloc(total ? total : 1, 1);
             if (!*image)
                 return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory for %zu bytes of weights",
                                graph->source, total);
@@ -147,13 +148,13 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
     memset(s, 0, sizeof *s);
     s->alignment = alignment ? alignment : 1;
     size_t nodes = (size_t)graph->num_nodes + 1, tensors = (size_t)graph->num_tensors + 1;
-    int *step_nodes = s->step_nodes = malloc(nodes * sizeof *step_nodes);
-    int *order = malloc(tensors * sizeof *order);
-    placement p = {malloc(tensors * sizeof(int)), malloc(tensors * sizeof(size_t)),
-                   malloc(tensors * sizeof(lo_plan_buffer)), 0};
-    s->steps = calloc(nodes, sizeof *s->steps);
-    s->inputs = calloc((size_t)graph->num_inputs + 1, sizeof *s->inputs);
-    s->outputs = calloc((size_t)graph->num_outputs + 1, sizeof *s->outputs);
+    int *step_nodes = s->step_nodes = lo_malloc(nodes * sizeof *step_nodes);
+    int *order = lo_malloc(tensors * sizeof *order);
+    placement p = {lo_malloc(tensors * sizeof(int)), lo_malloc(tensors * sizeof(size_t)),
+                   lo_malloc(tensors * sizeof(lo_plan_buffer)), 0};
+    s->steps = lo_calloc(nodes, sizeof *s->steps);
+    s->inputs = lo_calloc((size_t)graph->num_inputs + 1, sizeof *s->inputs);
+    s->outputs = lo_calloc((size_t)graph->num_outputs + 1, sizeof *s->outputs);
     lo_status st = LO_OK;
     if (!step_nodes || !order || !p.arena_slot || !p.weight_offset || !p.buffers || !s->steps ||
         !s->inputs || !s->outputs) {
@@ -168,14 +169,14 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
         goto done;
     }
     {
-        lo_plan_buffer *copy = malloc(((size_t)p.num_buffers + 1) * sizeof *copy);
+        lo_plan_buffer *copy = lo_malloc(((size_t)p.num_buffers + 1) * sizeof *copy);
         if (!copy) {
             st = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", graph->source);
             goto done;
         }
         memcpy(copy, p.buffers, (size_t)p.num_buffers * sizeof *copy);
         s->naive_arena_bytes = lo_plan_naive(copy, (size_t)p.num_buffers, s->alignment);
-        free(copy);
+        lo_free(copy);
     }
     if ((st = pack_weights(graph, s, step_nodes, &p, s->alignment, &s->weights, &s->weights_bytes,
                            err)) != LO_OK)
@@ -184,7 +185,11 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
     for (int k = 0; k < s->num_steps; k++) {
         const lo_node *node = &graph->nodes[step_nodes[k]];
         lo_step *step = &s->steps[k];
-        for (int i = 0; i < node->num_inputs && step->num_inputs < LO_STEP_MAX_INPUTS; i++)
+        /* A lower() that set num_inputs reads only that many leading inputs (the rest were
+         * constants folded into its params). */
+        const int limit = step->num_inputs > 0 ? step->num_inputs : LO_STEP_MAX_INPUTS;
+        step->num_inputs = 0;
+        for (int i = 0; i < node->num_inputs && step->num_inputs < limit; i++)
             if (node->inputs[i] >= 0)
                 step->inputs[step->num_inputs++] = ref_of(graph, &p, node->inputs[i]);
         step->output = ref_of(graph, &p, node->outputs[0]);
@@ -200,21 +205,21 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
     for (int i = 0; i < graph->num_outputs; i++)
         s->outputs[i] = ref_of(graph, &p, graph->outputs[i]);
 done:
-    free(order);
-    free(p.arena_slot);
-    free(p.weight_offset);
-    free(p.buffers);
+    lo_free(order);
+    lo_free(p.arena_slot);
+    lo_free(p.weight_offset);
+    lo_free(p.buffers);
     if (st != LO_OK) lo_schedule_free(s);
     return st;
 }
 
 void lo_schedule_free(lo_schedule *s)
 {
-    free(s->steps);
-    free(s->step_nodes);
-    free(s->inputs);
-    free(s->outputs);
-    free(s->weights);
+    lo_free(s->steps);
+    lo_free(s->step_nodes);
+    lo_free(s->inputs);
+    lo_free(s->outputs);
+    lo_free(s->weights);
     memset(s, 0, sizeof *s);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "op_table.h"
 #include "passes.h"
 
@@ -29,7 +30,7 @@ lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_g
                             bool profiling, lenet_onnx_session **out, lo_error *err)
 {
     const lo_backend *backend = context->backend;
-    lenet_onnx_session *s = calloc(1, sizeof *s);
+    lenet_onnx_session *s = lo_calloc(1, sizeof *s);
     if (!s) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
     s->context = context;
     s->profiling = profiling;
@@ -52,7 +53,7 @@ lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_g
                                         s->schedule.weights_bytes, err)) != LO_OK)
             goto fail;
     }
-    s->step_ms = calloc((size_t)s->schedule.num_steps + 1, sizeof *s->step_ms);
+    s->step_ms = lo_calloc((size_t)s->schedule.num_steps + 1, sizeof *s->step_ms);
     if (!s->step_ms) {
         st = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
         goto fail;
@@ -77,8 +78,8 @@ void lo_session_release(lenet_onnx_session *s)
     if (s->weights) backend->buffer_free(s->weights);
     lo_schedule_free(&s->schedule);
     lo_graph_free(s->graph);
-    free(s->step_ms);
-    free(s);
+    lo_free(s->step_ms);
+    lo_free(s);
 }
 
 lo_status lo_session_run(lenet_onnx_session *s, const void *const *inputs, void *const *outputs,

@@ -7,6 +7,8 @@
 #ifndef LO_STATUS_H
 #define LO_STATUS_H
 
+#include <stdbool.h>
+
 #include "lenet-onnx/lenet_onnx.h"
 
 typedef lenet_onnx_status lo_status;
@@ -35,8 +37,17 @@ lo_status lo_fail_prefix(lo_error *err, const char *fmt, ...) LO_PRINTF(2, 3);
 /* Clears *err to LO_OK with an empty message. */
 void lo_error_clear(lo_error *err);
 
-/* Tracing to stderr, enabled only when LENET_ONNX_TRACE is set in the environment: the
- * library's one channel of unasked output, for developers. */
+/* Diagnostic lines: to the host's logger when one is installed (set_host_hooks), else to
+ * stderr only when LENET_ONNX_TRACE is set in the environment. Thread-safe. */
+void lo_log(lenet_onnx_log_level level, const char *fmt, ...) LO_PRINTF(2, 3);
+
+/* lo_log at LENET_ONNX_LOG_DEBUG. */
 void lo_trace(const char *fmt, ...) LO_PRINTF(1, 2);
+
+/* True when a line of this level goes anywhere: skip costly formatting otherwise. */
+bool lo_log_enabled(lenet_onnx_log_level level);
+
+/* Installs the host's logger from hooks (log_fn NULL: none). */
+void lo_log_set(const lenet_onnx_host_hooks *hooks);
 
 #endif

@@ -9,6 +9,31 @@ const char *lo_activation_name(lo_activation activation)
         return "None";
     case LO_ACT_RELU:
         return "Relu";
+    case LO_ACT_SIGMOID:
+        return "Sigmoid";
+    case LO_ACT_TANH:
+        return "Tanh";
+    case LO_ACT_LEAKY_RELU:
+        return "LeakyRelu";
+    case LO_ACT_CLIP:
+        return "Clip";
+    }
+    return "?";
+}
+
+const char *lo_binary_op_name(lo_binary_op op)
+{
+    switch (op) {
+    case LO_BIN_ADD:
+        return "Add";
+    case LO_BIN_SUB:
+        return "Sub";
+    case LO_BIN_MUL:
+        return "Mul";
+    case LO_BIN_DIV:
+        return "Div";
+    case LO_BIN_PRELU:
+        return "PRelu";
     }
     return "?";
 }

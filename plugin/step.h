@@ -17,17 +17,30 @@
 #include "ir.h"
 
 typedef enum lo_step_kind {
-    LO_STEP_CONV = 1, /* in: X [N,C,H,W], W [M,C/group,KH,KW], optional B [M]; out [N,M,OH,OW] */
-    LO_STEP_MAXPOOL,  /* in: X [N,C,H,W]; out [N,C,OH,OW] */
-    LO_STEP_GEMM,     /* in: A, B, optional C (broadcastable to [M,N]); out [M,N] */
-    LO_STEP_UNARY,    /* in: X; out same shape: element-wise */
-    LO_STEP_COPY,     /* in: X; out same number of elements: a plain copy */
+    LO_STEP_CONV = 1,  /* in: X [N,C,H,W], W [M,C/group,KH,KW], optional B [M]; out [N,M,OH,OW] */
+    LO_STEP_MAXPOOL,   /* in: X [N,C,H,W]; out [N,C,OH,OW] */
+    LO_STEP_GEMM,      /* in: A, B, optional C (broadcastable to [M,N]); out [M,N] */
+    LO_STEP_UNARY,     /* in: X, then Clip's bounds (see lo_unary_params); out same shape */
+    LO_STEP_COPY,      /* in: X; out same number of elements: a plain copy */
+    LO_STEP_AVGPOOL,   /* in: X [N,C,H,W]; out [N,C,OH,OW]: lo_pool_params, float only */
+    LO_STEP_PAD,       /* in: X; out same rank: lo_pad_params, float only */
+    LO_STEP_CONCAT,    /* in: 1..LO_STEP_MAX_INPUTS tensors; out: lo_concat_params, float only */
+    LO_STEP_TRANSPOSE, /* in: X; out X's dims permuted: lo_transpose_params, float only */
+    LO_STEP_BINARY,    /* in: A, B, each read through broadcast strides; out: the result shape */
+    LO_STEP_SOFTMAX,   /* in: X; out same shape: (log-)softmax over one axis of [outer,len,inner] */
+    /* in: X, scale, B, mean, var (channels values each); out same shape */
+    LO_STEP_BATCHNORM,
+    LO_STEP_MATMUL, /* in: A [...,M,K], B [...,K,N] (batch read through strides); out */
 } lo_step_kind;
 
 /* An element-wise function applied to a value; also fused into the end of Conv and Gemm. */
 typedef enum lo_activation {
     LO_ACT_NONE = 0,
     LO_ACT_RELU,
+    LO_ACT_SIGMOID,    /* 1 / (1 + exp(-x)) */
+    LO_ACT_TANH,       /* tanh(x) */
+    LO_ACT_LEAKY_RELU, /* x < 0 ? alpha * x : x */
+    LO_ACT_CLIP,       /* min(max(x, min), max); absent bounds are -inf / +inf */
 } lo_activation;
 
 typedef struct lo_conv_params {
@@ -42,14 +55,35 @@ typedef struct lo_conv_params {
 } lo_conv_params;
 
 /* Output size per axis is the output tensor's shape: ceil_mode and auto_pad are already
- * resolved into it and into the pads. Windows that run past the padded input are clipped. */
+ * resolved into it and into the pads. Windows that run past the padded input are clipped.
+ * AVGPOOL divides by the window positions inside the padded input (count_include_pad) or
+ * inside the input only; MAXPOOL ignores count_include_pad. */
 typedef struct lo_pool_params {
     int64_t kernel[2];
     int64_t stride[2];
     int64_t dilation[2];
     int64_t pad_begin[2];
     int64_t pad_end[2];
+    bool count_include_pad;
 } lo_pool_params;
+
+/* Constant-mode padding: output dim d is in[d] + pad_begin[d] + pad_end[d]; element y[i] is
+ * x[i - pad_begin] where that lies inside x, else value. Negative pads crop. */
+typedef struct lo_pad_params {
+    int64_t pad_begin[LO_MAX_RANK];
+    int64_t pad_end[LO_MAX_RANK];
+    float value;
+} lo_pad_params;
+
+/* The inputs joined along axis, in order; every other dim equal to the output's. */
+typedef struct lo_concat_params {
+    int axis;
+} lo_concat_params;
+
+/* Output dim d is input dim perm[d]. */
+typedef struct lo_transpose_params {
+    int perm[LO_MAX_RANK];
+} lo_transpose_params;
 
 /* Y = alpha * op(A) @ op(B) + beta * C, then the activation. A is [M,K] ([K,M] when trans_a),
  * B is [K,N] ([N,K] when trans_b). C, when present, has rank 0..2 and broadcasts to [M,N]
@@ -63,9 +97,64 @@ typedef struct lo_gemm_params {
     lo_activation activation;
 } lo_gemm_params;
 
+/* An activation with its parameters: what a Unary step runs, and what a fused activation of
+ * Conv and Gemm will carry. Fields an activation does not use are ignored. */
 typedef struct lo_unary_params {
     lo_activation op;
+    float alpha; /* LeakyRelu */
+    float min;   /* Clip */
+    float max;   /* Clip */
+    /* Clip from version 11 takes its bounds as inputs: a bound only known at run time is read
+     * from this step input (its one element) instead of min / max; 0 when not. */
+    int min_input;
+    int max_input;
 } lo_unary_params;
+
+typedef enum lo_binary_op {
+    LO_BIN_ADD = 1,
+    LO_BIN_SUB,
+    LO_BIN_MUL,
+    LO_BIN_DIV,
+    LO_BIN_PRELU, /* A < 0 ? B * A : A (B is the slope) */
+} lo_binary_op;
+
+/* Y[i] = op(A[a_off(i)], B[b_off(i)]) where i runs over the output shape (rank = the output's
+ * rank) and an input's offset is the sum of index * stride over the output's axes, a stride
+ * being 0 along an axis the input is broadcast over. The strides encode numpy broadcasting and
+ * ONNX's legacy axis-aligned form alike, so the kernel needs no shape logic. */
+typedef struct lo_binary_params {
+    lo_binary_op op;
+    int64_t a_strides[LO_MAX_RANK];
+    int64_t b_strides[LO_MAX_RANK];
+} lo_binary_params;
+
+/* X viewed as [outer, axis_len, inner]; (log-)softmax along the middle axis, max subtracted. */
+typedef struct lo_softmax_params {
+    int64_t outer;
+    int64_t axis_len;
+    int64_t inner;
+    bool log;
+} lo_softmax_params;
+
+/* X viewed as [outer, channels, inner]; per channel c:
+ * Y = (X - mean[c]) / sqrt(var[c] + epsilon) * scale[c] + B[c]. */
+typedef struct lo_batchnorm_params {
+    int64_t channels;
+    int64_t inner;
+    float epsilon;
+} lo_batchnorm_params;
+
+/* For each of `batch` matrices: Y[b] = A[b] @ B[b], A[b] row-major [M,K] at element offset
+ * a_off(b), B[b] row-major [K,N] at b_off(b), Y dense [batch,M,N]. The batch index runs over
+ * batch_dims (batch_rank of them, row-major); a_off and b_off are sums of index * stride, 0
+ * along a broadcast batch axis. A 1-D operand is the matrix [1,K] or [K,1]. */
+typedef struct lo_matmul_params {
+    int64_t m, n, k;
+    int batch_rank;
+    int64_t batch_dims[LO_MAX_RANK];
+    int64_t a_strides[LO_MAX_RANK];
+    int64_t b_strides[LO_MAX_RANK];
+} lo_matmul_params;
 
 typedef enum lo_buffer_id {
     LO_BUFFER_ARENA = 0,   /* activations, graph inputs and outputs */
@@ -79,7 +168,9 @@ typedef struct lo_tensor_ref {
     lo_shape shape;
 } lo_tensor_ref;
 
-#define LO_STEP_MAX_INPUTS 4
+/* Concat of more run-time inputs than this is rejected at plan time; BatchNormalization
+ * needs 5 (X, scale, B, mean, var). */
+#define LO_STEP_MAX_INPUTS 8
 
 typedef struct lo_step {
     lo_step_kind kind;
@@ -90,6 +181,13 @@ typedef struct lo_step {
         lo_pool_params pool;
         lo_gemm_params gemm;
         lo_unary_params unary;
+        lo_pad_params pad;
+        lo_concat_params concat;
+        lo_transpose_params transpose;
+        lo_binary_params binary;
+        lo_softmax_params softmax;
+        lo_batchnorm_params batchnorm;
+        lo_matmul_params matmul;
     } params;
     lo_tensor_ref inputs[LO_STEP_MAX_INPUTS];
     int num_inputs;
@@ -111,6 +209,7 @@ typedef struct lo_plan {
 } lo_plan;
 
 const char *lo_activation_name(lo_activation activation);
+const char *lo_binary_op_name(lo_binary_op op);
 
 /* Bytes of the tensor: elements times the dtype's size; 0 when unknown or too large. */
 size_t lo_tensor_ref_bytes(const lo_tensor_ref *ref);

@@ -22,6 +22,8 @@ CHECK is one of:
                with their own mean/std; while TOLERATE_UNSUPPORTED is True, one of those that
                lenet-onnx-run rejects as unsupported (exit 2) is printed as SKIP
   many         300 images as one batch against PyTorch
+  plugin       --plugin and LENET_ONNX_PLUGIN (the library in LENET_ONNX_TEST_PLUGIN): a path
+               that is no plugin exits 1 with one line naming it; --plugin wins over the variable
 
 Standard library only: CI has python3 without numpy.
 """
@@ -56,9 +58,9 @@ def fail(message):
     print("FAIL: " + message)
 
 
-def run(exe, args):
+def run(exe, args, env=None):
     try:
-        return subprocess.run([exe] + args, capture_output=True, timeout=300)
+        return subprocess.run([exe] + args, capture_output=True, timeout=300, env=env)
     except subprocess.TimeoutExpired:
         return None
 
@@ -266,10 +268,10 @@ def check_formats(exe):
     print("formats: %d PNG fixtures" % len(images))
 
 
-def expect_bad(exe, args, fragments, code=2):
+def expect_bad(exe, args, fragments, code=2, env=None):
     """The command fails with `code`, one stderr line naming every fragment, nothing on
     stdout and no crash."""
-    proc = run(exe, args)
+    proc = run(exe, args, env)
     what = " ".join(args) if args else "(no arguments)"
     if proc is None or proc.returncode < 0:
         fail(describe(args, proc))
@@ -544,7 +546,32 @@ def check_many(exe):
     print("many: %d images in one batch" % len(images))
 
 
-CHECKS = {"batch": check_batch, "single": check_single, "formats": check_formats,
+def check_plugin(exe):
+    """The plugin is loaded with dlopen: --plugin and LENET_ONNX_PLUGIN pick it (--plugin first);
+    a path that is no plugin fails with exit 1 and one line naming it."""
+    plugin = os.environ.get("LENET_ONNX_TEST_PLUGIN")
+    missing = "/nonexistent/liblenet-onnx.so.0"
+    args = [MODEL, SAMPLE]
+    expect_bad(exe, ["--plugin", missing] + args, [missing, "cannot load"], code=1)
+    expect_bad(exe, ["--plugin=" + missing, "--device", "list"], [missing], code=1)
+    expect_bad(exe, ["--plugin", MODEL] + args, [MODEL, "cannot load"], code=1)
+    bad_env = dict(os.environ, LENET_ONNX_PLUGIN=missing)
+    expect_bad(exe, args, [missing, "cannot load"], code=1, env=bad_env)
+    if not plugin:
+        fail("LENET_ONNX_TEST_PLUGIN is not set")
+        return
+    for what, extra, env in (("--plugin", ["--plugin", plugin], None),
+                             ("LENET_ONNX_PLUGIN", [], dict(os.environ, LENET_ONNX_PLUGIN=plugin)),
+                             ("--plugin over LENET_ONNX_PLUGIN", ["--plugin", plugin], bad_env)):
+        proc = run(exe, extra + ["--json"] + args, env)
+        if proc is None or proc.returncode != 0:
+            fail("%s: %s" % (what, describe(extra + args, proc)))
+        elif json.loads(proc.stdout)["results"][0]["image"] != SAMPLE:
+            fail("%s: unexpected output %r" % (what, proc.stdout[:200]))
+    print("plugin: load failures and overrides checked")
+
+
+CHECKS = {"plugin": check_plugin, "batch": check_batch, "single": check_single, "formats": check_formats,
           "bad_input": check_bad_input, "device_list": check_device_list,
           "options": check_options, "exports": check_exports, "many": check_many}
 

@@ -28,3 +28,11 @@ foreach(check batch single formats bad_input device_list options exports many)
                                                ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
                                                TIMEOUT 600)
 endforeach()
+
+# The plugin is dlopen'ed: --plugin and LENET_ONNX_PLUGIN override the search, bad paths exit 1.
+add_test(NAME cli_plugin
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/check_run_json.py plugin
+                 $<TARGET_FILE:lenet-onnx-run>)
+set_tests_properties(cli_plugin PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+  ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_TEST_PLUGIN=$<TARGET_FILE:lenet-onnx>"
+  TIMEOUT 120)

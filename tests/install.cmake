@@ -1,7 +1,10 @@
 # `cmake --install` lays out the tree ARCHITECTURE.md promises, and the plugin exports only
-# its entry point.
+# its entry point; a host builds against it with pkg-config (the README's example) and runs.
 add_test(NAME install_layout
   COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${CMAKE_BINARY_DIR}
           -DPREFIX=${CMAKE_BINARY_DIR}/install-test -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
+          -DPKG_CONFIG=${PKG_CONFIG_EXECUTABLE} -DCC=${CMAKE_C_COMPILER}
+          -DEXAMPLE=${PROJECT_SOURCE_DIR}/tools/examples/host_example.c
+          "-DCFLAGS=$<$<BOOL:${LENET_ONNX_SANITIZE}>:-fsanitize=address,undefined>"
           -P ${CMAKE_CURRENT_SOURCE_DIR}/check_install.cmake)
 set_tests_properties(install_layout PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}")

@@ -316,13 +316,180 @@ int ref_gemm(const lo_gemm_params *p, const lo_shape *a_shape, const float *a,
     return 0;
 }
 
+/* One activation with its parameters, per the ONNX operator of that name. */
+static double activate_with(const lo_unary_params *p, double v)
+{
+    switch (p->op) {
+    case LO_ACT_RELU:
+        return v > 0.0 ? v : 0.0;
+    case LO_ACT_SIGMOID:
+        return 1.0 / (1.0 + exp(-v));
+    case LO_ACT_TANH:
+        return tanh(v);
+    case LO_ACT_LEAKY_RELU:
+        return v < 0.0 ? (double)p->alpha * v : v;
+    case LO_ACT_CLIP:
+        if (v < (double)p->min) return (double)p->min;
+        if (v > (double)p->max) return (double)p->max;
+        return v;
+    case LO_ACT_NONE:
+        break;
+    }
+    return v;
+}
+
 int ref_unary(const lo_unary_params *p, const lo_shape *shape, const float *x, float *y)
 {
-    if (check_activation(p->op)) return -1;
+    if (p->op < LO_ACT_NONE || p->op > LO_ACT_CLIP)
+        return ref_fail("unknown activation %d", (int)p->op);
     const int64_t count = ref_numel(shape);
     if (count < 0) return ref_fail("unary: shape has a negative dim");
     for (int64_t i = 0; i < count; i++)
-        y[i] = (float)activate(p->op, (double)x[i]);
+        y[i] = (float)activate_with(p, (double)x[i]);
+    return 0;
+}
+
+/* Offset of output element `flat` in an input read through `strides` over `out`. */
+static int64_t strided_offset(const lo_shape *out, const int64_t *strides, int64_t flat)
+{
+    int64_t offset = 0;
+    for (int d = out->rank - 1; d >= 0; d--) {
+        offset += (flat % out->dims[d]) * strides[d];
+        flat /= out->dims[d];
+    }
+    return offset;
+}
+
+/* The largest offset strides reach over out must lie inside an input of `numel` elements. */
+static int strides_inside(const lo_shape *out, const int64_t *strides, int64_t numel)
+{
+    int64_t reach = 0;
+    for (int d = 0; d < out->rank; d++) {
+        if (strides[d] < 0) return 0;
+        reach += (out->dims[d] - 1) * strides[d];
+    }
+    return ref_numel(out) == 0 || reach < numel;
+}
+
+int ref_binary(const lo_binary_params *p, const lo_shape *a_shape, const float *a,
+               const lo_shape *b_shape, const float *b, const lo_shape *y_shape, float *y)
+{
+    const int64_t n = ref_numel(y_shape);
+    if (n < 0) return ref_fail("binary: Y has a negative dim");
+    if (!strides_inside(y_shape, p->a_strides, ref_numel(a_shape)) ||
+        !strides_inside(y_shape, p->b_strides, ref_numel(b_shape)))
+        return ref_fail("binary: strides reach outside A or B");
+    for (int64_t i = 0; i < n; i++) {
+        const double av = a[strided_offset(y_shape, p->a_strides, i)];
+        const double bv = b[strided_offset(y_shape, p->b_strides, i)];
+        double v;
+        switch (p->op) {
+        case LO_BIN_ADD:
+            v = av + bv;
+            break;
+        case LO_BIN_SUB:
+            v = av - bv;
+            break;
+        case LO_BIN_MUL:
+            v = av * bv;
+            break;
+        case LO_BIN_DIV:
+            v = av / bv;
+            break;
+        case LO_BIN_PRELU:
+            v = av < 0.0 ? bv * av : av;
+            break;
+        default:
+            return ref_fail("binary: unknown op %d", (int)p->op);
+        }
+        y[i] = (float)v;
+    }
+    return 0;
+}
+
+int ref_softmax(const lo_softmax_params *p, const lo_shape *shape, const float *x, float *y)
+{
+    if (p->outer < 0 || p->axis_len < 0 || p->inner < 0 ||
+        p->outer * p->axis_len * p->inner != ref_numel(shape))
+        return ref_fail("softmax: [outer,len,inner] does not match the shape");
+    for (int64_t o = 0; o < p->outer; o++)
+        for (int64_t j = 0; j < p->inner; j++) {
+            const float *xl = x + o * p->axis_len * p->inner + j;
+            float *yl = y + o * p->axis_len * p->inner + j;
+            double top = -INFINITY, sum = 0.0;
+            for (int64_t k = 0; k < p->axis_len; k++)
+                if (xl[k * p->inner] > top) top = xl[k * p->inner];
+            for (int64_t k = 0; k < p->axis_len; k++)
+                sum += exp((double)xl[k * p->inner] - top);
+            for (int64_t k = 0; k < p->axis_len; k++) {
+                const double shifted = (double)xl[k * p->inner] - top;
+                yl[k * p->inner] = (float)(p->log ? shifted - log(sum) : exp(shifted) / sum);
+            }
+        }
+    return 0;
+}
+
+int ref_batchnorm(const lo_batchnorm_params *p, const lo_shape *shape, const float *x,
+                  const float *scale, const float *bias, const float *mean, const float *var,
+                  float *y)
+{
+    const int64_t n = ref_numel(shape);
+    if (p->channels < 1 || p->inner < 1 || n < 0 || n % (p->channels * p->inner) != 0)
+        return ref_fail("batchnorm: channels x inner does not tile the input");
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t c = (i / p->inner) % p->channels;
+        const double norm = ((double)x[i] - mean[c]) / sqrt((double)var[c] + (double)p->epsilon);
+        y[i] = (float)(norm * scale[c] + bias[c]);
+    }
+    return 0;
+}
+
+int ref_matmul(const lo_shape *a_shape, const float *a, const lo_shape *b_shape, const float *b,
+               const lo_shape *y_shape, float *y)
+{
+    const int ra = a_shape->rank, rb = b_shape->rank;
+    if (ra < 1 || rb < 1) return ref_fail("matmul: A and B must have rank 1 or more");
+    /* numpy: a 1-D A is a row [1,K], a 1-D B a column [K,1]. */
+    const int64_t m = ra == 1 ? 1 : a_shape->dims[ra - 2], k = a_shape->dims[ra - 1];
+    const int64_t kb = rb == 1 ? b_shape->dims[0] : b_shape->dims[rb - 2];
+    const int64_t n = rb == 1 ? 1 : b_shape->dims[rb - 1];
+    if (k != kb) return ref_fail("matmul: inner dims differ");
+    const int abr = ra > 2 ? ra - 2 : 0, bbr = rb > 2 ? rb - 2 : 0;
+    const int br = abr > bbr ? abr : bbr;
+    int64_t batch_dims[LO_MAX_RANK], batch = 1;
+    for (int d = 0; d < br; d++) {
+        const int da = d - (br - abr), db = d - (br - bbr);
+        const int64_t x = da >= 0 ? a_shape->dims[da] : 1, z = db >= 0 ? b_shape->dims[db] : 1;
+        if (x != z && x != 1 && z != 1) return ref_fail("matmul: batch dims do not broadcast");
+        batch_dims[d] = x == 1 ? z : x;
+        batch *= batch_dims[d];
+    }
+    if (ref_numel(y_shape) != batch * m * n) return ref_fail("matmul: Y has the wrong size");
+    for (int64_t t = 0; t < batch; t++) {
+        /* The batch index's coordinates, each operand's matrix number from its own dims. */
+        int64_t rest = t, ia = 0, ib = 0, sa = 1, sb = 1;
+        for (int d = br - 1; d >= 0; d--) {
+            const int64_t idx = rest % batch_dims[d];
+            rest /= batch_dims[d];
+            const int da = d - (br - abr), db = d - (br - bbr);
+            if (da >= 0) {
+                if (a_shape->dims[da] != 1) ia += idx * sa;
+                sa *= a_shape->dims[da];
+            }
+            if (db >= 0) {
+                if (b_shape->dims[db] != 1) ib += idx * sb;
+                sb *= b_shape->dims[db];
+            }
+        }
+        const float *am = a + ia * m * k, *bm = b + ib * k * n;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double acc = 0.0;
+                for (int64_t q = 0; q < k; q++)
+                    acc += (double)am[i * k + q] * (double)bm[q * n + j];
+                y[(t * m + i) * n + j] = (float)acc;
+            }
+    }
     return 0;
 }
 
@@ -335,6 +502,120 @@ int ref_copy(const lo_shape *x_shape, const lo_shape *y_shape, size_t elem_size,
                         (long long)ref_numel(y_shape));
     if (elem_size == 0) return ref_fail("copy: unsupported dtype");
     memmove(y, x, (size_t)count * elem_size);
+    return 0;
+}
+
+int ref_avgpool(const lo_pool_params *p, const lo_shape *x_shape, const float *x,
+                const lo_shape *y_shape, float *y)
+{
+    int64_t d[6];
+    if (pool_geometry(p, x_shape, y_shape, d)) return -1;
+    for (int64_t nc = 0; nc < d[0] * d[1]; nc++)
+        for (int64_t i = 0; i < d[4]; i++)
+            for (int64_t j = 0; j < d[5]; j++) {
+                double sum = 0.0;
+                int64_t count = 0;
+                for (int64_t kh = 0; kh < p->kernel[0]; kh++)
+                    for (int64_t kw = 0; kw < p->kernel[1]; kw++) {
+                        const int64_t r = i * p->stride[0] - p->pad_begin[0] + kh * p->dilation[0];
+                        const int64_t q = j * p->stride[1] - p->pad_begin[1] + kw * p->dilation[1];
+                        const bool in_x = r >= 0 && r < d[2] && q >= 0 && q < d[3];
+                        const bool in_padded = r >= -p->pad_begin[0] && r < d[2] + p->pad_end[0] &&
+                                               q >= -p->pad_begin[1] && q < d[3] + p->pad_end[1];
+                        if (in_x) sum += (double)x[(nc * d[2] + r) * d[3] + q];
+                        if (p->count_include_pad ? in_padded : in_x) count++;
+                    }
+                y[(nc * d[4] + i) * d[5] + j] = count ? (float)(sum / (double)count) : 0.0f;
+            }
+    return 0;
+}
+
+/* Row-major multi-index of flat position `flat` in shape. */
+static void unravel(const lo_shape *shape, int64_t flat, int64_t *idx)
+{
+    for (int d = shape->rank - 1; d >= 0; d--) {
+        idx[d] = flat % shape->dims[d];
+        flat /= shape->dims[d];
+    }
+}
+
+/* Flat position of multi-index idx in shape. */
+static int64_t ravel(const lo_shape *shape, const int64_t *idx)
+{
+    int64_t flat = 0;
+    for (int d = 0; d < shape->rank; d++)
+        flat = flat * shape->dims[d] + idx[d];
+    return flat;
+}
+
+int ref_pad(const lo_pad_params *p, const lo_shape *x_shape, const float *x,
+            const lo_shape *y_shape, float *y)
+{
+    if (x_shape->rank != y_shape->rank) return ref_fail("pad: X and Y ranks differ");
+    for (int d = 0; d < x_shape->rank; d++)
+        if (x_shape->dims[d] + p->pad_begin[d] + p->pad_end[d] != y_shape->dims[d])
+            return ref_fail("pad: axis %d: %lld + %lld + %lld != %lld", d,
+                            (long long)x_shape->dims[d], (long long)p->pad_begin[d],
+                            (long long)p->pad_end[d], (long long)y_shape->dims[d]);
+    const int64_t n = ref_numel(y_shape);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t idx[LO_MAX_RANK];
+        unravel(y_shape, i, idx);
+        bool inside = true;
+        for (int d = 0; d < y_shape->rank; d++) {
+            idx[d] -= p->pad_begin[d];
+            inside = inside && idx[d] >= 0 && idx[d] < x_shape->dims[d];
+        }
+        y[i] = inside ? x[ravel(x_shape, idx)] : p->value;
+    }
+    return 0;
+}
+
+int ref_concat(const lo_concat_params *p, int count, const lo_shape *x_shapes,
+               const float *const *x, const lo_shape *y_shape, float *y)
+{
+    const int axis = p->axis;
+    if (count < 1 || axis < 0 || axis >= y_shape->rank) return ref_fail("concat: bad axis");
+    int64_t total = 0;
+    for (int k = 0; k < count; k++) {
+        if (x_shapes[k].rank != y_shape->rank) return ref_fail("concat: ranks differ");
+        for (int d = 0; d < y_shape->rank; d++)
+            if (d != axis && x_shapes[k].dims[d] != y_shape->dims[d])
+                return ref_fail("concat: input %d differs off the axis", k);
+        total += x_shapes[k].dims[axis];
+    }
+    if (total != y_shape->dims[axis]) return ref_fail("concat: axis sizes do not add up");
+    /* Walk the inputs in order, writing each element where its index lands in y. */
+    int64_t start = 0;
+    for (int k = 0; k < count; k++) {
+        const int64_t n = ref_numel(&x_shapes[k]);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t idx[LO_MAX_RANK];
+            unravel(&x_shapes[k], i, idx);
+            idx[axis] += start;
+            y[ravel(y_shape, idx)] = x[k][i];
+        }
+        start += x_shapes[k].dims[axis];
+    }
+    return 0;
+}
+
+int ref_transpose(const lo_transpose_params *p, const lo_shape *x_shape, const float *x,
+                  const lo_shape *y_shape, float *y)
+{
+    if (x_shape->rank != y_shape->rank) return ref_fail("transpose: ranks differ");
+    for (int d = 0; d < y_shape->rank; d++)
+        if (p->perm[d] < 0 || p->perm[d] >= x_shape->rank ||
+            y_shape->dims[d] != x_shape->dims[p->perm[d]])
+            return ref_fail("transpose: perm[%d] = %d does not match the shapes", d, p->perm[d]);
+    const int64_t n = ref_numel(x_shape);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t xi[LO_MAX_RANK], yi[LO_MAX_RANK];
+        unravel(x_shape, i, xi);
+        for (int d = 0; d < y_shape->rank; d++)
+            yi[d] = xi[p->perm[d]];
+        y[ravel(y_shape, yi)] = x[i];
+    }
     return 0;
 }
 
@@ -397,14 +678,71 @@ int ref_run_step(const lo_step *step, const void *const *inputs, void *output)
                         &step->output.shape, output);
     }
     case LO_STEP_UNARY:
-        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        /* Clip's bounds may follow as inputs; their values are in the params. */
+        if (check_inputs(step, 1, 3, inputs) || all_float(step)) return -1;
         if (ref_numel(&in[0].shape) != ref_numel(&step->output.shape))
             return ref_fail("unary: input and output sizes differ");
-        return ref_unary(&step->params.unary, &in[0].shape, inputs[0], output);
+        {
+            /* Clip's bounds known only at run time come from their inputs. */
+            lo_unary_params p = step->params.unary;
+            const int bounds[2] = {p.min_input, p.max_input};
+            float *values[2] = {&p.min, &p.max};
+            for (int b = 0; b < 2; b++) {
+                if (!bounds[b]) continue;
+                if (bounds[b] >= step->num_inputs || ref_numel(&in[bounds[b]].shape) != 1)
+                    return ref_fail("unary: bound input %d is not one value", bounds[b]);
+                *values[b] = *(const float *)inputs[bounds[b]];
+            }
+            return ref_unary(&p, &in[0].shape, inputs[0], output);
+        }
     case LO_STEP_COPY:
         if (check_inputs(step, 1, 1, inputs) || same_small_type(step)) return -1;
         return ref_copy(&in[0].shape, &step->output.shape, ref_dtype_size(in[0].dtype), inputs[0],
                         output);
+    case LO_STEP_AVGPOOL:
+        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        return ref_avgpool(&step->params.pool, &in[0].shape, inputs[0], &step->output.shape,
+                           output);
+    case LO_STEP_PAD:
+        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        return ref_pad(&step->params.pad, &in[0].shape, inputs[0], &step->output.shape, output);
+    case LO_STEP_CONCAT: {
+        if (check_inputs(step, 1, LO_STEP_MAX_INPUTS, inputs) || all_float(step)) return -1;
+        lo_shape shapes[LO_STEP_MAX_INPUTS];
+        for (int i = 0; i < step->num_inputs; i++)
+            shapes[i] = in[i].shape;
+        return ref_concat(&step->params.concat, step->num_inputs, shapes,
+                          (const float *const *)inputs, &step->output.shape, output);
+    }
+    case LO_STEP_TRANSPOSE:
+        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        return ref_transpose(&step->params.transpose, &in[0].shape, inputs[0], &step->output.shape,
+                             output);
+    case LO_STEP_BINARY:
+        if (check_inputs(step, 2, 2, inputs) || all_float(step)) return -1;
+        return ref_binary(&step->params.binary, &in[0].shape, inputs[0], &in[1].shape, inputs[1],
+                          &step->output.shape, output);
+    case LO_STEP_SOFTMAX:
+        if (check_inputs(step, 1, 1, inputs) || all_float(step)) return -1;
+        if (ref_numel(&in[0].shape) != ref_numel(&step->output.shape))
+            return ref_fail("softmax: input and output sizes differ");
+        return ref_softmax(&step->params.softmax, &in[0].shape, inputs[0], output);
+    case LO_STEP_BATCHNORM: {
+        const lo_batchnorm_params *p = &step->params.batchnorm;
+        if (check_inputs(step, 5, 5, inputs) || all_float(step)) return -1;
+        for (int i = 1; i < 5; i++)
+            if (ref_numel(&in[i].shape) != p->channels)
+                return ref_fail("batchnorm: input %d does not hold one value per channel", i);
+        if (ref_numel(&in[0].shape) != ref_numel(&step->output.shape))
+            return ref_fail("batchnorm: input and output sizes differ");
+        return ref_batchnorm(p, &in[0].shape, inputs[0], inputs[1], inputs[2], inputs[3], inputs[4],
+                             output);
+    }
+    case LO_STEP_MATMUL:
+        /* From the shapes alone, numpy's way; the step's strides are the backend's business. */
+        if (check_inputs(step, 2, 2, inputs) || all_float(step)) return -1;
+        return ref_matmul(&in[0].shape, inputs[0], &in[1].shape, inputs[1], &step->output.shape,
+                          output);
     }
     return ref_fail("unknown step kind %d", (int)step->kind);
 }

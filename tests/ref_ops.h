@@ -52,14 +52,52 @@ int ref_maxpool_f32(const lo_pool_params *p, const lo_shape *x_shape, const floa
 int ref_maxpool_u8(const lo_pool_params *p, const lo_shape *x_shape, const uint8_t *x,
                    const lo_shape *y_shape, uint8_t *y);
 
+/* AveragePool: x [N,C,H,W], y [N,C,OH,OW] (floor or ceil_mode sizes). Each output is the mean
+ * of its window's input elements, divided by the number of window positions inside the padded
+ * input when p->count_include_pad, else inside the input; positions past the padded input
+ * (ceil_mode) count in neither. A window with nothing to count gives 0. */
+int ref_avgpool(const lo_pool_params *p, const lo_shape *x_shape, const float *x,
+                const lo_shape *y_shape, float *y);
+
+/* Constant Pad: y's dim d is x's plus p->pad_begin[d] + p->pad_end[d] (negative crops);
+ * y[i] = x[i - pad_begin] inside x, else p->value. */
+int ref_pad(const lo_pad_params *p, const lo_shape *x_shape, const float *x,
+            const lo_shape *y_shape, float *y);
+
+/* Concat of count inputs along p->axis. */
+int ref_concat(const lo_concat_params *p, int count, const lo_shape *x_shapes,
+               const float *const *x, const lo_shape *y_shape, float *y);
+
+/* Transpose: y's dim d is x's dim p->perm[d]. */
+int ref_transpose(const lo_transpose_params *p, const lo_shape *x_shape, const float *x,
+                  const lo_shape *y_shape, float *y);
+
 /* Gemm: y = alpha * op(a) @ op(b) + beta * c, then p->activation. c_shape and c are used only
  * when p->has_c; c has rank 0..2 and broadcasts to [M,N] numpy-style. */
 int ref_gemm(const lo_gemm_params *p, const lo_shape *a_shape, const float *a,
              const lo_shape *b_shape, const float *b, const lo_shape *c_shape, const float *c,
              const lo_shape *y_shape, float *y);
 
-/* Element-wise p->op over numel(shape) values; x and y may be the same array. */
+/* Element-wise p->op (with its alpha or bounds) over numel(shape) values; x and y may be the
+ * same array. */
 int ref_unary(const lo_unary_params *p, const lo_shape *shape, const float *x, float *y);
+
+/* y[i] = op(a[a_off(i)], b[b_off(i)]) over the output shape, the offsets from p's strides
+ * (see lo_binary_params); fails when the strides reach outside a or b. */
+int ref_binary(const lo_binary_params *p, const lo_shape *a_shape, const float *a,
+               const lo_shape *b_shape, const float *b, const lo_shape *y_shape, float *y);
+
+/* (Log-)softmax of x viewed as [outer, axis_len, inner] along the middle axis. */
+int ref_softmax(const lo_softmax_params *p, const lo_shape *shape, const float *x, float *y);
+
+/* Inference BatchNormalization of x viewed as [outer, channels, inner]. */
+int ref_batchnorm(const lo_batchnorm_params *p, const lo_shape *shape, const float *x,
+                  const float *scale, const float *bias, const float *mean, const float *var,
+                  float *y);
+
+/* numpy.matmul from the shapes alone: 1-D promotion and broadcast batch dims. */
+int ref_matmul(const lo_shape *a_shape, const float *a, const lo_shape *b_shape, const float *b,
+               const lo_shape *y_shape, float *y);
 
 /* Copies numel elements of elem_size bytes; the shapes must have equal element counts. */
 int ref_copy(const lo_shape *x_shape, const lo_shape *y_shape, size_t elem_size, const void *x,

@@ -3,8 +3,9 @@
  * arena reuse, determinism and independence of prepared plans.
  *
  * Usage: test_kernels [SEED [SCALE]]. SEED (decimal or 0x...) reproduces a run; SCALE
- * multiplies the number of random cases (default 1: 800 convs, 1000 pools, 800 gemms, 400 relus
- * and 400 copies).
+ * multiplies the number of random cases (default 1: 800 convs, 1000 max pools, 800 gemms, 400
+ * relus, 400 copies, 400 each of average pools, pads, concats and transposes, 400 other
+ * activations, 600 binaries, 400 softmaxes, 200 batchnorms and 400 matmuls).
  *
  * Random cases are grouped many to a plan, each step in its own arena region, because prepare
  * and the first launch of each kernel shape cost far more than the run. The arena is filled
@@ -94,13 +95,36 @@ static const char *kind_name(lo_step_kind kind)
         return "Unary";
     case LO_STEP_COPY:
         return "Copy";
+    case LO_STEP_AVGPOOL:
+        return "AveragePool";
+    case LO_STEP_PAD:
+        return "Pad";
+    case LO_STEP_CONCAT:
+        return "Concat";
+    case LO_STEP_TRANSPOSE:
+        return "Transpose";
+    case LO_STEP_BINARY:
+        return "Binary";
+    case LO_STEP_SOFTMAX:
+        return "Softmax";
+    case LO_STEP_BATCHNORM:
+        return "BatchNorm";
+    case LO_STEP_MATMUL:
+        return "MatMul";
     }
     return "?";
 }
 
 static const char *act_name(lo_activation a)
 {
-    return a == LO_ACT_NONE ? "none" : a == LO_ACT_RELU ? "relu" : "?";
+    return lo_activation_name(a);
+}
+
+/* "[1,0,3]" of the first `rank` strides. */
+static const char *strides_str(int rank, const int64_t *strides, char *buf, size_t size)
+{
+    lo_shape as_shape = ref_shape(rank, strides);
+    return ref_shape_str(&as_shape, buf, size);
 }
 
 static void print_ref(const char *name, const lo_tensor_ref *r)
@@ -128,16 +152,38 @@ static void describe_step(const lo_step *st)
                 p->has_bias, act_name(p->activation));
         break;
     }
-    case LO_STEP_MAXPOOL: {
+    case LO_STEP_MAXPOOL:
+    case LO_STEP_AVGPOOL: {
         const lo_pool_params *p = &st->params.pool;
         fprintf(stderr,
                 "    kernel=%" PRId64 "x%" PRId64 " stride=%" PRId64 "x%" PRId64
                 " dilation=%" PRId64 "x%" PRId64 " pads(t,l,b,r)=%" PRId64 ",%" PRId64 ",%" PRId64
-                ",%" PRId64 "\n",
+                ",%" PRId64 " count_include_pad=%d\n",
                 p->kernel[0], p->kernel[1], p->stride[0], p->stride[1], p->dilation[0],
-                p->dilation[1], p->pad_begin[0], p->pad_begin[1], p->pad_end[0], p->pad_end[1]);
+                p->dilation[1], p->pad_begin[0], p->pad_begin[1], p->pad_end[0], p->pad_end[1],
+                p->count_include_pad);
         break;
     }
+    case LO_STEP_PAD: {
+        const lo_pad_params *p = &st->params.pad;
+        fprintf(stderr, "    value=%.9g pads(begin;end)=", (double)p->value);
+        for (int d = 0; d < st->inputs[0].shape.rank; d++)
+            fprintf(stderr, "%s%" PRId64, d ? "," : "", p->pad_begin[d]);
+        fprintf(stderr, ";");
+        for (int d = 0; d < st->inputs[0].shape.rank; d++)
+            fprintf(stderr, "%s%" PRId64, d ? "," : "", p->pad_end[d]);
+        fprintf(stderr, "\n");
+        break;
+    }
+    case LO_STEP_CONCAT:
+        fprintf(stderr, "    axis=%d\n", st->params.concat.axis);
+        break;
+    case LO_STEP_TRANSPOSE:
+        fprintf(stderr, "    perm=");
+        for (int d = 0; d < st->output.shape.rank; d++)
+            fprintf(stderr, "%s%d", d ? "," : "", st->params.transpose.perm[d]);
+        fprintf(stderr, "\n");
+        break;
     case LO_STEP_GEMM: {
         const lo_gemm_params *p = &st->params.gemm;
         fprintf(stderr, "    alpha=%.9g beta=%.9g trans_a=%d trans_b=%d has_c=%d act=%s\n",
@@ -146,12 +192,48 @@ static void describe_step(const lo_step *st)
         break;
     }
     case LO_STEP_UNARY:
-        fprintf(stderr, "    op=%s\n", act_name(st->params.unary.op));
+        fprintf(stderr, "    op=%s alpha=%.9g min=%.9g max=%.9g min_input=%d max_input=%d\n",
+                act_name(st->params.unary.op), (double)st->params.unary.alpha,
+                (double)st->params.unary.min, (double)st->params.unary.max,
+                st->params.unary.min_input, st->params.unary.max_input);
         break;
     case LO_STEP_COPY:
         break;
+    case LO_STEP_BINARY: {
+        const lo_binary_params *p = &st->params.binary;
+        char sa[128], sb[128];
+        fprintf(stderr, "    op=%s a_strides=%s b_strides=%s\n", lo_binary_op_name(p->op),
+                strides_str(st->output.shape.rank, p->a_strides, sa, sizeof sa),
+                strides_str(st->output.shape.rank, p->b_strides, sb, sizeof sb));
+        break;
     }
-    static const char *names[LO_STEP_MAX_INPUTS] = {"in0", "in1", "in2", "in3"};
+    case LO_STEP_SOFTMAX: {
+        const lo_softmax_params *p = &st->params.softmax;
+        fprintf(stderr, "    outer=%" PRId64 " len=%" PRId64 " inner=%" PRId64 " log=%d\n",
+                p->outer, p->axis_len, p->inner, p->log);
+        break;
+    }
+    case LO_STEP_BATCHNORM: {
+        const lo_batchnorm_params *p = &st->params.batchnorm;
+        fprintf(stderr, "    channels=%" PRId64 " inner=%" PRId64 " epsilon=%.9g\n", p->channels,
+                p->inner, (double)p->epsilon);
+        break;
+    }
+    case LO_STEP_MATMUL: {
+        const lo_matmul_params *p = &st->params.matmul;
+        char sd[128], sa[128], sb[128];
+        fprintf(stderr,
+                "    m=%" PRId64 " n=%" PRId64 " k=%" PRId64
+                " batch=%s a_strides=%s b_strides=%s\n",
+                p->m, p->n, p->k, strides_str(p->batch_rank, p->batch_dims, sd, sizeof sd),
+                strides_str(p->batch_rank, p->a_strides, sa, sizeof sa),
+                strides_str(p->batch_rank, p->b_strides, sb, sizeof sb));
+        break;
+    }
+    }
+    static const char *names[LO_STEP_MAX_INPUTS] = {"in0", "in1", "in2", "in3",
+                                                    "in4", "in5", "in6", "in7"};
+
     for (int i = 0; i < st->num_inputs; i++)
         print_ref(names[i], &st->inputs[i]);
     print_ref("out", &st->output);
@@ -252,6 +334,57 @@ static void oracle_self_checks(void)
     /* The ceil rule: windows start at -1, 1, 3, 5; the last starts in the right padding. */
     CHECK(ref_pool_out_dim(5, 2, 2, 1, 1, 1, true) == 3);
     CHECK(ref_pool_out_dim(6, 2, 2, 1, 1, 1, true) == 4);
+
+    /* ONNX's averagepool_2d_ceil: 1..16 as 4x4, 3x3 windows, stride 2, ceil_mode; the last
+     * row and column of windows are clipped to 2 pixels and divide by what they hold. */
+    {
+        float x[16], y[4];
+        for (int i = 0; i < 16; i++)
+            x[i] = (float)(i + 1);
+        lo_pool_params p;
+        memset(&p, 0, sizeof p);
+        p.kernel[0] = p.kernel[1] = 3;
+        p.stride[0] = p.stride[1] = 2;
+        p.dilation[0] = p.dilation[1] = 1;
+        lo_shape xs = ref_shape4(1, 1, 4, 4), ys = ref_shape4(1, 1, 2, 2);
+        CHECK(ref_avgpool(&p, &xs, x, &ys, y) == 0);
+        CHECK(y[0] == 6.0f && y[1] == 7.5f && y[2] == 12.0f && y[3] == 13.5f);
+        /* averagepool_2d_pads_count_include_pad's corner: 3x3 window at pad 2, 5x5 kernel. */
+        p.kernel[0] = p.kernel[1] = 5;
+        p.stride[0] = p.stride[1] = 1;
+        p.pad_begin[0] = p.pad_begin[1] = p.pad_end[0] = p.pad_end[1] = 2;
+        float x4[16], y4[16];
+        for (int i = 0; i < 16; i++)
+            x4[i] = 1.0f;
+        lo_shape ys4 = ref_shape4(1, 1, 4, 4);
+        p.count_include_pad = true;
+        CHECK(ref_avgpool(&p, &xs, x4, &ys4, y4) == 0 && near(y4[0], 9.0 / 25.0));
+        p.count_include_pad = false;
+        CHECK(ref_avgpool(&p, &xs, x4, &ys4, y4) == 0 && y4[0] == 1.0f);
+    }
+    /* Transpose of a 2x3 matrix, a pad that crops one side and pads the other, a concat. */
+    {
+        const float x[6] = {1, 2, 3, 4, 5, 6};
+        float y[12];
+        lo_transpose_params tp = {{1, 0}};
+        lo_shape s23 = ref_shape2(2, 3), s32 = ref_shape2(3, 2);
+        CHECK(ref_transpose(&tp, &s23, x, &s32, y) == 0);
+        CHECK(y[0] == 1 && y[1] == 4 && y[2] == 2 && y[3] == 5 && y[4] == 3 && y[5] == 6);
+        lo_pad_params pp;
+        memset(&pp, 0, sizeof pp);
+        pp.pad_begin[1] = -1;
+        pp.pad_end[1] = 2;
+        pp.value = 9.0f;
+        lo_shape s24 = ref_shape2(2, 4);
+        CHECK(ref_pad(&pp, &s23, x, &s24, y) == 0);
+        CHECK(y[0] == 2 && y[1] == 3 && y[2] == 9 && y[3] == 9 && y[4] == 5 && y[7] == 9);
+        lo_concat_params cp = {1};
+        const lo_shape shapes[2] = {s23, ref_shape2(2, 1)};
+        const float z[2] = {7, 8};
+        const float *ins[2] = {x, z};
+        CHECK(ref_concat(&cp, 2, shapes, ins, &s24, y) == 0);
+        CHECK(y[0] == 1 && y[2] == 3 && y[3] == 7 && y[4] == 4 && y[7] == 8);
+    }
 
     /* A 1x1 conv is a matrix multiply: Y[m, p] = sum_c W[m, c] * X[c, p]. */
     {
@@ -421,13 +554,76 @@ static void oracle_self_checks(void)
     {
         const float x[5] = {-1.5f, 0.0f, 2.0f, -0.0f, 1e-30f};
         float y[5];
-        lo_unary_params u = {LO_ACT_RELU};
+        lo_unary_params u = {LO_ACT_RELU, 0, 0, 0, 0, 0};
         lo_shape s = ref_shape1(5);
         CHECK(ref_unary(&u, &s, x, y) == 0);
         CHECK(y[0] == 0 && y[1] == 0 && y[2] == 2 && y[3] == 0 && y[4] == 1e-30f);
         lo_shape s51 = ref_shape2(5, 1), s6 = ref_shape1(6);
         CHECK(ref_copy(&s, &s51, 4, x, y) == 0 && memcmp(x, y, sizeof x) == 0);
         CHECK(ref_copy(&s, &s6, 4, x, y) != 0);
+    }
+
+    /* The other activations, on values worked out by hand. */
+    {
+        const float x[4] = {-2.0f, 0.0f, 0.5f, 3.0f};
+        float y[4];
+        lo_shape s = ref_shape1(4);
+        lo_unary_params u = {LO_ACT_SIGMOID, 0, 0, 0, 0, 0};
+        CHECK(ref_unary(&u, &s, x, y) == 0 && near(y[1], 0.5) && near(y[3], 0.95257412682));
+        u.op = LO_ACT_TANH;
+        CHECK(ref_unary(&u, &s, x, y) == 0 && near(y[0], -0.96402758007) && y[1] == 0);
+        u = (lo_unary_params){LO_ACT_LEAKY_RELU, 0.1f, 0, 0, 0, 0};
+        CHECK(ref_unary(&u, &s, x, y) == 0 && near(y[0], -0.2) && y[3] == 3);
+        u = (lo_unary_params){LO_ACT_CLIP, 0, -1.0f, 1.0f, 0, 0};
+        CHECK(ref_unary(&u, &s, x, y) == 0 && y[0] == -1 && y[2] == 0.5f && y[3] == 1);
+    }
+
+    /* Binary: [2,3] - [3] (B's strides 0 along rows), and PRelu with a per-row slope. */
+    {
+        const float a[6] = {1, 2, 3, -4, -5, -6}, b[3] = {1, 10, 100};
+        float y[6];
+        lo_shape s23 = ref_shape2(2, 3), s3 = ref_shape1(3), s21 = ref_shape2(2, 1);
+        lo_binary_params p;
+        memset(&p, 0, sizeof p);
+        p.op = LO_BIN_SUB;
+        p.a_strides[0] = 3;
+        p.a_strides[1] = 1;
+        p.b_strides[1] = 1;
+        CHECK(ref_binary(&p, &s23, a, &s3, b, &s23, y) == 0 && y[0] == 0 && y[5] == -106);
+        p.op = LO_BIN_PRELU;
+        p.b_strides[0] = 1;
+        p.b_strides[1] = 0;
+        CHECK(ref_binary(&p, &s23, a, &s21, b, &s23, y) == 0 && y[2] == 3 && y[3] == -40);
+        p.b_strides[0] = 3; /* reaches past B's two values */
+        CHECK(ref_binary(&p, &s23, a, &s21, b, &s23, y) != 0);
+    }
+
+    /* Softmax over [1,2] rows of a [2,2]; log form; large inputs stay finite. */
+    {
+        const float x[4] = {0.0f, 0.0f, 1000.0f, 1001.0f};
+        float y[4];
+        lo_shape s = ref_shape2(2, 2);
+        lo_softmax_params p = {2, 2, 1, false};
+        CHECK(ref_softmax(&p, &s, x, y) == 0 && near(y[0], 0.5) && near(y[3], 0.73105857863));
+        p.log = true;
+        CHECK(ref_softmax(&p, &s, x, y) == 0 && near(y[2], -1.31326168752));
+    }
+
+    /* BatchNormalization of two channels of [1,2,2]; MatMul [2,2,3] x [3] (batched by vector). */
+    {
+        const float x[4] = {1, 3, 10, 20}, scale[2] = {2, 1}, bias[2] = {0, 1}, mean[2] = {2, 10},
+                    var[2] = {4, 1};
+        float y[4];
+        lo_shape s = ref_shape(3, (const int64_t[]){1, 2, 2});
+        lo_batchnorm_params p = {2, 2, 0.0f};
+        CHECK(ref_batchnorm(&p, &s, x, scale, bias, mean, var, y) == 0 && near(y[0], -1) &&
+              near(y[1], 1) && near(y[2], 1) && near(y[3], 11));
+        const float a[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, v[3] = {1, 0, -1};
+        lo_shape as = ref_shape(3, (const int64_t[]){2, 2, 3}), vs = ref_shape1(3),
+                 ys = ref_shape2(2, 2);
+        CHECK(ref_matmul(&as, a, &vs, v, &ys, y) == 0 && y[0] == -2 && y[3] == -2);
+        lo_shape bad = ref_shape1(4);
+        CHECK(ref_matmul(&as, a, &bad, v, &ys, y) != 0);
     }
 }
 
@@ -827,7 +1023,7 @@ static bool windows_nonempty(int64_t in, int64_t out, int64_t kernel, int64_t st
     return true;
 }
 
-static void gen_maxpool(batch *b, lo_dtype dtype)
+static void gen_pool(batch *b, lo_step_kind kind, lo_dtype dtype)
 {
     pending pc;
     lo_pool_params *p;
@@ -840,6 +1036,8 @@ static void gen_maxpool(batch *b, lo_dtype dtype)
         const bool classic = chance(0.25);
         const int pad_mode = classic || chance(0.4) ? 0 : (int)rint_(1, 3);
         const bool ceil_mode = chance(0.5);
+        /* Global pooling: one window over the whole image. */
+        const bool global = !classic && chance(0.1);
         bool ok = true;
         p->kernel[0] = classic ? (chance(0.75) ? 2 : 3) : rint_(1, 5);
         p->kernel[1] = classic || chance(0.5) ? p->kernel[0] : rint_(1, 5);
@@ -853,13 +1051,20 @@ static void gen_maxpool(batch *b, lo_dtype dtype)
             in[a] = chance(0.05) ? rint_(min_in + 30, min_in + 70) : rint_(min_in, min_in + 14);
             out[a] = ref_pool_out_dim(in[a], p->kernel[a], p->stride[a], p->dilation[a],
                                       p->pad_begin[a], p->pad_end[a], ceil_mode);
+            if (global) {
+                in[a] = rint_(1, 20);
+                p->kernel[a] = in[a];
+                p->stride[a] = p->dilation[a] = out[a] = 1;
+                p->pad_begin[a] = p->pad_end[a] = 0;
+            }
             ok = out[a] >= 1 && windows_nonempty(in[a], out[a], p->kernel[a], p->stride[a],
                                                  p->dilation[a], p->pad_begin[a]);
         }
         if (ok) break;
     }
-    pc.st.kind = LO_STEP_MAXPOOL;
-    snprintf(pc.st.label, sizeof pc.st.label, "MaxPool");
+    pc.st.kind = kind;
+    p->count_include_pad = kind == LO_STEP_AVGPOOL && chance(0.5);
+    snprintf(pc.st.label, sizeof pc.st.label, "%s", kind_name(kind));
     const int64_t n = rint_(1, 5), c = rint_(1, 6);
     const lo_shape xs = ref_shape4(n, c, in[0], in[1]);
     set_input(&pc, 0, dtype, xs, random_data(b, dtype, ref_numel(&xs)), 0.85);
@@ -983,6 +1188,324 @@ static void gen_unary(batch *b)
     batch_add(b, &pc);
 }
 
+static lo_shape small_shape(int rank, int64_t max_dim)
+{
+    int64_t dims[LO_MAX_RANK];
+    for (int i = 0; i < rank; i++)
+        dims[i] = rint_(1, max_dim);
+    return ref_shape(rank, dims);
+}
+
+static void gen_pad(batch *b)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_PAD;
+    snprintf(pc.st.label, sizeof pc.st.label, "Pad");
+    lo_pad_params *p = &pc.st.params.pad;
+    const int rank = (int)rint_(1, 5);
+    const lo_shape xs = small_shape(rank, rank > 3 ? 6 : 12);
+    lo_shape ys = xs;
+    for (int d = 0; d < rank; d++) {
+        /* Mostly growth; now and then cropping (negative pads), never below one element. */
+        p->pad_begin[d] = chance(0.2) ? -rint_(0, xs.dims[d] - 1) : rint_(0, 3);
+        p->pad_end[d] = chance(0.2) ? -rint_(0, xs.dims[d] - 1) : rint_(0, 3);
+        if (xs.dims[d] + p->pad_begin[d] + p->pad_end[d] < 1) p->pad_end[d] = -p->pad_begin[d];
+        ys.dims[d] = xs.dims[d] + p->pad_begin[d] + p->pad_end[d];
+    }
+    p->value = chance(0.5) ? 0.0f : ref_rng_float(&rng, -5.0f, 5.0f);
+    set_input(&pc, 0, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -1, 1), 0.85);
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = ys;
+    batch_add(b, &pc);
+}
+
+static void gen_concat(batch *b)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_CONCAT;
+    snprintf(pc.st.label, sizeof pc.st.label, "Concat");
+    const int rank = (int)rint_(1, 4);
+    const int axis = (int)rint_(0, rank - 1);
+    const int count = (int)rint_(1, LO_STEP_MAX_INPUTS);
+    lo_shape ys = small_shape(rank, rank > 2 ? 7 : 12);
+    ys.dims[axis] = 0;
+    pc.st.params.concat.axis = axis;
+    for (int i = 0; i < count; i++) {
+        lo_shape xs = ys;
+        xs.dims[axis] = rint_(1, 6);
+        ys.dims[axis] += xs.dims[axis];
+        set_input(&pc, i, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -1, 1), 0.8);
+    }
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = ys;
+    batch_add(b, &pc);
+}
+
+static void gen_transpose(batch *b)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_TRANSPOSE;
+    snprintf(pc.st.label, sizeof pc.st.label, "Transpose");
+    const int rank = (int)rint_(1, 6);
+    const lo_shape xs = small_shape(rank, rank > 4 ? 4 : rank > 2 ? 8 : 20);
+    int *perm = pc.st.params.transpose.perm;
+    for (int d = 0; d < rank; d++)
+        perm[d] = d;
+    for (int d = rank - 1; d > 0; d--) { /* Fisher-Yates */
+        const int j = (int)rint_(0, d), t = perm[d];
+        perm[d] = perm[j];
+        perm[j] = t;
+    }
+    lo_shape ys = xs;
+    for (int d = 0; d < rank; d++)
+        ys.dims[d] = xs.dims[perm[d]];
+    set_input(&pc, 0, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -1, 1), 0.85);
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = ys;
+    batch_add(b, &pc);
+}
+
+/* The activations past Relu with their parameters; Clip sometimes one-sided or unbounded. */
+static void gen_activation(batch *b, int index)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_UNARY;
+    lo_unary_params *p = &pc.st.params.unary;
+    static const lo_activation ops[4] = {LO_ACT_SIGMOID, LO_ACT_TANH, LO_ACT_LEAKY_RELU,
+                                         LO_ACT_CLIP};
+    p->op = ops[index % 4];
+    p->alpha = chance(0.3) ? 0.01f : ref_rng_float(&rng, -2.0f, 2.0f);
+    p->min = chance(0.2) ? -INFINITY : ref_rng_float(&rng, -4.0f, 0.5f);
+    p->max = chance(0.2) ? INFINITY : ref_rng_float(&rng, 0.5f, 4.0f);
+    snprintf(pc.st.label, sizeof pc.st.label, "%s", lo_activation_name(p->op));
+    const lo_shape s = random_shape(chance(0.05) ? 200000 : 6000);
+    const int64_t n = ref_numel(&s);
+    float *x = random_f32(b, n, -8.0f, 8.0f);
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t r = rint_(0, 19);
+        if (r == 0) x[i] = 0.0f;
+        if (r == 1) x[i] = -0.0f;
+        if (r == 2) x[i] *= 1e-30f;
+        if (r == 3) x[i] *= 1e4f; /* saturates sigmoid and tanh; exp overflows */
+    }
+    pc.in_place = chance(0.25);
+    set_input(&pc, 0, LO_DTYPE_FLOAT, s, x, pc.in_place ? 1.0 : 0.85);
+    /* Clip's bounds, now and then, as inputs read at run time (the params then hold junk). */
+    if (p->op == LO_ACT_CLIP) {
+        float *bounds[2] = {&p->min, &p->max};
+        int *which[2] = {&p->min_input, &p->max_input};
+        for (int k = 0; k < 2; k++) {
+            if (!chance(0.4)) continue;
+            float *v = random_f32(b, 1, 0, 1);
+            *v = *bounds[k];
+            *bounds[k] = 12345.0f;
+            *which[k] = pc.st.num_inputs;
+            set_input(&pc, pc.st.num_inputs, LO_DTYPE_FLOAT,
+                      chance(0.5) ? ref_shape(0, NULL) : ref_shape1(1), v, 0.5);
+        }
+    }
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = s;
+    batch_add(b, &pc);
+}
+
+/* Dense strides of `in` placed with its axis 0 at output axis `at`; 0 where in has a 1 or
+ * lacks the axis. */
+static void test_strides(const lo_shape *in, int at, int64_t strides[LO_MAX_RANK])
+{
+    memset(strides, 0, LO_MAX_RANK * sizeof strides[0]);
+    int64_t dense = 1;
+    for (int d = in->rank - 1; d >= 0; d--) {
+        if (in->dims[d] != 1) strides[at + d] = dense;
+        dense *= in->dims[d];
+    }
+}
+
+/* An input shape that broadcasts to `out` numpy-style: a suffix of it, some dims set to 1. */
+static lo_shape broadcast_operand(const lo_shape *out)
+{
+    const int rank = (int)rint_(0, out->rank);
+    int64_t dims[LO_MAX_RANK];
+    for (int d = 0; d < rank; d++) {
+        dims[d] = out->dims[out->rank - rank + d];
+        if (chance(0.35)) dims[d] = 1;
+    }
+    return ref_shape(rank, dims);
+}
+
+static void gen_binary(batch *b, int index)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_BINARY;
+    lo_binary_params *p = &pc.st.params.binary;
+    p->op = (lo_binary_op)(LO_BIN_ADD + index % 5);
+    snprintf(pc.st.label, sizeof pc.st.label, "%s", lo_binary_op_name(p->op));
+    int64_t dims[LO_MAX_RANK];
+    const int rank = (int)rint_(0, chance(0.1) ? 8 : 5);
+    int64_t numel = 1;
+    for (int d = 0; d < rank; d++) {
+        dims[d] = chance(0.2) ? 1 : rint_(1, rank > 5 ? 3 : 9);
+        if (chance(0.03)) dims[d] = rint_(100, 600);
+        if (numel * dims[d] > 100000) dims[d] = 1;
+        numel *= dims[d];
+    }
+    const lo_shape ys = ref_shape(rank, dims);
+    lo_shape as = ys, bs = ys;
+    int b_at = 0;
+    switch ((index / 5) % 4) {
+    case 0: /* same shapes: the direct path */
+        break;
+    case 1: /* numpy broadcast of B (PRelu's only form: the slope broadcasts to X) */
+        bs = broadcast_operand(&ys);
+        break;
+    case 2: /* numpy broadcast of both, A never bigger than the output */
+        if (p->op != LO_BIN_PRELU) as = broadcast_operand(&ys);
+        bs = broadcast_operand(&ys);
+        break;
+    default: { /* legacy: B a run of the output's dims aligned at an axis */
+        const int len = (int)rint_(0, rank);
+        b_at = (int)rint_(0, rank - len);
+        bs = ref_shape(len, dims + b_at);
+        break;
+    }
+    }
+    /* numpy: broadcast operands align right; the legacy run sits at b_at. */
+    if ((index / 5) % 4 != 3) b_at = rank - bs.rank;
+    /* The output is what the operands broadcast to: where both have a 1, so does it. */
+    lo_shape out = ys;
+    for (int d = 0; d < rank; d++) {
+        const int da = d - (rank - as.rank), db = d - b_at;
+        const int64_t x = da >= 0 ? as.dims[da] : 1, z = db >= 0 && db < bs.rank ? bs.dims[db] : 1;
+        out.dims[d] = x == 1 ? z : x;
+    }
+    test_strides(&as, rank - as.rank, p->a_strides);
+    test_strides(&bs, b_at, p->b_strides);
+    float *a = random_f32(b, ref_numel(&as), -3.0f, 3.0f);
+    float *bv = random_f32(b, ref_numel(&bs), -3.0f, 3.0f);
+    if (p->op == LO_BIN_DIV) /* divisors away from 0 */
+        for (int64_t i = 0; i < ref_numel(&bs); i++)
+            bv[i] = (bv[i] < 0 ? -0.5f : 0.5f) + bv[i];
+    set_input(&pc, 0, LO_DTYPE_FLOAT, as, a, 0.7);
+    set_input(&pc, 1, LO_DTYPE_FLOAT, bs, bv, 0.5);
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = out;
+    batch_add(b, &pc);
+}
+
+static void gen_softmax(batch *b, int index)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_SOFTMAX;
+    lo_softmax_params *p = &pc.st.params.softmax;
+    p->log = index & 1;
+    snprintf(pc.st.label, sizeof pc.st.label, "%s", p->log ? "LogSoftmax" : "Softmax");
+    lo_shape s = random_shape(chance(0.05) ? 100000 : 6000);
+    if (s.rank == 0) s = ref_shape1(rint_(1, 1000));
+    /* Split at a random axis: the legacy 2-D view (inner 1) or one axis (inner the rest). */
+    const int axis = (int)rint_(0, s.rank - 1);
+    const bool coerce = (index >> 1) & 1;
+    p->outer = p->axis_len = p->inner = 1;
+    for (int d = 0; d < s.rank; d++) {
+        if (d < axis)
+            p->outer *= s.dims[d];
+        else if (d == axis || coerce)
+            p->axis_len *= s.dims[d];
+        else
+            p->inner *= s.dims[d];
+    }
+    const int64_t n = ref_numel(&s);
+    /* Now and then huge logits: exp() would overflow without the max subtracted. */
+    const float range = chance(0.2) ? 500.0f : 8.0f;
+    set_input(&pc, 0, LO_DTYPE_FLOAT, s, random_f32(b, n, -range, range), 0.85);
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = s;
+    batch_add(b, &pc);
+}
+
+static void gen_batchnorm(batch *b)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_BATCHNORM;
+    lo_batchnorm_params *p = &pc.st.params.batchnorm;
+    snprintf(pc.st.label, sizeof pc.st.label, "BatchNormalization");
+    const int rank = (int)rint_(2, 5);
+    int64_t dims[LO_MAX_RANK];
+    dims[0] = rint_(1, 4);
+    dims[1] = rint_(1, 24);
+    p->channels = dims[1];
+    p->inner = 1;
+    for (int d = 2; d < rank; d++) {
+        dims[d] = rint_(1, rank > 3 ? 6 : 14);
+        p->inner *= dims[d];
+    }
+    p->epsilon = chance(0.5) ? 1e-5f : ref_rng_float(&rng, 0.0f, 0.1f);
+    const lo_shape xs = ref_shape(rank, dims), cs = ref_shape1(p->channels);
+    set_input(&pc, 0, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -3, 3), 0.85);
+    for (int i = 1; i < 5; i++) {
+        const bool variance = i == 4;
+        set_input(&pc, i, LO_DTYPE_FLOAT, cs,
+                  random_f32(b, p->channels, variance ? 0.05f : -2.0f, 2.0f), 0.2);
+    }
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = xs;
+    batch_add(b, &pc);
+}
+
+static void gen_matmul(batch *b)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_MATMUL;
+    lo_matmul_params *p = &pc.st.params.matmul;
+    snprintf(pc.st.label, sizeof pc.st.label, "MatMul");
+    const int ra = (int)rint_(1, 5), rb = (int)rint_(1, 5);
+    p->m = ra == 1 ? 1 : rint_(1, 20);
+    p->k = rint_(1, 40);
+    p->n = rb == 1 ? 1 : rint_(1, 20);
+    /* Batch dims of the output; each operand takes a suffix of them, some set to 1. */
+    const int abr = ra > 2 ? ra - 2 : 0, bbr = rb > 2 ? rb - 2 : 0;
+    p->batch_rank = abr > bbr ? abr : bbr;
+    for (int d = 0; d < p->batch_rank; d++)
+        p->batch_dims[d] = rint_(1, 4);
+    int64_t ad[LO_MAX_RANK], bd[LO_MAX_RANK];
+    for (int d = 0; d < abr; d++)
+        ad[d] = chance(0.3) ? 1 : p->batch_dims[p->batch_rank - abr + d];
+    for (int d = 0; d < bbr; d++)
+        bd[d] = chance(0.3) ? 1 : p->batch_dims[p->batch_rank - bbr + d];
+    /* Where both operands have a 1 (or lack the axis), so does the output. */
+    for (int d = 0; d < p->batch_rank; d++) {
+        const int da = d - (p->batch_rank - abr), db = d - (p->batch_rank - bbr);
+        const int64_t x = da >= 0 ? ad[da] : 1, z = db >= 0 ? bd[db] : 1;
+        p->batch_dims[d] = x == 1 ? z : x;
+    }
+    const lo_shape ab = ref_shape(abr, ad), bb = ref_shape(bbr, bd);
+    test_strides(&ab, p->batch_rank - abr, p->a_strides);
+    test_strides(&bb, p->batch_rank - bbr, p->b_strides);
+    for (int d = 0; d < p->batch_rank; d++) {
+        p->a_strides[d] *= p->m * p->k;
+        p->b_strides[d] *= p->k * p->n;
+    }
+    lo_shape as = ab, bs = bb, ys = ref_shape(p->batch_rank, p->batch_dims);
+    if (ra > 1) as.dims[as.rank++] = p->m;
+    as.dims[as.rank++] = p->k;
+    bs.dims[bs.rank++] = p->k;
+    if (rb > 1) bs.dims[bs.rank++] = p->n;
+    if (ra > 1) ys.dims[ys.rank++] = p->m;
+    if (rb > 1) ys.dims[ys.rank++] = p->n;
+    set_input(&pc, 0, LO_DTYPE_FLOAT, as, random_f32(b, ref_numel(&as), -1, 1), 0.8);
+    set_input(&pc, 1, LO_DTYPE_FLOAT, bs, random_f32(b, ref_numel(&bs), -1, 1), 0.5);
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = ys;
+    batch_add(b, &pc);
+}
+
 static void gen_copy(batch *b)
 {
     pending pc;
@@ -998,7 +1521,23 @@ static void gen_copy(batch *b)
     batch_add(b, &pc);
 }
 
-typedef enum { GEN_CONV, GEN_POOL_F32, GEN_POOL_U8, GEN_GEMM, GEN_UNARY, GEN_COPY } gen_kind;
+typedef enum {
+    GEN_CONV,
+    GEN_POOL_F32,
+    GEN_POOL_U8,
+    GEN_GEMM,
+    GEN_UNARY,
+    GEN_COPY,
+    GEN_AVGPOOL,
+    GEN_PAD,
+    GEN_CONCAT,
+    GEN_TRANSPOSE,
+    GEN_ACTIVATION,
+    GEN_BINARY,
+    GEN_SOFTMAX,
+    GEN_BATCHNORM,
+    GEN_MATMUL,
+} gen_kind;
 
 static void run_cases(gen_kind kind, const char *what, int count)
 {
@@ -1015,10 +1554,22 @@ static void run_cases(gen_kind kind, const char *what, int count)
                 gen_conv(b, done);
                 break;
             case GEN_POOL_F32:
-                gen_maxpool(b, LO_DTYPE_FLOAT);
+                gen_pool(b, LO_STEP_MAXPOOL, LO_DTYPE_FLOAT);
                 break;
             case GEN_POOL_U8:
-                gen_maxpool(b, LO_DTYPE_UINT8);
+                gen_pool(b, LO_STEP_MAXPOOL, LO_DTYPE_UINT8);
+                break;
+            case GEN_AVGPOOL:
+                gen_pool(b, LO_STEP_AVGPOOL, LO_DTYPE_FLOAT);
+                break;
+            case GEN_PAD:
+                gen_pad(b);
+                break;
+            case GEN_CONCAT:
+                gen_concat(b);
+                break;
+            case GEN_TRANSPOSE:
+                gen_transpose(b);
                 break;
             case GEN_GEMM:
                 gen_gemm(b, done);
@@ -1028,6 +1579,21 @@ static void run_cases(gen_kind kind, const char *what, int count)
                 break;
             case GEN_COPY:
                 gen_copy(b);
+                break;
+            case GEN_ACTIVATION:
+                gen_activation(b, done);
+                break;
+            case GEN_BINARY:
+                gen_binary(b, done);
+                break;
+            case GEN_SOFTMAX:
+                gen_softmax(b, done);
+                break;
+            case GEN_BATCHNORM:
+                gen_batchnorm(b);
+                break;
+            case GEN_MATMUL:
+                gen_matmul(b);
                 break;
             }
         }
@@ -1425,6 +1991,15 @@ int main(int argc, char **argv)
     run_cases(GEN_GEMM, "gemm", 4 * k);
     run_cases(GEN_UNARY, "unary relu", 2 * k);
     run_cases(GEN_COPY, "copy", 2 * k);
+    run_cases(GEN_AVGPOOL, "averagepool", 2 * k);
+    run_cases(GEN_PAD, "pad", 2 * k);
+    run_cases(GEN_CONCAT, "concat", 2 * k);
+    run_cases(GEN_TRANSPOSE, "transpose", 2 * k);
+    run_cases(GEN_ACTIVATION, "activations", 2 * k);
+    run_cases(GEN_BINARY, "binary", 3 * k);
+    run_cases(GEN_SOFTMAX, "softmax", 2 * k);
+    run_cases(GEN_BATCHNORM, "batchnorm", k);
+    run_cases(GEN_MATMUL, "matmul", 2 * k);
     multi_step_tests();
     printf("backend tests: %.2f s\n", now_s() - t0);
 

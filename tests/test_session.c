@@ -1,6 +1,7 @@
 /* The passes, the scheduler and whole sessions: shape subgraphs fold to constants, views
  * cost nothing, Conv/Gemm+Relu fuse, and the seed LeNet's arena is no larger than its
  * largest set of tensors alive at once. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +281,58 @@ static void test_load_errors(const lenet_onnx_api *api)
     CHECK(lo_api_table(LENET_ONNX_ABI_VERSION + 1) == NULL);
 }
 
+/* Loads a model and makes a session at its own batch; returns the status, the message in err. */
+static lenet_onnx_status try_session(const lenet_onnx_api *api, lenet_onnx_context *context,
+                                     const char *path, lenet_onnx_session_stats *stats)
+{
+    lenet_onnx_model *model = NULL;
+    lenet_onnx_session *session = NULL;
+    lenet_onnx_session_options options = {.batch_size = 0};
+    lenet_onnx_status st = api->model_load_file(path, &model, &err);
+    if (st == LENET_ONNX_OK) st = api->session_create(context, model, &options, &session, &err);
+    if (st == LENET_ONNX_OK && stats) st = api->session_stats(session, stats, &err);
+    if (session) api->session_release(session);
+    if (model) api->model_release(model);
+    return st;
+}
+
+/* The new ops' sessions: ends_in_softmax sees Softmax (not LogSoftmax), and models using a
+ * form the library does not compute are refused, naming what is at fault. */
+static void test_op_sessions(const lenet_onnx_api *api, lenet_onnx_context *context)
+{
+    lenet_onnx_session_stats stats;
+    memset(&stats, 0, sizeof stats);
+    CHECK_OK(try_session(api, context, "tests/fixtures/ops/softmax13_axis1/model.onnx", &stats),
+             &err);
+    CHECK(stats.ends_in_softmax != 0 && stats.step_count == 1);
+    CHECK_OK(
+        try_session(api, context, "tests/fixtures/ops/legacy_softmax_axis1/model.onnx", &stats),
+        &err);
+    CHECK(stats.ends_in_softmax != 0);
+    CHECK_OK(try_session(api, context, "tests/fixtures/ops/legacy_logsoftmax_default/model.onnx",
+                         &stats),
+             &err);
+    CHECK(stats.ends_in_softmax == 0);
+
+    static const struct {
+        const char *file, *expect;
+    } refused[] = {
+        {"bn_training", "'training_mode' = 1"},
+        {"bn_mean_used", "output 'running_mean' (mean) is used"},
+        {"legacy_add_unequal", "attribute 'broadcast' is 0"},
+        {"prelu_slope_too_big", "slope 'slope' [2,3] does not broadcast"},
+        {"matmul_inner", "inner dimensions differ"},
+        {"clip_two_bounds", "input 'lo' is float32 of shape [2], not one float"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "tests/fixtures/ops_rejected/%s.onnx", refused[i].file);
+        CHECK_MSG(try_session(api, context, path, NULL) != LENET_ONNX_OK, "%s loaded", path);
+        CHECK_MSG(strstr(err.message, refused[i].expect) && strstr(err.message, refused[i].file),
+                  "%s: %s", path, err.message);
+    }
+}
+
 int main(void)
 {
     test_passes();
@@ -290,6 +343,7 @@ int main(void)
     CHECK_OK(api->context_create(NULL, &context, &err), &err);
     if (context) {
         test_lenet_session(api, context);
+        test_op_sessions(api, context);
         api->context_release(context);
     }
     test_load_errors(api);

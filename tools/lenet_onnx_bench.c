@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "lenet-onnx/lenet_onnx.h"
+#include "plugin_loader.h"
 
 #define DEFAULT_BATCHES "1,8,64,256,1024"
 #define MAX_BATCHES     64
@@ -41,6 +42,7 @@ typedef struct options {
     bool profile;
     bool json;
     const char *model;
+    const char *plugin; /* --plugin, or NULL: plugin_load's search order */
 } options;
 
 typedef struct result {
@@ -57,7 +59,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: lenet-onnx-bench [--batch 1,8,64,256,1024] [--seconds S] [--backend "
                "opencl|vulkan]\n"
                "                        [--device list|INDEX] [--compare-ort] [--profile] "
-               "[--json] MODEL.onnx\n"
+               "[--json]\n"
+               "                        [--plugin PATH] MODEL.onnx\n"
                "  times whole inferences (upload, kernels, download) for S seconds (default 2) "
                "per batch\n");
 }
@@ -135,6 +138,9 @@ static int parse_args(int argc, char **argv, options *o)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             exit(0);
+        } else if (strcmp(a, "--plugin") == 0) {
+            if (!has_value) return bad_usage("--plugin needs the path of the lenet-onnx library");
+            o->plugin = argv[++i];
         } else if (strcmp(a, "--batch") == 0) {
             if (!has_value || !parse_batches(argv[++i], o))
                 return bad_usage("--batch needs a comma-separated list of positive integers");
@@ -510,10 +516,12 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
 
-    const lenet_onnx_api *api = lenet_onnx_get_api(LENET_ONNX_ABI_VERSION);
-    if (!api || api->struct_size < sizeof(lenet_onnx_api)) {
-        fprintf(stderr, "lenet-onnx-bench: the library does not provide ABI version %u\n",
-                LENET_ONNX_ABI_VERSION);
+    /* ABI 1 holds every function this program uses. */
+    char message[1024];
+    const lenet_onnx_api *api =
+        plugin_load(o.plugin, 1, offsetof(lenet_onnx_api, set_host_hooks), message, sizeof message);
+    if (!api) {
+        fprintf(stderr, "lenet-onnx-bench: %s\n", message);
         return EXIT_RUNTIME;
     }
     if (o.list_devices) return list_devices(api, o.backend);

@@ -6,8 +6,8 @@
  * SKIP means the directory needs something this tool or the library does not support (an op,
  * op version or attribute value the library rejects as unsupported; a dtype, sequence or
  * optional value the tool cannot feed); numeric mismatches and every other error are FAIL.
- * Details on failures and skips go to stderr so stdout keeps the contract. --summary (first
- * argument) also writes, to stderr, the skip causes by number of directories.
+ * Details on failures and skips go to stderr so stdout keeps the contract. --summary (before
+ * the directories) also writes, to stderr, the skip causes by number of directories.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +23,7 @@
 
 #include "lenet-onnx/lenet_onnx.h"
 #include "onnx.pb-c.h"
+#include "plugin_loader.h"
 
 /* ONNX's backend test runner defaults (onnx/backend/test/runner). */
 #define CHECK_RTOL 1e-3
@@ -886,22 +887,34 @@ static void print_summary(cause_count *causes, size_t n, unsigned skipped)
 
 int main(int argc, char **argv)
 {
-    bool summary = argc > 1 && strcmp(argv[1], "--summary") == 0;
-    if (summary) {
-        argv++;
-        argc--;
+    const char *plugin = NULL; /* --plugin, or NULL: plugin_load's search order */
+    bool summary = false;
+    for (;;) {
+        if (argc >= 3 && strcmp(argv[1], "--plugin") == 0) {
+            plugin = argv[2];
+            argv += 2;
+            argc -= 2;
+        } else if (argc >= 2 && strcmp(argv[1], "--summary") == 0) {
+            summary = true;
+            argv++;
+            argc--;
+        } else {
+            break;
+        }
     }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fprintf(stderr, "usage: lenet-onnx-check [--summary] DIR [DIR ...]\n"
+        fprintf(stderr, "usage: lenet-onnx-check [--plugin PATH] [--summary] DIR [DIR ...]\n"
                         "  runs ONNX backend test directories (model.onnx, "
                         "test_data_set_*/input_*.pb, output_*.pb)\n"
                         "  --summary: also list the skip causes on stderr\n");
         return argc < 2 ? 2 : 0;
     }
-    const lenet_onnx_api *api = lenet_onnx_get_api(LENET_ONNX_ABI_VERSION);
-    if (!api || api->struct_size < sizeof(lenet_onnx_api)) {
-        fprintf(stderr, "lenet-onnx-check: the library does not provide ABI version %u\n",
-                LENET_ONNX_ABI_VERSION);
+    /* ABI 1 holds every function this program uses. */
+    char message[1024];
+    const lenet_onnx_api *api =
+        plugin_load(plugin, 1, offsetof(lenet_onnx_api, set_host_hooks), message, sizeof message);
+    if (!api) {
+        fprintf(stderr, "lenet-onnx-check: %s\n", message);
         return 1;
     }
 

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include "lenet-onnx/lenet_onnx.h"
 
 #include "image_prep.h"
+#include "plugin_loader.h"
 
 #define PROGRAM "lenet-onnx-run"
 
@@ -62,6 +64,7 @@ typedef struct options {
     uint32_t device_index;
     lenet_onnx_backend_kind backend;
     const char *backend_name;
+    const char *plugin_path; /* --plugin, or NULL: plugin_load's search order */
 } options;
 
 typedef struct label_list {
@@ -137,6 +140,8 @@ static void print_usage(FILE *out)
           "  --device INDEX    run on that device (default: the first GPU, else the first)\n"
           "  --backend NAME    opencl (default) or vulkan\n"
           "  --verbose         print the plan, arena size and per-step times on stderr\n"
+          "  --plugin PATH     the lenet-onnx library to load (default: $LENET_ONNX_PLUGIN,\n"
+          "                    else the installed one beside this program, else the system's)\n"
           "  -h, --help        print this help and exit\n"
           "\n"
           "exit status: 0 success, 1 device or runtime failure, 2 bad usage or bad input\n",
@@ -177,6 +182,10 @@ static bool parse_uint(const char *text, unsigned long max, unsigned long *value
 /* Applies one option that takes a value. */
 static int apply_option(options *opt, const char *name, const char *value, run_error *err)
 {
+    if (strcmp(name, "--plugin") == 0) {
+        opt->plugin_path = value;
+        return 0;
+    }
     if (strcmp(name, "--mean") == 0 || strcmp(name, "--std") == 0) {
         bool is_std = name[2] == 's';
         float *values = is_std ? opt->std : opt->mean;
@@ -219,8 +228,8 @@ static int apply_option(options *opt, const char *name, const char *value, run_e
 
 static int parse_args(int argc, char **argv, options *opt, run_error *err)
 {
-    static const char *const with_value[] = {"--mean", "--std",    "--labels",
-                                             "--top",  "--device", "--backend"};
+    static const char *const with_value[] = {"--mean",   "--std",     "--labels", "--top",
+                                             "--device", "--backend", "--plugin"};
     memset(opt, 0, sizeof *opt);
     opt->std[0] = opt->std[1] = opt->std[2] = 1.0f;
     opt->mean_count = opt->std_count = 1;
@@ -922,12 +931,12 @@ int main(int argc, char **argv)
     if (rc == 0 && opt.help) {
         print_usage(stdout);
     } else if (rc == 0) {
-        const lenet_onnx_api *api = lenet_onnx_get_api(LENET_ONNX_ABI_VERSION);
-        if (!api || api->struct_size < sizeof *api)
-            rc = fail(&err, EXIT_RUNTIME,
-                      "the lenet-onnx library does not provide ABI version %u with every "
-                      "function this program uses",
-                      LENET_ONNX_ABI_VERSION);
+        /* ABI 1 holds every function this program uses. */
+        const lenet_onnx_api *api =
+            plugin_load(opt.plugin_path, 1, offsetof(lenet_onnx_api, set_host_hooks), err.message,
+                        sizeof err.message);
+        if (!api)
+            rc = err.exit_code = EXIT_RUNTIME;
         else if (opt.device_list)
             rc = list_devices(api, &opt, &err);
         else

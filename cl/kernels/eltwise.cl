@@ -2,23 +2,46 @@
  * work-item per element and no loop, so PoCL vectorises across work-items. Either may run in
  * place, hence no restrict.
  *
- * Build option: -DT=float|uchar.
+ * Clip's bounds come as values or, when only known at run time, as one-element inputs.
+ *
+ * Build option: -DT=float|uchar, and -DT_IS_FLOAT with float (the activations past ReLU).
  */
 #ifndef T
 #define T float
 #endif
 
-/* `op` is an lo_activation: new functions become new cases here. */
-kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, int op)
+/* `op` is an lo_activation, with its parameters: new functions become new cases here. */
+kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, int op, float alpha,
+                  float lo, float hi, global const T *lo_in, int lo_off, int has_lo_in,
+                  global const T *hi_in, int hi_off, int has_hi_in)
 {
     const int i = (int)get_global_id(0);
     if (i >= n) return;
+#ifdef T_IS_FLOAT
+    /* Clip bounds known only at run time. */
+    if (has_lo_in) lo = lo_in[lo_off];
+    if (has_hi_in) hi = hi_in[hi_off];
+#endif
     const T v = x[x_off + i];
     T r = v;
     switch (op) {
     case 1: /* ReLU */
         r = v > (T)0 ? v : (T)0;
         break;
+#ifdef T_IS_FLOAT
+    case 2: /* Sigmoid; exp(-v) overflowing to inf gives 0, as it should */
+        r = 1.0f / (1.0f + exp(-v));
+        break;
+    case 3: /* Tanh */
+        r = tanh(v);
+        break;
+    case 4: /* LeakyRelu */
+        r = v < 0.0f ? alpha * v : v;
+        break;
+    case 5: /* Clip: fmin/fmax would turn NaN into a bound; compare instead */
+        r = v < lo ? lo : v > hi ? hi : v;
+        break;
+#endif
     default:
         break;
     }

@@ -1,4 +1,5 @@
-/* 2-D max pooling over NCHW tensors (semantics: plugin/step.h, LO_STEP_MAXPOOL).
+/* 2-D max and average pooling over NCHW tensors (semantics: plugin/step.h, LO_STEP_MAXPOOL
+ * and LO_STEP_AVGPOOL; avgpool2d is at the end).
  *
  * maxpool2d: one work-item per output value; any kernel, stride, dilation and padding.
  *   Window positions in the padding are skipped; a window wholly in the padding (impossible
@@ -85,4 +86,42 @@ kernel void maxpool2d_2x2(global const T *restrict x, int x_off, global T *restr
             yp[j] = VMAX(ab, cd);
         }
     }
+}
+
+/* 2-D average pooling (LO_STEP_AVGPOOL), float only: one work-item per output value. The sum
+ * covers the window's input pixels; the divisor counts its positions inside the padded input
+ * (include_pad) or inside the input only. Positions past the padded input (ceil_mode's last
+ * windows) count in neither. The window is a product of rows and columns, so the count is
+ * too. */
+kernel void avgpool2d(global const float *restrict x, int x_off, global float *restrict y,
+                      int y_off, int NC, int H, int W, int OH, int OW, int KH, int KW, int SH,
+                      int SW, int DH, int DW, int PT, int PL, int PB, int PR, int include_pad)
+{
+    const int i = (int)get_global_id(0);
+    if (i >= NC * OH * OW) return;
+    const int ow = i % OW;
+    const int t = i / OW;
+    const int oh = t % OH;
+    const int nc = t / OH;
+    const global float *xp = x + x_off + nc * H * W;
+    const int h0 = oh * SH - PT, w0 = ow * SW - PL;
+    const int lo_h = include_pad ? -PT : 0, hi_h = include_pad ? H + PB : H;
+    const int lo_w = include_pad ? -PL : 0, hi_w = include_pad ? W + PR : W;
+    int rows = 0, cols = 0;
+    for (int kw = 0; kw < KW; kw++) {
+        const int iw = w0 + kw * DW;
+        cols += iw >= lo_w && iw < hi_w;
+    }
+    float sum = 0.0f;
+    for (int kh = 0; kh < KH; kh++) {
+        const int ih = h0 + kh * DH;
+        rows += ih >= lo_h && ih < hi_h;
+        if (ih < 0 || ih >= H) continue;
+        for (int kw = 0; kw < KW; kw++) {
+            const int iw = w0 + kw * DW;
+            if (iw >= 0 && iw < W) sum += xp[ih * W + iw];
+        }
+    }
+    const int count = rows * cols;
+    y[y_off + i] = count > 0 ? sum / (float)count : 0.0f;
 }

@@ -5,8 +5,14 @@
  * Structs passed in carry their own size (struct_size, 0 meaning "the size this header
  * declares") so that newer plugins keep accepting older hosts' structs.
  *
+ * Compatibility: the table and the option structs only ever grow at their end, never reorder.
+ * A host checks api->struct_size before using a slot newer than the ABI it asked for. ABI 2
+ * appended set_host_hooks and lenet_onnx_host_hooks.
+ *
  * Threading: concurrent runs on different sessions are safe; one session is used by one thread
- * at a time. Models are immutable once loaded and may be shared between sessions and threads.
+ * at a time. Models are immutable once loaded and may be shared between sessions and threads;
+ * contexts may be shared between threads (sessions are created and released under it
+ * concurrently). set_host_hooks is the exception: see there.
  *
  * Errors: every function returns a status; when the last argument `err` is not NULL it receives
  * the status and a message naming the file, node, op and attribute at fault. The library never
@@ -22,7 +28,7 @@
 extern "C" {
 #endif
 
-#define LENET_ONNX_ABI_VERSION 1u
+#define LENET_ONNX_ABI_VERSION 2u
 
 typedef enum lenet_onnx_status {
     LENET_ONNX_OK = 0,
@@ -113,11 +119,11 @@ typedef enum lenet_onnx_io_kind {
 } lenet_onnx_io_kind;
 
 typedef struct lenet_onnx_session_stats {
-    uint64_t arena_bytes;        /* one device buffer holding every activation */
-    uint64_t naive_arena_bytes;  /* the sum of every activation, had none been reused */
-    uint64_t weights_bytes;      /* one device buffer holding every constant */
-    uint32_t step_count;         /* kernels launched per run */
-    uint32_t ends_in_softmax;    /* nonzero when the graph's output is a Softmax */
+    uint64_t arena_bytes;       /* one device buffer holding every activation */
+    uint64_t naive_arena_bytes; /* the sum of every activation, had none been reused */
+    uint64_t weights_bytes;     /* one device buffer holding every constant */
+    uint32_t step_count;        /* kernels launched per run */
+    uint32_t ends_in_softmax;   /* nonzero when the graph's output is a Softmax */
 } lenet_onnx_session_stats;
 
 typedef struct lenet_onnx_step_timing {
@@ -125,6 +131,36 @@ typedef struct lenet_onnx_step_timing {
     char op_type[64]; /* the planned step, e.g. "Conv+Relu" */
     double milliseconds;
 } lenet_onnx_step_timing;
+
+typedef enum lenet_onnx_log_level {
+    LENET_ONNX_LOG_ERROR = 1,
+    LENET_ONNX_LOG_WARNING = 2,
+    LENET_ONNX_LOG_INFO = 3,  /* a model loaded, a device opened */
+    LENET_ONNX_LOG_DEBUG = 4, /* program builds and cache use, every kernel launch planned */
+} lenet_onnx_log_level;
+
+/* Host-supplied allocator and logger (ABI 2), installed by set_host_hooks.
+ *
+ * Allocator: every host-memory allocation the library makes (model IR, protobuf decoding,
+ * plans, sessions, the backend's host-side structures) goes through it; memory the OpenCL
+ * driver allocates for itself does not. Either all three functions or none (the C library's).
+ * malloc_fn and realloc_fn return NULL on failure; the library then fails the call with
+ * LENET_ONNX_ERROR_OUT_OF_MEMORY and leaks nothing. Sizes are never 0.
+ *
+ * Logger: receives the library's diagnostic lines (one line or a build log per call, no
+ * trailing newline) of level <= log_level (0: every level). Without a logger the library prints
+ * nothing, unless LENET_ONNX_TRACE is set in the environment, when every line goes to stderr.
+ * log_fn may be called from any thread that is inside the library. */
+typedef struct lenet_onnx_host_hooks {
+    uint32_t struct_size; /* 0: sizeof(lenet_onnx_host_hooks) of this header */
+    void *alloc_user;     /* passed back to the three functions below */
+    void *(*malloc_fn)(void *user, size_t size);
+    void *(*realloc_fn)(void *user, void *ptr, size_t size);
+    void (*free_fn)(void *user, void *ptr);
+    void *log_user; /* passed back to log_fn */
+    lenet_onnx_log_level log_level;
+    void (*log_fn)(void *user, lenet_onnx_log_level level, const char *message);
+} lenet_onnx_host_hooks;
 
 typedef struct lenet_onnx_context lenet_onnx_context;
 typedef struct lenet_onnx_model lenet_onnx_model;
@@ -159,15 +195,14 @@ typedef struct lenet_onnx_api {
                                        lenet_onnx_error *err);
 
     /* Plans, uploads weights and builds kernels: every failure a run could hit is found here. */
-    lenet_onnx_status (*session_create)(lenet_onnx_context *context,
-                                        const lenet_onnx_model *model,
+    lenet_onnx_status (*session_create)(lenet_onnx_context *context, const lenet_onnx_model *model,
                                         const lenet_onnx_session_options *options,
                                         lenet_onnx_session **out, lenet_onnx_error *err);
     void (*session_release)(lenet_onnx_session *session);
     size_t (*session_io_count)(const lenet_onnx_session *session, lenet_onnx_io_kind kind);
-    lenet_onnx_status (*session_io_info)(const lenet_onnx_session *session,
-                                         lenet_onnx_io_kind kind, size_t index,
-                                         lenet_onnx_tensor_info *out, lenet_onnx_error *err);
+    lenet_onnx_status (*session_io_info)(const lenet_onnx_session *session, lenet_onnx_io_kind kind,
+                                         size_t index, lenet_onnx_tensor_info *out,
+                                         lenet_onnx_error *err);
     /* inputs[i] holds session_io_info(INPUT, i).size_bytes bytes; outputs likewise. */
     lenet_onnx_status (*session_run)(lenet_onnx_session *session, const void *const *inputs,
                                      void *const *outputs, lenet_onnx_error *err);
@@ -176,16 +211,24 @@ typedef struct lenet_onnx_api {
     /* Human-readable plan (steps, shapes, arena offsets); writes at most `size` bytes including
      * the terminating NUL and sets *needed to the full length plus one. */
     lenet_onnx_status (*session_describe_plan)(const lenet_onnx_session *session, char *text,
-                                               size_t size, size_t *needed,
-                                               lenet_onnx_error *err);
+                                               size_t size, size_t *needed, lenet_onnx_error *err);
     /* Timings of the last run of a session made with profiling on: up to `capacity` entries,
      * *count set to the number of steps. */
     lenet_onnx_status (*session_step_timings)(const lenet_onnx_session *session,
                                               lenet_onnx_step_timing *timings, size_t capacity,
                                               size_t *count, lenet_onnx_error *err);
+
+    /* ---- ABI 2 ---- */
+
+    /* Installs the host's allocator and logger process-wide (NULL: the defaults back). Call it
+     * before anything else from one thread, while no other thread is inside the library: it is
+     * refused with LENET_ONNX_ERROR_INVALID_ARGUMENT while any context, model or session is
+     * alive, so every block is freed by the allocator that made it. */
+    lenet_onnx_status (*set_host_hooks)(const lenet_onnx_host_hooks *hooks, lenet_onnx_error *err);
 } lenet_onnx_api;
 
-/* The one entry point. Returns NULL when abi_version is newer than this library provides. */
+/* The one entry point. Returns NULL when abi_version is 0 or newer than this library provides;
+ * any older abi_version gets the full table (it only ever grew at its end). */
 const lenet_onnx_api *lenet_onnx_get_api(uint32_t abi_version);
 typedef const lenet_onnx_api *(*lenet_onnx_get_api_fn)(uint32_t abi_version);
 

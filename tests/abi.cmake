@@ -1,0 +1,28 @@
+# Hosts of the public ABI that dlopen the plugin like any other program would.
+add_executable(test_abi_threads test_abi_threads.c)
+target_include_directories(test_abi_threads PRIVATE ${PROJECT_SOURCE_DIR}/plugin/include
+                                                    ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(test_abi_threads PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
+add_dependencies(test_abi_threads lenet-onnx)
+add_test(NAME abi_threads COMMAND test_abi_threads $<TARGET_FILE:lenet-onnx>
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(abi_threads PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 300)
+
+# The host allocator and logger (ABI 2), the plugin loaded through the tools' loader.
+add_executable(test_abi_hooks test_abi_hooks.c)
+target_include_directories(test_abi_hooks PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(test_abi_hooks PRIVATE lo_plugin_loader)
+add_dependencies(test_abi_hooks lenet-onnx)
+add_test(NAME abi_hooks COMMAND test_abi_hooks $<TARGET_FILE:lenet-onnx>
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(abi_hooks PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 300)
+
+# The README's example host, built against the build tree here (and against the installed
+# tree through pkg-config by install_layout).
+add_executable(host_example ${PROJECT_SOURCE_DIR}/tools/examples/host_example.c)
+target_link_libraries(host_example PRIVATE lenet-onnx)
+add_test(NAME abi_host_example COMMAND host_example models/lenet.onnx
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(abi_host_example PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+                     PASS_REGULAR_EXPRESSION "^input: class [0-9] of 10 \\(score "
+                     FAIL_REGULAR_EXPRESSION "Sanitizer|runtime error")
