@@ -477,10 +477,11 @@ def check_options(exe):
     print("options: checked")
 
 
-# Models whose ops are not all in the library yet: while this is True, the exports check
+# For models whose ops are not all in the library yet: while this is True, the exports check
 # skips a model with its own reference (the other architectures, not the LeNet matrix) when
-# lenet-onnx-run rejects it as unsupported (exit 2). Set it to False once the ops are merged.
-TOLERATE_UNSUPPORTED = True
+# lenet-onnx-run rejects it as unsupported (exit 2). False since the ops they use are merged:
+# every model must run.
+TOLERATE_UNSUPPORTED = False
 
 
 def load_reference(path):
