@@ -148,3 +148,29 @@ add_test(NAME bench_smoke_json
 set_tests_properties(bench_smoke_json PROPERTIES
   ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
   TIMEOUT 300)
+
+# Every node test directory, selected by what the op table accepts rather than by a list: a
+# directory whose model or data the library or the tool does not support is a SKIP, every
+# other one must pass. --summary lists the skip causes (the ops most worth adding) on stderr.
+file(GLOB LENET_ONNX_ALL_NODE_TEST_DIRS LIST_DIRECTORIES true
+  "${LENET_ONNX_NODE_TEST_ROOT}/test_*")
+list(SORT LENET_ONNX_ALL_NODE_TEST_DIRS)
+if(LENET_ONNX_ALL_NODE_TEST_DIRS)
+  add_test(NAME onnx_node_tests_all
+           COMMAND lenet-onnx-check --summary ${LENET_ONNX_ALL_NODE_TEST_DIRS}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(onnx_node_tests_all PROPERTIES
+    ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+    FAIL_REGULAR_EXPRESSION ": FAIL"
+    TIMEOUT 1200)
+  # ...and what makes a FAIL and a SKIP there: a wrong expected output, a sequence, optional
+  # or string value.
+  add_test(NAME onnx_node_check_classify
+           COMMAND ${CMAKE_COMMAND} -DCHECK=$<TARGET_FILE:lenet-onnx-check>
+                   -DNODE=${LENET_ONNX_NODE_TEST_ROOT}
+                   -DWORK=${CMAKE_CURRENT_BINARY_DIR}/node_check_classify
+                   -P ${CMAKE_CURRENT_LIST_DIR}/check_node_check.cmake)
+  set_tests_properties(onnx_node_check_classify PROPERTIES
+    ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+    TIMEOUT 300)
+endif()

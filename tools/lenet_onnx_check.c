@@ -1,9 +1,13 @@
 /* lenet-onnx-check DIR [DIR ...]: runs ONNX backend test directories (model.onnx plus
  * test_data_set_N/input_N.pb and output_N.pb) through the public ABI and compares every output
  * with ONNX's own tolerances. One line per directory on stdout:
- *   DIR: PASS | DIR: FAIL max_abs_err=E | DIR: FAIL <reason> | DIR: SKIP unsupported op OP
+ *   DIR: PASS | DIR: FAIL max_abs_err=E | DIR: FAIL <reason> | DIR: SKIP unsupported <what>
  * then "N passed, N failed, N skipped". Exits 1 when any directory failed, 2 on bad usage.
- * Details on failures (worst element, counts) go to stderr so stdout keeps the contract.
+ * SKIP means the directory needs something this tool or the library does not support (an op,
+ * op version or attribute value the library rejects as unsupported; a dtype, sequence or
+ * optional value the tool cannot feed); numeric mismatches and every other error are FAIL.
+ * Details on failures and skips go to stderr so stdout keeps the contract. --summary (before
+ * the directories) also writes, to stderr, the skip causes by number of directories.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -44,6 +48,7 @@ typedef enum ck_status {
 
 typedef struct ck_msg {
     char text[LENET_ONNX_MESSAGE_SIZE + 256];
+    char cause[128]; /* CK_SKIP: what to count it under ("op Softmax", "dtype bool") */
 } ck_msg;
 
 static ck_status ck_fail(ck_msg *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -55,6 +60,19 @@ static ck_status ck_fail(ck_msg *msg, const char *fmt, ...)
     vsnprintf(msg->text, sizeof msg->text, fmt, ap);
     va_end(ap);
     return CK_FAIL;
+}
+
+static ck_status ck_skip(ck_msg *msg, const char *cause, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static ck_status ck_skip(ck_msg *msg, const char *cause, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg->text, sizeof msg->text, fmt, ap);
+    va_end(ap);
+    snprintf(msg->cause, sizeof msg->cause, "%s", cause);
+    return CK_SKIP;
 }
 
 /* One decoded TensorProto: dense, row-major, host byte order. */
@@ -89,20 +107,16 @@ static size_t dtype_size(int dtype)
     }
 }
 
+/* TensorProto.DataType names, decodable by this tool or not, for messages. */
 static const char *dtype_name(int dtype)
 {
-    switch (dtype) {
-    case DT_FLOAT:
-        return "float32";
-    case DT_UINT8:
-        return "uint8";
-    case DT_INT32:
-        return "int32";
-    case DT_INT64:
-        return "int64";
-    default:
-        return "unsupported";
-    }
+    static const char *const names[] = {
+        "undefined", "float32", "uint8",     "int8",       "uint16",   "int16",
+        "int32",     "int64",   "string",    "bool",       "float16",  "float64",
+        "uint32",    "uint64",  "complex64", "complex128", "bfloat16",
+    };
+    if (dtype >= 0 && (size_t)dtype < sizeof names / sizeof names[0]) return names[dtype];
+    return "unknown";
 }
 
 static void format_dims(const int64_t *dims, size_t rank, char *buf, size_t size)
@@ -172,11 +186,16 @@ static ck_status tensor_from_proto(const Onnx__TensorProto *p, const char *path,
     memset(out, 0, sizeof *out);
     int dtype = p->has_data_type ? p->data_type : 0;
     size_t esize = dtype_size(dtype);
-    if (esize == 0) return ck_fail(msg, "%s: unsupported tensor data type %d", path, dtype);
+    if (esize == 0) {
+        char cause[64];
+        snprintf(cause, sizeof cause, "dtype %s", dtype_name(dtype));
+        return ck_skip(msg, cause, "dtype %s (%d) in %s", dtype_name(dtype), dtype, path);
+    }
     if (p->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
         return ck_fail(msg, "%s: external tensor data is not supported", path);
     if (p->n_dims > LENET_ONNX_MAX_RANK)
-        return ck_fail(msg, "%s: rank %zu exceeds %d", path, p->n_dims, LENET_ONNX_MAX_RANK);
+        return ck_skip(msg, "rank above 8", "rank %zu above %d in %s", p->n_dims,
+                       LENET_ONNX_MAX_RANK, path);
     size_t numel = 1;
     for (size_t i = 0; i < p->n_dims; i++) {
         if (p->dims[i] < 0 || (p->dims[i] > 0 && numel > SIZE_MAX / 8 / (size_t)p->dims[i]))
@@ -500,12 +519,11 @@ static ck_status from_library(const lenet_onnx_api *api, const char *what,
     snprintf(text, sizeof text, "%s", err->message);
     one_line(text);
     if (may_skip && err->status == LENET_ONNX_ERROR_UNSUPPORTED) {
-        char op[128];
-        if (op_from_message(text, op, sizeof op))
-            snprintf(msg->text, sizeof msg->text, "op %s", op);
-        else
-            snprintf(msg->text, sizeof msg->text, "%s", text);
-        return CK_SKIP;
+        char op[100];
+        if (!op_from_message(text, op, sizeof op)) return ck_skip(msg, "other", "%s", text);
+        char cause[128];
+        snprintf(cause, sizeof cause, "op %s", op);
+        return ck_skip(msg, cause, "%s: %s", what, text);
     }
     return ck_fail(msg, "%s: %s: %s", what, api->status_name(err->status), text);
 }
@@ -733,6 +751,68 @@ done:
     return st;
 }
 
+static const char *value_kind(const Onnx__ValueInfoProto *v)
+{
+    if (!v->type) return "untyped";
+    switch (v->type->value_case) {
+    case ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE:
+        return "tensor";
+    case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE:
+        return "sequence";
+    case ONNX__TYPE_PROTO__VALUE_MAP_TYPE:
+        return "map";
+    case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE:
+        return "optional";
+    case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE:
+        return "sparse tensor";
+    default:
+        return "untyped";
+    }
+}
+
+/* A graph input or output this tool cannot feed or compare: a non-tensor value (its .pb is a
+ * SequenceProto or OptionalProto, not a TensorProto) or a dtype it does not decode. */
+static ck_status check_io_types(const Onnx__GraphProto *g, ck_msg *msg)
+{
+    for (int out = 0; out < 2; out++) {
+        size_t n = out ? g->n_output : g->n_input;
+        for (size_t i = 0; i < n; i++) {
+            const Onnx__ValueInfoProto *v = out ? g->output[i] : g->input[i];
+            const char *name = v->name ? v->name : "";
+            const char *io = out ? "output" : "input";
+            if (!out && is_initializer(g, name)) continue;
+            const char *kind = value_kind(v);
+            char cause[64];
+            if (strcmp(kind, "tensor") != 0) {
+                snprintf(cause, sizeof cause, "%s value", kind);
+                return ck_skip(msg, cause, "%s %s '%s'", kind, io, name);
+            }
+            int et = input_elem_type(v);
+            if (et && dtype_size(et) == 0) {
+                snprintf(cause, sizeof cause, "dtype %s", dtype_name(et));
+                return ck_skip(msg, cause, "dtype %s %s '%s'", dtype_name(et), io, name);
+            }
+        }
+    }
+    return CK_OK;
+}
+
+/* The test data cannot be used: still say which op the library rejects, when it does, as that
+ * is what a skip must be counted under once the tool learns the dtype. */
+static ck_status prefer_library_reason(const lenet_onnx_api *api, const char *model_path,
+                                       ck_msg *msg)
+{
+    lenet_onnx_model *model = NULL;
+    lenet_onnx_error err = {0};
+    ck_msg lib = {{0}, {0}};
+    if (api->model_load_file(model_path, &model, &err) != LENET_ONNX_OK &&
+        from_library(api, "model_load", &err, true, &lib) == CK_SKIP &&
+        strncmp(lib.cause, "op ", 3) == 0)
+        *msg = lib;
+    if (model) api->model_release(model);
+    return CK_SKIP;
+}
+
 static ck_status check_dir(const lenet_onnx_api *api, lenet_onnx_context *ctx, const char *dir,
                            compare_result *res, ck_msg *msg)
 {
@@ -751,6 +831,7 @@ static ck_status check_dir(const lenet_onnx_api *api, lenet_onnx_context *ctx, c
     /* Only to find inputs that must become constants; when protobuf-c cannot decode it, the
      * library gets the file as is and reports what is wrong in its own words. */
     proto = onnx__model_proto__unpack(NULL, size, bytes);
+    if (proto && proto->graph) st = check_io_types(proto->graph, msg);
 
     for (size_t i = 0; i < n_sets && st == CK_OK; i++) {
         char *set_dir = path_join(dir, sets[i].name);
@@ -762,6 +843,8 @@ static ck_status check_dir(const lenet_onnx_api *api, lenet_onnx_context *ctx, c
         free(set_dir);
     }
 done:
+    if (st == CK_SKIP && strncmp(msg->cause, "op ", 3) != 0)
+        st = prefer_library_reason(api, model_path, msg);
     if (proto) onnx__model_proto__free_unpacked(proto, NULL);
     free(bytes);
     numbered_free(sets, n_sets);
@@ -769,18 +852,61 @@ done:
     return st;
 }
 
+/* Skip causes and how many directories each one skipped. */
+typedef struct cause_count {
+    char cause[128];
+    unsigned count;
+} cause_count;
+
+static int cause_cmp(const void *a, const void *b)
+{
+    const cause_count *x = a, *y = b;
+    if (x->count != y->count) return x->count < y->count ? 1 : -1;
+    return strcmp(x->cause, y->cause);
+}
+
+static void count_cause(cause_count *causes, size_t *n, const char *cause)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(causes[i].cause, cause) == 0) {
+            causes[i].count++;
+            return;
+        }
+    }
+    snprintf(causes[*n].cause, sizeof causes[*n].cause, "%s", cause);
+    causes[(*n)++].count = 1;
+}
+
+static void print_summary(cause_count *causes, size_t n, unsigned skipped)
+{
+    if (n) qsort(causes, n, sizeof *causes, cause_cmp);
+    fprintf(stderr, "skip causes (%u directories):\n", skipped);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%6u  %s\n", causes[i].count, causes[i].cause);
+}
+
 int main(int argc, char **argv)
 {
     const char *plugin = NULL; /* --plugin, or NULL: plugin_load's search order */
-    if (argc >= 3 && strcmp(argv[1], "--plugin") == 0) {
-        plugin = argv[2];
-        argv += 2;
-        argc -= 2;
+    bool summary = false;
+    for (;;) {
+        if (argc >= 3 && strcmp(argv[1], "--plugin") == 0) {
+            plugin = argv[2];
+            argv += 2;
+            argc -= 2;
+        } else if (argc >= 2 && strcmp(argv[1], "--summary") == 0) {
+            summary = true;
+            argv++;
+            argc--;
+        } else {
+            break;
+        }
     }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fprintf(stderr, "usage: lenet-onnx-check [--plugin PATH] DIR [DIR ...]\n"
+        fprintf(stderr, "usage: lenet-onnx-check [--plugin PATH] [--summary] DIR [DIR ...]\n"
                         "  runs ONNX backend test directories (model.onnx, "
-                        "test_data_set_*/input_*.pb, output_*.pb)\n");
+                        "test_data_set_*/input_*.pb, output_*.pb)\n"
+                        "  --summary: also list the skip causes on stderr\n");
         return argc < 2 ? 2 : 0;
     }
     /* ABI 1 holds every function this program uses. */
@@ -796,16 +922,24 @@ int main(int argc, char **argv)
     copts.struct_size = sizeof copts;
     lenet_onnx_context *ctx = NULL;
     lenet_onnx_error ctx_err = {0};
-    ck_msg ctx_msg = {{0}};
+    ck_msg ctx_msg = {{0}, {0}};
     ck_status ctx_st = CK_OK;
     if (api->context_create(&copts, &ctx, &ctx_err) != LENET_ONNX_OK)
         ctx_st = from_library(api, "context_create", &ctx_err, false, &ctx_msg);
 
     unsigned passed = 0, failed = 0, skipped = 0;
+    /* at most one cause per directory */
+    cause_count *causes = calloc((size_t)argc, sizeof *causes);
+    size_t n_causes = 0;
+    if (!causes) {
+        fprintf(stderr, "lenet-onnx-check: out of memory\n");
+        if (ctx) api->context_release(ctx);
+        return 1;
+    }
     for (int i = 1; i < argc; i++) {
         const char *dir = argv[i];
         compare_result res = {0.0, 0};
-        ck_msg msg = {{0}};
+        ck_msg msg = {{0}, {0}};
         ck_status st = ctx_st;
         if (st == CK_OK)
             st = check_dir(api, ctx, dir, &res, &msg);
@@ -818,7 +952,11 @@ int main(int argc, char **argv)
             printf("%s: FAIL max_abs_err=%g\n", dir, res.max_abs_err);
             failed++;
         } else if (st == CK_SKIP) {
-            printf("%s: SKIP unsupported %s\n", dir, msg.text);
+            /* "op OP" on stdout, the library's words (attribute, version) on stderr */
+            bool op = strncmp(msg.cause, "op ", 3) == 0;
+            printf("%s: SKIP unsupported %s\n", dir, op ? msg.cause : msg.text);
+            if (op) fprintf(stderr, "%s: %s\n", dir, msg.text);
+            count_cause(causes, &n_causes, msg.cause);
             skipped++;
         } else {
             printf("%s: FAIL %s\n", dir, msg.text);
@@ -827,6 +965,8 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
+    if (summary) print_summary(causes, n_causes, skipped);
+    free(causes);
     if (ctx) api->context_release(ctx);
     return failed ? 1 : 0;
 }

@@ -25,6 +25,16 @@ models/lenet_state.pt, samples/ and tests/fixtures/lenet_torch_outputs.json):
     tests/fixtures/exports/*.onnx    the same weights exported at several opsets
                                      and with different flatten / batch / input styles
     tests/fixtures/exports/manifest.json, README.md
+
+--export-architectures writes only (about five minutes of CPU training; it needs
+models/lenet_state.pt, samples/ and the Fashion-MNIST training split):
+    tests/fixtures/exports/{keras_lenet_nhwc,lenet5_*,mnist_cnn_bn_*}.onnx
+                                     other architectures (NHWC, 1-channel gray, Tanh,
+                                     AveragePool, Pad, BatchNorm, LeakyRelu, MatMul, Softmax
+                                     and LogSoftmax heads), each with its own
+    tests/fixtures/exports/*_outputs.json   reference outputs for the 20 samples
+    tests/fixtures/exports/ARCHITECTURES.md, and their entries in manifest.json
+Both steps keep each other's files and manifest entries.
 """
 
 import argparse
@@ -189,7 +199,8 @@ def export_onnx(model):
 
 def numpy_run_onnx(m, x):
     """Tiny float64 interpreter for the ops the exported graphs use (the
-    seed export and the --export-variants matrix): an independent check that
+    seed export, the --export-variants matrix and the --export-architectures
+    models; 2-D Conv and pools only): an independent check that
     an exported file computes what the PyTorch model computes. Float tensors
     are computed in float64; integer tensors (shapes, indices) stay int64."""
     from onnx import TensorProto, helper, numpy_helper
@@ -219,31 +230,86 @@ def numpy_run_onnx(m, x):
         elif op == "Conv":
             xx, w = ins[0], ins[1]
             b = ins[2] if len(ins) > 2 else None
-            assert a.get("group", 1) == 1 and all(p == 0 for p in a.get("pads", [0] * 4))
-            assert all(s == 1 for s in a.get("strides", [1, 1]))
-            assert all(d == 1 for d in a.get("dilations", [1, 1]))
+            assert a.get("group", 1) == 1
+            assert all(v == 1 for v in a.get("strides", [1, 1]))
             assert a.get("auto_pad", b"NOTSET") in (b"NOTSET", b"VALID")
+            pt, pl, pb, pr = a.get("pads", [0] * 4)
+            dh, dw = a.get("dilations", [1, 1])
+            xx = np.pad(xx, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
             n_, c, h, wd = xx.shape
             oc, _, kh, kw = w.shape
-            oh, ow = h - kh + 1, wd - kw + 1
+            oh, ow = h - (kh - 1) * dh, wd - (kw - 1) * dw
             cols = np.empty((n_, c, kh, kw, oh, ow))
             for i in range(kh):
                 for j in range(kw):
-                    cols[:, :, i, j] = xx[:, :, i:i + oh, j:j + ow]
+                    cols[:, :, i, j] = xx[:, :, i * dh:i * dh + oh, j * dw:j * dw + ow]
             out = np.einsum("nckluv,ockl->nouv", cols, w)
             if b is not None:
                 out = out + b[None, :, None, None]
         elif op == "Relu":
             out = np.maximum(ins[0], 0)
-        elif op == "MaxPool":
-            k = a["kernel_shape"]
-            s = a.get("strides", k)
-            assert list(k) == [2, 2] and list(s) == [2, 2]
-            assert all(p == 0 for p in a.get("pads", [0] * 4))
-            assert a.get("ceil_mode", 0) == 0 and len(node.output) == 1
+        elif op == "LeakyRelu":
+            out = np.where(ins[0] >= 0, ins[0], a.get("alpha", 0.01) * ins[0])
+        elif op == "Tanh":
+            out = np.tanh(ins[0])
+        elif op in ("MaxPool", "AveragePool"):
+            # 2-D windows over the input padded by `pads` plus, in ceil_mode, the overhang of
+            # the last window. AveragePool divides by the cells of the window inside the input,
+            # or inside input + pads (not the overhang) with count_include_pad.
+            k = list(a["kernel_shape"])
+            st = list(a.get("strides", k))
+            pt, pl, pb, pr = a.get("pads", [0] * 4)
+            assert a.get("auto_pad", b"NOTSET") == b"NOTSET" and len(node.output) == 1
+            assert list(a.get("dilations", [1, 1])) == [1, 1]
             n_, c, h, wd = ins[0].shape
-            out = ins[0][:, :, :h // 2 * 2, :wd // 2 * 2].reshape(
-                n_, c, h // 2, 2, wd // 2, 2).max(axis=(3, 5))
+            rnd = np.ceil if a.get("ceil_mode", 0) else np.floor
+            oh = int(rnd((h + pt + pb - k[0]) / st[0])) + 1
+            ow = int(rnd((wd + pl + pr - k[1]) / st[1])) + 1
+            oh -= int((oh - 1) * st[0] >= h + pt)  # a window must start inside input or pads
+            ow -= int((ow - 1) * st[1] >= wd + pl)
+            eh = max(0, (oh - 1) * st[0] + k[0] - (h + pt + pb))
+            ew = max(0, (ow - 1) * st[1] + k[1] - (wd + pl + pr))
+            spec = ((0, 0), (0, 0), (pt, pb + eh), (pl, pr + ew))
+            if op == "MaxPool":
+                xp = np.pad(ins[0], spec, constant_values=-np.inf)
+            else:
+                xp = np.pad(ins[0], spec)
+                inner = 1.0 if a.get("count_include_pad", 0) else 0.0
+                mask = np.pad(np.ones((1, 1, h, wd)), ((0, 0), (0, 0), (pt, pb), (pl, pr)),
+                              constant_values=inner)
+                mask = np.pad(mask, ((0, 0), (0, 0), (0, eh), (0, ew)))
+
+            def windows(t):
+                return np.stack([t[:, :, i:i + (oh - 1) * st[0] + 1:st[0],
+                                   j:j + (ow - 1) * st[1] + 1:st[1]]
+                                 for i in range(k[0]) for j in range(k[1])])
+            if op == "MaxPool":
+                out = windows(xp).max(axis=0)
+            else:
+                out = windows(xp).sum(axis=0) / windows(mask).sum(axis=0)
+        elif op == "Pad":
+            mode = a.get("mode", b"constant")
+            assert mode == b"constant", mode
+            pads = [int(v) for v in (ins[1] if opset >= 11 else a["pads"])]
+            value = (float(ins[2]) if opset >= 11 and len(ins) > 2 and ins[2] is not None
+                     else a.get("value", 0.0))
+            r = ins[0].ndim
+            out = np.pad(ins[0], [(pads[i], pads[i + r]) for i in range(r)],
+                         constant_values=value)
+        elif op == "BatchNormalization":
+            xx, sc, bi, mu, var = ins[:5]
+            assert len([o for o in node.output if o]) == 1, "training-mode BatchNormalization"
+            shp = (1, -1) + (1,) * (xx.ndim - 2)
+            out = ((xx - mu.reshape(shp)) / np.sqrt(var.reshape(shp) + a.get("epsilon", 1e-5))
+                   * sc.reshape(shp) + bi.reshape(shp))
+        elif op == "Transpose":
+            out = np.transpose(ins[0], a.get("perm"))
+        elif op in ("Softmax", "LogSoftmax"):
+            ax = a.get("axis", -1 if opset >= 13 else 1)
+            assert opset >= 13 or ax in (-1, ins[0].ndim - 1), "coerced-2D softmax"
+            z = ins[0] - ins[0].max(axis=ax, keepdims=True)
+            lse = np.log(np.exp(z).sum(axis=ax, keepdims=True))
+            out = z - lse if op == "LogSoftmax" else np.exp(z - lse)
         elif op == "Reshape":
             shape = [int(d) for d in ins[1]]
             if not a.get("allowzero", 0):  # 0 copies the input's dimension
@@ -721,7 +787,7 @@ def export_variants():
     out_dir = os.path.join(ROOT, EXPORTS_DIR)
     os.makedirs(out_dir, exist_ok=True)
     for name in os.listdir(out_dir):  # stale variants from an earlier run
-        if name.endswith(".onnx"):
+        if name.startswith("lenet_") and name.endswith(".onnx"):
             os.remove(os.path.join(out_dir, name))
 
     def make(flatten, dropout=False):
@@ -812,10 +878,17 @@ def export_variants():
                    " and Identity after the fc2 Relu with onnx.helper; outputs unchanged"
                    % torch.__version__.split("+")[0]), ins, t)
 
-    written = sorted(n for n in os.listdir(out_dir) if n.endswith(".onnx"))
+    written = sorted(n for n in os.listdir(out_dir)
+                     if n.startswith("lenet_") and n.endswith(".onnx"))
     assert len(written) == len(entries) <= 9, written
     total = sum(os.path.getsize(os.path.join(out_dir, n)) for n in written)
-    manifest = {"reference": FIXTURE_JSON, "models": entries}
+    # --export-architectures' entries (they name their own reference) stay.
+    others = []
+    path = os.path.join(out_dir, "manifest.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            others = [e for e in json.load(f)["models"] if "reference" in e]
+    manifest = {"reference": FIXTURE_JSON, "models": entries + others}
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
@@ -863,10 +936,350 @@ axes input from 13).
 
 {dropout}
 
+Models of other architectures, with their own reference outputs, are in
+`ARCHITECTURES.md` (`--export-architectures`); their manifest entries name
+their `reference`.
+
 The script checks every file with `onnx.checker` (full_check) and runs it with
 its numpy float64 interpreter against the torch outputs (max abs diff below
 1e-5), and fails if the Shape/Gather chain of a `view_size` model was folded
 away.
+"""
+
+
+# ---------------------------------------------------------------- other architectures
+
+ARCH_MANIFEST_KEYS = ("reference", "mean", "std", "layout", "channels", "ends_in_softmax")
+FASHION_MEAN = 0.2860  # Fashion-MNIST training-set pixel mean and std (of /255 values)
+FASHION_STD = 0.3530
+ARCH_README = "tests/fixtures/exports/ARCHITECTURES.md"
+
+
+class LeNet5(nn.Module):
+    """LeCun's LeNet-5 on 1x32x32 gray: tanh, average pooling, a 5x5 conv down to
+    120x1x1, log-softmax head. padded=True gives both pools padding=1 (count_include_pad),
+    which torch exports as Pad + AveragePool."""
+
+    def __init__(self, padded=False):
+        super().__init__()
+        p = 1 if padded else 0
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.pool1 = nn.AvgPool2d(2, padding=p)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.pool2 = nn.AvgPool2d(2, padding=p)
+        self.conv3 = nn.Conv2d(16, 120, 5)
+        self.fc1 = nn.Linear(480 if padded else 120, 84)  # padded: 120 x 2 x 2
+        self.fc2 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool1(torch.tanh(self.conv1(x)))
+        x = self.pool2(torch.tanh(self.conv2(x)))
+        x = torch.flatten(torch.tanh(self.conv3(x)), 1)
+        x = torch.tanh(self.fc1(x))
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
+class MnistCNN(nn.Module):
+    """Tutorial-style 1x28x28 CNN: BatchNorm2d right after a conv (which torch folds into
+    the Conv at eval-mode export) and after a LeakyReLU (which it cannot fold), a dilated
+    conv, ceil-mode max pooling (7 -> 4 and 5 -> 3), Dropout, LeakyReLU."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=2, dilation=2)
+        self.bn2 = nn.BatchNorm2d(32)
+        self.conv3 = nn.Conv2d(32, 32, 3)
+        self.pool = nn.MaxPool2d(2, ceil_mode=True)
+        self.drop1 = nn.Dropout(0.25)
+        self.fc1 = nn.Linear(32 * 3 * 3, 64)
+        self.drop2 = nn.Dropout(0.5)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.pool(F.leaky_relu(self.bn1(self.conv1(x)), 0.1))  # 28 -> 14
+        x = self.pool(self.bn2(F.leaky_relu(self.conv2(x), 0.1)))  # 14 -> 7
+        x = self.pool(F.leaky_relu(self.conv3(x), 0.1))  # 7 -> 5 -> 3 (ceil)
+        x = self.drop1(torch.flatten(x, 1))
+        x = self.drop2(F.leaky_relu(self.fc1(x), 0.1))
+        return self.fc2(x)
+
+
+def gray_input(u8, size, mean, std):
+    """uint8 N x H x W -> float32 N x 1 x size x size: /255, bilinear resize (half-pixel
+    centres, no antialias: what lenet-onnx-run does) when the size differs, normalised."""
+    x = torch.from_numpy(u8.astype(np.float32) / np.float32(255.0))[:, None]
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False,
+                          antialias=False)
+    return (x - np.float32(mean)) / np.float32(std)
+
+
+def quick_train(model, x, y, epochs=1, batch_size=64):
+    """A short deterministic Adam run so that the fixtures' top-1 labels mean something."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    rng = np.random.RandomState(SEED)
+    for _ in range(epochs):
+        model.train()
+        perm = torch.from_numpy(rng.permutation(x.shape[0]))
+        for i in range(0, x.shape[0], batch_size):
+            idx = perm[i:i + batch_size]
+            opt.zero_grad()
+            F.cross_entropy(model(x[idx]), y[idx]).backward()
+            opt.step()
+    model.eval()
+
+
+def keras_nhwc_lenet(state, opset=13):
+    """The graph tf2onnx writes for a Keras LeNet (channels-last, 32x32x3), built with
+    onnx.helper around the trained LeNet weights: a Transpose to NCHW before each Conv and
+    back to NHWC after each pool, Reshape of the NHWC tensor, Dense layers as MatMul + Add,
+    Softmax head. fc1's rows are reordered for the h, w, c flatten order, so its outputs are
+    softmax(models/lenet.onnx's logits)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    w = {k: v.numpy().astype(np.float32) for k, v in state.items()}
+    # torch flattens c, h, w; the NHWC Reshape flattens h, w, c.
+    fc1 = w["fc1.weight"].reshape(120, 32, 5, 5).transpose(2, 3, 1, 0).reshape(800, 120)
+    inits = [
+        numpy_helper.from_array(w["conv1.weight"], "conv1/kernel"),
+        numpy_helper.from_array(w["conv1.bias"], "conv1/bias"),
+        numpy_helper.from_array(w["conv2.weight"], "conv2/kernel"),
+        numpy_helper.from_array(w["conv2.bias"], "conv2/bias"),
+        numpy_helper.from_array(np.ascontiguousarray(fc1), "dense/kernel"),
+        numpy_helper.from_array(w["fc1.bias"], "dense/bias"),
+        numpy_helper.from_array(np.ascontiguousarray(w["fc2.weight"].T), "dense_1/kernel"),
+        numpy_helper.from_array(w["fc2.bias"], "dense_1/bias"),
+        numpy_helper.from_array(np.ascontiguousarray(w["fc3.weight"].T), "dense_2/kernel"),
+        numpy_helper.from_array(w["fc3.bias"], "dense_2/bias"),
+        numpy_helper.from_array(np.array([-1, 800], dtype=np.int64), "flatten/shape"),
+    ]
+    nodes = []
+    x = "input_1"
+    for i, conv in enumerate(("conv1", "conv2")):
+        nodes += [
+            helper.make_node("Transpose", [x], ["%s_nchw" % conv], perm=[0, 3, 1, 2],
+                             name="%s/Conv2D__%d" % (conv, 6 + i)),
+            helper.make_node("Conv", ["%s_nchw" % conv, conv + "/kernel", conv + "/bias"],
+                             [conv + "/BiasAdd"], kernel_shape=[5, 5], strides=[1, 1],
+                             dilations=[1, 1], name=conv + "/BiasAdd"),
+            helper.make_node("Relu", [conv + "/BiasAdd"], [conv + "/Relu"], name=conv + "/Relu"),
+            helper.make_node("MaxPool", [conv + "/Relu"], ["pool%d" % (i + 1)],
+                             kernel_shape=[2, 2], strides=[2, 2],
+                             name="max_pooling2d_%d/MaxPool" % i),
+            helper.make_node("Transpose", ["pool%d" % (i + 1)], ["pool%d_nhwc" % (i + 1)],
+                             perm=[0, 2, 3, 1], name="max_pooling2d_%d/MaxPool__%d" % (i, 10 + i)),
+        ]
+        x = "pool%d_nhwc" % (i + 1)
+    nodes.append(helper.make_node("Reshape", [x, "flatten/shape"], ["flatten/Reshape"],
+                                  name="flatten/Reshape"))
+    x = "flatten/Reshape"
+    for i, dense in enumerate(("dense", "dense_1", "dense_2")):
+        nodes += [
+            helper.make_node("MatMul", [x, dense + "/kernel"], [dense + "/MatMul"],
+                             name=dense + "/MatMul"),
+            helper.make_node("Add", [dense + "/MatMul", dense + "/bias"], [dense + "/BiasAdd"],
+                             name=dense + "/BiasAdd"),
+        ]
+        x = dense + "/BiasAdd"
+        if i < 2:
+            nodes.append(helper.make_node("Relu", [x], [dense + "/Relu"], name=dense + "/Relu"))
+            x = dense + "/Relu"
+    nodes.append(helper.make_node("Softmax", [x], ["dense_2"], axis=-1, name="dense_2/Softmax"))
+    graph = helper.make_graph(
+        nodes, "lenet_keras",
+        [helper.make_tensor_value_info("input_1", TensorProto.FLOAT, ["unk__0", 32, 32, 3])],
+        [helper.make_tensor_value_info("dense_2", TensorProto.FLOAT, ["unk__0", 10])],
+        initializer=inits)
+    m = helper.make_model(graph, producer_name="tf2onnx-style (tools/train_lenet.py)",
+                          opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 7
+    return m
+
+
+def export_torch_arch(model, path, in_shape, opset, fold):
+    import onnx
+    torch.onnx.export(model, torch.zeros(*in_shape, dtype=torch.float32), path,
+                      input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                      opset_version=opset, do_constant_folding=fold,
+                      training=torch.onnx.TrainingMode.EVAL)
+    return onnx.load(path)
+
+
+def write_arch_reference(path, model_file, mean, std, layout, channels, softmax, images,
+                         true_idx, out):
+    results = []
+    for rel, t, o in zip(images, true_idx, out.astype(np.float32)):
+        top = int(np.argmax(o))
+        results.append({"image": rel, "true_index": int(t), "output": [float(v) for v in o],
+                        "top_index": top, "top_label": LABELS[top]})
+    doc = {"model": model_file, "mean": mean, "std": std, "labels": LABELS_PATH,
+           "layout": layout, "channels": channels, "ends_in_softmax": softmax,
+           "results": results}
+    with open(os.path.join(ROOT, path), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    return sum(r["top_index"] == r["true_index"] for r in results)
+
+
+def export_architectures():
+    """Other architectures than the trained LeNet, each with its own reference outputs."""
+    import onnx
+    with open(os.path.join(ROOT, FIXTURE_JSON)) as f:
+        fixture = json.load(f)
+    images = [r["image"] for r in fixture["results"]]
+    true_idx = [r["true_index"] for r in fixture["results"]]
+    u8 = np.stack([read_png_gray8(os.path.join(ROOT, rel)) for rel in images])
+    logits = np.array([r["output"] for r in fixture["results"]], dtype=np.float64)
+    out_dir = os.path.join(ROOT, EXPORTS_DIR)
+    entries = []
+
+    def add(name, m, ref, spec, cross=None, cross_what=""):
+        """Checks m and the reference, writes both, adds the manifest entry."""
+        onnx.checker.check_model(m, full_check=True)
+        file = "%s/%s.onnx" % (EXPORTS_DIR, name)
+        reference = "%s/%s_outputs.json" % (EXPORTS_DIR, name)
+        onnx.save(m, os.path.join(ROOT, file))
+        nchw = spec["layout"] == "NCHW"
+        if spec["channels"] == 1:
+            x = gray_input(u8, spec["size"], spec["mean"], spec["std"]).numpy()
+        else:
+            x = to_tensor(u8).numpy()
+        x = x if nchw else x.transpose(0, 2, 3, 1)
+        got = numpy_run_onnx(m, x)
+        diff = float(np.abs(got - ref).max())
+        line = "  %-40s numpy-vs-reference %.3g" % (name + ".onnx", diff)
+        if cross is not None:
+            cdiff = float(np.abs(cross - ref).max())
+            line += "  %s %.3g" % (cross_what, cdiff)
+            diff = max(diff, cdiff)
+        correct = write_arch_reference(reference, file, spec["mean"], spec["std"],
+                                       spec["layout"], spec["channels"], spec["softmax"],
+                                       images, true_idx, ref)
+        print(line + "  samples %d/20 right  %.0f KB" % (
+            correct, os.path.getsize(os.path.join(ROOT, file)) / 1024))
+        if diff > 1e-4:
+            sys.exit("%s: the references disagree by %g" % (name, diff))
+        entries.append({
+            "file": file, "opset": spec["opset"], "flatten": spec["flatten"],
+            "batch": "dynamic", "ops": graph_ops(m), "notes": spec["notes"],
+            "reference": reference, "mean": spec["mean"], "std": spec["std"],
+            "layout": spec["layout"], "channels": spec["channels"],
+            "ends_in_softmax": spec["softmax"]})
+
+    print("other architectures -> %s" % EXPORTS_DIR)
+    # a. tf2onnx-style Keras LeNet: reference from the numpy interpreter (run inside add()),
+    # cross-checked against softmax of the trained LeNet's torch logits.
+    state = torch.load(os.path.join(ROOT, STATE_PATH), map_location="cpu")
+    keras = keras_nhwc_lenet(state)
+    ref = numpy_run_onnx(keras, to_tensor(u8).numpy().transpose(0, 2, 3, 1))
+    z = np.exp(logits - logits.max(axis=1, keepdims=True))
+    add("keras_lenet_nhwc_opset13", keras, ref,
+        dict(opset=13, flatten="reshape_nhwc", layout="NHWC", channels=3, size=32, mean=MEAN,
+             std=STD, softmax=True,
+             notes="tf2onnx-style Keras LeNet (onnx.helper, the trained LeNet weights): input"
+                   " [N,32,32,3]; Transpose(0,3,1,2) -> Conv -> Relu -> MaxPool ->"
+                   " Transpose(0,2,3,1) per block, Reshape [-1,800] in h,w,c order,"
+                   " MatMul + Add dense layers, Softmax head; outputs = softmax of"
+                   " lenet_torch_outputs.json's logits; reference by the numpy interpreter"),
+        cross=z / z.sum(axis=1, keepdims=True), cross_what="vs-softmax(torch)")
+
+    # b. and c.: torch modules, a short training on Fashion-MNIST, references from torch.
+    train_u8, train_y = load_split("train")
+    ytr = torch.from_numpy(train_y)
+    lenet5_notes = {
+        False: "classic LeNet-5, 1x32x32 gray: Conv(1,6,5) Tanh AvgPool(2) Conv(6,16,5) Tanh"
+               " AvgPool(2) Conv(16,120,5) Tanh Flatten Linear(120,84) Tanh Linear(84,10)"
+               " LogSoftmax; 1 epoch on Fashion-MNIST; torch %s writes each AvgPool2d(2)"
+               " as Constant (all-zero pads) -> Pad -> AveragePool, because"
+               " count_include_pad=True is the default" % torch.__version__.split("+")[0],
+        True: "LeNet-5 with AvgPool2d(2, padding=1) (count_include_pad): torch %s emits"
+              " Constant pads -> Pad -> AveragePool(pads 0) for each pool;"
+              " Flatten of 120x2x2, Linear(480,84); 1 epoch on Fashion-MNIST"
+              % torch.__version__.split("+")[0],
+    }
+    for padded in (False, True):
+        torch.manual_seed(SEED)
+        mod = LeNet5(padded)
+        quick_train(mod, gray_input(pad32(train_u8), 32, MEAN, STD), ytr)
+        name = "lenet5_%s_opset13" % ("pad_avgpool" if padded else "tanh_avgpool")
+        m = export_torch_arch(mod, os.path.join(out_dir, name + ".onnx"), (1, 1, 32, 32), 13,
+                              True)
+        with torch.no_grad():
+            ref = mod(gray_input(u8, 32, MEAN, STD)).numpy().astype(np.float64)
+        add(name, m, ref, dict(opset=13, flatten="flatten", layout="NCHW", channels=1, size=32,
+                               mean=MEAN, std=STD, softmax=False, notes=lenet5_notes[padded]))
+
+    torch.manual_seed(SEED)
+    cnn = MnistCNN()
+    quick_train(cnn, gray_input(train_u8, 28, FASHION_MEAN, FASHION_STD), ytr)
+    with torch.no_grad():
+        ref = cnn(gray_input(u8, 28, FASHION_MEAN, FASHION_STD)).numpy().astype(np.float64)
+    for opset, fold in ((11, False), (13, True)):
+        name = "mnist_cnn_bn_opset%d" % opset
+        m = export_torch_arch(cnn, os.path.join(out_dir, name + ".onnx"), (1, 1, 28, 28),
+                              opset, fold)
+        ops = graph_ops(m)
+        notes = ("tutorial-style CNN, 1x28x28 gray (the 32x32 samples resized bilinearly),"
+                 " mean %.4f std %.4f: Conv+BatchNorm2d, LeakyReLU(0.1), MaxPool2d(2,"
+                 " ceil_mode=True), dilation-2 Conv, BatchNorm2d after a LeakyReLU, Dropout;"
+                 " 1 epoch on Fashion-MNIST; exported in eval mode with do_constant_folding=%s:"
+                 " torch %s folds the Conv->BatchNorm pair into the Conv either way, keeps the"
+                 " BatchNorm after the LeakyReLU (%s) and drops the Dropouts (%s)"
+                 % (FASHION_MEAN, FASHION_STD, fold, torch.__version__.split("+")[0],
+                    "BatchNormalization in the graph" if "BatchNormalization" in ops
+                    else "no BatchNormalization left",
+                    "Dropout in the graph" if "Dropout" in ops else "no Dropout node"))
+        add(name, m, ref, dict(opset=opset, flatten="flatten", layout="NCHW", channels=1,
+                               size=28, mean=FASHION_MEAN, std=FASHION_STD, softmax=False,
+                               notes=notes))
+
+    path = os.path.join(out_dir, "manifest.json")
+    with open(path) as f:
+        manifest = json.load(f)
+    manifest["models"] = [e for e in manifest["models"] if "reference" not in e] + entries
+    with open(path, "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    rows = "\n".join("| `%s` | %d | %s %dch | %s | %s |" % (
+        os.path.basename(e["file"]), e["opset"], e["layout"], e["channels"],
+        os.path.basename(e["reference"]), " ".join(e["ops"])) for e in entries)
+    notes = "\n".join("- `%s`: %s." % (os.path.basename(e["file"]), e["notes"])
+                      for e in entries)
+    with open(os.path.join(ROOT, ARCH_README), "w") as f:
+        f.write(ARCHITECTURES_README.format(rows=rows, notes=notes,
+                                            torch_version=torch.__version__.split("+")[0],
+                                            onnx_version=onnx.__version__))
+    total = sum(os.path.getsize(os.path.join(ROOT, e["file"])) for e in entries)
+    print("other architectures: %d models, %.0f KB in all" % (len(entries), total / 1024))
+
+
+ARCHITECTURES_README = """\
+# Other architectures
+
+Written by `tools/train_lenet.py --export-architectures` (do not edit by hand; torch
+{torch_version}, onnx {onnx_version}). Regenerate from the repository root with
+
+    /usr/bin/python3 tools/train_lenet.py --export-architectures
+
+Unlike the exporter matrix in `README.md`, each model here has its own reference
+outputs for the 20 `samples/` images (`*_outputs.json`, the format of
+`tests/fixtures/lenet_torch_outputs.json` plus `layout`, `channels` and
+`ends_in_softmax`) and its own preprocessing (`mean`, `std` in the JSON and in
+`manifest.json`; 1-channel models take the gray image as is, 28x28 models the
+32x32 sample resized bilinearly). References come from torch for the torch
+exports and from the script's numpy float64 interpreter for the hand-built
+Keras-style graph; the script checks each against the other (max abs diff
+below 1e-4). A model that ends in Softmax outputs probabilities (the runner's
+`score` is the output itself); LogSoftmax outputs are log-probabilities.
+
+| file | opset | input | reference | ops |
+|---|---|---|---|---|
+{rows}
+
+{notes}
 """
 
 
@@ -934,6 +1347,10 @@ def main():
     ap.add_argument("--export-variants", action="store_true",
                     help="only write the exporter matrix in %s from %s (no training)"
                     % (EXPORTS_DIR, STATE_PATH))
+    ap.add_argument("--export-architectures", action="store_true",
+                    help="only write the other-architecture models and their reference"
+                    " outputs in %s (a short training each; needs %s and samples/)"
+                    % (EXPORTS_DIR, STATE_PATH))
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--batch-size", type=int, default=64)
     args = ap.parse_args()
@@ -944,6 +1361,9 @@ def main():
     torch.use_deterministic_algorithms(True)
     if args.export_variants:
         export_variants()
+        return
+    if args.export_architectures:
+        export_architectures()
         return
     os.makedirs(os.path.join(ROOT, "models"), exist_ok=True)
 
