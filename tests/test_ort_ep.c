@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <glob.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,6 @@
 
 #define EP_NAME   "LenetOnnxExecutionProvider"
 #define TOLERANCE 1e-4
-#define SIDE      32
-#define CHANNELS  3
 
 static const OrtApi *ort;
 static int failures;
@@ -38,27 +37,54 @@ static int ok(OrtStatus *status, const char *what)
 
 typedef struct samples {
     size_t count;
-    float *data; /* count x 3 x 32 x 32, as tests/check_run_json.py prepares them */
+    image_prep_spec spec; /* the model's input: channels, size, layout */
+    float *data;          /* count slots, as tests/check_run_json.py prepares them */
 } samples;
 
-static int load_samples(samples *s)
+static size_t slot_size(const samples *s)
 {
+    return (size_t)s->spec.channels * s->spec.height * s->spec.width;
+}
+
+/* The model input's dims (rank 4); dims[0] <= 0 when the batch is dynamic. */
+static int input_dims(OrtSession *session, int64_t dims[4])
+{
+    OrtTypeInfo *type = NULL;
+    const OrtTensorTypeAndShapeInfo *tensor = NULL;
+    size_t rank = 0;
+    int good = ok(ort->SessionGetInputTypeInfo(session, 0, &type), "input type") &&
+               ok(ort->CastTypeInfoToTensorInfo(type, &tensor), "input tensor type") &&
+               ok(ort->GetDimensionsCount(tensor, &rank), "input rank") && rank == 4 &&
+               ok(ort->GetDimensions(tensor, dims, 4), "input dims");
+    if (type) ort->ReleaseTypeInfo(type);
+    return good;
+}
+
+/* Decodes the sample PNGs for a model input of these dims: NCHW, or NHWC when the last dim is 1
+ * or 3 and the second is not, as lenet-onnx-run decides. */
+static int load_samples(samples *s, const int64_t dims[4])
+{
+    bool nhwc = (dims[3] == 1 || dims[3] == 3) && dims[1] != 1 && dims[1] != 3;
+    s->spec = (image_prep_spec){(uint32_t)(nhwc ? dims[3] : dims[1]),
+                                (uint32_t)(nhwc ? dims[1] : dims[2]),
+                                (uint32_t)(nhwc ? dims[2] : dims[3]),
+                                nhwc ? IMAGE_LAYOUT_NHWC : IMAGE_LAYOUT_NCHW,
+                                {0.5f, 0.5f, 0.5f},
+                                {0.5f, 0.5f, 0.5f}};
     glob_t g;
     if (glob("samples/*.png", 0, NULL, &g) != 0 || g.gl_pathc == 0) {
         fprintf(stderr, "FAIL no samples/*.png (run from the source root)\n");
         return 0;
     }
-    const size_t slot = (size_t)CHANNELS * SIDE * SIDE;
+    const size_t slot = slot_size(s);
     s->count = g.gl_pathc;
     s->data = calloc(s->count * slot, sizeof(float));
-    image_prep_spec spec = {CHANNELS,          SIDE, SIDE, IMAGE_LAYOUT_NCHW, {0.5f, 0.5f, 0.5f},
-                            {0.5f, 0.5f, 0.5f}};
     int good = s->data != NULL;
     for (size_t i = 0; good && i < s->count; i++) {
         image_f32 image = {0};
         image_error err;
         good = image_load_png(g.gl_pathv[i], &image, &err) == IMAGE_OK &&
-               image_prepare(&image, &spec, s->data + i * slot, &err) == IMAGE_OK;
+               image_prepare(&image, &s->spec, s->data + i * slot, &err) == IMAGE_OK;
         if (!good) fprintf(stderr, "FAIL %s\n", err.message);
         image_release(&image);
     }
@@ -75,8 +101,11 @@ static float *run(OrtSession *session, const samples *s, size_t first, int64_t b
     OrtTensorTypeAndShapeInfo *info = NULL;
     char *in_name = NULL, *out_name = NULL;
     float *result = NULL;
-    const size_t slot = (size_t)CHANNELS * SIDE * SIDE;
-    int64_t shape[4] = {batch, CHANNELS, SIDE, SIDE};
+    const size_t slot = slot_size(s);
+    const bool nhwc = s->spec.layout == IMAGE_LAYOUT_NHWC;
+    int64_t shape[4] = {batch, nhwc ? s->spec.height : s->spec.channels,
+                        nhwc ? s->spec.width : s->spec.height,
+                        nhwc ? s->spec.channels : s->spec.width};
     const float *data = NULL;
     if (ok(ort->GetAllocatorWithDefaultOptions(&alloc), "allocator") &&
         ok(ort->SessionGetInputName(session, 0, alloc, &in_name), "input name") &&
@@ -105,20 +134,6 @@ static float *run(OrtSession *session, const samples *s, size_t first, int64_t b
 }
 
 /* The first input's leading dim as the model declares it (-1 when dynamic). */
-static int64_t declared_batch(OrtSession *session)
-{
-    OrtTypeInfo *type = NULL;
-    const OrtTensorTypeAndShapeInfo *tensor = NULL;
-    int64_t dims[4] = {0};
-    size_t rank = 0;
-    if (ok(ort->SessionGetInputTypeInfo(session, 0, &type), "input type") &&
-        ok(ort->CastTypeInfoToTensorInfo(type, &tensor), "input tensor type") &&
-        ok(ort->GetDimensionsCount(tensor, &rank), "input rank") && rank == 4)
-        ok(ort->GetDimensions(tensor, dims, 4), "input dims");
-    if (type) ort->ReleaseTypeInfo(type);
-    return dims[0];
-}
-
 /* With `device`, our EP first; `fallback` lets ONNX Runtime's CPU EP run what ours leaves. */
 static OrtSession *open_session(OrtEnv *env, const OrtEpDevice *device, int fallback,
                                 const char *model, OrtStatus **status)
@@ -173,15 +188,19 @@ static void compare(const char *model, OrtSession *ours, OrtSession *cpu, const 
     free(b);
 }
 
-static void check_model(OrtEnv *env, const OrtEpDevice *device, int fallback, const char *model,
-                        const samples *s)
+static void check_model(OrtEnv *env, const OrtEpDevice *device, int fallback, const char *model)
 {
     OrtStatus *status = NULL;
     OrtSession *ours = open_session(env, device, fallback, model, &status);
     if (!ok(status, model)) return;
     OrtSession *cpu = open_session(env, NULL, 1, model, &status);
-    if (ok(status, model)) {
-        if (declared_batch(ours) > 0) {
+    int64_t dims[4] = {0};
+    samples loaded = {0}, *s = &loaded;
+    if (ok(status, model) && (!input_dims(ours, dims) || !load_samples(s, dims))) {
+        fprintf(stderr, "FAIL %s: no rank-4 image input to feed\n", model);
+        failures++;
+    } else if (cpu) {
+        if (dims[0] > 0) {
             for (size_t i = 0; i < s->count; i++)
                 compare(model, ours, cpu, s, i, 1);
         } else {
@@ -190,8 +209,9 @@ static void check_model(OrtEnv *env, const OrtEpDevice *device, int fallback, co
             compare(model, ours, cpu, s, 3, 1);
             compare(model, ours, cpu, s, 0, (int64_t)s->count);
         }
-        ort->ReleaseSession(cpu);
     }
+    if (cpu) ort->ReleaseSession(cpu);
+    free(loaded.data);
     ort->ReleaseSession(ours);
 }
 
@@ -239,14 +259,10 @@ int main(int argc, char **argv)
     /* Keeps the plugin, and the OpenCL driver stack it loaded, mapped after ONNX Runtime unloads
      * it: their process-lifetime allocations stay rooted and their frames named for LSan. */
     void *plugin = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    samples s = {0};
     OrtEnv *env = NULL;
-    if (!load_samples(&s) ||
-        !ok(ort->CreateEnv(ORT_LOGGING_LEVEL_ERROR, "test_ort_ep", &env), "env") ||
-        !ok(ort->RegisterExecutionProviderLibrary(env, "lenet-onnx", argv[2]), "register")) {
-        free(s.data);
+    if (!ok(ort->CreateEnv(ORT_LOGGING_LEVEL_ERROR, "test_ort_ep", &env), "env") ||
+        !ok(ort->RegisterExecutionProviderLibrary(env, "lenet-onnx", argv[2]), "register"))
         return 1;
-    }
     const OrtEpDevice *const *devices = NULL;
     const OrtEpDevice *device = NULL;
     size_t num_devices = 0;
@@ -264,14 +280,13 @@ int main(int argc, char **argv)
         else if (unsupported) {
             /* No session without fallback; with it, ours runs the nodes before the op. */
             check_unsupported(env, device, argv[i]);
-            check_model(env, device, 1, argv[i], &s);
+            check_model(env, device, 1, argv[i]);
         } else {
-            check_model(env, device, 0, argv[i], &s);
+            check_model(env, device, 0, argv[i]);
         }
     }
     ok(ort->UnregisterExecutionProviderLibrary(env, "lenet-onnx"), "unregister");
     ort->ReleaseEnv(env);
-    free(s.data);
     if (plugin) dlclose(plugin);
     printf("%s\n", failures ? "FAILED" : "all passed");
     return failures ? 1 : 0;
