@@ -846,12 +846,7 @@ static void print_session(const run_state *s)
             s->device.name, s->backend_name, s->device.platform, shape->batch,
             shape->spec.layout == IMAGE_LAYOUT_NHWC ? "NHWC" : "NCHW", shape->spec.channels,
             shape->spec.height, shape->spec.width);
-    print_plan(s->api, s->session);
-    fprintf(stderr,
-            "arena: %" PRIu64 " bytes (%" PRIu64 " bytes with no reuse), weights: %" PRIu64
-            " bytes, %" PRIu32 " steps per run\n",
-            s->stats.arena_bytes, s->stats.naive_arena_bytes, s->stats.weights_bytes,
-            s->stats.step_count);
+    print_plan(s->api, s->session); /* ends with the arena, its naive size and the weights */
 }
 
 /* Decodes and prepares the images a batch at a time, runs each batch and keeps the outputs. */
