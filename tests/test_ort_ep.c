@@ -586,6 +586,7 @@ static void check_random(OrtEnv *env, const OrtEpDevice *device, const char *mod
     size_t count = 0;
     const char *skip = NULL;
     uint32_t state = 12345u;
+    static char no_name[] = ""; /* random inputs are matched by position */
     if (!ok(status, model)) goto done;
     if ((skip = not_data_input(cpu)) != NULL) {
         printf("SKIP %s: %s\n", model, skip);
@@ -605,8 +606,7 @@ static void check_random(OrtEnv *env, const OrtEpDevice *device, const char *mod
     for (size_t i = 0; inputs.items && i < count; i++) {
         tensor *t = &inputs.items[i];
         ONNXTensorElementDataType elem = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
-        if (!declared_input(cpu, i, &elem, t->dims, &t->rank)) goto done;
-        static char no_name[] = ""; /* matched by position */
+        if (!declared_input(cpu, i, &elem, t->dims, &t->rank)) break;
         t->name = no_name;
         t->dtype = (int)elem;
         t->numel = 1;
@@ -616,7 +616,7 @@ static void check_random(OrtEnv *env, const OrtEpDevice *device, const char *mod
         }
         t->bytes = t->numel * pb_dtype_size(t->dtype);
         t->data = malloc(t->bytes ? t->bytes : 1);
-        if (!t->data) goto done;
+        if (!t->data) break;
         inputs.count++;
         for (size_t k = 0; k < t->numel; k++) {
             float v = next_random(&state);
@@ -629,7 +629,8 @@ static void check_random(OrtEnv *env, const OrtEpDevice *device, const char *mod
     if (inputs.count == count) {
         compare_tensors(model, ours, cpu, &inputs, NULL);
     } else {
-        fprintf(stderr, "FAIL %s: out of memory\n", model);
+        fprintf(stderr, "FAIL %s: input %zu: no tensor of rank 8 or less, or out of memory\n",
+                model, inputs.count);
         failures++;
     }
 done:
