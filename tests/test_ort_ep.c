@@ -697,6 +697,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "FAIL no OrtApi version %d in %s\n", ORT_API_VERSION, argv[1]);
         return 1;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* keeps ok/SKIP lines in order with FAIL lines */
     printf("ONNX Runtime %s\n", get_base()->GetVersionString());
     /* Keeps the plugin, and the OpenCL driver stack it loaded, mapped after ONNX Runtime unloads
      * it: their process-lifetime allocations stay rooted and their frames named for LSan. */
