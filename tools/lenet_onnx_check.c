@@ -9,11 +9,8 @@
  * Details on failures and skips go to stderr so stdout keeps the contract. --summary (before
  * the directories) also writes, to stderr, the skip causes by number of directories.
  */
-#include <dirent.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,363 +21,11 @@
 #include "lenet-onnx/lenet_onnx.h"
 #include "onnx.pb-c.h"
 #include "plugin_loader.h"
+#include "tensor_pb.h"
 
 /* ONNX's backend test runner defaults (onnx/backend/test/runner). */
 #define CHECK_RTOL 1e-3
 #define CHECK_ATOL 1e-7
-
-/* TensorProto.DataType values this tool decodes. */
-enum {
-    DT_FLOAT = 1,
-    DT_UINT8 = 2,
-    DT_INT32 = 6,
-    DT_INT64 = 7,
-};
-
-/* Test data and model files are small; anything larger is a broken directory. */
-#define MAX_FILE_BYTES ((size_t)1 << 30)
-
-typedef enum ck_status {
-    CK_OK = 0,
-    CK_FAIL, /* msg holds the reason */
-    CK_SKIP, /* msg holds "op OP" or the library's reason */
-} ck_status;
-
-typedef struct ck_msg {
-    char text[LENET_ONNX_MESSAGE_SIZE + 256];
-    char cause[128]; /* CK_SKIP: what to count it under ("op Softmax", "dtype bool") */
-} ck_msg;
-
-static ck_status ck_fail(ck_msg *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static ck_status ck_fail(ck_msg *msg, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg->text, sizeof msg->text, fmt, ap);
-    va_end(ap);
-    return CK_FAIL;
-}
-
-static ck_status ck_skip(ck_msg *msg, const char *cause, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static ck_status ck_skip(ck_msg *msg, const char *cause, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg->text, sizeof msg->text, fmt, ap);
-    va_end(ap);
-    snprintf(msg->cause, sizeof msg->cause, "%s", cause);
-    return CK_SKIP;
-}
-
-/* One decoded TensorProto: dense, row-major, host byte order. */
-typedef struct tensor {
-    char *name; /* "" when the file gives none */
-    int dtype;
-    size_t rank;
-    int64_t dims[LENET_ONNX_MAX_RANK];
-    size_t numel;
-    size_t bytes;
-    void *data;
-    bool consumed; /* moved into the model as an initializer: not fed at run time */
-} tensor;
-
-typedef struct tensor_list {
-    tensor *items;
-    size_t count;
-} tensor_list;
-
-static size_t dtype_size(int dtype)
-{
-    switch (dtype) {
-    case DT_FLOAT:
-    case DT_INT32:
-        return 4;
-    case DT_UINT8:
-        return 1;
-    case DT_INT64:
-        return 8;
-    default:
-        return 0;
-    }
-}
-
-/* TensorProto.DataType names, decodable by this tool or not, for messages. */
-static const char *dtype_name(int dtype)
-{
-    static const char *const names[] = {
-        "undefined", "float32", "uint8",     "int8",       "uint16",   "int16",
-        "int32",     "int64",   "string",    "bool",       "float16",  "float64",
-        "uint32",    "uint64",  "complex64", "complex128", "bfloat16",
-    };
-    if (dtype >= 0 && (size_t)dtype < sizeof names / sizeof names[0]) return names[dtype];
-    return "unknown";
-}
-
-static void format_dims(const int64_t *dims, size_t rank, char *buf, size_t size)
-{
-    size_t used = (size_t)snprintf(buf, size, "[");
-    for (size_t i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%" PRId64, i ? "," : "", dims[i]);
-    if (used < size) snprintf(buf + used, size - used, "]");
-}
-
-static void tensor_list_free(tensor_list *list)
-{
-    for (size_t i = 0; i < list->count; i++) {
-        free(list->items[i].name);
-        free(list->items[i].data);
-    }
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
-
-static ck_status read_file(const char *path, uint8_t **out, size_t *size, ck_msg *msg)
-{
-    ck_status st = CK_OK;
-    uint8_t *buf = NULL;
-    size_t cap = 0, len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ck_fail(msg, "%s: %s", path, strerror(errno));
-    for (;;) {
-        if (len == cap) {
-            if (cap >= MAX_FILE_BYTES) {
-                st = ck_fail(msg, "%s: larger than %zu bytes", path, MAX_FILE_BYTES);
-                goto done;
-            }
-            size_t ncap = cap ? cap * 2 : 65536;
-            uint8_t *nbuf = realloc(buf, ncap);
-            if (!nbuf) {
-                st = ck_fail(msg, "%s: out of memory", path);
-                goto done;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) {
-            if (ferror(f)) st = ck_fail(msg, "%s: read error", path);
-            break;
-        }
-    }
-done:
-    fclose(f);
-    if (st != CK_OK) {
-        free(buf);
-        return st;
-    }
-    *out = buf;
-    *size = len;
-    return CK_OK;
-}
-
-/* Decodes one TensorProto from raw_data or from its typed field (ONNX stores uint8 and int32
- * in int32_data). Assumes a little-endian host, as raw_data is little-endian. */
-static ck_status tensor_from_proto(const Onnx__TensorProto *p, const char *path, tensor *out,
-                                   ck_msg *msg)
-{
-    memset(out, 0, sizeof *out);
-    int dtype = p->has_data_type ? p->data_type : 0;
-    size_t esize = dtype_size(dtype);
-    if (esize == 0) {
-        char cause[64];
-        snprintf(cause, sizeof cause, "dtype %s", dtype_name(dtype));
-        return ck_skip(msg, cause, "dtype %s (%d) in %s", dtype_name(dtype), dtype, path);
-    }
-    if (p->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-        return ck_fail(msg, "%s: external tensor data is not supported", path);
-    if (p->n_dims > LENET_ONNX_MAX_RANK)
-        return ck_skip(msg, "rank above 8", "rank %zu above %d in %s", p->n_dims,
-                       LENET_ONNX_MAX_RANK, path);
-    size_t numel = 1;
-    for (size_t i = 0; i < p->n_dims; i++) {
-        if (p->dims[i] < 0 || (p->dims[i] > 0 && numel > SIZE_MAX / 8 / (size_t)p->dims[i]))
-            return ck_fail(msg, "%s: bad dimension %" PRId64, path, p->dims[i]);
-        numel *= (size_t)p->dims[i];
-        out->dims[i] = p->dims[i];
-    }
-    out->rank = p->n_dims;
-    out->dtype = dtype;
-    out->numel = numel;
-    out->bytes = numel * esize;
-    out->data = malloc(out->bytes ? out->bytes : 1);
-    out->name = strdup(p->name ? p->name : "");
-    if (!out->data || !out->name) {
-        free(out->data);
-        free(out->name);
-        memset(out, 0, sizeof *out);
-        return ck_fail(msg, "%s: out of memory", path);
-    }
-
-    size_t have;
-    if (p->has_raw_data) {
-        have = p->raw_data.len / esize;
-        if (out->bytes && p->raw_data.len == out->bytes)
-            memcpy(out->data, p->raw_data.data, out->bytes);
-    } else if (dtype == DT_FLOAT) {
-        have = p->n_float_data;
-        if (out->bytes && have == numel) memcpy(out->data, p->float_data, out->bytes);
-    } else if (dtype == DT_INT64) {
-        have = p->n_int64_data;
-        if (out->bytes && have == numel) memcpy(out->data, p->int64_data, out->bytes);
-    } else {
-        have = p->n_int32_data;
-        for (size_t i = 0; have == numel && i < numel; i++) {
-            if (dtype == DT_UINT8)
-                ((uint8_t *)out->data)[i] = (uint8_t)p->int32_data[i];
-            else
-                ((int32_t *)out->data)[i] = p->int32_data[i];
-        }
-    }
-    if (have != numel || (p->has_raw_data && p->raw_data.len != out->bytes)) {
-        char dims[256];
-        format_dims(out->dims, out->rank, dims, sizeof dims);
-        free(out->data);
-        free(out->name);
-        memset(out, 0, sizeof *out);
-        return ck_fail(msg, "%s: %s tensor %s holds %zu values, expected %zu", path,
-                       dtype_name(dtype), dims, have, numel);
-    }
-    return CK_OK;
-}
-
-static ck_status load_tensor_file(const char *path, tensor *out, ck_msg *msg)
-{
-    uint8_t *bytes = NULL;
-    size_t size = 0;
-    ck_status st = read_file(path, &bytes, &size, msg);
-    if (st != CK_OK) return st;
-    Onnx__TensorProto *p = onnx__tensor_proto__unpack(NULL, size, bytes);
-    free(bytes);
-    if (!p) return ck_fail(msg, "%s: not a valid TensorProto", path);
-    st = tensor_from_proto(p, path, out, msg);
-    onnx__tensor_proto__free_unpacked(p, NULL);
-    return st;
-}
-
-typedef struct numbered {
-    long index;
-    char *name;
-} numbered;
-
-static int numbered_cmp(const void *a, const void *b)
-{
-    long x = ((const numbered *)a)->index, y = ((const numbered *)b)->index;
-    return (x > y) - (x < y);
-}
-
-static void numbered_free(numbered *list, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        free(list[i].name);
-    free(list);
-}
-
-/* Entries of `dir` named PREFIX<number>SUFFIX, sorted by number (so input_10 follows input_9). */
-static ck_status list_numbered(const char *dir, const char *prefix, const char *suffix,
-                               numbered **out, size_t *count, ck_msg *msg)
-{
-    ck_status st = CK_OK;
-    numbered *list = NULL;
-    size_t n = 0, cap = 0;
-    DIR *d = opendir(dir);
-    if (!d) return ck_fail(msg, "%s: %s", dir, strerror(errno));
-    size_t plen = strlen(prefix), slen = strlen(suffix);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *name = e->d_name;
-        size_t len = strlen(name);
-        if (len <= plen + slen || strncmp(name, prefix, plen) != 0 ||
-            strcmp(name + len - slen, suffix) != 0)
-            continue;
-        char *end = NULL;
-        errno = 0;
-        long index = strtol(name + plen, &end, 10);
-        if (errno || end != name + len - slen || name[plen] < '0' || name[plen] > '9') continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            numbered *nl = realloc(list, ncap * sizeof *nl);
-            if (!nl) {
-                st = ck_fail(msg, "%s: out of memory", dir);
-                break;
-            }
-            list = nl;
-            cap = ncap;
-        }
-        list[n].index = index;
-        list[n].name = strdup(name);
-        if (!list[n].name) {
-            st = ck_fail(msg, "%s: out of memory", dir);
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (st != CK_OK) {
-        numbered_free(list, n);
-        return st;
-    }
-    if (n) qsort(list, n, sizeof *list, numbered_cmp);
-    *out = list;
-    *count = n;
-    return CK_OK;
-}
-
-static char *path_join(const char *a, const char *b)
-{
-    size_t len = strlen(a) + strlen(b) + 2;
-    char *p = malloc(len);
-    if (p) snprintf(p, len, "%s/%s", a, b);
-    return p;
-}
-
-/* Loads every PREFIX_N.pb of one test data set, in index order. */
-static ck_status load_tensor_set(const char *set_dir, const char *prefix, tensor_list *out,
-                                 ck_msg *msg)
-{
-    numbered *files = NULL;
-    size_t count = 0;
-    ck_status st = list_numbered(set_dir, prefix, ".pb", &files, &count, msg);
-    if (st != CK_OK) return st;
-    out->items = calloc(count ? count : 1, sizeof *out->items);
-    out->count = 0;
-    if (!out->items) {
-        numbered_free(files, count);
-        return ck_fail(msg, "%s: out of memory", set_dir);
-    }
-    for (size_t i = 0; i < count && st == CK_OK; i++) {
-        char *path = path_join(set_dir, files[i].name);
-        if (!path) {
-            st = ck_fail(msg, "%s: out of memory", set_dir);
-            break;
-        }
-        st = load_tensor_file(path, &out->items[i], msg);
-        free(path);
-        if (st == CK_OK) out->count++;
-    }
-    numbered_free(files, count);
-    if (st != CK_OK) tensor_list_free(out);
-    return st;
-}
-
-/* The test tensor for a model tensor: the one with the same name, else the index-th of those
- * still available (test files are written in graph order, names are sometimes missing). */
-static tensor *match_tensor(tensor_list *list, const char *name, size_t index)
-{
-    for (size_t i = 0; i < list->count; i++)
-        if (!list->items[i].consumed && name && name[0] && strcmp(list->items[i].name, name) == 0)
-            return &list->items[i];
-    size_t k = 0;
-    for (size_t i = 0; i < list->count; i++) {
-        if (list->items[i].consumed) continue;
-        if (k++ == index) return &list->items[i];
-    }
-    return NULL;
-}
 
 static bool is_initializer(const Onnx__GraphProto *g, const char *name)
 {
@@ -404,22 +49,22 @@ static int input_elem_type(const Onnx__ValueInfoProto *v)
  * from graph.input, re-encode. float32 and uint8 inputs are data and stay run-time inputs
  * (the library runs MaxPool and Copy on uint8). The values moved are marked consumed.
  * *out stays NULL when no input needed moving. */
-static ck_status constant_inputs(Onnx__ModelProto *model, tensor_list *inputs, uint8_t **out,
-                                 size_t *out_size, ck_msg *msg)
+static pb_status constant_inputs(Onnx__ModelProto *model, tensor_list *inputs, uint8_t **out,
+                                 size_t *out_size, pb_msg *msg)
 {
     *out = NULL;
     *out_size = 0;
     Onnx__GraphProto *g = model->graph;
-    if (!g) return CK_OK;
+    if (!g) return PB_OK;
 
-    ck_status st = CK_OK;
+    pb_status st = PB_OK;
     size_t n_moved = 0, fed = 0;
     Onnx__ValueInfoProto **kept = calloc(g->n_input + 1, sizeof *kept);
     Onnx__TensorProto **inits = calloc(g->n_initializer + g->n_input + 1, sizeof *inits);
     Onnx__TensorProto *moved = calloc(g->n_input + 1, sizeof *moved);
     size_t n_kept = 0;
     if (!kept || !inits || !moved) {
-        st = ck_fail(msg, "out of memory");
+        st = pb_fail(msg, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < g->n_initializer; i++)
@@ -439,9 +84,9 @@ static ck_status constant_inputs(Onnx__ModelProto *model, tensor_list *inputs, u
             continue;
         }
         /* index - n_moved: position among the test inputs not moved yet */
-        tensor *t = match_tensor(inputs, name, index - n_moved);
+        tensor *t = pb_match_tensor(inputs, name, index - n_moved);
         if (!t) {
-            st = ck_fail(msg, "no test data for graph input '%s'", name);
+            st = pb_fail(msg, "no test data for graph input '%s'", name);
             goto done;
         }
         Onnx__TensorProto *p = &moved[n_moved];
@@ -476,7 +121,7 @@ static ck_status constant_inputs(Onnx__ModelProto *model, tensor_list *inputs, u
     g->initializer = old_init;
     g->n_initializer = old_n_init;
     if (!buf) {
-        st = ck_fail(msg, "out of memory");
+        st = pb_fail(msg, "out of memory");
         goto done;
     }
     *out = buf;
@@ -512,20 +157,20 @@ static void one_line(char *s)
         if (*s == '\n' || *s == '\r' || *s == '\t') *s = ' ';
 }
 
-static ck_status from_library(const lenet_onnx_api *api, const char *what,
-                              const lenet_onnx_error *err, bool may_skip, ck_msg *msg)
+static pb_status from_library(const lenet_onnx_api *api, const char *what,
+                              const lenet_onnx_error *err, bool may_skip, pb_msg *msg)
 {
     char text[LENET_ONNX_MESSAGE_SIZE];
     snprintf(text, sizeof text, "%s", err->message);
     one_line(text);
     if (may_skip && err->status == LENET_ONNX_ERROR_UNSUPPORTED) {
         char op[100];
-        if (!op_from_message(text, op, sizeof op)) return ck_skip(msg, "other", "%s", text);
+        if (!op_from_message(text, op, sizeof op)) return pb_skip(msg, "other", "%s", text);
         char cause[128];
         snprintf(cause, sizeof cause, "op %s", op);
-        return ck_skip(msg, cause, "%s: %s", what, text);
+        return pb_skip(msg, cause, "%s: %s", what, text);
     }
-    return ck_fail(msg, "%s: %s: %s", what, api->status_name(err->status), text);
+    return pb_fail(msg, "%s: %s: %s", what, api->status_name(err->status), text);
 }
 
 typedef struct compare_result {
@@ -601,11 +246,11 @@ static bool same_dims(const lenet_onnx_tensor_info *info, const tensor *t)
 }
 
 /* Feeds one data set to a session and compares its outputs. */
-static ck_status run_session(const lenet_onnx_api *api, const char *dir, lenet_onnx_session *s,
+static pb_status run_session(const lenet_onnx_api *api, const char *dir, lenet_onnx_session *s,
                              tensor_list *inputs, tensor_list *outputs, compare_result *res,
-                             ck_msg *msg)
+                             pb_msg *msg)
 {
-    ck_status st = CK_OK;
+    pb_status st = PB_OK;
     lenet_onnx_error err = {0};
     size_t n_in = api->session_io_count(s, LENET_ONNX_INPUT);
     size_t n_out = api->session_io_count(s, LENET_ONNX_OUTPUT);
@@ -614,11 +259,11 @@ static ck_status run_session(const lenet_onnx_api *api, const char *dir, lenet_o
     const tensor **wants = calloc(n_out + 1, sizeof *wants);
     lenet_onnx_tensor_info *out_info = calloc(n_out + 1, sizeof *out_info);
     if (!in_ptrs || !out_ptrs || !wants || !out_info) {
-        st = ck_fail(msg, "out of memory");
+        st = pb_fail(msg, "out of memory");
         goto done;
     }
     if (n_out != outputs->count) {
-        st = ck_fail(msg, "session has %zu outputs, test data %zu", n_out, outputs->count);
+        st = pb_fail(msg, "session has %zu outputs, test data %zu", n_out, outputs->count);
         goto done;
     }
     for (size_t i = 0; i < n_in; i++) {
@@ -627,19 +272,19 @@ static ck_status run_session(const lenet_onnx_api *api, const char *dir, lenet_o
             st = from_library(api, "session_io_info", &err, false, msg);
             goto done;
         }
-        tensor *t = match_tensor(inputs, info.name, i);
+        tensor *t = pb_match_tensor(inputs, info.name, i);
         if (!t) {
-            st = ck_fail(msg, "no test data for input '%s'", info.name);
+            st = pb_fail(msg, "no test data for input '%s'", info.name);
             goto done;
         }
         if ((int)info.dtype != t->dtype || info.size_bytes != t->bytes) {
             char dims[256];
-            format_dims(t->dims, t->rank, dims, sizeof dims);
-            st = ck_fail(msg,
+            pb_format_dims(t->dims, t->rank, dims, sizeof dims);
+            st = pb_fail(msg,
                          "input '%s': test data is %s %s (%zu bytes), session expects %s "
                          "%" PRIu64 " bytes",
-                         info.name, dtype_name(t->dtype), dims, t->bytes,
-                         dtype_name((int)info.dtype), info.size_bytes);
+                         info.name, pb_dtype_name(t->dtype), dims, t->bytes,
+                         pb_dtype_name((int)info.dtype), info.size_bytes);
             goto done;
         }
         in_ptrs[i] = t->data;
@@ -650,25 +295,25 @@ static ck_status run_session(const lenet_onnx_api *api, const char *dir, lenet_o
             goto done;
         }
         /* outputs are matched like inputs, but none is ever consumed */
-        const tensor *w = match_tensor(outputs, out_info[i].name, i);
+        const tensor *w = pb_match_tensor(outputs, out_info[i].name, i);
         if (!w) {
-            st = ck_fail(msg, "no expected data for output '%s'", out_info[i].name);
+            st = pb_fail(msg, "no expected data for output '%s'", out_info[i].name);
             goto done;
         }
         char got_dims[256], want_dims[256];
-        format_dims(out_info[i].dims, out_info[i].rank, got_dims, sizeof got_dims);
-        format_dims(w->dims, w->rank, want_dims, sizeof want_dims);
+        pb_format_dims(out_info[i].dims, out_info[i].rank, got_dims, sizeof got_dims);
+        pb_format_dims(w->dims, w->rank, want_dims, sizeof want_dims);
         if ((int)out_info[i].dtype != w->dtype || !same_dims(&out_info[i], w) ||
             out_info[i].size_bytes != w->bytes) {
-            st = ck_fail(msg, "output '%s': session gives %s %s, expected %s %s", out_info[i].name,
-                         dtype_name((int)out_info[i].dtype), got_dims, dtype_name(w->dtype),
+            st = pb_fail(msg, "output '%s': session gives %s %s, expected %s %s", out_info[i].name,
+                         pb_dtype_name((int)out_info[i].dtype), got_dims, pb_dtype_name(w->dtype),
                          want_dims);
             goto done;
         }
         wants[i] = w;
         out_ptrs[i] = malloc(w->bytes ? w->bytes : 1);
         if (!out_ptrs[i]) {
-            st = ck_fail(msg, "out of memory");
+            st = pb_fail(msg, "out of memory");
             goto done;
         }
     }
@@ -690,29 +335,29 @@ done:
 
 /* batch_size for session_create: the matching test input's dim 0 when the model's first input
  * has a dynamic batch, else 0 (the model's own). */
-static ck_status pick_batch(const lenet_onnx_api *api, const lenet_onnx_model *model,
-                            tensor_list *inputs, uint32_t *batch, ck_msg *msg)
+static pb_status pick_batch(const lenet_onnx_api *api, const lenet_onnx_model *model,
+                            tensor_list *inputs, uint32_t *batch, pb_msg *msg)
 {
     *batch = 0;
-    if (api->model_io_count(model, LENET_ONNX_INPUT) == 0) return CK_OK;
+    if (api->model_io_count(model, LENET_ONNX_INPUT) == 0) return PB_OK;
     lenet_onnx_tensor_info info;
     lenet_onnx_error err = {0};
     if (api->model_io_info(model, LENET_ONNX_INPUT, 0, &info, &err) != LENET_ONNX_OK)
         return from_library(api, "model_io_info", &err, false, msg);
-    if (info.rank == 0 || info.dims[0] != -1) return CK_OK;
-    const tensor *t = match_tensor(inputs, info.name, 0);
+    if (info.rank == 0 || info.dims[0] != -1) return PB_OK;
+    const tensor *t = pb_match_tensor(inputs, info.name, 0);
     if (!t || t->rank == 0)
-        return ck_fail(msg, "no test data gives the batch of input '%s'", info.name);
+        return pb_fail(msg, "no test data gives the batch of input '%s'", info.name);
     if (t->dims[0] < 1 || t->dims[0] > UINT32_MAX)
-        return ck_fail(msg, "input '%s': batch %" PRId64 " out of range", info.name, t->dims[0]);
+        return pb_fail(msg, "input '%s': batch %" PRId64 " out of range", info.name, t->dims[0]);
     *batch = (uint32_t)t->dims[0];
-    return CK_OK;
+    return PB_OK;
 }
 
 /* One data set: rewrite the model when inputs must become constants, load, plan, run, compare. */
-static ck_status check_data_set(const lenet_onnx_api *api, lenet_onnx_context *ctx, const char *dir,
+static pb_status check_data_set(const lenet_onnx_api *api, lenet_onnx_context *ctx, const char *dir,
                                 const char *model_path, Onnx__ModelProto *proto,
-                                const char *set_dir, compare_result *res, ck_msg *msg)
+                                const char *set_dir, compare_result *res, pb_msg *msg)
 {
     tensor_list inputs = {0}, outputs = {0};
     uint8_t *bytes = NULL;
@@ -721,11 +366,11 @@ static ck_status check_data_set(const lenet_onnx_api *api, lenet_onnx_context *c
     lenet_onnx_session *session = NULL;
     lenet_onnx_error err = {0};
 
-    ck_status st = load_tensor_set(set_dir, "input_", &inputs, msg);
-    if (st == CK_OK) st = load_tensor_set(set_dir, "output_", &outputs, msg);
-    if (st == CK_OK && outputs.count == 0) st = ck_fail(msg, "%s: no output_*.pb", set_dir);
-    if (st == CK_OK && proto) st = constant_inputs(proto, &inputs, &bytes, &size, msg);
-    if (st != CK_OK) goto done;
+    pb_status st = pb_load_set(set_dir, "input_", &inputs, msg);
+    if (st == PB_OK) st = pb_load_set(set_dir, "output_", &outputs, msg);
+    if (st == PB_OK && outputs.count == 0) st = pb_fail(msg, "%s: no output_*.pb", set_dir);
+    if (st == PB_OK && proto) st = constant_inputs(proto, &inputs, &bytes, &size, msg);
+    if (st != PB_OK) goto done;
 
     lenet_onnx_status ls = bytes ? api->model_load_bytes(bytes, size, &model, &err)
                                  : api->model_load_file(model_path, &model, &err);
@@ -736,7 +381,7 @@ static ck_status check_data_set(const lenet_onnx_api *api, lenet_onnx_context *c
     lenet_onnx_session_options opts = {0};
     opts.struct_size = sizeof opts;
     st = pick_batch(api, model, &inputs, &opts.batch_size, msg);
-    if (st != CK_OK) goto done;
+    if (st != PB_OK) goto done;
     if (api->session_create(ctx, model, &opts, &session, &err) != LENET_ONNX_OK) {
         st = from_library(api, "session_create", &err, true, msg);
         goto done;
@@ -772,7 +417,7 @@ static const char *value_kind(const Onnx__ValueInfoProto *v)
 
 /* A graph input or output this tool cannot feed or compare: a non-tensor value (its .pb is a
  * SequenceProto or OptionalProto, not a TensorProto) or a dtype it does not decode. */
-static ck_status check_io_types(const Onnx__GraphProto *g, ck_msg *msg)
+static pb_status check_io_types(const Onnx__GraphProto *g, pb_msg *msg)
 {
     for (int out = 0; out < 2; out++) {
         size_t n = out ? g->n_output : g->n_input;
@@ -785,69 +430,69 @@ static ck_status check_io_types(const Onnx__GraphProto *g, ck_msg *msg)
             char cause[64];
             if (strcmp(kind, "tensor") != 0) {
                 snprintf(cause, sizeof cause, "%s value", kind);
-                return ck_skip(msg, cause, "%s %s '%s'", kind, io, name);
+                return pb_skip(msg, cause, "%s %s '%s'", kind, io, name);
             }
             int et = input_elem_type(v);
-            if (et && dtype_size(et) == 0) {
-                snprintf(cause, sizeof cause, "dtype %s", dtype_name(et));
-                return ck_skip(msg, cause, "dtype %s %s '%s'", dtype_name(et), io, name);
+            if (et && pb_dtype_size(et) == 0) {
+                snprintf(cause, sizeof cause, "dtype %s", pb_dtype_name(et));
+                return pb_skip(msg, cause, "dtype %s %s '%s'", pb_dtype_name(et), io, name);
             }
         }
     }
-    return CK_OK;
+    return PB_OK;
 }
 
 /* The test data cannot be used: still say which op the library rejects, when it does, as that
  * is what a skip must be counted under once the tool learns the dtype. */
-static ck_status prefer_library_reason(const lenet_onnx_api *api, const char *model_path,
-                                       ck_msg *msg)
+static pb_status prefer_library_reason(const lenet_onnx_api *api, const char *model_path,
+                                       pb_msg *msg)
 {
     lenet_onnx_model *model = NULL;
     lenet_onnx_error err = {0};
-    ck_msg lib = {{0}, {0}};
+    pb_msg lib = {{0}, {0}};
     if (api->model_load_file(model_path, &model, &err) != LENET_ONNX_OK &&
-        from_library(api, "model_load", &err, true, &lib) == CK_SKIP &&
+        from_library(api, "model_load", &err, true, &lib) == PB_SKIP &&
         strncmp(lib.cause, "op ", 3) == 0)
         *msg = lib;
     if (model) api->model_release(model);
-    return CK_SKIP;
+    return PB_SKIP;
 }
 
-static ck_status check_dir(const lenet_onnx_api *api, lenet_onnx_context *ctx, const char *dir,
-                           compare_result *res, ck_msg *msg)
+static pb_status check_dir(const lenet_onnx_api *api, lenet_onnx_context *ctx, const char *dir,
+                           compare_result *res, pb_msg *msg)
 {
     numbered *sets = NULL;
     size_t n_sets = 0;
     uint8_t *bytes = NULL;
     size_t size = 0;
     Onnx__ModelProto *proto = NULL;
-    char *model_path = path_join(dir, "model.onnx");
-    if (!model_path) return ck_fail(msg, "out of memory");
+    char *model_path = pb_path_join(dir, "model.onnx");
+    if (!model_path) return pb_fail(msg, "out of memory");
 
-    ck_status st = list_numbered(dir, "test_data_set_", "", &sets, &n_sets, msg);
-    if (st == CK_OK && n_sets == 0) st = ck_fail(msg, "no test_data_set_* directory");
-    if (st == CK_OK) st = read_file(model_path, &bytes, &size, msg);
-    if (st != CK_OK) goto done;
+    pb_status st = pb_list_numbered(dir, "test_data_set_", "", &sets, &n_sets, msg);
+    if (st == PB_OK && n_sets == 0) st = pb_fail(msg, "no test_data_set_* directory");
+    if (st == PB_OK) st = pb_read_file(model_path, &bytes, &size, msg);
+    if (st != PB_OK) goto done;
     /* Only to find inputs that must become constants; when protobuf-c cannot decode it, the
      * library gets the file as is and reports what is wrong in its own words. */
     proto = onnx__model_proto__unpack(NULL, size, bytes);
     if (proto && proto->graph) st = check_io_types(proto->graph, msg);
 
-    for (size_t i = 0; i < n_sets && st == CK_OK; i++) {
-        char *set_dir = path_join(dir, sets[i].name);
+    for (size_t i = 0; i < n_sets && st == PB_OK; i++) {
+        char *set_dir = pb_path_join(dir, sets[i].name);
         if (!set_dir) {
-            st = ck_fail(msg, "out of memory");
+            st = pb_fail(msg, "out of memory");
             break;
         }
         st = check_data_set(api, ctx, dir, model_path, proto, set_dir, res, msg);
         free(set_dir);
     }
 done:
-    if (st == CK_SKIP && strncmp(msg->cause, "op ", 3) != 0)
+    if (st == PB_SKIP && strncmp(msg->cause, "op ", 3) != 0)
         st = prefer_library_reason(api, model_path, msg);
     if (proto) onnx__model_proto__free_unpacked(proto, NULL);
     free(bytes);
-    numbered_free(sets, n_sets);
+    pb_numbered_free(sets, n_sets);
     free(model_path);
     return st;
 }
@@ -922,8 +567,8 @@ int main(int argc, char **argv)
     copts.struct_size = sizeof copts;
     lenet_onnx_context *ctx = NULL;
     lenet_onnx_error ctx_err = {0};
-    ck_msg ctx_msg = {{0}, {0}};
-    ck_status ctx_st = CK_OK;
+    pb_msg ctx_msg = {{0}, {0}};
+    pb_status ctx_st = PB_OK;
     if (api->context_create(&copts, &ctx, &ctx_err) != LENET_ONNX_OK)
         ctx_st = from_library(api, "context_create", &ctx_err, false, &ctx_msg);
 
@@ -939,19 +584,19 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *dir = argv[i];
         compare_result res = {0.0, 0};
-        ck_msg msg = {{0}, {0}};
-        ck_status st = ctx_st;
-        if (st == CK_OK)
+        pb_msg msg = {{0}, {0}};
+        pb_status st = ctx_st;
+        if (st == PB_OK)
             st = check_dir(api, ctx, dir, &res, &msg);
         else
             msg = ctx_msg;
-        if (st == CK_OK && res.bad == 0) {
+        if (st == PB_OK && res.bad == 0) {
             printf("%s: PASS\n", dir);
             passed++;
-        } else if (st == CK_OK) {
+        } else if (st == PB_OK) {
             printf("%s: FAIL max_abs_err=%g\n", dir, res.max_abs_err);
             failed++;
-        } else if (st == CK_SKIP) {
+        } else if (st == PB_SKIP) {
             /* "op OP" on stdout, the library's words (attribute, version) on stderr */
             bool op = strncmp(msg.cause, "op ", 3) == 0;
             printf("%s: SKIP unsupported %s\n", dir, op ? msg.cause : msg.text);
