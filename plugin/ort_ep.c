@@ -1,10 +1,11 @@
 /* The OrtEp: which nodes it takes and how it compiles them.
  *
- * GetCapability fuses the nodes it takes into one node: the whole graph when every node is in
- * the op table at its opset with known attributes and the graph plans at the default batch;
- * otherwise the nodes before the first unsupported one, leaving ONNX Runtime the rest (which a
- * host that disabled CPU fallback refuses at session creation). Why not all goes to ONNX
- * Runtime's logger. Compile turns each fused graph into our IR, planned per batch at run time. */
+ * GetCapability fuses every run of consecutive nodes that are in the op table at their opset
+ * with known attributes, and that plans at the default batch, into one node of ours: the whole
+ * graph when it can, else each run between the nodes it lacks, leaving those to ONNX Runtime
+ * (which a host that disabled CPU fallback refuses at session creation). Why not all goes to
+ * ONNX Runtime's logger. Compile turns each fused graph into our IR, planned per batch at run
+ * time. */
 #include "ort_ep.h"
 #include "alloc.h"
 
@@ -40,34 +41,55 @@ static lo_status graph_plans(const lo_ort_ep *ep, const OrtGraph *graph, lo_erro
     return st;
 }
 
-/* How many of the nodes (ONNX Runtime's topological order) to take: all when each is in the op
- * table, else those before the first that is not (a prefix never has an untaken node between
- * two taken ones), and none when they do not plan. `why` says why not all. */
-static size_t nodes_to_take(const lo_ort_ep *ep, const OrtGraph *graph, const OrtNode **nodes,
-                            size_t count, lo_error *why)
+/* Fuses nodes[first, last) into one node of ours when that part of the graph plans on its
+ * own; *why keeps the reason when it does not. */
+static OrtStatus *claim_run(const lo_ort_ep *ep, const OrtGraph *graph, const OrtNode **nodes,
+                            size_t first, size_t last, OrtEpGraphSupportInfo *support,
+                            size_t *taken, lo_error *why)
 {
     const OrtApi *api = ep->factory->api;
-    lo_graph *g = NULL;
-    size_t take = 0;
-    if (lo_ort_graph_build(api, graph, &g, why) != LO_OK) return 0;
-    while (take < count && (int)take < g->num_nodes &&
-           lo_op_check_node(g, &g->nodes[take], why) == LO_OK)
-        take++;
-    lo_graph_free(g);
-    if (take == count) return graph_plans(ep, graph, why) == LO_OK ? count : 0;
-    if (take == 0) return 0;
     OrtGraph *view = NULL;
-    lo_error view_err;
-    lo_error_clear(&view_err);
-    lo_status st = lo_ort_check(api, api->Graph_GetGraphView(graph, nodes, take, &view),
-                                LO_ERR_MODEL, &view_err, "graph view");
-    if (st == LO_OK) st = graph_plans(ep, view, &view_err);
+    lo_error err;
+    lo_error_clear(&err);
+    lo_status st =
+        lo_ort_check(api, api->Graph_GetGraphView(graph, nodes + first, last - first, &view),
+                     LO_ERR_MODEL, &err, "graph view");
+    if (st == LO_OK) st = graph_plans(ep, view, &err);
     if (view) api->ReleaseGraph(view);
     if (st != LO_OK) {
-        *why = view_err;
-        return 0;
+        *why = err;
+        return NULL;
     }
-    return take;
+    /* Initializers are copied into our plan at compile time: ONNX Runtime may drop them. */
+    OrtNodeFusionOptions options = {.ort_version_supported = ORT_API_VERSION,
+                                    .drop_constant_initializers = true};
+    *taken += last - first;
+    return ep->factory->ep_api->EpGraphSupportInfo_AddNodesToFuse(support, nodes + first,
+                                                                  last - first, &options);
+}
+
+/* Takes every run of consecutive nodes (in ONNX Runtime's topological order) that the op
+ * table supports, each as one fused node. A run is convex: any path between two of its nodes
+ * passes only through nodes between them in that order, all in the run, so fusing it cannot
+ * make a cycle. The nodes ours lacks stay with ONNX Runtime. */
+static OrtStatus *claim_supported_runs(const lo_ort_ep *ep, const OrtGraph *graph,
+                                       const OrtNode **nodes, size_t count,
+                                       OrtEpGraphSupportInfo *support, size_t *taken, lo_error *why)
+{
+    lo_graph *g = NULL;
+    if (lo_ort_graph_build(ep->factory->api, graph, &g, why) != LO_OK) return NULL;
+    OrtStatus *s = NULL;
+    size_t first = 0;
+    while (!s && first < count) {
+        size_t last = first;
+        while (last < count && (int)last < g->num_nodes &&
+               lo_op_check_node(g, &g->nodes[last], why) == LO_OK)
+            last++;
+        if (last > first) s = claim_run(ep, graph, nodes, first, last, support, taken, why);
+        first = last + 1; /* past the node the op table lacks */
+    }
+    lo_graph_free(g);
+    return s;
 }
 
 static OrtStatus *ORT_API_CALL ep_get_capability(OrtEp *this_ptr, const OrtGraph *graph,
@@ -83,18 +105,13 @@ static OrtStatus *ORT_API_CALL ep_get_capability(OrtEp *this_ptr, const OrtGraph
     s = api->Graph_GetNodes(graph, nodes, count);
     lo_error why;
     lo_error_clear(&why);
-    size_t take = s ? 0 : nodes_to_take(ep, graph, nodes, count, &why);
-    if (!s && take < count) {
+    size_t taken = 0;
+    if (!s) s = claim_supported_runs(ep, graph, nodes, count, support, &taken, &why);
+    if (!s && taken < count) {
         char message[LENET_ONNX_MESSAGE_SIZE + 96];
-        snprintf(message, sizeof message, "lenet-onnx takes %zu of the graph's %zu nodes: %s", take,
-                 count, why.message);
+        snprintf(message, sizeof message, "lenet-onnx takes %zu of the graph's %zu nodes: %s",
+                 taken, count, why.message);
         ep_log(ep, ORT_LOGGING_LEVEL_WARNING, message);
-    }
-    if (!s && take > 0) {
-        /* Initializers are copied into our plan at compile time: ONNX Runtime may drop them. */
-        OrtNodeFusionOptions options = {.ort_version_supported = ORT_API_VERSION,
-                                        .drop_constant_initializers = true};
-        s = ep->factory->ep_api->EpGraphSupportInfo_AddNodesToFuse(support, nodes, take, &options);
     }
     lo_free(nodes);
     return s;
