@@ -61,7 +61,7 @@ static OrtStatus *claim_run(const lo_ort_ep *ep, const OrtGraph *graph, const Or
         return NULL;
     }
     /* Initializers are copied into our plan at compile time: ONNX Runtime may drop them. */
-    OrtNodeFusionOptions options = {.ort_version_supported = ORT_API_VERSION,
+    OrtNodeFusionOptions options = {.ort_version_supported = LO_ORT_API_VERSION,
                                     .drop_constant_initializers = true};
     *taken += last - first;
     return ep->factory->ep_api->EpGraphSupportInfo_AddNodesToFuse(support, nodes + first,
@@ -158,7 +158,7 @@ void lo_ort_ep_init(lo_ort_ep *ep, lo_ort_factory *factory, const OrtLogger *log
 {
     ep->factory = factory;
     ep->logger = logger;
-    ep->base.ort_version_supported = ORT_API_VERSION;
+    ep->base.ort_version_supported = LO_ORT_API_VERSION;
     ep->base.GetName = ep_name;
     ep->base.GetCapability = ep_get_capability;
     ep->base.Compile = ep_compile;

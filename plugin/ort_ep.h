@@ -20,6 +20,11 @@
 
 #define LO_ORT_EP_NAME "LenetOnnxExecutionProvider"
 
+/* The ONNX Runtime API the EP asks for and declares: 1.23's, where the plugin EP API and
+ * every graph accessor used here appeared, so any ONNX Runtime from 1.23 on can load it
+ * (the headers it is built against may be newer). */
+#define LO_ORT_API_VERSION 23
+
 typedef struct lo_ort_factory {
     OrtEpFactory base; /* first: ONNX Runtime passes &base back */
     const OrtApi *api;

@@ -213,7 +213,7 @@ lo_status lo_ort_compute_create(lo_ort_factory *factory, lo_graph *graph, const 
     c->factory = factory;
     c->graph = graph;
     pthread_mutex_init(&c->lock, NULL);
-    c->base.ort_version_supported = ORT_API_VERSION;
+    c->base.ort_version_supported = LO_ORT_API_VERSION;
     c->base.CreateState = create_state;
     c->base.Compute = compute;
     c->base.ReleaseState = release_state;

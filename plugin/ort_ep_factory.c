@@ -170,7 +170,7 @@ CreateEpFactories(const char *registration_name, const OrtApiBase *ort_api_base,
     (void)registration_name;
     (void)default_logger;
     *num_factories = 0;
-    const OrtApi *api = ort_api_base->GetApi(ORT_API_VERSION);
+    const OrtApi *api = ort_api_base->GetApi(LO_ORT_API_VERSION);
     if (!api) return NULL; /* an ONNX Runtime older than our headers: offer nothing */
     if (max_factories < 1) return api->CreateStatus(ORT_INVALID_ARGUMENT, "no room for a factory");
     lo_ort_factory *f = lo_calloc(1, sizeof *f);
@@ -179,7 +179,7 @@ CreateEpFactories(const char *registration_name, const OrtApiBase *ort_api_base,
     f->ep_api = api->GetEpApi();
     pthread_mutex_init(&f->lock, NULL);
     OrtEpFactory *b = &f->base;
-    b->ort_version_supported = ORT_API_VERSION;
+    b->ort_version_supported = LO_ORT_API_VERSION;
     b->GetName = factory_name;
     b->GetVendor = factory_vendor;
     b->GetSupportedDevices = factory_supported_devices;
