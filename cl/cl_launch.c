@@ -320,7 +320,7 @@ bool lo_cl_blocked_allowed(const lo_backend_context *ctx)
     return !ctx->generic_only && ctx->preferred_float_width >= 8;
 }
 
-/* ---- Binary, Softmax, BatchNormalization, MatMul: one work-item per output ---- */
+/* ---- one work-item per output ---- */
 
 /* Dims and strides right-aligned in 8 axes, the leading ones size 1 and stride 0. */
 void lo_cl_arg_axes8(lo_cl_args *args, int rank, const int64_t *values, cl_int fill)

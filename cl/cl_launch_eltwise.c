@@ -148,13 +148,7 @@ lo_status lo_cl_prepare_elementwise(lo_backend_context *ctx, const lo_step *step
         }
         if (status != LO_OK) return status;
     }
-    launch->variant = name;
-    const size_t items[3] = {(size_t)n, 1, 1};
-    status = lo_cl_set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
-    if (status == LO_OK && args.rc != CL_SUCCESS)
-        status = lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",
-                                 name, (unsigned)args.failed, lo_cl_error_name(args.rc));
-    return status;
+    return lo_cl_finish_flat(ctx, step, launch, &args, name, n, err);
 }
 
 lo_status lo_cl_prepare_binary(lo_backend_context *ctx, const lo_step *step,

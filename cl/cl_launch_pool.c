@@ -78,15 +78,9 @@ lo_status lo_cl_prepare_pool(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->pad_begin[0]);
         lo_cl_arg_int(&args, p->pad_begin[1]);
     }
-    launch->variant = name;
     /* maxpool2d_2x2 computes eight outputs of a row per work-item. */
-    const size_t items[3] = {
-        two_by_two ? (size_t)(NC * OH * ((OW + 7) / 8)) : (size_t)lo_shape_numel(ys), 1, 1};
-    status = lo_cl_set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
-    if (status == LO_OK && args.rc != CL_SUCCESS)
-        status = lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",
-                                 name, (unsigned)args.failed, lo_cl_error_name(args.rc));
-    return status;
+    return lo_cl_finish_flat(ctx, step, launch, &args, name,
+                             two_by_two ? NC * OH * ((OW + 7) / 8) : lo_shape_numel(ys), err);
 }
 
 lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
@@ -121,12 +115,5 @@ lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
     for (int a = 0; a < 2; a++)
         lo_cl_arg_int(&args, p->pad_end[a]);
     lo_cl_arg_int(&args, p->count_include_pad ? 1 : 0);
-    launch->variant = "avgpool2d";
-    const size_t items[3] = {(size_t)lo_shape_numel(ys), 1, 1};
-    status = lo_cl_set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
-    if (status == LO_OK && args.rc != CL_SUCCESS)
-        status =
-            lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(avgpool2d, %u) failed: %s",
-                            (unsigned)args.failed, lo_cl_error_name(args.rc));
-    return status;
+    return lo_cl_finish_flat(ctx, step, launch, &args, "avgpool2d", lo_shape_numel(ys), err);
 }
