@@ -1,7 +1,8 @@
 # Turns OpenCL C sources into a C header of byte arrays, at build time, with CMake alone
 # (no xxd). Run as: cmake -DOUTPUT=file.h -DSOURCES="a.cl;b.cl" -P embed_kernels.cmake
 # Each kernels/<name>.cl becomes lo_cl_src_<name>[] (unsigned, NUL-terminated) and one row of
-# lo_cl_embedded[] = {name, text, length}.
+# lo_cl_embedded[] = {name, text, length}. A line `#include "<file>.cl"` is replaced by that
+# file of the source's folder: programs build from the one embedded string, with no files.
 if(NOT OUTPUT OR NOT SOURCES)
   message(FATAL_ERROR "embed_kernels.cmake needs -DOUTPUT=... and -DSOURCES=...")
 endif()
@@ -11,7 +12,15 @@ set(rows "")
 foreach(source IN LISTS SOURCES)
   get_filename_component(name "${source}" NAME_WE)
   string(MAKE_C_IDENTIFIER "${name}" ident)
-  file(READ "${source}" hex HEX)
+  get_filename_component(folder "${source}" DIRECTORY)
+  file(READ "${source}" content)
+  string(REGEX MATCHALL "#include \"[A-Za-z0-9_]+\\.cl\"" includes "${content}")
+  foreach(line IN LISTS includes)
+    string(REGEX REPLACE "^#include \"(.*)\"$" "\\1" included "${line}")
+    file(READ "${folder}/${included}" included_text)
+    string(REPLACE "${line}" "${included_text}" content "${content}")
+  endforeach()
+  string(HEX "${content}" hex)
   string(LENGTH "${hex}" hex_length)
   math(EXPR length "${hex_length} / 2")
   # Every byte as 0xNN, 16 to a line.

@@ -12,23 +12,9 @@
  * optionally -DFIXED_K=k: conv2d_blocked then assumes a k x k window with dilation_w 1.
  * Activation `act`: 0 none, 1 ReLU (lo_activation).
  */
-#ifndef VEC
-#define VEC 16
-#endif
+#include "floatv.cl"
 #ifndef PIX
 #define PIX 8
-#endif
-
-#if VEC == 16
-typedef float16 floatv;
-#define VLOAD  vload16
-#define VSTORE vstore16
-#elif VEC == 8
-typedef float8 floatv;
-#define VLOAD  vload8
-#define VSTORE vstore8
-#else
-#error "VEC must be 8 or 16"
 #endif
 
 kernel void conv2d_direct(global const float *restrict x, int x_off, global const float *restrict w,

@@ -10,23 +10,9 @@
  *
  * Build options: -DVEC=8|16, -DMR=n. Activation `act`: 0 none, 1 ReLU.
  */
-#ifndef VEC
-#define VEC 16
-#endif
+#include "floatv.cl"
 #ifndef MR
 #define MR 8
-#endif
-
-#if VEC == 16
-typedef float16 floatv;
-#define VLOAD  vload16
-#define VSTORE vstore16
-#elif VEC == 8
-typedef float8 floatv;
-#define VLOAD  vload8
-#define VSTORE vstore8
-#else
-#error "VEC must be 8 or 16"
 #endif
 
 static float gemm_epilogue(float sum, int m, int n, global const float *c, int has_c, int c_sm,

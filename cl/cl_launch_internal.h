@@ -1,0 +1,121 @@
+/* What the per-family files of cl/cl_launch_*.c share: the helpers of cl_launch.c (messages,
+ * checks, argument binding, sizes) and each family's check and prepare entry points, which the
+ * dispatch of cl_launch.c calls. A new step kind adds one cl_launch_<family>.c entry pair here.
+ */
+#ifndef LO_CL_LAUNCH_INTERNAL_H
+#define LO_CL_LAUNCH_INTERNAL_H
+
+#include "cl_internal.h"
+
+/* Work-items per group of the one-item-per-element kernels: a multiple of every common SIMD
+ * width (8, 16, 32, 64) and few enough to split small grids over several cores. */
+#define LO_CL_FLAT_LOCAL 64
+
+/* Binds arguments in order, keeping the first failure so a launch is set up in one run. */
+typedef struct lo_cl_args {
+    cl_kernel kernel;
+    cl_uint next;
+    cl_int rc;
+    cl_uint failed;
+} lo_cl_args;
+
+/* A tensor as kernel arguments: its buffer and its offset in elements. */
+typedef struct lo_cl_tensor {
+    cl_mem mem;
+    int64_t offset; /* elements */
+} lo_cl_tensor;
+
+/* ---- cl_launch.c: messages and validation ---- */
+
+/* "node 'conv1' (Conv+Relu): " + the formatted text. */
+lo_status lo_cl_step_fail(lo_error *err, const lo_step *step, lo_status status, const char *fmt,
+                          ...) LO_PRINTF(4, 5);
+const char *lo_cl_shape_text(const lo_shape *shape, char *buf, size_t size);
+bool lo_cl_fits_int(int64_t value);
+lo_status lo_cl_check_dtype(const lo_step *step, const lo_tensor_ref *ref, const char *what,
+                            bool allow_uint8, lo_error *err);
+lo_status lo_cl_check_activation(const lo_step *step, lo_activation act, lo_error *err);
+lo_status lo_cl_check_window(const lo_step *step, const int64_t kernel[2], const int64_t stride[2],
+                             const int64_t dilation[2], const int64_t pad_begin[2],
+                             const int64_t pad_end[2], lo_error *err);
+bool lo_cl_window_fits_int(const int64_t out[2], const int64_t in[2], const int64_t kernel[2],
+                           const int64_t stride[2], const int64_t dilation[2]);
+lo_status lo_cl_check_all_float(const lo_step *step, lo_error *err);
+bool lo_cl_strides_fit(const lo_shape *input, int rank, const int64_t *dims,
+                       const int64_t *strides);
+
+/* ---- cl_launch.c: kernels, arguments and sizes ---- */
+
+void lo_cl_arg_raw(lo_cl_args *args, size_t size, const void *value);
+void lo_cl_arg_mem(lo_cl_args *args, cl_mem mem);
+void lo_cl_arg_int(lo_cl_args *args, int64_t value);
+void lo_cl_arg_float(lo_cl_args *args, float value);
+void lo_cl_arg_axes8(lo_cl_args *args, int rank, const int64_t *values, cl_int fill);
+lo_status lo_cl_place_tensor(const lo_step *step, const lo_cl_buffers *buffers,
+                             const lo_tensor_ref *ref, const char *what, lo_cl_tensor *out,
+                             lo_error *err);
+lo_status lo_cl_bind_tensors(const lo_step *step, const lo_cl_buffers *buffers, int count,
+                             lo_cl_args *args, lo_error *err);
+lo_status lo_cl_make_kernel(lo_backend_context *ctx, const lo_step *step, const char *program_name,
+                            const char *options, const char *kernel_name, cl_kernel *out,
+                            lo_error *err);
+lo_status lo_cl_set_sizes(const lo_backend_context *ctx, const lo_step *step, lo_cl_launch *launch,
+                          cl_uint dims, const size_t items[3], size_t want_local, lo_error *err);
+lo_status lo_cl_finish_flat(lo_backend_context *ctx, const lo_step *step, lo_cl_launch *launch,
+                            const lo_cl_args *args, const char *name, int64_t items, lo_error *err);
+lo_status lo_cl_create_constant_buffer(lo_backend_context *ctx, const lo_step *step,
+                                       const float *data, size_t count, cl_mem *out, lo_error *err);
+int lo_cl_vector_width(const lo_backend_context *ctx);
+bool lo_cl_blocked_allowed(const lo_backend_context *ctx);
+
+/* ---- cl_launch_conv.c ---- */
+
+lo_status lo_cl_check_conv(const lo_step *step, lo_error *err);
+lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
+                             const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
+
+/* ---- cl_launch_pool.c ---- */
+
+lo_status lo_cl_check_pool(const lo_step *step, lo_error *err);
+lo_status lo_cl_prepare_pool(lo_backend_context *ctx, const lo_step *step,
+                             const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
+lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
+                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
+
+/* ---- cl_launch_gemm.c ---- */
+
+lo_status lo_cl_check_gemm(const lo_step *step, lo_error *err);
+lo_status lo_cl_check_matmul(const lo_step *step, lo_error *err);
+lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
+                             const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
+lo_status lo_cl_prepare_matmul(lo_backend_context *ctx, const lo_step *step,
+                               const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
+
+/* ---- cl_launch_eltwise.c ---- */
+
+lo_status lo_cl_check_elementwise(const lo_step *step, bool allow_uint8, int max_inputs,
+                                  lo_error *err);
+lo_status lo_cl_check_unary(const lo_step *step, lo_error *err);
+lo_status lo_cl_check_binary(const lo_step *step, lo_error *err);
+lo_status lo_cl_check_softmax(const lo_step *step, lo_error *err);
+lo_status lo_cl_check_batchnorm(const lo_step *step, lo_error *err);
+lo_status lo_cl_prepare_elementwise(lo_backend_context *ctx, const lo_step *step,
+                                    const lo_cl_buffers *buffers, lo_cl_launch *launch,
+                                    lo_error *err);
+lo_status lo_cl_prepare_binary(lo_backend_context *ctx, const lo_step *step,
+                               const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
+lo_status lo_cl_prepare_softmax(lo_backend_context *ctx, const lo_step *step,
+                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
+lo_status lo_cl_prepare_batchnorm(lo_backend_context *ctx, const lo_step *step,
+                                  const lo_cl_buffers *buffers, lo_cl_launch *launch,
+                                  lo_error *err);
+
+/* ---- cl_launch_layout.c ---- */
+
+lo_status lo_cl_check_pad(const lo_step *step, lo_error *err);
+lo_status lo_cl_check_transpose(const lo_step *step, lo_error *err);
+lo_status lo_cl_check_concat(const lo_step *step, lo_error *err);
+lo_status lo_cl_prepare_layout(lo_backend_context *ctx, const lo_step *step,
+                               const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
+
+#endif

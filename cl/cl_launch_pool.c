@@ -1,0 +1,119 @@
+/* MaxPool and AveragePool steps on OpenCL (global pools arrive as whole-input windows):
+ * checks, kernel choice, arguments and sizes.
+ */
+#include "cl_launch_internal.h"
+
+lo_status lo_cl_check_pool(const lo_step *step, lo_error *err)
+{
+    const lo_pool_params *p = &step->params.pool;
+    const bool max = step->kind == LO_STEP_MAXPOOL; /* average pooling is float only */
+    char xs[128], ys[128];
+    if (step->num_inputs != 1)
+        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, pooling takes 1",
+                               step->num_inputs);
+    const lo_tensor_ref *x = &step->inputs[0], *y = &step->output;
+    lo_status status = lo_cl_check_dtype(step, x, "X", max, err);
+    if (status == LO_OK) status = lo_cl_check_dtype(step, y, "Y", max, err);
+    if (status == LO_OK && x->dtype != y->dtype)
+        status = lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "X is %s but Y is %s",
+                                 lo_dtype_name(x->dtype), lo_dtype_name(y->dtype));
+    if (status == LO_OK)
+        status = lo_cl_check_window(step, p->kernel, p->stride, p->dilation, p->pad_begin,
+                                    p->pad_end, err);
+    if (status != LO_OK) return status;
+    if (x->shape.rank != 4 || y->shape.rank != 4)
+        return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED, "only 2-D pooling: X %s, Y %s",
+                               lo_cl_shape_text(&x->shape, xs, sizeof xs),
+                               lo_cl_shape_text(&y->shape, ys, sizeof ys));
+    if (x->shape.dims[0] != y->shape.dims[0] || x->shape.dims[1] != y->shape.dims[1])
+        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "X %s and Y %s differ in N or C",
+                               lo_cl_shape_text(&x->shape, xs, sizeof xs),
+                               lo_cl_shape_text(&y->shape, ys, sizeof ys));
+    if (!lo_cl_window_fits_int(y->shape.dims + 2, x->shape.dims + 2, p->kernel, p->stride,
+                               p->dilation))
+        return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
+                               "sizes too large for 32-bit indexing");
+    return LO_OK;
+}
+
+lo_status lo_cl_prepare_pool(lo_backend_context *ctx, const lo_step *step,
+                             const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
+{
+    const lo_pool_params *p = &step->params.pool;
+    const lo_shape *xs = &step->inputs[0].shape, *ys = &step->output.shape;
+    const int64_t NC = xs->dims[0] * xs->dims[1], H = xs->dims[2], W = xs->dims[3];
+    const int64_t OH = ys->dims[2], OW = ys->dims[3];
+    const bool u8 = step->inputs[0].dtype == LO_DTYPE_UINT8;
+    lo_cl_tensor x, y;
+    lo_status status = lo_cl_place_tensor(step, buffers, &step->inputs[0], "X", &x, err);
+    if (status == LO_OK) status = lo_cl_place_tensor(step, buffers, &step->output, "Y", &y, err);
+    if (status != LO_OK) return status;
+    /* 2x2, stride 2, no dilation and every window inside the input (no padding in reach). */
+    const bool two_by_two = !ctx->generic_only && p->kernel[0] == 2 && p->kernel[1] == 2 &&
+                            p->stride[0] == 2 && p->stride[1] == 2 && p->dilation[0] == 1 &&
+                            p->dilation[1] == 1 && p->pad_begin[0] == 0 && p->pad_begin[1] == 0 &&
+                            2 * OH <= H && 2 * OW <= W;
+    const char *name = two_by_two ? "maxpool2d_2x2" : "maxpool2d";
+    status = lo_cl_make_kernel(ctx, step, "pool",
+                               u8 ? "-DT=uchar -DT_LOWEST=0" : "-DT=float -DT_LOWEST=(-INFINITY)",
+                               name, &launch->kernel, err);
+    if (status != LO_OK) return status;
+    lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
+    lo_cl_arg_mem(&args, x.mem);
+    lo_cl_arg_int(&args, x.offset);
+    lo_cl_arg_mem(&args, y.mem);
+    lo_cl_arg_int(&args, y.offset);
+    lo_cl_arg_int(&args, NC);
+    lo_cl_arg_int(&args, H);
+    lo_cl_arg_int(&args, W);
+    lo_cl_arg_int(&args, OH);
+    lo_cl_arg_int(&args, OW);
+    if (!two_by_two) {
+        lo_cl_arg_int(&args, p->kernel[0]);
+        lo_cl_arg_int(&args, p->kernel[1]);
+        lo_cl_arg_int(&args, p->stride[0]);
+        lo_cl_arg_int(&args, p->stride[1]);
+        lo_cl_arg_int(&args, p->dilation[0]);
+        lo_cl_arg_int(&args, p->dilation[1]);
+        lo_cl_arg_int(&args, p->pad_begin[0]);
+        lo_cl_arg_int(&args, p->pad_begin[1]);
+    }
+    /* maxpool2d_2x2 computes eight outputs of a row per work-item. */
+    return lo_cl_finish_flat(ctx, step, launch, &args, name,
+                             two_by_two ? NC * OH * ((OW + 7) / 8) : lo_shape_numel(ys), err);
+}
+
+lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
+                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
+{
+    const lo_pool_params *p = &step->params.pool;
+    const lo_shape *xs = &step->inputs[0].shape, *ys = &step->output.shape;
+    lo_cl_tensor x, y;
+    lo_status status = lo_cl_place_tensor(step, buffers, &step->inputs[0], "X", &x, err);
+    if (status == LO_OK) status = lo_cl_place_tensor(step, buffers, &step->output, "Y", &y, err);
+    if (status == LO_OK)
+        status = lo_cl_make_kernel(ctx, step, "pool", "", "avgpool2d", &launch->kernel, err);
+    if (status != LO_OK) return status;
+    lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
+    lo_cl_arg_mem(&args, x.mem);
+    lo_cl_arg_int(&args, x.offset);
+    lo_cl_arg_mem(&args, y.mem);
+    lo_cl_arg_int(&args, y.offset);
+    lo_cl_arg_int(&args, xs->dims[0] * xs->dims[1]);
+    lo_cl_arg_int(&args, xs->dims[2]);
+    lo_cl_arg_int(&args, xs->dims[3]);
+    lo_cl_arg_int(&args, ys->dims[2]);
+    lo_cl_arg_int(&args, ys->dims[3]);
+    for (int a = 0; a < 2; a++)
+        lo_cl_arg_int(&args, p->kernel[a]);
+    for (int a = 0; a < 2; a++)
+        lo_cl_arg_int(&args, p->stride[a]);
+    for (int a = 0; a < 2; a++)
+        lo_cl_arg_int(&args, p->dilation[a]);
+    for (int a = 0; a < 2; a++)
+        lo_cl_arg_int(&args, p->pad_begin[a]);
+    for (int a = 0; a < 2; a++)
+        lo_cl_arg_int(&args, p->pad_end[a]);
+    lo_cl_arg_int(&args, p->count_include_pad ? 1 : 0);
+    return lo_cl_finish_flat(ctx, step, launch, &args, "avgpool2d", lo_shape_numel(ys), err);
+}
