@@ -286,26 +286,28 @@ lo_status lo_window_resolve(const lo_graph *graph, const lo_node *node, const lo
     return LO_OK;
 }
 
-void lo_window_to_conv(const lo_window *w, lo_conv_params *p)
+/* Conv and pooling params hold the same window fields under the same names. */
+static void copy_window(const lo_window *w, int64_t kernel[2], int64_t stride[2],
+                        int64_t dilation[2], int64_t pad_begin[2], int64_t pad_end[2])
 {
     for (int a = 0; a < 2; a++) {
-        p->kernel[a] = w->kernel[a];
-        p->stride[a] = w->stride[a];
-        p->dilation[a] = w->dilation[a];
-        p->pad_begin[a] = w->pad_begin[a];
-        p->pad_end[a] = w->pad_end[a];
+        kernel[a] = w->kernel[a];
+        stride[a] = w->stride[a];
+        dilation[a] = w->dilation[a];
+        pad_begin[a] = w->pad_begin[a];
+        pad_end[a] = w->pad_end[a];
     }
+}
+
+void lo_window_to_conv(const lo_window *w, lo_conv_params *p)
+{
+    copy_window(w, p->kernel, p->stride, p->dilation, p->pad_begin, p->pad_end);
 }
 
 void lo_window_to_pool(const lo_window *w, lo_pool_params *p)
 {
-    for (int a = 0; a < 2; a++) {
-        p->kernel[a] = w->kernel[a];
-        p->stride[a] = w->stride[a];
-        p->dilation[a] = w->dilation[a];
-        p->pad_begin[a] = w->pad_begin[a];
-        p->pad_end[a] = w->pad_end[a];
-    }
+    copy_window(w, p->kernel, p->stride, p->dilation, p->pad_begin, p->pad_end);
+}
 }
 
 lo_status lo_fused_activation(const lo_graph *graph, const lo_node *node, lo_activation *out,
