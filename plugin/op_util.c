@@ -308,7 +308,6 @@ void lo_window_to_pool(const lo_window *w, lo_pool_params *p)
 {
     copy_window(w, p->kernel, p->stride, p->dilation, p->pad_begin, p->pad_end);
 }
-}
 
 lo_status lo_fused_activation(const lo_graph *graph, const lo_node *node, lo_activation *out,
                               lo_error *err)
