@@ -1,15 +1,7 @@
 # The plugin as an ONNX Runtime execution provider (tests/test_ort_ep.c), when ONNX Runtime was
-# found. Its library is dlopen'd under the name it was built with, libonnxruntime.so.1, next to
-# libonnxruntime_providers_shared.so, which it loads from its own folder.
+# found; ONNX Runtime is dlopen'd from the build's link folder (CMakeLists.txt).
 if(LENET_ONNX_ORT_FOUND AND LENET_ONNX_ORT_LIBRARY)
-  set(ort_lib_dir ${CMAKE_BINARY_DIR}/ort-lib)
-  get_filename_component(ort_pkg_lib_dir ${LENET_ONNX_ORT_LIBRARY} DIRECTORY)
-  file(MAKE_DIRECTORY ${ort_lib_dir})
-  file(CREATE_LINK ${LENET_ONNX_ORT_LIBRARY} ${ort_lib_dir}/libonnxruntime.so.1 SYMBOLIC)
-  if(EXISTS ${ort_pkg_lib_dir}/libonnxruntime_providers_shared.so)
-    file(CREATE_LINK ${ort_pkg_lib_dir}/libonnxruntime_providers_shared.so
-         ${ort_lib_dir}/libonnxruntime_providers_shared.so SYMBOLIC)
-  endif()
+  set(ort_lib_dir ${LENET_ONNX_ORT_LIB_DIR})
 
   add_executable(test_ort_ep test_ort_ep.c ${PROJECT_SOURCE_DIR}/tools/png_image.c
                  ${PROJECT_SOURCE_DIR}/tools/image_prep.c ${PROJECT_SOURCE_DIR}/tools/tensor_pb.c)
