@@ -5,9 +5,13 @@
 # This file is also a `cmake -P` script: run that way it performs the bench smoke check.
 
 if(CMAKE_SCRIPT_MODE_FILE)
-  # Script mode: -DBENCH=<lenet-onnx-bench> -DMODEL=<model.onnx>
+  # Script mode: -DBENCH=<lenet-onnx-bench> -DMODEL=<model.onnx> [-DCOMPARE_ORT=ON]
+  set(ort_args)
+  if(COMPARE_ORT)
+    set(ort_args --compare-ort)
+  endif()
   execute_process(
-    COMMAND "${BENCH}" --batch 1,2 --seconds 0.1 --json "${MODEL}"
+    COMMAND "${BENCH}" --batch 1,2 --seconds 0.1 --json ${ort_args} "${MODEL}"
     OUTPUT_VARIABLE out
     ERROR_VARIABLE err
     RESULT_VARIABLE rc)
@@ -21,6 +25,7 @@ if(CMAKE_SCRIPT_MODE_FILE)
   if(n LESS 1)
     message(FATAL_ERROR "expected at least one result, got ${n}:\n${out}")
   endif()
+  set(runtimes_seen)
   math(EXPR last "${n} - 1")
   foreach(i RANGE ${last})
     foreach(key runtime backend device batch median_ms p99_ms images_per_s arena_bytes)
@@ -31,10 +36,25 @@ if(CMAKE_SCRIPT_MODE_FILE)
     endforeach()
     string(JSON runtime GET "${out}" results ${i} runtime)
     string(JSON median GET "${out}" results ${i} median_ms)
-    if(NOT runtime STREQUAL "lenet-onnx" OR NOT median GREATER 0)
-      message(FATAL_ERROR "results[${i}]: runtime '${runtime}', median_ms '${median}':\n${out}")
+    string(JSON p99 GET "${out}" results ${i} p99_ms)
+    string(JSON ips GET "${out}" results ${i} images_per_s)
+    string(JSON batch GET "${out}" results ${i} batch)
+    if(NOT runtime MATCHES "^(lenet-onnx|onnxruntime)$" OR NOT median GREATER 0
+       OR p99 LESS median OR NOT ips GREATER 0)
+      message(FATAL_ERROR "results[${i}]: runtime '${runtime}', median_ms '${median}', "
+                          "p99_ms '${p99}', images_per_s '${ips}':\n${out}")
     endif()
+    list(APPEND runtimes_seen "${runtime}:${batch}")
   endforeach()
+  # each batch once per runtime; ONNX Runtime's rows only when comparing
+  set(expected lenet-onnx:1 lenet-onnx:2)
+  if(COMPARE_ORT)
+    list(APPEND expected onnxruntime:1 onnxruntime:2)
+  endif()
+  list(SORT runtimes_seen)
+  if(NOT runtimes_seen STREQUAL expected)
+    message(FATAL_ERROR "expected rows ${expected}, got ${runtimes_seen}:\n${out}\n${err}")
+  endif()
   message(STATUS "lenet-onnx-bench --json: ${out}")
   return()
 endif()
@@ -148,6 +168,17 @@ add_test(NAME bench_smoke_json
 set_tests_properties(bench_smoke_json PROPERTIES
   ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
   TIMEOUT 300)
+# --compare-ort against the build's ONNX Runtime link, which the bench loads by default.
+if(LENET_ONNX_ORT_FOUND AND LENET_ONNX_ORT_LIB_DIR)
+  add_test(NAME bench_smoke_ort_json
+           COMMAND ${CMAKE_COMMAND} -DBENCH=$<TARGET_FILE:lenet-onnx-bench>
+                   -DMODEL=${PROJECT_SOURCE_DIR}/models/lenet.onnx -DCOMPARE_ORT=ON
+                   -P ${CMAKE_CURRENT_LIST_FILE}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(bench_smoke_ort_json PROPERTIES
+    ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+    TIMEOUT 300)
+endif()
 
 # Every node test directory, selected by what the op table accepts rather than by a list: a
 # directory whose model or data the library or the tool does not support is a SKIP, every

@@ -1,7 +1,9 @@
 /* lenet-onnx-bench [--batch 1,8,64,256,1024] [--seconds S] [--backend B] [--device D]
- *                  [--compare-ort] [--profile] [--json] MODEL
+ *                  [--compare-ort] [--ort-lib PATH] [--profile] [--json] MODEL
  * Times whole inferences (session_run: input upload, every kernel, output download) per batch
  * size after a warm-up, and reports median and p99 latency, throughput and the arena size.
+ * --compare-ort times ONNX Runtime's CPU execution provider on the same model, batches and
+ * inputs through the same timing loop (bench_ort.c).
  * Exit 0 on success, 2 on bad usage or a bad model, 1 on a device or runtime failure.
  */
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_ort.h"
 #include "lenet-onnx/lenet_onnx.h"
 #include "plugin_loader.h"
 
@@ -26,6 +29,11 @@
 #define WARMUP_MIN_RUNS  5
 #define MIN_TIMED_RUNS   3
 #define MAX_PROFILE_RUNS 1000
+/* Where ONNX Runtime is looked for when neither --ort-lib nor $LENET_ONNX_ORT_LIB says: the
+ * build's own link when CMake found it, else the loader's search. */
+#ifndef LO_BENCH_ORT_LIB
+#define LO_BENCH_ORT_LIB "libonnxruntime.so.1"
+#endif
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -42,10 +50,14 @@ typedef struct options {
     bool profile;
     bool json;
     const char *model;
-    const char *plugin; /* --plugin, or NULL: plugin_load's search order */
+    const char *plugin;  /* --plugin, or NULL: plugin_load's search order */
+    const char *ort_lib; /* --ort-lib, or NULL */
 } options;
 
 typedef struct result {
+    const char *runtime;
+    const char *backend;
+    const char *device;
     uint32_t batch;
     double median_ms;
     double p99_ms;
@@ -60,9 +72,12 @@ static void usage(FILE *f)
                "opencl|vulkan]\n"
                "                        [--device list|INDEX] [--compare-ort] [--profile] "
                "[--json]\n"
-               "                        [--plugin PATH] MODEL.onnx\n"
+               "                        [--ort-lib PATH] [--plugin PATH] MODEL.onnx\n"
                "  times whole inferences (upload, kernels, download) for S seconds (default 2) "
-               "per batch\n");
+               "per batch\n"
+               "  --compare-ort also times ONNX Runtime (CPU, one intra-op thread per core), "
+               "loaded from\n"
+               "  --ort-lib, else $LENET_ONNX_ORT_LIB, else " LO_BENCH_ORT_LIB "\n");
 }
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -171,6 +186,9 @@ static int parse_args(int argc, char **argv, options *o)
                 o->device_given = true;
             else
                 return bad_usage("--device needs list or a device index, got '%s'", d);
+        } else if (strcmp(a, "--ort-lib") == 0) {
+            if (!has_value) return bad_usage("--ort-lib needs the path of libonnxruntime.so.1");
+            o->ort_lib = argv[++i];
         } else if (strcmp(a, "--compare-ort") == 0) {
             o->compare_ort = true;
         } else if (strcmp(a, "--profile") == 0) {
@@ -216,6 +234,7 @@ static uint64_t rng_next(uint64_t *s)
 typedef struct io_buffers {
     void **in;
     void **out;
+    size_t *in_bytes;
     size_t n_in, n_out;
 } io_buffers;
 
@@ -227,6 +246,7 @@ static void io_free(io_buffers *io)
         free(io->out[i]);
     free(io->in);
     free(io->out);
+    free(io->in_bytes);
     memset(io, 0, sizeof *io);
 }
 
@@ -238,7 +258,8 @@ static int io_alloc(const lenet_onnx_api *api, const lenet_onnx_session *s, io_b
     io->n_out = api->session_io_count(s, LENET_ONNX_OUTPUT);
     io->in = calloc(io->n_in + 1, sizeof *io->in);
     io->out = calloc(io->n_out + 1, sizeof *io->out);
-    if (!io->in || !io->out) goto oom;
+    io->in_bytes = calloc(io->n_in + 1, sizeof *io->in_bytes);
+    if (!io->in || !io->out || !io->in_bytes) goto oom;
     for (size_t k = 0; k < 2; k++) {
         lenet_onnx_io_kind kind = k ? LENET_ONNX_OUTPUT : LENET_ONNX_INPUT;
         size_t n = k ? io->n_out : io->n_in;
@@ -251,6 +272,7 @@ static int io_alloc(const lenet_onnx_api *api, const lenet_onnx_session *s, io_b
             size_t bytes = (size_t)info.size_bytes;
             bufs[i] = calloc(bytes ? bytes : 1, 1);
             if (!bufs[i]) goto oom;
+            if (kind == LENET_ONNX_INPUT) io->in_bytes[i] = bytes;
             if (kind == LENET_ONNX_INPUT && info.dtype == LENET_ONNX_DTYPE_FLOAT32) {
                 float *f = bufs[i];
                 for (size_t j = 0; j < bytes / sizeof(float); j++)
@@ -297,33 +319,57 @@ static int create_session(const lenet_onnx_api *api, lenet_onnx_context *ctx,
     return 0;
 }
 
+/* One whole inference of some runtime: 0, or an exit code after saying why on stderr. The one
+ * warm-up and timing loop below serves lenet-onnx and ONNX Runtime alike through it. */
+typedef struct runner {
+    int (*run)(void *self);
+    void *self;
+} runner;
+
+typedef struct lenet_runner {
+    const lenet_onnx_api *api;
+    lenet_onnx_session *session;
+    const io_buffers *io;
+    uint32_t batch;
+} lenet_runner;
+
+static int lenet_run(void *self)
+{
+    lenet_runner *r = self;
+    return run_once(r->api, r->session, r->io, r->batch);
+}
+
+typedef struct ort_runner {
+    bench_ort_session *session;
+    uint32_t batch;
+} ort_runner;
+
+static int ort_run(void *self)
+{
+    ort_runner *r = self;
+    char msg[512];
+    if (bench_ort_session_run(r->session, msg, sizeof msg) == 0) return 0;
+    fprintf(stderr, "lenet-onnx-bench: onnxruntime (batch %" PRIu32 "): %s\n", r->batch, msg);
+    return EXIT_RUNTIME;
+}
+
 /* Warm-up: at least WARMUP_MIN_RUNS runs, and at least a fifth of the timed budget. */
-static int warm_up(const lenet_onnx_api *api, lenet_onnx_session *s, const io_buffers *io,
-                   uint32_t batch, double seconds)
+static int warm_up(const runner *r, double seconds)
 {
     double start = now_s();
     for (int i = 0;; i++) {
-        int rc = run_once(api, s, io, batch);
+        int rc = r->run(r->self);
         if (rc) return rc;
         if (i + 1 >= WARMUP_MIN_RUNS && now_s() - start >= seconds * 0.2) return 0;
     }
 }
 
-static int bench_batch(const lenet_onnx_api *api, lenet_onnx_context *ctx,
-                       const lenet_onnx_model *model, uint32_t batch, double seconds, result *res)
+/* Warm-up, then whole runs for `seconds`; fills the timing fields of res. */
+static int time_runs(const runner *r, uint32_t batch, double seconds, result *res)
 {
-    lenet_onnx_session *s = NULL;
-    io_buffers io = {0};
     double *times = NULL;
     size_t n = 0, cap = 0;
-    lenet_onnx_session_stats stats = {0};
-    lenet_onnx_error err = {0};
-
-    int rc = create_session(api, ctx, model, batch, false, &s);
-    if (!rc) rc = io_alloc(api, s, &io);
-    if (!rc && api->session_stats(s, &stats, &err) != LENET_ONNX_OK)
-        rc = report(api, "session_stats", &err);
-    if (!rc) rc = warm_up(api, s, &io, batch, seconds);
+    int rc = warm_up(r, seconds);
     double total = 0.0;
     double start = now_s();
     while (!rc && (n < MIN_TIMED_RUNS || now_s() - start < seconds)) {
@@ -339,7 +385,7 @@ static int bench_batch(const lenet_onnx_api *api, lenet_onnx_context *ctx,
             cap = ncap;
         }
         double t0 = now_s();
-        rc = run_once(api, s, &io, batch);
+        rc = r->run(r->self);
         double dt = now_s() - t0;
         times[n++] = dt * 1e3;
         total += dt;
@@ -353,9 +399,70 @@ static int bench_batch(const lenet_onnx_api *api, lenet_onnx_context *ctx,
         size_t rank = (size_t)ceil(0.99 * (double)n);
         res->p99_ms = times[rank ? rank - 1 : 0];
         res->images_per_s = total > 0.0 ? (double)batch * (double)n / total : 0.0;
-        res->arena_bytes = stats.arena_bytes;
     }
     free(times);
+    return rc;
+}
+
+/* The ONNX Runtime side of --compare-ort; ort is NULL when it is off or has failed. */
+typedef struct ort_compare {
+    bench_ort *ort;
+    const char *model_path;
+    const char *device;
+} ort_compare;
+
+/* ONNX Runtime on the inputs lenet-onnx was timed with. A failure here only ends the
+ * comparison (said on stderr, cmp->ort cleared): 1 when a row was added, else 0. */
+static int bench_ort_batch(ort_compare *cmp, const io_buffers *io, uint32_t batch, double seconds,
+                           result *res)
+{
+    char msg[512];
+    bench_ort_session *s = bench_ort_session_create(cmp->ort, cmp->model_path, batch, io->in,
+                                                    io->in_bytes, io->n_in, msg, sizeof msg);
+    int rc = EXIT_RUNTIME;
+    if (!s) {
+        fprintf(stderr, "lenet-onnx-bench: onnxruntime (batch %" PRIu32 "): %s\n", batch, msg);
+    } else {
+        ort_runner ort = {s, batch};
+        runner r = {ort_run, &ort};
+        rc = time_runs(&r, batch, seconds, res);
+        bench_ort_session_release(s);
+    }
+    if (rc) {
+        fprintf(stderr, "lenet-onnx-bench: --compare-ort: no more ONNX Runtime rows\n");
+        cmp->ort = NULL;
+        return 0;
+    }
+    res->runtime = "onnxruntime";
+    res->backend = "cpu";
+    res->device = cmp->device;
+    res->arena_bytes = 0; /* ONNX Runtime does not expose its arena's size */
+    return 1;
+}
+
+/* One batch: the lenet-onnx row in res[0], then ONNX Runtime's in res[1] when comparing. */
+static int bench_batch(const lenet_onnx_api *api, lenet_onnx_context *ctx,
+                       const lenet_onnx_model *model, uint32_t batch, double seconds,
+                       ort_compare *cmp, result *res, size_t *n_rows)
+{
+    lenet_onnx_session *s = NULL;
+    io_buffers io = {0};
+    lenet_onnx_session_stats stats = {0};
+    lenet_onnx_error err = {0};
+
+    *n_rows = 0;
+    int rc = create_session(api, ctx, model, batch, false, &s);
+    if (!rc) rc = io_alloc(api, s, &io);
+    if (!rc && api->session_stats(s, &stats, &err) != LENET_ONNX_OK)
+        rc = report(api, "session_stats", &err);
+    if (!rc) {
+        lenet_runner lr = {api, s, &io, batch};
+        runner r = {lenet_run, &lr};
+        rc = time_runs(&r, batch, seconds, &res[0]);
+        res[0].arena_bytes = stats.arena_bytes;
+    }
+    if (!rc) *n_rows = 1;
+    if (!rc && cmp->ort) *n_rows += (size_t)bench_ort_batch(cmp, &io, batch, seconds, &res[1]);
     io_free(&io);
     if (s) api->session_release(s);
     return rc;
@@ -378,7 +485,11 @@ static int profile_batch(const lenet_onnx_api *api, lenet_onnx_context *ctx,
     if (!rc) rc = io_alloc(api, s, &io);
     if (!rc && api->session_stats(s, &stats, &err) != LENET_ONNX_OK)
         rc = report(api, "session_stats", &err);
-    if (!rc) rc = warm_up(api, s, &io, batch, seconds);
+    if (!rc) {
+        lenet_runner lr = {api, s, &io, batch};
+        runner r = {lenet_run, &lr};
+        rc = warm_up(&r, seconds);
+    }
     if (!rc) {
         size_t cap = stats.step_count ? stats.step_count : 1;
         steps = calloc(cap, sizeof *steps);
@@ -440,14 +551,16 @@ static double finite_or_zero(double v)
     return isfinite(v) ? v : 0.0;
 }
 
-static void print_json(const result *res, size_t n, const char *backend, const char *device)
+static void print_json(const result *res, size_t n)
 {
     printf("{\"results\": [");
     for (size_t i = 0; i < n; i++) {
-        printf("%s{\"runtime\": \"lenet-onnx\", \"backend\": ", i ? ", " : "");
-        json_string(stdout, backend);
+        printf("%s{\"runtime\": ", i ? ", " : "");
+        json_string(stdout, res[i].runtime);
+        printf(", \"backend\": ");
+        json_string(stdout, res[i].backend);
         printf(", \"device\": ");
-        json_string(stdout, device);
+        json_string(stdout, res[i].device);
         printf(", \"batch\": %" PRIu32 ", \"median_ms\": %.6g, \"p99_ms\": %.6g, "
                "\"images_per_s\": %.6g, \"arena_bytes\": %" PRIu64 "}",
                res[i].batch, finite_or_zero(res[i].median_ms), finite_or_zero(res[i].p99_ms),
@@ -457,18 +570,24 @@ static void print_json(const result *res, size_t n, const char *backend, const c
 }
 
 static void print_table_header(const char *model, const char *backend, const char *device,
-                               double seconds)
+                               double seconds, const bench_ort *ort, const char *ort_device)
 {
     printf("model:   %s\ndevice:  %s\nbackend: %s\ntimed:   %g s per batch, whole inferences "
-           "(upload + kernels + download)\n\n",
+           "(upload + kernels + download)\n",
            model, device, backend, seconds);
+    if (ort)
+        printf("onnxruntime %s: default CPU execution provider, %d intra-op threads (one per "
+               "core), on %s;\n         arena_bytes 0: ONNX Runtime does not expose its arena "
+               "size\n",
+               bench_ort_version(ort), bench_ort_threads(ort), ort_device);
+    printf("\n");
     printf("%-11s %6s %11s %11s %13s %12s %8s\n", "runtime", "batch", "median_ms", "p99_ms",
            "images/s", "arena_bytes", "runs");
 }
 
 static void print_table_row(const result *r)
 {
-    printf("%-11s %6" PRIu32 " %11.4f %11.4f %13.1f %12" PRIu64 " %8zu\n", "lenet-onnx", r->batch,
+    printf("%-11s %6" PRIu32 " %11.4f %11.4f %13.1f %12" PRIu64 " %8zu\n", r->runtime, r->batch,
            r->median_ms, r->p99_ms, r->images_per_s, r->arena_bytes, r->runs);
     fflush(stdout);
 }
@@ -525,10 +644,20 @@ int main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     if (o.list_devices) return list_devices(api, o.backend);
-    if (o.compare_ort)
-        fprintf(stderr, "lenet-onnx-bench: --compare-ort: ONNX Runtime comparison is not "
-                        "available in this build (built without ONNX Runtime); reporting "
-                        "lenet-onnx results only\n");
+    bench_ort *ort = NULL;
+    char cpu_name[128];
+    bench_ort_cpu_name(cpu_name, sizeof cpu_name);
+    if (o.compare_ort) {
+        const char *env_lib = getenv("LENET_ONNX_ORT_LIB");
+        const char *lib = o.ort_lib ? o.ort_lib : env_lib && *env_lib ? env_lib : LO_BENCH_ORT_LIB;
+        ort = bench_ort_open(lib, message, sizeof message);
+        if (!ort)
+            fprintf(stderr,
+                    "lenet-onnx-bench: --compare-ort: ONNX Runtime unavailable (%s); "
+                    "reporting lenet-onnx results only\n",
+                    message);
+    }
+    ort_compare cmp = {ort, o.model, cpu_name};
 
     lenet_onnx_model *model = NULL;
     lenet_onnx_context *ctx = NULL;
@@ -561,25 +690,30 @@ int main(int argc, char **argv)
     }
     if (!backend_name) backend_name = "unknown";
 
-    res = calloc(o.n_batches, sizeof *res);
+    res = calloc(2 * o.n_batches, sizeof *res);
     if (!res) {
         fprintf(stderr, "lenet-onnx-bench: out of host memory\n");
         rc = EXIT_RUNTIME;
         goto done;
     }
-    if (!o.json) print_table_header(o.model, backend_name, dev.name, o.seconds);
+    if (!o.json) print_table_header(o.model, backend_name, dev.name, o.seconds, ort, cpu_name);
     for (size_t i = 0; i < o.n_batches && !rc; i++) {
-        rc = bench_batch(api, ctx, model, o.batches[i], o.seconds, &res[n_res]);
-        if (rc) break;
-        if (!o.json) print_table_row(&res[n_res]);
-        n_res++;
+        size_t rows = 0;
+        res[n_res].runtime = "lenet-onnx";
+        res[n_res].backend = backend_name;
+        res[n_res].device = dev.name;
+        rc = bench_batch(api, ctx, model, o.batches[i], o.seconds, &cmp, &res[n_res], &rows);
+        for (size_t k = 0; k < rows && !o.json; k++)
+            print_table_row(&res[n_res + k]);
+        n_res += rows;
     }
-    if (!rc && o.json) print_json(res, n_res, backend_name, dev.name);
+    if (!rc && o.json) print_json(res, n_res);
     for (size_t i = 0; i < o.n_batches && !rc && o.profile; i++)
         rc = profile_batch(api, ctx, model, o.batches[i], o.seconds, o.json ? stderr : stdout);
 done:
     free(res);
     if (ctx) api->context_release(ctx);
     if (model) api->model_release(model);
+    bench_ort_close(ort);
     return rc;
 }
