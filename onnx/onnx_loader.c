@@ -379,25 +379,32 @@ done:
     return status;
 }
 
+/* Every node's inputs (or outputs) as one flat array of tensor slots: start[n] is node n's
+ * first slot, start[num_nodes] the total. */
+static lo_status flat_slots(loader *ld, bool outputs, int *start, int **index, size_t *total,
+                            lo_error *err)
+{
+    *total = 0;
+    for (int n = 0; n < ld->num_nodes; n++) {
+        start[n] = (int)*total;
+        *total += outputs ? ld->proto->node[n]->n_output : ld->proto->node[n]->n_input;
+        if (*total > INT_MAX / 4)
+            return lo_fail(err, LO_ERR_UNSUPPORTED, "%s: too many node %s", ld->source,
+                           outputs ? "outputs" : "inputs");
+    }
+    start[ld->num_nodes] = (int)*total;
+    if (*total && !(*index = lo_malloc(*total * sizeof(int))))
+        return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
+    return LO_OK;
+}
+
 /* Adds a tensor for every node output, so inputs may be resolved whatever the node order. */
 static lo_status declare_outputs(loader *ld, lo_error *err)
 {
-    lo_status status = LO_OK;
     lo_graph *graph = ld->graph;
     size_t total = 0;
-    for (int n = 0; n < ld->num_nodes; n++) {
-        ld->out_start[n] = (int)total;
-        total += ld->proto->node[n]->n_output;
-        if (total > INT_MAX / 4) {
-            status = lo_fail(err, LO_ERR_UNSUPPORTED, "%s: too many node outputs", ld->source);
-            goto done;
-        }
-    }
-    ld->out_start[ld->num_nodes] = (int)total;
-    if (total) {
-        ld->out_index = lo_malloc(total * sizeof(int));
-        if (!ld->out_index) goto no_memory;
-    }
+    lo_status status = flat_slots(ld, true, ld->out_start, &ld->out_index, &total, err);
+    if (status != LO_OK) goto done;
     ld->num_producer = graph->num_tensors + (int)total;
     ld->producer = lo_malloc((size_t)(ld->num_producer ? ld->num_producer : 1) * sizeof(int));
     if (!ld->producer) goto no_memory;
@@ -443,24 +450,9 @@ done:
 
 static lo_status resolve_inputs(loader *ld, lo_error *err)
 {
-    lo_status status = LO_OK;
     size_t total = 0;
-    for (int n = 0; n < ld->num_nodes; n++) {
-        ld->in_start[n] = (int)total;
-        total += ld->proto->node[n]->n_input;
-        if (total > INT_MAX / 4) {
-            status = lo_fail(err, LO_ERR_UNSUPPORTED, "%s: too many node inputs", ld->source);
-            goto done;
-        }
-    }
-    ld->in_start[ld->num_nodes] = (int)total;
-    if (total) {
-        ld->in_index = lo_malloc(total * sizeof(int));
-        if (!ld->in_index) {
-            status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", ld->source);
-            goto done;
-        }
-    }
+    lo_status status = flat_slots(ld, false, ld->in_start, &ld->in_index, &total, err);
+    if (status != LO_OK) goto done;
     for (int n = 0; n < ld->num_nodes; n++) {
         const Onnx__NodeProto *np = ld->proto->node[n];
         for (size_t j = 0; j < np->n_input; j++) {
