@@ -7,7 +7,9 @@
  *
  * Compatibility: the table and the option structs only ever grow at their end, never reorder.
  * A host checks api->struct_size before using a slot newer than the ABI it asked for. ABI 2
- * appended set_host_hooks and lenet_onnx_host_hooks.
+ * appended set_host_hooks and lenet_onnx_host_hooks. ABI 3 made backends a registry chosen by
+ * name (list_backends, list_backend_devices, context_options.backend_name, device choice by
+ * type or name) with API-neutral device descriptions (lenet_onnx_device_desc).
  *
  * Threading: concurrent runs on different sessions are safe; one session is used by one thread
  * at a time. Models are immutable once loaded and may be shared between sessions and threads;
@@ -28,7 +30,7 @@
 extern "C" {
 #endif
 
-#define LENET_ONNX_ABI_VERSION 2u
+#define LENET_ONNX_ABI_VERSION 3u
 
 typedef enum lenet_onnx_status {
     LENET_ONNX_OK = 0,
@@ -48,10 +50,13 @@ typedef struct lenet_onnx_error {
     char message[LENET_ONNX_MESSAGE_SIZE];
 } lenet_onnx_error;
 
+/* Before ABI 3 backends were chosen by this enum; it still works (DEFAULT is automatic, the
+ * others name "opencl" and "vulkan"), but context_options.backend_name supersedes it and
+ * reaches every backend of the build (list_backends). */
 typedef enum lenet_onnx_backend_kind {
-    LENET_ONNX_BACKEND_DEFAULT = 0, /* OpenCL */
+    LENET_ONNX_BACKEND_DEFAULT = 0, /* automatic: see context_options.backend_name */
     LENET_ONNX_BACKEND_OPENCL = 1,
-    LENET_ONNX_BACKEND_VULKAN = 2, /* reserved: not built yet */
+    LENET_ONNX_BACKEND_VULKAN = 2,
 } lenet_onnx_backend_kind;
 
 typedef enum lenet_onnx_device_type {
@@ -61,6 +66,9 @@ typedef enum lenet_onnx_device_type {
     LENET_ONNX_DEVICE_TYPE_ACCELERATOR = 3,
 } lenet_onnx_device_type;
 
+/* The device description of ABI 1 and 2 (list_devices, context_device). `platform` holds the
+ * driver's own grouping (the OpenCL platform's name; the driver's name elsewhere). New hosts
+ * use lenet_onnx_device_desc. */
 typedef struct lenet_onnx_device_info {
     uint32_t index; /* position in the backend's device list */
     lenet_onnx_device_type type;
@@ -71,16 +79,38 @@ typedef struct lenet_onnx_device_info {
     uint32_t base_address_alignment_bytes;
 } lenet_onnx_device_info;
 
+/* A device of one backend, in terms every compute API shares (ABI 3). */
+typedef struct lenet_onnx_device_desc {
+    uint32_t struct_size; /* set by the library: sizeof(lenet_onnx_device_desc) it knows */
+    char backend[32];     /* the backend's name: "opencl", "ref", ... */
+    uint32_t index;       /* position in that backend's device list */
+    lenet_onnx_device_type type;
+    char name[128];           /* "NVIDIA GeForce RTX 4090", "cpu-haswell-AMD EPYC ..." */
+    char driver[128];         /* who drives it: the OpenCL platform, the Vulkan driver, ... */
+    char driver_version[64];  /* as the driver reports it */
+    uint64_t memory_bytes;    /* device memory (host memory for CPU devices) */
+    uint32_t alignment_bytes; /* arena offsets are multiples of this */
+} lenet_onnx_device_desc;
+
 typedef enum lenet_onnx_device_select {
     LENET_ONNX_DEVICE_AUTO = 0,  /* the first GPU, else the first device */
     LENET_ONNX_DEVICE_INDEX = 1, /* device_index in the backend's device list */
+    LENET_ONNX_DEVICE_TYPE = 2,  /* the first device of device_type (ABI 3) */
+    LENET_ONNX_DEVICE_NAME = 3,  /* the first device whose name contains device_name (ABI 3) */
 } lenet_onnx_device_select;
 
 typedef struct lenet_onnx_context_options {
     uint32_t struct_size; /* 0: sizeof(lenet_onnx_context_options) of this header */
-    lenet_onnx_backend_kind backend;
+    lenet_onnx_backend_kind backend; /* ABI 1-2; ignored when backend_name is set */
     lenet_onnx_device_select device_select;
     uint32_t device_index;
+    /* ---- ABI 3 ---- */
+    /* A backend of list_backends, or NULL / "" / "auto": the first backend, in the build's
+     * order, that has a device matching device_select (for AUTO: a GPU; failing that, any
+     * device of the first backend that has one). */
+    const char *backend_name;
+    lenet_onnx_device_type device_type; /* LENET_ONNX_DEVICE_TYPE */
+    const char *device_name;            /* LENET_ONNX_DEVICE_NAME: a case-sensitive substring */
 } lenet_onnx_context_options;
 
 typedef struct lenet_onnx_session_options {
@@ -225,6 +255,21 @@ typedef struct lenet_onnx_api {
      * refused with LENET_ONNX_ERROR_INVALID_ARGUMENT while any context, model or session is
      * alive, so every block is freed by the allocator that made it. */
     lenet_onnx_status (*set_host_hooks)(const lenet_onnx_host_hooks *hooks, lenet_onnx_error *err);
+
+    /* ---- ABI 3 ---- */
+
+    /* The backends compiled into this build, in the order automatic choice tries them: up to
+     * `capacity` names (static strings) and *count set to how many there are. */
+    lenet_onnx_status (*list_backends)(const char **names, size_t capacity, size_t *count,
+                                       lenet_onnx_error *err);
+    /* Devices of one backend (NULL: of every backend, in backend order). A backend whose
+     * compute API is missing on this machine lists none. */
+    lenet_onnx_status (*list_backend_devices)(const char *backend, lenet_onnx_device_desc *devices,
+                                              size_t capacity, size_t *count,
+                                              lenet_onnx_error *err);
+    /* The device a context opened, with its backend's name. */
+    lenet_onnx_status (*context_describe)(const lenet_onnx_context *context,
+                                          lenet_onnx_device_desc *out, lenet_onnx_error *err);
 } lenet_onnx_api;
 
 /* The one entry point. Returns NULL when abi_version is 0 or newer than this library provides;

@@ -1,7 +1,7 @@
 /* Planned steps: what a backend runs. A step is one kernel launch with every shape and
- * attribute resolved to plain C values and every tensor placed at (buffer, offset).
- * The same structs drive the plain-C reference ops in tests/, so a kernel test compares a
- * backend and the oracle on the very same description.
+ * attribute resolved to plain C values and every tensor placed in the arena at an offset, or
+ * named as one of the plan's constants. The same structs drive the reference backend (ref/),
+ * so a kernel test compares a backend and the oracle on the very same description.
  *
  * Step tensors are densely packed, row-major, with shapes fully static, and fp32 unless a
  * step kind says otherwise (MaxPool and Copy also take uint8; their input and output types
@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ir.h"
+#include "tensor_shape.h"
 
 typedef enum lo_step_kind {
     LO_STEP_CONV = 1,  /* in: X [N,C,H,W], W [M,C/group,KH,KW], optional B [M]; out [N,M,OH,OW] */
@@ -157,14 +157,15 @@ typedef struct lo_matmul_params {
 } lo_matmul_params;
 
 typedef enum lo_buffer_id {
-    LO_BUFFER_ARENA = 0,   /* activations, graph inputs and outputs */
-    LO_BUFFER_WEIGHTS = 1, /* every constant, uploaded once at prepare */
+    LO_BUFFER_ARENA = 0,    /* activations, graph inputs and outputs: (arena, offset) */
+    LO_BUFFER_CONSTANT = 1, /* a constant of the plan: plan->constants[constant] */
 } lo_buffer_id;
 
 typedef struct lo_tensor_ref {
     lo_buffer_id buffer;
     lo_dtype dtype; /* LO_DTYPE_FLOAT unless the step kind allows otherwise */
-    size_t offset;  /* bytes; a multiple of the backend's alignment() */
+    size_t offset;  /* LO_BUFFER_ARENA: bytes, a multiple of the backend's alignment() */
+    int constant;   /* LO_BUFFER_CONSTANT: index into lo_plan.constants */
     lo_shape shape;
 } lo_tensor_ref;
 
@@ -194,16 +195,33 @@ typedef struct lo_step {
     lo_tensor_ref output;
 } lo_step;
 
-/* Everything a backend needs to prepare and run one inference. */
+/* A constant some step reads, as the model holds it: dense, row-major, shape and dtype as
+ * every reference to it says. The bytes are the model's own (shared, never copied by the
+ * core) and valid only until prepare() returns: a backend uploads what its kernels read, in
+ * the layout they read it, and keeps no pointer to them. */
+typedef struct lo_plan_constant {
+    const char *name; /* the graph tensor, for messages */
+    const void *data;
+    size_t bytes;
+    lo_dtype dtype;
+    lo_shape shape;
+} lo_plan_constant;
+
+/* Everything a backend needs to prepare and run one inference. Every step has been checked
+ * and normalised by the core (shapes consistent with the kind's contract, windows and strides
+ * in range, broadcasts resolved into strides); a backend only answers, in supports(), what
+ * it cannot run. */
 typedef struct lo_plan {
     const lo_step *steps;
     int num_steps;
     size_t arena_bytes;
-    const void *weights; /* host image of the weights buffer, weights_bytes long */
-    size_t weights_bytes;
+    const lo_plan_constant *constants; /* only the constants some step reads */
+    int num_constants;
     const lo_tensor_ref *inputs; /* where each graph input is written (always the arena) */
     int num_inputs;
-    const lo_tensor_ref *outputs; /* where each graph output is read (arena or weights) */
+    /* Where each graph output is read: the arena, or a constant (a graph whose output is
+     * known at plan time), which the core copies itself: run() skips those. */
+    const lo_tensor_ref *outputs;
     int num_outputs;
     bool profiling; /* nonzero: run() may be asked for per-step times */
 } lo_plan;
