@@ -1,5 +1,6 @@
-/* The OpenCL backend's vtable (plugin/backend.h): contexts, buffers, prepared plans and runs.
- * Kernel choice and argument binding per step live in cl_launch.c, program builds in
+/* The OpenCL backend's vtable (plugin/seam/backend.h): contexts, buffers, prepared plans and
+ * runs. Kernel choice and argument binding per step live in cl_launch*.c, what the kernels
+ * cannot run in cl_supports.c, the upload of constants in cl_constants.c, program builds in
  * cl_program.c, device enumeration in cl_device.c.
  */
 #include "cl_internal.h"
@@ -21,7 +22,8 @@ struct lo_prepared {
     lo_backend_context *ctx;
     cl_command_queue queue; /* in order: steps run one after another */
     bool profiling;
-    cl_mem arena, weights; /* retained for the prepared object's lifetime */
+    cl_mem arena;     /* retained for the prepared object's lifetime */
+    cl_mem constants; /* the constants read in their plain layout (cl_constants.c), or NULL */
     lo_cl_launch *launches;
     int num_launches;
     cl_event *events; /* one per step, only while a profiled run is in flight */
@@ -39,7 +41,7 @@ static bool env_flag(const char *name)
 
 /* ---- devices and contexts ---- */
 
-static lo_status ocl_list_devices(lenet_onnx_device_info *devices, size_t capacity, size_t *count,
+static lo_status ocl_list_devices(lenet_onnx_device_desc *devices, size_t capacity, size_t *count,
                                   lo_error *err)
 {
     return lo_cl_list_devices(devices, capacity, count, err);
@@ -55,8 +57,7 @@ static void ocl_close(lo_backend_context *ctx)
     lo_free(ctx);
 }
 
-static lo_status ocl_open(lenet_onnx_device_select select, uint32_t index, lo_backend_context **out,
-                          lo_error *err)
+static lo_status ocl_open(uint32_t index, lo_backend_context **out, lo_error *err)
 {
     lo_status status = LO_OK;
     lo_backend_context *ctx = NULL;
@@ -69,7 +70,7 @@ static lo_status ocl_open(lenet_onnx_device_select select, uint32_t index, lo_ba
     }
     lo_cl_programs_init(&ctx->programs);
     pthread_mutex_init(&ctx->transfer_lock, NULL);
-    status = lo_cl_find_device(select, index, &ctx->platform, &ctx->device, &ctx->info, err);
+    status = lo_cl_find_device(index, &ctx->platform, &ctx->device, &ctx->desc, err);
     if (status != LO_OK) goto done;
 
     const char *what = "clCreateContext";
@@ -114,16 +115,15 @@ static lo_status ocl_open(lenet_onnx_device_select select, uint32_t index, lo_ba
     }
     if (rc != CL_SUCCESS) {
         status = lo_fail(err, lo_cl_status_of(rc), "OpenCL device %u (%s): %s failed: %s",
-                         (unsigned)ctx->info.index, ctx->info.name, what, lo_cl_error_name(rc));
+                         (unsigned)ctx->desc.index, ctx->desc.name, what, lo_cl_error_name(rc));
         goto done;
     }
-    /* The CL value is in bits; never below a float so element offsets stay whole. */
-    ctx->alignment = align_bits / 8 >= sizeof(float) ? align_bits / 8 : sizeof(float);
+    ctx->alignment = lo_cl_alignment_of(align_bits);
     ctx->generic_only = env_flag("LENET_ONNX_CL_GENERIC");
     lo_log(LENET_ONNX_LOG_INFO,
            "opencl: opened device %u '%s' on '%s' (driver %s), max work-group %zu, local "
            "memory %llu, float vector width %u, alignment %zu%s",
-           (unsigned)ctx->info.index, ctx->info.name, ctx->info.platform, ctx->info.driver_version,
+           (unsigned)ctx->desc.index, ctx->desc.name, ctx->desc.driver, ctx->desc.driver_version,
            ctx->max_work_group_size, (unsigned long long)ctx->local_mem_bytes,
            (unsigned)ctx->preferred_float_width, ctx->alignment,
            ctx->generic_only ? ", direct kernels only" : "");
@@ -136,9 +136,9 @@ done:
     return status;
 }
 
-static void ocl_device_info(const lo_backend_context *ctx, lenet_onnx_device_info *out)
+static void ocl_device_info(const lo_backend_context *ctx, lenet_onnx_device_desc *out)
 {
-    *out = ctx->info;
+    *out = ctx->desc;
 }
 
 static size_t ocl_alignment(const lo_backend_context *ctx)
@@ -241,7 +241,7 @@ static void ocl_release(lo_prepared *prepared)
         lo_cl_launch_release(&prepared->launches[i]);
     if (prepared->queue) clReleaseCommandQueue(prepared->queue);
     if (prepared->arena) clReleaseMemObject(prepared->arena);
-    if (prepared->weights) clReleaseMemObject(prepared->weights);
+    if (prepared->constants) clReleaseMemObject(prepared->constants);
     lo_free(prepared->launches);
     lo_free(prepared->events);
     lo_free(prepared->inputs);
@@ -249,27 +249,23 @@ static void ocl_release(lo_prepared *prepared)
     lo_free(prepared);
 }
 
-/* Where a graph input or output lives, checked against its buffer. */
+/* Where a graph input or output lives in the arena, checked against it. Outputs held in a
+ * constant are the core's to copy: they get 0 bytes and are skipped. */
 static lo_status place_io(const lo_cl_buffers *buffers, const lo_tensor_ref *ref, bool input,
                           int index, lo_cl_io *out, lo_error *err)
 {
     const char *what = input ? "input" : "output";
-    if (input && ref->buffer != LO_BUFFER_ARENA)
-        return lo_fail(err, LO_ERR_ARGUMENT, "graph input %d is not placed in the arena", index);
-    if (ref->buffer != LO_BUFFER_ARENA && ref->buffer != LO_BUFFER_WEIGHTS)
-        return lo_fail(err, LO_ERR_ARGUMENT, "graph %s %d names buffer %d", what, index,
-                       (int)ref->buffer);
-    const bool in_weights = ref->buffer == LO_BUFFER_WEIGHTS;
-    const size_t capacity = in_weights ? buffers->weights_bytes : buffers->arena_bytes;
-    out->mem = in_weights ? buffers->weights : buffers->arena;
+    memset(out, 0, sizeof *out);
+    if (!input && ref->buffer == LO_BUFFER_CONSTANT) return LO_OK;
+    if (ref->buffer != LO_BUFFER_ARENA)
+        return lo_fail(err, LO_ERR_ARGUMENT, "graph %s %d is not placed in the arena", what, index);
+    out->mem = buffers->arena;
     out->offset = ref->offset;
     out->bytes = lo_tensor_ref_bytes(ref);
-    if (out->offset > capacity || out->bytes > capacity - out->offset)
+    if (out->offset > buffers->arena_bytes || out->bytes > buffers->arena_bytes - out->offset)
         return lo_fail(err, LO_ERR_ARGUMENT,
-                       "graph %s %d (%zu bytes at offset %zu) runs past the %s buffer (%zu "
-                       "bytes)",
-                       what, index, out->bytes, out->offset, in_weights ? "weights" : "arena",
-                       capacity);
+                       "graph %s %d (%zu bytes at offset %zu) runs past the arena (%zu bytes)",
+                       what, index, out->bytes, out->offset, buffers->arena_bytes);
     return LO_OK;
 }
 
@@ -297,44 +293,34 @@ static lo_status enqueue_steps(lo_prepared *prepared, cl_event *events, lo_error
 }
 
 static lo_status ocl_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_backend_buffer *arena,
-                             lo_backend_buffer *weights, lo_prepared **out, lo_error *err)
+                             lo_prepared **out, lo_error *err)
 {
     lo_status status = LO_OK;
     lo_prepared *prepared = NULL;
+    size_t *constant_offsets = NULL;
     if (!ctx || !plan || !out || (plan->num_steps > 0 && !plan->steps) ||
         (plan->num_inputs > 0 && !plan->inputs) || (plan->num_outputs > 0 && !plan->outputs) ||
-        plan->num_steps < 0 || plan->num_inputs < 0 || plan->num_outputs < 0) {
+        (plan->num_constants > 0 && !plan->constants) || plan->num_steps < 0 ||
+        plan->num_inputs < 0 || plan->num_outputs < 0 || plan->num_constants < 0) {
         status = lo_fail(err, LO_ERR_ARGUMENT, "prepare: NULL or inconsistent plan arguments");
         goto done;
     }
-    if ((plan->arena_bytes > 0 && (!arena || arena->bytes < plan->arena_bytes)) ||
-        (plan->weights_bytes > 0 && (!weights || weights->bytes < plan->weights_bytes))) {
+    if (plan->arena_bytes > 0 && (!arena || arena->bytes < plan->arena_bytes)) {
         status = lo_fail(err, LO_ERR_ARGUMENT,
-                         "prepare: the plan needs a %zu-byte arena and %zu bytes of weights; "
-                         "the buffers given hold %zu and %zu",
-                         plan->arena_bytes, plan->weights_bytes, arena ? arena->bytes : 0,
-                         weights ? weights->bytes : 0);
+                         "prepare: the plan needs a %zu-byte arena; the buffer given holds %zu",
+                         plan->arena_bytes, arena ? arena->bytes : 0);
         goto done;
     }
     prepared = lo_calloc(1, sizeof *prepared);
-    if (!prepared) {
+    constant_offsets = lo_calloc((size_t)plan->num_constants + 1, sizeof *constant_offsets);
+    if (!prepared || !constant_offsets) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory preparing a plan");
         goto done;
     }
     prepared->ctx = ctx;
     prepared->profiling = plan->profiling;
-    const lo_cl_buffers buffers = {
-        .arena = arena ? arena->mem : NULL,
-        .arena_bytes = arena ? arena->bytes : 0,
-        .weights = weights ? weights->mem : NULL,
-        /* The plan's image, not the buffer: re-layouts read the host copy of the weights. */
-        .weights_bytes = weights ? plan->weights_bytes : 0,
-        .weights_host = plan->weights_bytes > 0 ? plan->weights : NULL,
-    };
-    if (buffers.arena && clRetainMemObject(buffers.arena) == CL_SUCCESS)
-        prepared->arena = buffers.arena;
-    if (buffers.weights && clRetainMemObject(buffers.weights) == CL_SUCCESS)
-        prepared->weights = buffers.weights;
+    if (arena && arena->mem && clRetainMemObject(arena->mem) == CL_SUCCESS)
+        prepared->arena = arena->mem;
 
     cl_int rc = CL_SUCCESS;
     prepared->queue = clCreateCommandQueue(ctx->context, ctx->device,
@@ -346,6 +332,18 @@ static lo_status ocl_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_ba
                     plan->profiling ? " (CL_QUEUE_PROFILING_ENABLE)" : "", lo_cl_error_name(rc));
         goto done;
     }
+    size_t constants_bytes = 0;
+    status = lo_cl_upload_constants(ctx, prepared->queue, plan, constant_offsets,
+                                    &prepared->constants, &constants_bytes, err);
+    if (status != LO_OK) goto done;
+    const lo_cl_buffers buffers = {
+        .arena = prepared->arena,
+        .arena_bytes = arena ? arena->bytes : 0,
+        .constants = prepared->constants,
+        .constants_bytes = constants_bytes,
+        .constant_offsets = constant_offsets,
+        .plan = plan,
+    };
 
     const size_t n_steps = (size_t)plan->num_steps;
     prepared->launches = lo_calloc(n_steps ? n_steps : 1, sizeof *prepared->launches);
@@ -374,15 +372,17 @@ static lo_status ocl_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_ba
 
     /* One warm-up pass over the arena's current contents: PoCL compiles each (kernel, local
      * size) on its first launch, and a launch the device refuses should fail here, at session
-     * creation, not in the first run. The kernels index nothing by data, so any contents do. */
+     * creation, not in the first run. The kernels index nothing by data, so any contents do.
+     * The finish also completes the constants' uploads while their host bytes are valid. */
     status = enqueue_steps(prepared, NULL, err);
     rc = clFinish(prepared->queue);
     if (status == LO_OK && rc != CL_SUCCESS)
         status = lo_fail(err, lo_cl_status_of(rc), "clFinish after the warm-up run failed: %s",
                          lo_cl_error_name(rc));
 done:
+    lo_free(constant_offsets);
     if (status != LO_OK) {
-        ocl_release(prepared);
+        ocl_release(prepared); /* finishes the queue: no upload outlives the call */
         prepared = NULL;
     }
     if (out) *out = prepared;
@@ -481,6 +481,7 @@ const lo_backend *lo_opencl_backend(void)
     static const lo_backend backend = {
         .api_version = LO_BACKEND_API_VERSION,
         .name = "opencl",
+        .summary = "OpenCL 1.2 devices through the ICD loader",
         .list_devices = ocl_list_devices,
         .open = ocl_open,
         .close = ocl_close,

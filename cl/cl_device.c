@@ -1,5 +1,6 @@
 /* Platforms and devices: one combined list over every platform in the ICD loader's order, so
- * a device index means the same thing to list_devices and to open. */
+ * a device index means the same thing to list_devices and to open. Choosing a device (auto,
+ * by type, by name) is the core's: this file only lists and finds by index. */
 #include "cl_internal.h"
 
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static void device_list_free(lo_cl_device_list *list)
     memset(list, 0, sizeof *list);
 }
 
-static lo_status no_platform(lo_error *err)
+static lo_status no_platform_found(lo_error *err)
 {
     const char *vendors = getenv("OCL_ICD_VENDORS");
     return lo_fail(err, LO_ERR_DEVICE,
@@ -36,14 +37,17 @@ static lo_status no_platform(lo_error *err)
                    vendors ? vendors : "unset, so /etc/OpenCL/vendors");
 }
 
-static lo_status device_list_get(lo_cl_device_list *list, lo_error *err)
+/* The devices of every platform. *no_platform is set (with the failure) when no ICD or no
+ * platform is installed. */
+static lo_status device_list_get(lo_cl_device_list *list, bool *no_platform, lo_error *err)
 {
     lo_status status = LO_OK;
     memset(list, 0, sizeof *list);
     cl_uint num_platforms = 0;
     cl_int rc = clGetPlatformIDs(0, NULL, &num_platforms);
     if (rc == LO_CL_PLATFORM_NOT_FOUND_KHR || (rc == CL_SUCCESS && num_platforms == 0)) {
-        status = no_platform(err);
+        *no_platform = true;
+        status = no_platform_found(err);
         goto done;
     }
     if (rc != CL_SUCCESS) {
@@ -131,12 +135,13 @@ done:
     return status;
 }
 
-static lo_status device_info_get(cl_platform_id platform, cl_device_id device, size_t index,
-                                 lenet_onnx_device_info *info, lo_error *err)
+static lo_status device_desc_get(cl_platform_id platform, cl_device_id device, size_t index,
+                                 lenet_onnx_device_desc *desc, lo_error *err)
 {
     lo_status status = LO_OK;
-    memset(info, 0, sizeof *info);
-    info->index = (uint32_t)index;
+    memset(desc, 0, sizeof *desc);
+    desc->struct_size = sizeof *desc;
+    desc->index = (uint32_t)index;
     cl_device_type type = 0;
     cl_ulong global_mem = 0;
     cl_uint align_bits = 0;
@@ -158,29 +163,34 @@ static lo_status device_info_get(cl_platform_id platform, cl_device_id device, s
         goto done;
     }
     if (type & CL_DEVICE_TYPE_GPU)
-        info->type = LENET_ONNX_DEVICE_TYPE_GPU;
+        desc->type = LENET_ONNX_DEVICE_TYPE_GPU;
     else if (type & CL_DEVICE_TYPE_CPU)
-        info->type = LENET_ONNX_DEVICE_TYPE_CPU;
+        desc->type = LENET_ONNX_DEVICE_TYPE_CPU;
     else if (type & CL_DEVICE_TYPE_ACCELERATOR)
-        info->type = LENET_ONNX_DEVICE_TYPE_ACCELERATOR;
+        desc->type = LENET_ONNX_DEVICE_TYPE_ACCELERATOR;
     else
-        info->type = LENET_ONNX_DEVICE_TYPE_OTHER;
-    info->global_memory_bytes = global_mem;
-    /* The CL value is in bits. */
-    info->base_address_alignment_bytes = align_bits >= 8 ? align_bits / 8 : 1;
-    status = query_string(NULL, device, CL_DEVICE_NAME, "CL_DEVICE_NAME", info->name,
-                          sizeof info->name, err);
+        desc->type = LENET_ONNX_DEVICE_TYPE_OTHER;
+    desc->memory_bytes = global_mem;
+    desc->alignment_bytes = lo_cl_alignment_of(align_bits);
+    status = query_string(NULL, device, CL_DEVICE_NAME, "CL_DEVICE_NAME", desc->name,
+                          sizeof desc->name, err);
     if (status == LO_OK)
-        status = query_string(platform, NULL, CL_PLATFORM_NAME, "CL_PLATFORM_NAME", info->platform,
-                              sizeof info->platform, err);
+        status = query_string(platform, NULL, CL_PLATFORM_NAME, "CL_PLATFORM_NAME", desc->driver,
+                              sizeof desc->driver, err);
     if (status == LO_OK)
         status = query_string(NULL, device, CL_DRIVER_VERSION, "CL_DRIVER_VERSION",
-                              info->driver_version, sizeof info->driver_version, err);
+                              desc->driver_version, sizeof desc->driver_version, err);
 done:
     return status;
 }
 
-lo_status lo_cl_list_devices(lenet_onnx_device_info *devices, size_t capacity, size_t *count,
+uint32_t lo_cl_alignment_of(cl_uint align_bits)
+{
+    /* The CL value is in bits; never below a float so element offsets stay whole. */
+    return align_bits / 8 >= sizeof(float) ? align_bits / 8 : (uint32_t)sizeof(float);
+}
+
+lo_status lo_cl_list_devices(lenet_onnx_device_desc *devices, size_t capacity, size_t *count,
                              lo_error *err)
 {
     lo_cl_device_list list;
@@ -189,56 +199,37 @@ lo_status lo_cl_list_devices(lenet_onnx_device_info *devices, size_t capacity, s
         return lo_fail(err, LO_ERR_ARGUMENT,
                        "list_devices: count is NULL, or devices is NULL "
                        "with a nonzero capacity");
-    lo_status status = device_list_get(&list, err);
+    bool no_platform = false;
+    lo_status status = device_list_get(&list, &no_platform, err);
+    if (no_platform) { /* the API is absent here: no devices, not an error */
+        if (err) lo_error_clear(err);
+        return LO_OK;
+    }
     if (status != LO_OK) return status;
     for (size_t i = 0; i < list.num_devices && i < capacity && status == LO_OK; i++)
-        status = device_info_get(list.owners[i], list.devices[i], i, &devices[i], err);
+        status = device_desc_get(list.owners[i], list.devices[i], i, &devices[i], err);
     if (status == LO_OK) *count = list.num_devices;
     device_list_free(&list);
     return status;
 }
 
-lo_status lo_cl_find_device(lenet_onnx_device_select select, uint32_t index,
-                            cl_platform_id *platform, cl_device_id *device,
-                            lenet_onnx_device_info *info, lo_error *err)
+lo_status lo_cl_find_device(uint32_t index, cl_platform_id *platform, cl_device_id *device,
+                            lenet_onnx_device_desc *desc, lo_error *err)
 {
     lo_cl_device_list list;
-    lo_status status = device_list_get(&list, err);
+    bool no_platform = false;
+    lo_status status = device_list_get(&list, &no_platform, err);
     if (status != LO_OK) return status;
-    size_t chosen = list.num_devices;
-    if (list.num_devices == 0) {
-        status = lo_fail(err, LO_ERR_DEVICE, "no OpenCL device found on %u platform(s)",
-                         (unsigned)list.num_platforms);
+    if (index >= list.num_devices) {
+        status = lo_fail(err, LO_ERR_ARGUMENT,
+                         "OpenCL device index %u out of range: %zu device(s) on %u platform(s)",
+                         (unsigned)index, list.num_devices, (unsigned)list.num_platforms);
         goto done;
     }
-    if (select == LENET_ONNX_DEVICE_INDEX) {
-        if (index >= list.num_devices) {
-            status = lo_fail(err, LO_ERR_ARGUMENT,
-                             "OpenCL device index %u out of range: %zu device(s) found",
-                             (unsigned)index, list.num_devices);
-            goto done;
-        }
-        chosen = index;
-    } else if (select == LENET_ONNX_DEVICE_AUTO) {
-        /* The first GPU over all platforms in order, else the very first device. */
-        chosen = 0;
-        for (size_t i = 0; i < list.num_devices; i++) {
-            cl_device_type type = 0;
-            if (clGetDeviceInfo(list.devices[i], CL_DEVICE_TYPE, sizeof type, &type, NULL) ==
-                    CL_SUCCESS &&
-                (type & CL_DEVICE_TYPE_GPU)) {
-                chosen = i;
-                break;
-            }
-        }
-    } else {
-        status = lo_fail(err, LO_ERR_ARGUMENT, "unknown device selection %d", (int)select);
-        goto done;
-    }
-    status = device_info_get(list.owners[chosen], list.devices[chosen], chosen, info, err);
+    status = device_desc_get(list.owners[index], list.devices[index], index, desc, err);
     if (status != LO_OK) goto done;
-    *platform = list.owners[chosen];
-    *device = list.devices[chosen];
+    *platform = list.owners[index];
+    *device = list.devices[index];
 done:
     device_list_free(&list);
     return status;

@@ -14,6 +14,9 @@
 
 #include "backend.h"
 
+/* The backend's entry (cl_backend.c), which the build's registry lists. */
+const lo_backend *lo_opencl_backend(void);
+
 /* ---- cl_errors.c ---- */
 
 /* "CL_OUT_OF_RESOURCES" for -5; "CL_UNKNOWN_ERROR(-9999)" for a code no header names (valid
@@ -25,14 +28,17 @@ lo_status lo_cl_status_of(cl_int code);
 
 /* ---- cl_device.c ---- */
 
-/* Fills `devices` (up to capacity) with every device of every platform, in order. */
-lo_status lo_cl_list_devices(lenet_onnx_device_info *devices, size_t capacity, size_t *count,
+/* Fills `devices` (up to capacity) with every device of every platform, in order; *count is
+ * the total. No ICD or no platform is 0 devices, not an error. */
+lo_status lo_cl_list_devices(lenet_onnx_device_desc *devices, size_t capacity, size_t *count,
                              lo_error *err);
 
-/* Finds the device the selection names; *info receives its description. */
-lo_status lo_cl_find_device(lenet_onnx_device_select select, uint32_t index,
-                            cl_platform_id *platform, cl_device_id *device,
-                            lenet_onnx_device_info *info, lo_error *err);
+/* A device's CL_DEVICE_MEM_BASE_ADDR_ALIGN (bits) as the arena alignment in bytes. */
+uint32_t lo_cl_alignment_of(cl_uint align_bits);
+
+/* Device `index` of lo_cl_list_devices' list; *desc receives its description. */
+lo_status lo_cl_find_device(uint32_t index, cl_platform_id *platform, cl_device_id *device,
+                            lenet_onnx_device_desc *desc, lo_error *err);
 
 /* ---- cl_program.c ---- */
 
@@ -54,7 +60,7 @@ struct lo_backend_context {
     cl_platform_id platform;
     cl_device_id device;
     cl_context context;
-    lenet_onnx_device_info info;
+    lenet_onnx_device_desc desc;
     cl_device_type type;
     size_t max_work_group_size;
     cl_ulong local_mem_bytes;
@@ -91,6 +97,12 @@ lo_status lo_cl_get_program(lo_backend_context *ctx, const char *name, const cha
 lo_status lo_cl_build_program(lo_backend_context *ctx, const char *name, const char *source,
                               size_t length, const char *options, cl_program *out, lo_error *err);
 
+/* ---- cl_supports.c ---- */
+
+/* LO_OK, or LO_ERR_UNSUPPORTED naming what the OpenCL kernels cannot run: a dtype, a fused
+ * activation, a size past their 32-bit indexing. The step is already valid (step_validate). */
+lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *step, lo_error *err);
+
 /* ---- cl_launch.c ---- */
 
 /* One planned step turned into one kernel launch with every argument bound. */
@@ -100,25 +112,42 @@ typedef struct lo_cl_launch {
     size_t global[3];
     size_t local[3];
     bool empty;          /* no element to compute: nothing is enqueued */
-    cl_mem extra;        /* weights re-laid out at prepare, owned here, or NULL */
+    cl_mem extra;        /* constants in a blocked layout, owned here, or NULL */
     const char *variant; /* which kernel ran, for traces */
     char node_name[128]; /* copies: the plan may not outlive the prepared object */
     char label[64];
 } lo_cl_launch;
 
-lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *step, lo_error *err);
-
-/* Where a step's tensors live: the device buffers of the arena and the weights. */
+/* Where a step's tensors live while a plan is prepared: the arena, and the one buffer of the
+ * constants read in their plain layout (see cl_constants.c). The plan's host bytes of the
+ * constants are valid only during prepare; re-layouts read them from there. */
 typedef struct lo_cl_buffers {
     cl_mem arena;
     size_t arena_bytes;
-    cl_mem weights;
-    size_t weights_bytes;
-    const void *weights_host; /* the plan's host image of the weights, for re-layouts */
+    cl_mem constants;
+    size_t constants_bytes;
+    const size_t *constant_offsets; /* per plan constant: bytes into `constants`, or SIZE_MAX */
+    const lo_plan *plan;
 } lo_cl_buffers;
+
+/* False when the launch chosen for the step reads input `input` only through a re-laid-out
+ * copy of its own (a blocked kernel's packed constants), so the plain constant need not be
+ * uploaded for it. */
+bool lo_cl_reads_plain(const lo_backend_context *ctx, const lo_step *step, int input);
 
 lo_status lo_cl_launch_prepare(lo_backend_context *ctx, const lo_step *step,
                                const lo_cl_buffers *buffers, lo_cl_launch *out, lo_error *err);
 void lo_cl_launch_release(lo_cl_launch *launch);
+
+/* ---- cl_constants.c ---- */
+
+/* Uploads, once, every constant of the plan some launch reads in its plain layout, packed into
+ * one read-only buffer (*out, NULL when there is none) at offsets aligned to the device's base
+ * address alignment; offsets[c] receives constant c's byte offset, SIZE_MAX for the constants
+ * no launch reads plainly. The writes are enqueued on `queue`: finish it before the host
+ * bytes go. */
+lo_status lo_cl_upload_constants(lo_backend_context *ctx, cl_command_queue queue,
+                                 const lo_plan *plan, size_t *offsets, cl_mem *out, size_t *bytes,
+                                 lo_error *err);
 
 #endif

@@ -1,6 +1,7 @@
-/* Planned steps to kernel launches: the dispatch per step kind (lo_cl_step_supported,
- * lo_cl_launch_prepare) and the helpers every family shares. Each family's support checks,
- * kernel choice, arguments and sizes are in cl_launch_<family>.c.
+/* Planned steps to kernel launches: the dispatch per step kind (lo_cl_launch_prepare,
+ * lo_cl_reads_plain) and the helpers every family shares. Each family's kernel choice,
+ * arguments and sizes are in cl_launch_<family>.c; steps arrive validated by the core and
+ * accepted by cl_supports.c, so nothing here re-checks them.
  */
 #include "cl_launch_internal.h"
 
@@ -39,140 +40,9 @@ lo_status lo_cl_step_fail(lo_error *err, const lo_step *step, lo_status status, 
                    step->label, text);
 }
 
-/* ---- validation, shared by supports() and prepare() ---- */
-
 bool lo_cl_fits_int(int64_t value)
 {
     return value >= 0 && value <= INT_MAX;
-}
-
-/* Every tensor of the step: known dtype, static shape, element count within int indexing. */
-static lo_status check_tensors(const lo_step *step, lo_error *err)
-{
-    char buf[128];
-    if (step->num_inputs < 0 || step->num_inputs > LO_STEP_MAX_INPUTS)
-        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs (at most %d)",
-                               step->num_inputs, LO_STEP_MAX_INPUTS);
-    for (int i = 0; i <= step->num_inputs; i++) {
-        const lo_tensor_ref *ref = i < step->num_inputs ? &step->inputs[i] : &step->output;
-        int64_t numel = lo_shape_numel(&ref->shape);
-        if (numel < 0)
-            return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "%s %d has a non-static shape %s",
-                                   i < step->num_inputs ? "input" : "output", i,
-                                   lo_cl_shape_text(&ref->shape, buf, sizeof buf));
-        if (!lo_cl_fits_int(numel))
-            return lo_cl_step_fail(
-                err, step, LO_ERR_UNSUPPORTED,
-                "%s %d of shape %s has more elements than 32-bit indexing reaches",
-                i < step->num_inputs ? "input" : "output", i,
-                lo_cl_shape_text(&ref->shape, buf, sizeof buf));
-    }
-    return LO_OK;
-}
-
-lo_status lo_cl_check_dtype(const lo_step *step, const lo_tensor_ref *ref, const char *what,
-                            bool allow_uint8, lo_error *err)
-{
-    if (ref->dtype == LO_DTYPE_FLOAT || (allow_uint8 && ref->dtype == LO_DTYPE_UINT8)) return LO_OK;
-    return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED, "%s is %s; the OpenCL kernel takes %s",
-                           what, lo_dtype_name(ref->dtype),
-                           allow_uint8 ? "float or uint8" : "float only");
-}
-
-lo_status lo_cl_check_activation(const lo_step *step, lo_activation act, lo_error *err)
-{
-    if (act == LO_ACT_NONE || act == LO_ACT_RELU) return LO_OK;
-    return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED, "activation %d has no OpenCL kernel",
-                           (int)act);
-}
-
-/* Kernel, stride, dilation and pads of a 2-D window op: positive, non-negative, within int. */
-lo_status lo_cl_check_window(const lo_step *step, const int64_t kernel[2], const int64_t stride[2],
-                             const int64_t dilation[2], const int64_t pad_begin[2],
-                             const int64_t pad_end[2], lo_error *err)
-{
-    for (int a = 0; a < 2; a++) {
-        if (kernel[a] < 1 || stride[a] < 1 || dilation[a] < 1 || pad_begin[a] < 0 ||
-            pad_end[a] < 0 || kernel[a] > INT_MAX / 4 || stride[a] > INT_MAX / 4 ||
-            dilation[a] > INT_MAX / 4 || pad_begin[a] > INT_MAX / 4 || pad_end[a] > INT_MAX / 4)
-            return lo_cl_step_fail(
-                err, step, LO_ERR_ARGUMENT,
-                "axis %d: kernel %lld, stride %lld, dilation %lld, pads %lld/%lld "
-                "out of range",
-                a, (long long)kernel[a], (long long)stride[a], (long long)dilation[a],
-                (long long)pad_begin[a], (long long)pad_end[a]);
-    }
-    return LO_OK;
-}
-
-/* int arithmetic in the kernels on window coordinates must not overflow. */
-bool lo_cl_window_fits_int(const int64_t out[2], const int64_t in[2], const int64_t kernel[2],
-                           const int64_t stride[2], const int64_t dilation[2])
-{
-    for (int a = 0; a < 2; a++) {
-        int64_t reach = out[a] * stride[a] + kernel[a] * dilation[a] + in[a];
-        if (out[a] > INT_MAX || reach > INT_MAX / 2) return false;
-    }
-    return true;
-}
-
-lo_status lo_cl_check_all_float(const lo_step *step, lo_error *err)
-{
-    static const char *const names[LO_STEP_MAX_INPUTS] = {
-        "input 0", "input 1", "input 2", "input 3", "input 4", "input 5", "input 6", "input 7"};
-    lo_status status = LO_OK;
-    for (int i = 0; i < step->num_inputs && status == LO_OK; i++)
-        status = lo_cl_check_dtype(step, &step->inputs[i], names[i], false, err);
-    if (status == LO_OK) status = lo_cl_check_dtype(step, &step->output, "Y", false, err);
-    return status;
-}
-
-/* The furthest element `strides` reach over `dims` stays inside the input, and so within int. */
-bool lo_cl_strides_fit(const lo_shape *input, int rank, const int64_t *dims, const int64_t *strides)
-{
-    int64_t reach = 0;
-    for (int d = 0; d < rank; d++) {
-        if (strides[d] < 0 || strides[d] > INT_MAX) return false;
-        if (dims[d] > 0) reach += (dims[d] - 1) * strides[d];
-        if (reach > INT_MAX) return false;
-    }
-    return lo_shape_numel(input) == 0 || reach < lo_shape_numel(input);
-}
-
-lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *step, lo_error *err)
-{
-    (void)ctx; /* no kernel uses local memory or needs a device feature beyond OpenCL 1.2 */
-    lo_status status = check_tensors(step, err);
-    if (status != LO_OK) return status;
-    switch (step->kind) {
-    case LO_STEP_CONV:
-        return lo_cl_check_conv(step, err);
-    case LO_STEP_MAXPOOL:
-    case LO_STEP_AVGPOOL:
-        return lo_cl_check_pool(step, err);
-    case LO_STEP_PAD:
-        return lo_cl_check_pad(step, err);
-    case LO_STEP_CONCAT:
-        return lo_cl_check_concat(step, err);
-    case LO_STEP_TRANSPOSE:
-        return lo_cl_check_transpose(step, err);
-    case LO_STEP_GEMM:
-        return lo_cl_check_gemm(step, err);
-    case LO_STEP_UNARY:
-        return lo_cl_check_unary(step, err);
-    case LO_STEP_COPY:
-        return lo_cl_check_elementwise(step, true, 1, err);
-    case LO_STEP_BINARY:
-        return lo_cl_check_binary(step, err);
-    case LO_STEP_SOFTMAX:
-        return lo_cl_check_softmax(step, err);
-    case LO_STEP_BATCHNORM:
-        return lo_cl_check_batchnorm(step, err);
-    case LO_STEP_MATMUL:
-        return lo_cl_check_matmul(step, err);
-    }
-    return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED, "step kind %d has no OpenCL kernel",
-                           (int)step->kind);
 }
 
 /* ---- argument binding ---- */
@@ -207,30 +77,42 @@ lo_status lo_cl_place_tensor(const lo_step *step, const lo_cl_buffers *buffers,
                              const lo_tensor_ref *ref, const char *what, lo_cl_tensor *out,
                              lo_error *err)
 {
-    const bool in_weights = ref->buffer == LO_BUFFER_WEIGHTS;
-    if (ref->buffer != LO_BUFFER_ARENA && !in_weights)
-        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "%s names buffer %d", what,
-                               (int)ref->buffer);
+    const bool constant = ref->buffer == LO_BUFFER_CONSTANT;
     const size_t esize = lo_dtype_size(ref->dtype);
     const size_t bytes = lo_tensor_ref_bytes(ref);
-    const size_t capacity = in_weights ? buffers->weights_bytes : buffers->arena_bytes;
-    if (ref->offset % esize != 0)
+    size_t offset = ref->offset, capacity = buffers->arena_bytes;
+    cl_mem mem = buffers->arena;
+    if (constant) {
+        offset = buffers->constant_offsets[ref->constant];
+        if (offset == SIZE_MAX) /* a bug of lo_cl_reads_plain, never the model's */
+            return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT,
+                                   "%s: constant %d was not uploaded in its plain layout", what,
+                                   ref->constant);
+        capacity = buffers->constants_bytes;
+        /* An empty constant was not uploaded: any buffer will do, nothing reads it. */
+        if (buffers->constants) mem = buffers->constants;
+    }
+    if (esize == 0 || offset % esize != 0)
         return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT,
                                "%s at byte offset %zu is not aligned to its %zu-byte elements",
-                               what, ref->offset, esize);
-    if (ref->offset > capacity || bytes > capacity - ref->offset)
+                               what, offset, esize);
+    if (bytes > 0 && (offset > capacity || bytes > capacity - offset))
         return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT,
                                "%s (%zu bytes at offset %zu) runs past the %s buffer (%zu bytes)",
-                               what, bytes, ref->offset, in_weights ? "weights" : "arena",
-                               capacity);
-    const uint64_t end = ref->offset / esize + bytes / esize;
+                               what, bytes, offset, constant ? "constants" : "arena", capacity);
+    const uint64_t end = offset / esize + bytes / esize;
     if (end > INT_MAX)
         return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
                                "%s ends at element %llu, past 32-bit indexing", what,
                                (unsigned long long)end);
-    out->mem = in_weights ? buffers->weights : buffers->arena;
-    out->offset = (int64_t)(ref->offset / esize);
+    out->mem = mem;
+    out->offset = (int64_t)(offset / esize);
     return LO_OK;
+}
+
+const void *lo_cl_constant_host(const lo_cl_buffers *buffers, const lo_tensor_ref *ref)
+{
+    return buffers->plan->constants[ref->constant].data;
 }
 
 lo_status lo_cl_make_kernel(lo_backend_context *ctx, const lo_step *step, const char *program_name,
@@ -302,7 +184,7 @@ lo_status lo_cl_create_constant_buffer(lo_backend_context *ctx, const lo_step *s
     if (rc != CL_SUCCESS) {
         *out = NULL;
         return lo_cl_step_fail(err, step, lo_cl_status_of(rc),
-                               "clCreateBuffer (%zu bytes of re-laid-out weights) failed: %s",
+                               "clCreateBuffer (%zu bytes of re-laid-out constants) failed: %s",
                                count * sizeof(float), lo_cl_error_name(rc));
     }
     return LO_OK;
@@ -366,14 +248,28 @@ lo_status lo_cl_finish_flat(lo_backend_context *ctx, const lo_step *step, lo_cl_
 
 /* ---- entry points ---- */
 
+bool lo_cl_reads_plain(const lo_backend_context *ctx, const lo_step *step, int input)
+{
+    switch (step->kind) {
+    case LO_STEP_CONV:
+        return input == 0 || !lo_cl_conv_blocked(ctx, step);
+    case LO_STEP_GEMM:
+        return input != 1 || !lo_cl_gemm_blocked(ctx, step);
+    case LO_STEP_UNARY: /* X, and Clip's bounds known only at run time */
+        return input == 0 || input == step->params.unary.min_input ||
+               input == step->params.unary.max_input;
+    default:
+        return true;
+    }
+}
+
 lo_status lo_cl_launch_prepare(lo_backend_context *ctx, const lo_step *step,
                                const lo_cl_buffers *buffers, lo_cl_launch *out, lo_error *err)
 {
     memset(out, 0, sizeof *out);
     snprintf(out->node_name, sizeof out->node_name, "%s", step->node_name ? step->node_name : "?");
     snprintf(out->label, sizeof out->label, "%s", step->label);
-    lo_status status = lo_cl_step_supported(ctx, step, err);
-    if (status != LO_OK) goto done;
+    lo_status status;
     switch (step->kind) {
     case LO_STEP_CONV:
         status = lo_cl_prepare_conv(ctx, step, buffers, out, err);
@@ -408,13 +304,16 @@ lo_status lo_cl_launch_prepare(lo_backend_context *ctx, const lo_step *step,
     case LO_STEP_MATMUL:
         status = lo_cl_prepare_matmul(ctx, step, buffers, out, err);
         break;
+    default: /* validated steps never get here */
+        status = lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED, "step kind %d has no OpenCL kernel",
+                                 (int)step->kind);
+        break;
     }
     if (status == LO_OK)
         lo_trace("opencl: node '%s' (%s): %s, global %zux%zux%zu, local %zux%zux%zu%s",
                  out->node_name, out->label, out->variant, out->global[0], out->global[1],
                  out->global[2], out->local[0], out->local[1], out->local[2],
                  out->empty ? " (empty: skipped)" : "");
-done:
     if (status != LO_OK) lo_cl_launch_release(out);
     return status;
 }

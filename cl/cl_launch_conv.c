@@ -1,5 +1,5 @@
-/* Conv steps on OpenCL: checks, kernel choice (blocked when the weights are constants and
- * the device prefers float vectors, else direct), weight re-layout, arguments and sizes.
+/* Conv steps on OpenCL: kernel choice (blocked when the weights are constants and the device
+ * prefers float vectors, else direct), weight re-layout, arguments and sizes.
  */
 #include "cl_launch_internal.h"
 
@@ -10,51 +10,38 @@
 /* Output pixels per work-item of conv2d_blocked (its PIX): 8 vector accumulators. */
 #define LO_CL_CONV_PIX 8
 
-lo_status lo_cl_check_conv(const lo_step *step, lo_error *err)
+/* The sizes of the blocked layout: Mg output channels per group in blocks of `vec`. */
+typedef struct conv_blocking {
+    int vec;
+    int64_t blocks;   /* MgB: blocks per group */
+    int64_t packed_w; /* floats of the packed weights: [g][block][c][kh][kw][vec] */
+    int64_t packed_b; /* then the bias: [g][block][vec] */
+} conv_blocking;
+
+static conv_blocking conv_blocking_of(const lo_backend_context *ctx, const lo_step *step)
 {
     const lo_conv_params *p = &step->params.conv;
-    const lo_tensor_ref *x = &step->inputs[0], *w = &step->inputs[1], *y = &step->output;
-    char xs[128], ws[128], ys[128];
-    lo_status status = LO_OK;
-    if (step->num_inputs != (p->has_bias ? 3 : 2))
-        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs with has_bias %d",
-                               step->num_inputs, (int)p->has_bias);
-    for (int i = 0; i < step->num_inputs && status == LO_OK; i++)
-        status = lo_cl_check_dtype(step, &step->inputs[i],
-                                   i == 0   ? "X"
-                                   : i == 1 ? "W"
-                                            : "B",
-                                   false, err);
-    if (status == LO_OK) status = lo_cl_check_dtype(step, y, "Y", false, err);
-    if (status == LO_OK) status = lo_cl_check_activation(step, p->activation, err);
-    if (status == LO_OK)
-        status = lo_cl_check_window(step, p->kernel, p->stride, p->dilation, p->pad_begin,
-                                    p->pad_end, err);
-    if (status != LO_OK) return status;
-    if (x->shape.rank != 4 || w->shape.rank != 4 || y->shape.rank != 4)
-        return lo_cl_step_fail(
-            err, step, LO_ERR_UNSUPPORTED, "only 2-D convolution: X %s, W %s, Y %s",
-            lo_cl_shape_text(&x->shape, xs, sizeof xs), lo_cl_shape_text(&w->shape, ws, sizeof ws),
-            lo_cl_shape_text(&y->shape, ys, sizeof ys));
-    const int64_t N = x->shape.dims[0], C = x->shape.dims[1], M = w->shape.dims[0];
-    if (p->group < 1 || C % p->group != 0 || M % p->group != 0 ||
-        w->shape.dims[1] != C / p->group || w->shape.dims[2] != p->kernel[0] ||
-        w->shape.dims[3] != p->kernel[1] || y->shape.dims[0] != N || y->shape.dims[1] != M)
-        return lo_cl_step_fail(
-            err, step, LO_ERR_ARGUMENT,
-            "inconsistent shapes: X %s, W %s, Y %s, group %lld, kernel %lldx%lld",
-            lo_cl_shape_text(&x->shape, xs, sizeof xs), lo_cl_shape_text(&w->shape, ws, sizeof ws),
-            lo_cl_shape_text(&y->shape, ys, sizeof ys), (long long)p->group,
-            (long long)p->kernel[0], (long long)p->kernel[1]);
-    if (p->has_bias && lo_shape_numel(&step->inputs[2].shape) != M)
-        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "bias %s does not hold M = %lld values",
-                               lo_cl_shape_text(&step->inputs[2].shape, ws, sizeof ws),
-                               (long long)M);
-    if (!lo_cl_window_fits_int(y->shape.dims + 2, x->shape.dims + 2, p->kernel, p->stride,
-                               p->dilation))
-        return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
-                               "sizes too large for 32-bit indexing");
-    return LO_OK;
+    const int64_t G = p->group, Cg = step->inputs[0].shape.dims[1] / G;
+    const int64_t Mg = step->output.shape.dims[1] / G;
+    conv_blocking b;
+    b.vec = lo_cl_vector_width(ctx);
+    b.blocks = (Mg + b.vec - 1) / b.vec;
+    b.packed_w = G * b.blocks * Cg * p->kernel[0] * p->kernel[1] * b.vec;
+    b.packed_b = G * b.blocks * b.vec;
+    return b;
+}
+
+bool lo_cl_conv_blocked(const lo_backend_context *ctx, const lo_step *step)
+{
+    const lo_conv_params *p = &step->params.conv;
+    const int64_t Cg = step->inputs[0].shape.dims[1] / p->group;
+    const int64_t Mg = step->output.shape.dims[1] / p->group;
+    const bool constant_weights = step->inputs[1].buffer == LO_BUFFER_CONSTANT &&
+                                  (!p->has_bias || step->inputs[2].buffer == LO_BUFFER_CONSTANT);
+    if (!lo_cl_blocked_allowed(ctx) || !constant_weights || Mg < 4 || Cg <= 0) return false;
+    const conv_blocking b = conv_blocking_of(ctx, step);
+    return lo_cl_fits_int(b.packed_w + b.packed_b) &&
+           lo_cl_fits_int(lo_shape_numel(&step->inputs[0].shape));
 }
 
 lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
@@ -65,24 +52,22 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
     const int64_t N = xs->dims[0], C = xs->dims[1], H = xs->dims[2], W = xs->dims[3];
     const int64_t M = ys->dims[1], OH = ys->dims[2], OW = ys->dims[3];
     const int64_t G = p->group, Cg = C / G, Mg = M / G, KH = p->kernel[0], KW = p->kernel[1];
-    const int vec = lo_cl_vector_width(ctx);
-    const int64_t MgB = (Mg + vec - 1) / vec;
-    const int64_t packed_w = G * MgB * Cg * KH * KW * vec, packed_b = G * MgB * vec;
+    const conv_blocking blocking = conv_blocking_of(ctx, step);
+    const int vec = blocking.vec;
+    const int64_t MgB = blocking.blocks, packed_w = blocking.packed_w, packed_b = blocking.packed_b;
     float *packed = NULL;
-    lo_cl_tensor x, w, b = {NULL, 0}, y;
+    lo_cl_tensor x, w = {NULL, 0}, b = {NULL, 0}, y;
     char options[64];
+    const bool blocked = lo_cl_conv_blocked(ctx, step);
+    /* The blocked kernel reads W and B only through its own re-laid-out copy. */
     lo_status status = lo_cl_place_tensor(step, buffers, &step->inputs[0], "X", &x, err);
-    if (status == LO_OK) status = lo_cl_place_tensor(step, buffers, &step->inputs[1], "W", &w, err);
-    if (status == LO_OK && p->has_bias)
+    if (status == LO_OK && !blocked)
+        status = lo_cl_place_tensor(step, buffers, &step->inputs[1], "W", &w, err);
+    if (status == LO_OK && p->has_bias && !blocked)
         status = lo_cl_place_tensor(step, buffers, &step->inputs[2], "B", &b, err);
     if (status == LO_OK) status = lo_cl_place_tensor(step, buffers, &step->output, "Y", &y, err);
     if (status != LO_OK) goto done;
 
-    const bool constant_weights = step->inputs[1].buffer == LO_BUFFER_WEIGHTS &&
-                                  buffers->weights_host &&
-                                  (!p->has_bias || step->inputs[2].buffer == LO_BUFFER_WEIGHTS);
-    const bool blocked = lo_cl_blocked_allowed(ctx) && constant_weights && Mg >= 4 && Cg > 0 &&
-                         lo_cl_fits_int(packed_w + packed_b) && lo_cl_fits_int(N * C * H * W);
     /* Common square windows are unrolled at build time (a measured 15-25% on PoCL); one
      * program per such size, the rest share the runtime-window program. */
     const bool fixed =
@@ -106,10 +91,8 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
                                      (long long)(packed_w + packed_b));
             goto done;
         }
-        const unsigned char *host = buffers->weights_host;
-        const float *wsrc = (const float *)(const void *)(host + step->inputs[1].offset);
-        const float *bsrc =
-            p->has_bias ? (const float *)(const void *)(host + step->inputs[2].offset) : NULL;
+        const float *wsrc = lo_cl_constant_host(buffers, &step->inputs[1]);
+        const float *bsrc = p->has_bias ? lo_cl_constant_host(buffers, &step->inputs[2]) : NULL;
         const int64_t KK = KH * KW;
         for (int64_t m = 0; m < M; m++) {
             const int64_t g = m / Mg, mg = m % Mg, gb = g * MgB + mg / vec, j = mg % vec;

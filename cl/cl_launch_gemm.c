@@ -1,5 +1,5 @@
-/* Gemm and MatMul steps on OpenCL: checks, kernel choice (Gemm blocked when B is a
- * constant and the device prefers float vectors, else direct), arguments and sizes.
+/* Gemm and MatMul steps on OpenCL: kernel choice (Gemm blocked when B is a constant and the
+ * device prefers float vectors, else direct), B's re-layout, arguments and sizes.
  */
 #include "cl_launch_internal.h"
 
@@ -10,130 +10,58 @@
 /* Rows of A per work-item of gemm_blocked (its MR) from this many rows on; below, 1. */
 #define LO_CL_GEMM_MR 8
 
-/* Strides of C over [M, N] (0 along a broadcast axis), or false when C cannot broadcast. */
-static bool gemm_c_strides(const lo_shape *c, int64_t M, int64_t N, int64_t *sm, int64_t *sn)
+/* Strides of C over [M, N]: 0 along a broadcast axis (C broadcasts, as validated). */
+static void gemm_c_strides(const lo_shape *c, int64_t *sm, int64_t *sn)
 {
-    *sm = 0;
-    *sn = 0;
-    if (c->rank == 0) return true;
-    if (c->rank == 1) {
-        if (c->dims[0] != 1 && c->dims[0] != N) return false;
-        *sn = c->dims[0] == 1 ? 0 : 1;
-        return true;
-    }
-    if (c->rank == 2) {
-        if ((c->dims[0] != 1 && c->dims[0] != M) || (c->dims[1] != 1 && c->dims[1] != N))
-            return false;
-        *sm = c->dims[0] == 1 ? 0 : c->dims[1];
-        *sn = c->dims[1] == 1 ? 0 : 1;
-        return true;
-    }
-    return false;
+    const int64_t rows = c->rank == 2 ? c->dims[0] : 1;
+    const int64_t cols = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+    *sm = rows == 1 ? 0 : cols;
+    *sn = cols == 1 ? 0 : 1;
 }
 
-lo_status lo_cl_check_gemm(const lo_step *step, lo_error *err)
+/* K and N of the product, and N in blocks of the vector width. */
+static void gemm_sizes(const lo_backend_context *ctx, const lo_step *step, int64_t *K, int64_t *N,
+                       int64_t *NB)
 {
-    const lo_gemm_params *p = &step->params.gemm;
-    char as[128], bs[128], ys[128];
-    lo_status status = LO_OK;
-    if (step->num_inputs != (p->has_c ? 3 : 2))
-        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs with has_c %d",
-                               step->num_inputs, (int)p->has_c);
-    for (int i = 0; i < step->num_inputs && status == LO_OK; i++)
-        status = lo_cl_check_dtype(step, &step->inputs[i],
-                                   i == 0   ? "A"
-                                   : i == 1 ? "B"
-                                            : "C",
-                                   false, err);
-    if (status == LO_OK) status = lo_cl_check_dtype(step, &step->output, "Y", false, err);
-    if (status == LO_OK) status = lo_cl_check_activation(step, p->activation, err);
-    if (status != LO_OK) return status;
-    const lo_shape *a = &step->inputs[0].shape, *b = &step->inputs[1].shape,
-                   *y = &step->output.shape;
-    if (a->rank != 2 || b->rank != 2 || y->rank != 2)
-        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "A %s, B %s and Y %s must be matrices",
-                               lo_cl_shape_text(a, as, sizeof as),
-                               lo_cl_shape_text(b, bs, sizeof bs),
-                               lo_cl_shape_text(y, ys, sizeof ys));
-    const int64_t M = p->trans_a ? a->dims[1] : a->dims[0];
-    const int64_t K = p->trans_a ? a->dims[0] : a->dims[1];
-    const int64_t KB = p->trans_b ? b->dims[1] : b->dims[0];
-    const int64_t N = p->trans_b ? b->dims[0] : b->dims[1];
-    if (K != KB || y->dims[0] != M || y->dims[1] != N)
-        return lo_cl_step_fail(
-            err, step, LO_ERR_ARGUMENT, "A %s (trans_a %d) and B %s (trans_b %d) do not make Y %s",
-            lo_cl_shape_text(a, as, sizeof as), (int)p->trans_a, lo_cl_shape_text(b, bs, sizeof bs),
-            (int)p->trans_b, lo_cl_shape_text(y, ys, sizeof ys));
-    int64_t sm, sn;
-    if (p->has_c && !gemm_c_strides(&step->inputs[2].shape, M, N, &sm, &sn))
-        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "C %s does not broadcast to [%lld,%lld]",
-                               lo_cl_shape_text(&step->inputs[2].shape, as, sizeof as),
-                               (long long)M, (long long)N);
-    return LO_OK;
+    const lo_shape *as = &step->inputs[0].shape;
+    *K = step->params.gemm.trans_a ? as->dims[0] : as->dims[1];
+    *N = step->output.shape.dims[1];
+    const int vec = lo_cl_vector_width(ctx);
+    *NB = (*N + vec - 1) / vec;
 }
 
-lo_status lo_cl_check_matmul(const lo_step *step, lo_error *err)
+bool lo_cl_gemm_blocked(const lo_backend_context *ctx, const lo_step *step)
 {
-    const lo_matmul_params *p = &step->params.matmul;
-    if (step->num_inputs != 2)
-        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, expected 2",
-                               step->num_inputs);
-    lo_status status = lo_cl_check_all_float(step, err);
-    if (status != LO_OK) return status;
-    int64_t batch = 1;
-    bool ok =
-        p->batch_rank >= 0 && p->batch_rank <= LO_MAX_RANK && p->m >= 0 && p->n >= 0 && p->k >= 0;
-    for (int d = 0; ok && d < p->batch_rank; d++) {
-        ok = p->batch_dims[d] >= 0;
-        batch *= p->batch_dims[d];
-    }
-    const lo_shape *as = &step->inputs[0].shape, *bs = &step->inputs[1].shape;
-    ok = ok && batch * p->m * p->n == lo_shape_numel(&step->output.shape) &&
-         lo_cl_strides_fit(as, p->batch_rank, p->batch_dims, p->a_strides) &&
-         lo_cl_strides_fit(bs, p->batch_rank, p->batch_dims, p->b_strides);
-    /* Each operand's last matrix must end inside it. */
-    if (ok && batch > 0 && p->m > 0 && p->n > 0 && p->k > 0) {
-        int64_t ra = p->m * p->k, rb = p->k * p->n;
-        for (int d = 0; d < p->batch_rank; d++) {
-            ra += (p->batch_dims[d] - 1) * p->a_strides[d];
-            rb += (p->batch_dims[d] - 1) * p->b_strides[d];
-        }
-        ok = ra <= lo_shape_numel(as) && rb <= lo_shape_numel(bs) && lo_cl_fits_int(ra) &&
-             lo_cl_fits_int(rb);
-    }
-    if (!ok)
-        return lo_cl_step_fail(
-            err, step, LO_ERR_ARGUMENT,
-            "batch of %lld [%lld,%lld]x[%lld,%lld] products does not fit its tensors",
-            (long long)batch, (long long)p->m, (long long)p->k, (long long)p->k, (long long)p->n);
-    return LO_OK;
+    int64_t K, N, NB;
+    gemm_sizes(ctx, step, &K, &N, &NB);
+    return lo_cl_blocked_allowed(ctx) && step->inputs[1].buffer == LO_BUFFER_CONSTANT && K > 0 &&
+           N > 0 && lo_cl_fits_int(K * NB * lo_cl_vector_width(ctx));
 }
 
 lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
                              const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
 {
     const lo_gemm_params *p = &step->params.gemm;
-    const lo_shape *as = &step->inputs[0].shape;
-    const int64_t M = step->output.shape.dims[0], N = step->output.shape.dims[1];
-    const int64_t K = p->trans_a ? as->dims[0] : as->dims[1];
+    const int64_t M = step->output.shape.dims[0];
+    int64_t K, N, NB;
+    gemm_sizes(ctx, step, &K, &N, &NB);
     const int vec = lo_cl_vector_width(ctx);
-    const int64_t NB = (N + vec - 1) / vec;
     const int mr = M >= LO_CL_GEMM_MR ? LO_CL_GEMM_MR : 1;
     float *packed = NULL;
-    lo_cl_tensor a, b, c = {NULL, 0}, y;
+    lo_cl_tensor a, b = {NULL, 0}, c = {NULL, 0}, y;
     int64_t c_sm = 0, c_sn = 0;
     char options[64];
+    const bool blocked = lo_cl_gemm_blocked(ctx, step);
+    /* The blocked kernel reads B only through its own re-laid-out copy. */
     lo_status status = lo_cl_place_tensor(step, buffers, &step->inputs[0], "A", &a, err);
-    if (status == LO_OK) status = lo_cl_place_tensor(step, buffers, &step->inputs[1], "B", &b, err);
+    if (status == LO_OK && !blocked)
+        status = lo_cl_place_tensor(step, buffers, &step->inputs[1], "B", &b, err);
     if (status == LO_OK && p->has_c)
         status = lo_cl_place_tensor(step, buffers, &step->inputs[2], "C", &c, err);
     if (status == LO_OK) status = lo_cl_place_tensor(step, buffers, &step->output, "Y", &y, err);
     if (status != LO_OK) goto done;
-    if (p->has_c) gemm_c_strides(&step->inputs[2].shape, M, N, &c_sm, &c_sn);
+    if (p->has_c) gemm_c_strides(&step->inputs[2].shape, &c_sm, &c_sn);
 
-    const bool blocked = lo_cl_blocked_allowed(ctx) &&
-                         step->inputs[1].buffer == LO_BUFFER_WEIGHTS && buffers->weights_host &&
-                         K > 0 && N > 0 && lo_cl_fits_int(K * NB * vec);
     snprintf(options, sizeof options, "-DVEC=%d -DMR=%d", vec, blocked ? mr : LO_CL_GEMM_MR);
     status = lo_cl_make_kernel(ctx, step, "gemm", options, blocked ? "gemm_blocked" : "gemm_direct",
                                &launch->kernel, err);
@@ -151,8 +79,7 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
                                      "out of memory re-laying out %zu weights", count);
             goto done;
         }
-        const unsigned char *host = buffers->weights_host;
-        const float *src = (const float *)(const void *)(host + step->inputs[1].offset);
+        const float *src = lo_cl_constant_host(buffers, &step->inputs[1]);
         for (int64_t k = 0; k < K; k++)
             for (int64_t n = 0; n < N; n++)
                 packed[k * NB * vec + n] = p->trans_b ? src[n * K + k] : src[k * N + n];

@@ -1,6 +1,7 @@
 /* What the per-family files of cl/cl_launch_*.c share: the helpers of cl_launch.c (messages,
- * checks, argument binding, sizes) and each family's check and prepare entry points, which the
- * dispatch of cl_launch.c calls. A new step kind adds one cl_launch_<family>.c entry pair here.
+ * argument binding, sizes) and each family's prepare entry point, which the dispatch of
+ * cl_launch.c calls. A new step kind adds one cl_launch_<family>.c entry here (and its limits
+ * to cl_supports.c).
  */
 #ifndef LO_CL_LAUNCH_INTERNAL_H
 #define LO_CL_LAUNCH_INTERNAL_H
@@ -25,24 +26,13 @@ typedef struct lo_cl_tensor {
     int64_t offset; /* elements */
 } lo_cl_tensor;
 
-/* ---- cl_launch.c: messages and validation ---- */
+/* ---- cl_launch.c: messages ---- */
 
 /* "node 'conv1' (Conv+Relu): " + the formatted text. */
 lo_status lo_cl_step_fail(lo_error *err, const lo_step *step, lo_status status, const char *fmt,
                           ...) LO_PRINTF(4, 5);
 const char *lo_cl_shape_text(const lo_shape *shape, char *buf, size_t size);
 bool lo_cl_fits_int(int64_t value);
-lo_status lo_cl_check_dtype(const lo_step *step, const lo_tensor_ref *ref, const char *what,
-                            bool allow_uint8, lo_error *err);
-lo_status lo_cl_check_activation(const lo_step *step, lo_activation act, lo_error *err);
-lo_status lo_cl_check_window(const lo_step *step, const int64_t kernel[2], const int64_t stride[2],
-                             const int64_t dilation[2], const int64_t pad_begin[2],
-                             const int64_t pad_end[2], lo_error *err);
-bool lo_cl_window_fits_int(const int64_t out[2], const int64_t in[2], const int64_t kernel[2],
-                           const int64_t stride[2], const int64_t dilation[2]);
-lo_status lo_cl_check_all_float(const lo_step *step, lo_error *err);
-bool lo_cl_strides_fit(const lo_shape *input, int rank, const int64_t *dims,
-                       const int64_t *strides);
 
 /* ---- cl_launch.c: kernels, arguments and sizes ---- */
 
@@ -54,6 +44,8 @@ void lo_cl_arg_axes8(lo_cl_args *args, int rank, const int64_t *values, cl_int f
 lo_status lo_cl_place_tensor(const lo_step *step, const lo_cl_buffers *buffers,
                              const lo_tensor_ref *ref, const char *what, lo_cl_tensor *out,
                              lo_error *err);
+/* The plan's host bytes of a constant input, for re-layouts during prepare only. */
+const void *lo_cl_constant_host(const lo_cl_buffers *buffers, const lo_tensor_ref *ref);
 lo_status lo_cl_bind_tensors(const lo_step *step, const lo_cl_buffers *buffers, int count,
                              lo_cl_args *args, lo_error *err);
 lo_status lo_cl_make_kernel(lo_backend_context *ctx, const lo_step *step, const char *program_name,
@@ -70,13 +62,13 @@ bool lo_cl_blocked_allowed(const lo_backend_context *ctx);
 
 /* ---- cl_launch_conv.c ---- */
 
-lo_status lo_cl_check_conv(const lo_step *step, lo_error *err);
+/* Whether the launch runs conv2d_blocked, reading W and B re-laid out, not plain. */
+bool lo_cl_conv_blocked(const lo_backend_context *ctx, const lo_step *step);
 lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
                              const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
 
 /* ---- cl_launch_pool.c ---- */
 
-lo_status lo_cl_check_pool(const lo_step *step, lo_error *err);
 lo_status lo_cl_prepare_pool(lo_backend_context *ctx, const lo_step *step,
                              const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
 lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
@@ -84,8 +76,8 @@ lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
 
 /* ---- cl_launch_gemm.c ---- */
 
-lo_status lo_cl_check_gemm(const lo_step *step, lo_error *err);
-lo_status lo_cl_check_matmul(const lo_step *step, lo_error *err);
+/* Whether the launch runs gemm_blocked, reading B re-laid out, not plain. */
+bool lo_cl_gemm_blocked(const lo_backend_context *ctx, const lo_step *step);
 lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
                              const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
 lo_status lo_cl_prepare_matmul(lo_backend_context *ctx, const lo_step *step,
@@ -93,12 +85,6 @@ lo_status lo_cl_prepare_matmul(lo_backend_context *ctx, const lo_step *step,
 
 /* ---- cl_launch_eltwise.c ---- */
 
-lo_status lo_cl_check_elementwise(const lo_step *step, bool allow_uint8, int max_inputs,
-                                  lo_error *err);
-lo_status lo_cl_check_unary(const lo_step *step, lo_error *err);
-lo_status lo_cl_check_binary(const lo_step *step, lo_error *err);
-lo_status lo_cl_check_softmax(const lo_step *step, lo_error *err);
-lo_status lo_cl_check_batchnorm(const lo_step *step, lo_error *err);
 lo_status lo_cl_prepare_elementwise(lo_backend_context *ctx, const lo_step *step,
                                     const lo_cl_buffers *buffers, lo_cl_launch *launch,
                                     lo_error *err);
@@ -112,9 +98,6 @@ lo_status lo_cl_prepare_batchnorm(lo_backend_context *ctx, const lo_step *step,
 
 /* ---- cl_launch_layout.c ---- */
 
-lo_status lo_cl_check_pad(const lo_step *step, lo_error *err);
-lo_status lo_cl_check_transpose(const lo_step *step, lo_error *err);
-lo_status lo_cl_check_concat(const lo_step *step, lo_error *err);
 lo_status lo_cl_prepare_layout(lo_backend_context *ctx, const lo_step *step,
                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
 

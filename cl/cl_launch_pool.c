@@ -1,40 +1,7 @@
 /* MaxPool and AveragePool steps on OpenCL (global pools arrive as whole-input windows):
- * checks, kernel choice, arguments and sizes.
+ * kernel choice, arguments and sizes.
  */
 #include "cl_launch_internal.h"
-
-lo_status lo_cl_check_pool(const lo_step *step, lo_error *err)
-{
-    const lo_pool_params *p = &step->params.pool;
-    const bool max = step->kind == LO_STEP_MAXPOOL; /* average pooling is float only */
-    char xs[128], ys[128];
-    if (step->num_inputs != 1)
-        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "%d inputs, pooling takes 1",
-                               step->num_inputs);
-    const lo_tensor_ref *x = &step->inputs[0], *y = &step->output;
-    lo_status status = lo_cl_check_dtype(step, x, "X", max, err);
-    if (status == LO_OK) status = lo_cl_check_dtype(step, y, "Y", max, err);
-    if (status == LO_OK && x->dtype != y->dtype)
-        status = lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "X is %s but Y is %s",
-                                 lo_dtype_name(x->dtype), lo_dtype_name(y->dtype));
-    if (status == LO_OK)
-        status = lo_cl_check_window(step, p->kernel, p->stride, p->dilation, p->pad_begin,
-                                    p->pad_end, err);
-    if (status != LO_OK) return status;
-    if (x->shape.rank != 4 || y->shape.rank != 4)
-        return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED, "only 2-D pooling: X %s, Y %s",
-                               lo_cl_shape_text(&x->shape, xs, sizeof xs),
-                               lo_cl_shape_text(&y->shape, ys, sizeof ys));
-    if (x->shape.dims[0] != y->shape.dims[0] || x->shape.dims[1] != y->shape.dims[1])
-        return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT, "X %s and Y %s differ in N or C",
-                               lo_cl_shape_text(&x->shape, xs, sizeof xs),
-                               lo_cl_shape_text(&y->shape, ys, sizeof ys));
-    if (!lo_cl_window_fits_int(y->shape.dims + 2, x->shape.dims + 2, p->kernel, p->stride,
-                               p->dilation))
-        return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
-                               "sizes too large for 32-bit indexing");
-    return LO_OK;
-}
 
 lo_status lo_cl_prepare_pool(lo_backend_context *ctx, const lo_step *step,
                              const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)

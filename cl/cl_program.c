@@ -45,9 +45,9 @@ static uint64_t cache_key(const lo_backend_context *ctx, const char *source, siz
     hash = fnv1a(hash, source, length);
     hash = fnv1a(hash, "", 1);
     hash = fnv1a_str(hash, options);
-    hash = fnv1a_str(hash, ctx->info.platform);
-    hash = fnv1a_str(hash, ctx->info.name);
-    hash = fnv1a_str(hash, ctx->info.driver_version);
+    hash = fnv1a_str(hash, ctx->desc.driver);
+    hash = fnv1a_str(hash, ctx->desc.name);
+    hash = fnv1a_str(hash, ctx->desc.driver_version);
     return hash;
 }
 

@@ -11,7 +11,7 @@ int main(void)
     const lo_backend *backend = lo_opencl_backend();
     lo_error err;
     lo_backend_context *context = NULL;
-    CHECK_OK(backend->open(LENET_ONNX_DEVICE_AUTO, 0, &context, &err), &err);
+    CHECK_OK(backend->open(0, &context, &err), &err);
     if (!context) return lo_test_exit_code();
 
     static const char broken[] = "__kernel void broken(__global float *y)\n"

@@ -5,7 +5,7 @@
  *
  * Every function returns 0 on success and -1 when the shapes or parameters do not describe a
  * valid step; ref_error() then says why. Nothing here allocates or depends on global state
- * other than that message.
+ * other than that message, which is kept per thread.
  */
 #ifndef LO_REF_OPS_H
 #define LO_REF_OPS_H

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static char ref_message[512];
+/* Per thread: prepared plans of the ref backend may run on several threads at once. */
+static _Thread_local char ref_message[512];
 
 const char *ref_error(void)
 {
@@ -112,15 +113,20 @@ int64_t ref_pool_out_dim(int64_t in, int64_t kernel, int64_t stride, int64_t dil
     return out;
 }
 
+static double activate_with(const lo_unary_params *p, double v);
+
+/* A fused activation of Conv and Gemm: those without parameters only (step.h gives fused
+ * activations none). */
 static double activate(lo_activation act, double v)
 {
-    return act == LO_ACT_RELU ? (v > 0.0 ? v : 0.0) : v;
+    const lo_unary_params p = {act, 0.0f, 0.0f, 0.0f, 0, 0};
+    return activate_with(&p, v);
 }
 
 static int check_activation(lo_activation act)
 {
-    if (act != LO_ACT_NONE && act != LO_ACT_RELU)
-        return ref_fail("unknown activation %d", (int)act);
+    if (act != LO_ACT_NONE && act != LO_ACT_RELU && act != LO_ACT_SIGMOID && act != LO_ACT_TANH)
+        return ref_fail("activation %d cannot be fused: it has parameters", (int)act);
     return 0;
 }
 

@@ -1,0 +1,19 @@
+# OpenCL-only tests, included from the tests folder when LENET_ONNX_OPENCL is on.
+
+# A kernel that fails to compile is reported with its build log (cl_program.c).
+find_package(OpenCL REQUIRED)
+add_executable(test_cl_build ${CMAKE_CURRENT_LIST_DIR}/test_cl_build.c)
+target_link_libraries(test_cl_build PRIVATE lo_backend_opencl OpenCL::OpenCL)
+target_include_directories(test_cl_build PRIVATE ${PROJECT_SOURCE_DIR}/cl ${PROJECT_SOURCE_DIR}/tests)
+add_test(NAME cl_build_log COMMAND test_cl_build)
+set_tests_properties(cl_build_log PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)
+
+# Error paths through a stub OpenCL driver that fails one chosen call (stub_icd/stub_icd.c),
+# driven through lenet-onnx-run and the plugin.
+add_library(lo_stub_icd MODULE ${CMAKE_CURRENT_LIST_DIR}/stub_icd/stub_icd.c)
+target_include_directories(lo_stub_icd PRIVATE ${OpenCL_INCLUDE_DIRS})
+add_test(NAME device_failures
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/check_device_failures.py
+                 $<TARGET_FILE:lenet-onnx-run> $<TARGET_FILE:lo_stub_icd>)
+set_tests_properties(device_failures PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                                                ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)

@@ -1,0 +1,179 @@
+/* Random Conv, MaxPool and AveragePool steps: windows of every shape, stride, dilation and
+ * padding, grouped and depthwise convolutions, ceil-mode and global pools. */
+#include "kernel_harness.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Pads for one axis of a window with the given dilated extent. */
+static void random_pads(int mode, int64_t extent, int64_t *begin, int64_t *end)
+{
+    switch (mode) {
+    case 0: /* none */
+        *begin = *end = 0;
+        break;
+    case 1: /* symmetric */
+        *begin = *end = rint_(0, 3);
+        break;
+    case 2: /* asymmetric */
+        *begin = rint_(0, 3);
+        *end = rint_(0, 3);
+        break;
+    default: /* larger than the kernel on at least one side */
+        *begin = rint_(0, extent + 2);
+        *end = rint_(extent, extent + 2);
+        if (chance(0.5)) {
+            const int64_t t = *begin;
+            *begin = *end;
+            *end = t;
+        }
+        break;
+    }
+}
+
+static int64_t random_kernel_dim(void)
+{
+    return chance(0.3) ? 1 + 2 * rint_(0, 3) : rint_(1, 7); /* odd sizes often */
+}
+
+void gen_conv(batch *b, int index)
+{
+    pending pc;
+    lo_conv_params *p = &pc.st.params.conv;
+    int64_t n, c, m, group, in[2], out[2];
+    /* Re-rolled until the oracle's work is modest, so large channel counts stay cheap. */
+    for (;;) {
+        memset(&pc, 0, sizeof pc);
+        n = rint_(1, 5);
+        switch (index % 8) {
+        case 0: /* depthwise, with channel multipliers */
+            c = rint_(1, 16);
+            group = c;
+            m = c * rint_(1, 3);
+            break;
+        case 1: /* group = C/2 */
+            group = rint_(1, 8);
+            c = 2 * group;
+            m = group * rint_(1, 6);
+            break;
+        case 2: /* other groups, up to a dozen outputs each */
+            group = rint_(2, 4);
+            c = group * rint_(1, 4);
+            m = group * rint_(1, 12);
+            break;
+        case 3: /* many output channels: several vector blocks and a partial last one */
+            group = 1;
+            c = rint_(1, 16);
+            m = rint_(17, 40);
+            break;
+        default:
+            group = 1;
+            c = rint_(1, 8);
+            m = rint_(1, 16);
+            break;
+        }
+        /* Now and then a large image, so the grid spans many work-groups. */
+        const bool large = index % 25 == 24;
+        p->group = group;
+        p->kernel[0] = random_kernel_dim();
+        p->kernel[1] = chance(0.5) ? p->kernel[0] : random_kernel_dim();
+        const int pad_mode = (int)rint_(0, 3);
+        for (int a = 0; a < 2; a++) {
+            p->stride[a] = rint_(1, 3);
+            p->dilation[a] = chance(0.6) ? 1 : rint_(2, 3);
+            const int64_t extent = p->dilation[a] * (p->kernel[a] - 1) + 1;
+            random_pads(pad_mode, extent, &p->pad_begin[a], &p->pad_end[a]);
+            int64_t min_in = extent - p->pad_begin[a] - p->pad_end[a];
+            if (min_in < 1) min_in = 1;
+            in[a] = large ? rint_(min_in + 30, min_in + 70) : rint_(min_in, min_in + 12);
+            out[a] = ref_conv_out_dim(in[a], p->kernel[a], p->stride[a], p->dilation[a],
+                                      p->pad_begin[a], p->pad_end[a]);
+        }
+        const int64_t macs = n * m * out[0] * out[1] * (c / group) * p->kernel[0] * p->kernel[1];
+        if (macs <= 2000000) break;
+    }
+    pc.st.kind = LO_STEP_CONV;
+    p->has_bias = chance(0.5);
+    p->activation = chance(0.5) ? LO_ACT_RELU : LO_ACT_NONE;
+    snprintf(pc.st.label, sizeof pc.st.label, "Conv%s", p->activation ? "+Relu" : "");
+
+    const lo_shape xs = ref_shape4(n, c, in[0], in[1]);
+    const lo_shape ws = ref_shape4(m, c / group, p->kernel[0], p->kernel[1]);
+    set_input(&pc, 0, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -1, 1), 0.85);
+    set_input(&pc, 1, LO_DTYPE_FLOAT, ws, random_f32(b, ref_numel(&ws), -1, 1), 0.2);
+    if (p->has_bias) set_input(&pc, 2, LO_DTYPE_FLOAT, ref_shape1(m), random_f32(b, m, -1, 1), 0.2);
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape =
+        ref_shape4(n, m,
+                   ref_conv_out_dim(in[0], p->kernel[0], p->stride[0], p->dilation[0],
+                                    p->pad_begin[0], p->pad_end[0]),
+                   ref_conv_out_dim(in[1], p->kernel[1], p->stride[1], p->dilation[1],
+                                    p->pad_begin[1], p->pad_end[1]));
+    batch_add(b, &pc);
+}
+
+/* True when every window along the axis sees at least one input element (ONNX leaves the
+ * value of an all-padding window undefined in practice, so the tests avoid it). */
+static bool windows_nonempty(int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                             int64_t dilation, int64_t pad_begin)
+{
+    for (int64_t o = 0; o < out; o++) {
+        bool any = false;
+        for (int64_t j = 0; j < kernel && !any; j++) {
+            const int64_t pos = o * stride - pad_begin + j * dilation;
+            any = pos >= 0 && pos < in;
+        }
+        if (!any) return false;
+    }
+    return true;
+}
+
+void gen_pool(batch *b, lo_step_kind kind, lo_dtype dtype)
+{
+    pending pc;
+    lo_pool_params *p;
+    int64_t in[2], out[2];
+    for (;;) {
+        memset(&pc, 0, sizeof pc);
+        p = &pc.st.params.pool;
+        /* A quarter are the windows networks use (2x2 or 3x3, stride 2, no padding): backends
+         * tend to have a fast path for those. */
+        const bool classic = chance(0.25);
+        const int pad_mode = classic || chance(0.4) ? 0 : (int)rint_(1, 3);
+        const bool ceil_mode = chance(0.5);
+        /* Global pooling: one window over the whole image. */
+        const bool global = !classic && chance(0.1);
+        bool ok = true;
+        p->kernel[0] = classic ? (chance(0.75) ? 2 : 3) : rint_(1, 5);
+        p->kernel[1] = classic || chance(0.5) ? p->kernel[0] : rint_(1, 5);
+        for (int a = 0; a < 2 && ok; a++) {
+            p->stride[a] = classic ? 2 : rint_(1, 3);
+            p->dilation[a] = classic || chance(0.7) ? 1 : rint_(2, 3);
+            const int64_t extent = p->dilation[a] * (p->kernel[a] - 1) + 1;
+            random_pads(pad_mode, extent, &p->pad_begin[a], &p->pad_end[a]);
+            int64_t min_in = extent - p->pad_begin[a] - p->pad_end[a];
+            if (min_in < 1) min_in = 1;
+            in[a] = chance(0.05) ? rint_(min_in + 30, min_in + 70) : rint_(min_in, min_in + 14);
+            out[a] = ref_pool_out_dim(in[a], p->kernel[a], p->stride[a], p->dilation[a],
+                                      p->pad_begin[a], p->pad_end[a], ceil_mode);
+            if (global) {
+                in[a] = rint_(1, 20);
+                p->kernel[a] = in[a];
+                p->stride[a] = p->dilation[a] = out[a] = 1;
+                p->pad_begin[a] = p->pad_end[a] = 0;
+            }
+            ok = out[a] >= 1 && windows_nonempty(in[a], out[a], p->kernel[a], p->stride[a],
+                                                 p->dilation[a], p->pad_begin[a]);
+        }
+        if (ok) break;
+    }
+    pc.st.kind = kind;
+    p->count_include_pad = kind == LO_STEP_AVGPOOL && chance(0.5);
+    snprintf(pc.st.label, sizeof pc.st.label, "%s", kind_name(kind));
+    const int64_t n = rint_(1, 5), c = rint_(1, 6);
+    const lo_shape xs = ref_shape4(n, c, in[0], in[1]);
+    set_input(&pc, 0, dtype, xs, random_data(b, dtype, ref_numel(&xs)), 0.85);
+    pc.st.output.dtype = dtype;
+    pc.st.output.shape = ref_shape4(n, c, out[0], out[1]);
+    batch_add(b, &pc);
+}
