@@ -264,7 +264,7 @@ static void test_concat_transpose(void)
     CHECK(shape_is(&y, 3, (int64_t[]){2, 3, 6}));
     if (s.num_steps == 1) {
         CHECK(s.steps[0].kind == LO_STEP_CONCAT && s.steps[0].params.concat.axis == 2);
-        CHECK(s.steps[0].num_inputs == 3 && s.steps[0].inputs[1].buffer == LO_BUFFER_WEIGHTS);
+        CHECK(s.steps[0].num_inputs == 3 && s.steps[0].inputs[1].buffer == LO_BUFFER_CONSTANT);
     }
     lo_schedule_free(&s);
 

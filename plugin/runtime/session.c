@@ -45,22 +45,13 @@ lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_g
     size_t arena_bytes = s->schedule.arena_bytes ? s->schedule.arena_bytes : alignment;
     if ((st = backend->buffer_alloc(context->device, arena_bytes, &s->arena, err)) != LO_OK)
         goto fail;
-    if (s->schedule.weights_bytes) {
-        if ((st = backend->buffer_alloc(context->device, s->schedule.weights_bytes, &s->weights,
-                                        err)) != LO_OK)
-            goto fail;
-        if ((st = backend->buffer_write(context->device, s->weights, 0, s->schedule.weights,
-                                        s->schedule.weights_bytes, err)) != LO_OK)
-            goto fail;
-    }
     s->step_ms = lo_calloc((size_t)s->schedule.num_steps + 1, sizeof *s->step_ms);
     if (!s->step_ms) {
         st = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
         goto fail;
     }
     lo_plan plan = lo_schedule_plan(&s->schedule, profiling);
-    if ((st = backend->prepare(context->device, &plan, s->arena, s->weights, &s->prepared, err)) !=
-        LO_OK)
+    if ((st = backend->prepare(context->device, &plan, s->arena, &s->prepared, err)) != LO_OK)
         goto fail;
     *out = s;
     return LO_OK;
@@ -75,7 +66,6 @@ void lo_session_release(lenet_onnx_session *s)
     const lo_backend *backend = s->context->backend;
     if (s->prepared) backend->release(s->prepared);
     if (s->arena) backend->buffer_free(s->arena);
-    if (s->weights) backend->buffer_free(s->weights);
     lo_schedule_free(&s->schedule);
     lo_graph_free(s->graph);
     lo_free(s->step_ms);
@@ -87,6 +77,13 @@ lo_status lo_session_run(lenet_onnx_session *s, const void *const *inputs, void 
 {
     lo_status st = s->context->backend->run(s->prepared, inputs, outputs,
                                             s->profiling ? s->step_ms : NULL, err);
+    /* Outputs known at plan time come from the model's constants, not the device. */
+    for (int i = 0; st == LO_OK && i < s->schedule.num_outputs; i++) {
+        const lo_tensor_ref *ref = &s->schedule.outputs[i];
+        if (ref->buffer != LO_BUFFER_CONSTANT) continue;
+        const lo_plan_constant *c = &s->schedule.constants[ref->constant];
+        memcpy(outputs[i], c->data, c->bytes);
+    }
     s->has_timings = st == LO_OK && s->profiling;
     return st;
 }
@@ -113,8 +110,10 @@ static void sink_ref(text_sink *sink, const lo_graph *graph, int tensor, const l
 {
     char shape[128];
     lo_shape_format(&ref->shape, shape, sizeof shape);
-    sink_printf(sink, "%s%s@%s+%zu", graph->tensors[tensor].name, shape,
-                ref->buffer == LO_BUFFER_ARENA ? "arena" : "weights", ref->offset);
+    if (ref->buffer == LO_BUFFER_ARENA)
+        sink_printf(sink, "%s%s@arena+%zu", graph->tensors[tensor].name, shape, ref->offset);
+    else
+        sink_printf(sink, "%s%s@const#%d", graph->tensors[tensor].name, shape, ref->constant);
 }
 
 size_t lo_session_describe(const lenet_onnx_session *s, char *text, size_t size)
@@ -128,10 +127,9 @@ size_t lo_session_describe(const lenet_onnx_session *s, char *text, size_t size)
         const lo_step *step = &sc->steps[k];
         const lo_node *node = &g->nodes[sc->step_nodes[k]];
         sink_printf(&sink, "  %2d %-12s %-24s ", k, step->label, node->name);
-        for (int i = 0, r = 0; i < node->num_inputs; i++) {
-            if (node->inputs[i] < 0) continue;
-            if (r) sink_printf(&sink, ", ");
-            sink_ref(&sink, g, node->inputs[i], &step->inputs[r++]);
+        for (int i = 0; i < step->num_inputs; i++) {
+            if (i) sink_printf(&sink, ", ");
+            sink_ref(&sink, g, sc->step_reads[k][i], &step->inputs[i]);
         }
         sink_printf(&sink, " -> ");
         sink_ref(&sink, g, node->outputs[0], &step->output);
@@ -148,8 +146,9 @@ size_t lo_session_describe(const lenet_onnx_session *s, char *text, size_t size)
         sink_printf(&sink, "\n");
     }
     sink_printf(&sink,
-                "arena: %zu bytes (naive sum of intermediates: %zu bytes), weights: %zu bytes\n",
-                sc->arena_bytes, sc->naive_arena_bytes, sc->weights_bytes);
+                "arena: %zu bytes (naive sum of intermediates: %zu bytes), constants read: %d "
+                "(%zu bytes)\n",
+                sc->arena_bytes, sc->naive_arena_bytes, sc->num_constants, sc->constant_bytes);
     return sink.length;
 }
 

@@ -3,13 +3,9 @@
 #define LO_SESSION_H
 
 #include "backend.h"
+#include "context.h"
 #include "ir.h"
 #include "schedule.h"
-
-struct lenet_onnx_context {
-    const lo_backend *backend;
-    lo_backend_context *device;
-};
 
 struct lenet_onnx_model {
     lo_graph *graph; /* validated, shapes as the model declares them; never modified */
@@ -17,10 +13,10 @@ struct lenet_onnx_model {
 
 struct lenet_onnx_session {
     lenet_onnx_context *context;
-    lo_graph *graph; /* the session's own copy: batch bound, passes run */
+    /* The session's own copy: batch bound, passes run; its constants share the model's bytes. */
+    lo_graph *graph;
     lo_schedule schedule;
     lo_backend_buffer *arena;
-    lo_backend_buffer *weights;
     lo_prepared *prepared;
     bool profiling;
     double *step_ms; /* last run's per-step times when profiling */

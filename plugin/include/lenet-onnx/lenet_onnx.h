@@ -58,6 +58,8 @@ typedef enum lenet_onnx_backend_kind {
     LENET_ONNX_BACKEND_OPENCL = 1,
     LENET_ONNX_BACKEND_VULKAN = 2,
 } lenet_onnx_backend_kind;
+/* The backend name each kind selects, indexed by kind (NULL: automatic). */
+#define LENET_ONNX_BACKEND_KIND_NAMES {NULL, "opencl", "vulkan"}
 
 typedef enum lenet_onnx_device_type {
     LENET_ONNX_DEVICE_TYPE_OTHER = 0,
@@ -151,7 +153,8 @@ typedef enum lenet_onnx_io_kind {
 typedef struct lenet_onnx_session_stats {
     uint64_t arena_bytes;       /* one device buffer holding every activation */
     uint64_t naive_arena_bytes; /* the sum of every activation, had none been reused */
-    uint64_t weights_bytes;     /* one device buffer holding every constant */
+    uint64_t weights_bytes;     /* bytes of the constants the steps read, as the model holds
+                                   them (a backend may hold them in another layout) */
     uint32_t step_count;        /* kernels launched per run */
     uint32_t ends_in_softmax;   /* nonzero when the graph's output is a Softmax */
 } lenet_onnx_session_stats;
