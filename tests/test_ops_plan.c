@@ -65,7 +65,8 @@ static lo_status plan(lo_graph *g, lo_schedule *s, lo_shape *y)
     for (int n = 0; n < g->num_nodes && st == LO_OK; n++)
         st = lo_op_check_node(g, &g->nodes[n], &err);
     if (st == LO_OK) st = lo_run_passes(g, 0, &err);
-    if (st == LO_OK) st = lo_schedule_build(g, NULL, NULL, 128, s, &err);
+    if (st == LO_OK)
+        st = lo_schedule_build(g, &(lo_schedule_options){.alignment = 128, .reuse = true}, s, &err);
     if (st == LO_OK && y) *y = g->tensors[lo_graph_find_tensor(g, "y")].shape;
     lo_graph_free(g);
     return st;

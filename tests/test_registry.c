@@ -25,15 +25,13 @@ static void test_every_backend_checks_out(void)
         for (size_t j = 0; j < i; j++) {
             const lo_backend *other = NULL;
             CHECK_OK(lo_registry_get(j, &other, &err), &err);
-            CHECK_MSG(other && strcmp(other->name, b->name) != 0, "two backends named %s",
-                      b->name);
+            CHECK_MSG(other && strcmp(other->name, b->name) != 0, "two backends named %s", b->name);
         }
     }
     CHECK(have_ref);
     const lo_backend *none = (const lo_backend *)1;
     CHECK(lo_registry_find("no-such-api", &none, &err) == LO_ERR_UNSUPPORTED && none == NULL);
-    CHECK_MSG(strstr(err.message, "no-such-api") && strstr(err.message, "ref"), "%s",
-              err.message);
+    CHECK_MSG(strstr(err.message, "no-such-api") && strstr(err.message, "ref"), "%s", err.message);
 }
 
 static void test_bad_tables_are_refused(void)

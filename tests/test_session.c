@@ -106,7 +106,9 @@ static void test_passes(void)
     CHECK(lo_storage_root(g, y) == lo_graph_find_tensor(g, "gemm"));
 
     lo_schedule s;
-    CHECK_OK(lo_schedule_build(g, NULL, NULL, 128, &s, &err), &err);
+    CHECK_OK(
+        lo_schedule_build(g, &(lo_schedule_options){.alignment = 128, .reuse = true}, &s, &err),
+        &err);
     CHECK_MSG(s.num_steps == 2, "%d steps", s.num_steps);
     if (s.num_steps == 2) {
         CHECK(s.steps[0].kind == LO_STEP_CONV);

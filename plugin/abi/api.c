@@ -263,7 +263,9 @@ static lenet_onnx_status session_create(lenet_onnx_context *context, const lenet
     *out = NULL;
     lenet_onnx_session_options opts;
     copy_options(&opts, sizeof opts, options, options ? options->struct_size : 0);
-    return lo_session_create(context, model->graph, opts.batch_size, opts.profiling != 0, out, err);
+    const lo_session_config config = {opts.batch_size, opts.profiling != 0,
+                                      opts.keep_intermediates != 0};
+    return lo_session_create(context, model->graph, &config, out, err);
 }
 
 static void session_release(lenet_onnx_session *session)
@@ -362,6 +364,34 @@ static lenet_onnx_status session_step_timings(const lenet_onnx_session *session,
     return LO_OK;
 }
 
+static lenet_onnx_status session_step_info(const lenet_onnx_session *session, size_t step,
+                                           lenet_onnx_step_info *out, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session || !out) return lo_fail(err, LO_ERR_ARGUMENT, "session_step_info: NULL argument");
+    const lo_schedule *sc = &session->schedule;
+    if (step >= (size_t)sc->num_steps)
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_step_info: step %zu out of range (%d steps)",
+                       step, sc->num_steps);
+    memset(out, 0, sizeof *out);
+    snprintf(out->node_name, sizeof out->node_name, "%s", sc->steps[step].node_name);
+    snprintf(out->op_type, sizeof out->op_type, "%s", sc->steps[step].label);
+    const lo_node *node = &session->graph->nodes[sc->step_nodes[step]];
+    lo_tensor_info(&session->graph->tensors[node->outputs[0]], &out->output);
+    return LO_OK;
+}
+
+static lenet_onnx_status session_read_step_output(lenet_onnx_session *session, size_t step,
+                                                  void *data, size_t size, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session) return lo_fail(err, LO_ERR_ARGUMENT, "session_read_step_output: NULL session");
+    if (step > (size_t)INT32_MAX)
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_read_step_output: step %zu out of range",
+                       step);
+    return lo_session_read_step_output(session, (int)step, data, size, err);
+}
+
 static lenet_onnx_status set_host_hooks(const lenet_onnx_host_hooks *hooks, lenet_onnx_error *err)
 {
     lo_error_clear(err);
@@ -411,6 +441,8 @@ static const lenet_onnx_api api_table = {
     .list_backends = list_backends,
     .list_backend_devices = list_backend_devices,
     .context_describe = context_describe,
+    .session_step_info = session_step_info,
+    .session_read_step_output = session_read_step_output,
 };
 
 const lenet_onnx_api *lo_api_table(uint32_t abi_version)

@@ -48,7 +48,8 @@ static lo_status session_for_batch(compute_info *c, int64_t batch, lenet_onnx_se
             return LO_OK;
         }
     }
-    lo_status st = lo_session_create(c->context, c->graph, batch, false, out, err);
+    lo_status st =
+        lo_session_create(c->context, c->graph, &(lo_session_config){.batch = batch}, out, err);
     if (st != LO_OK) return st;
     if (c->num_sessions == MAX_SESSIONS) {
         lo_session_release(c->sessions[0]);

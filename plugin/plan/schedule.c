@@ -126,12 +126,12 @@ static lo_tensor_ref ref_of(const lo_graph *graph, const placement *p, int index
     return ref;
 }
 
-lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
-                            const lo_backend_context *context, size_t alignment, lo_schedule *s,
-                            lo_error *err)
+lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *options,
+                            lo_schedule *s, lo_error *err)
 {
     memset(s, 0, sizeof *s);
-    s->alignment = alignment ? alignment : 1;
+    const lo_backend *backend = options->backend;
+    s->alignment = options->alignment ? options->alignment : 1;
     size_t nodes = (size_t)graph->num_nodes + 1, tensors = (size_t)graph->num_tensors + 1;
     int *order = lo_malloc(tensors * sizeof *order);
     placement p = {lo_malloc(tensors * sizeof(int)), lo_malloc(tensors * sizeof(int)),
@@ -166,6 +166,10 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
         }
         memcpy(copy, p.buffers, (size_t)p.num_buffers * sizeof *copy);
         s->naive_arena_bytes = lo_plan_naive(copy, (size_t)p.num_buffers, s->alignment);
+        if (!options->reuse) {
+            memcpy(p.buffers, copy, (size_t)p.num_buffers * sizeof *copy);
+            s->arena_bytes = s->naive_arena_bytes;
+        }
         lo_free(copy);
     }
 
@@ -178,7 +182,8 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
 #ifdef LO_HAVE_STEP_VALIDATE
         if ((st = lo_step_validate(step, err)) != LO_OK) goto step_failed;
 #endif
-        if (backend && (st = backend->supports(context, step, err)) != LO_OK) goto step_failed;
+        if (backend && (st = backend->supports(options->context, step, err)) != LO_OK)
+            goto step_failed;
         continue;
     step_failed:
         lo_fail_prefix(err, "%s: node '%s' (%s): ", graph->source, node->name, node->op_type);

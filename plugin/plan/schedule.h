@@ -28,10 +28,15 @@ typedef struct lo_schedule {
     size_t alignment;
 } lo_schedule;
 
-/* `backend` and `context` may be NULL: no support check then (used at model load). */
-lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
-                            const lo_backend_context *context, size_t alignment, lo_schedule *out,
-                            lo_error *err);
+typedef struct lo_schedule_options {
+    const lo_backend *backend;         /* NULL: no support check (the load-time trial plan) */
+    const lo_backend_context *context; /* the backend's device, when backend is set */
+    size_t alignment;                  /* arena offsets' alignment (0 acts as 1) */
+    bool reuse;                        /* false: every tensor its own slot, nothing reused */
+} lo_schedule_options;
+
+lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *options,
+                            lo_schedule *out, lo_error *err);
 void lo_schedule_free(lo_schedule *schedule);
 
 /* The schedule as a plan for lo_backend.prepare (pointers into the schedule and the graph,

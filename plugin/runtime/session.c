@@ -20,26 +20,31 @@ lo_status lo_model_validate(const lo_graph *graph, lo_error *err)
     lo_schedule schedule;
     lo_status st = lo_graph_clone(graph, &trial, err);
     if (st == LO_OK) st = lo_run_passes(trial, 0, err);
-    if (st == LO_OK && (st = lo_schedule_build(trial, NULL, NULL, 1, &schedule, err)) == LO_OK)
+    if (st == LO_OK && (st = lo_schedule_build(trial, &(lo_schedule_options){.reuse = true},
+                                               &schedule, err)) == LO_OK)
         lo_schedule_free(&schedule);
     lo_graph_free(trial);
     return st;
 }
 
-lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_graph, int64_t batch,
-                            bool profiling, lenet_onnx_session **out, lo_error *err)
+lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_graph,
+                            const lo_session_config *config, lenet_onnx_session **out,
+                            lo_error *err)
 {
+    const bool profiling = config->profiling;
     const lo_backend *backend = context->backend;
     lenet_onnx_session *s = lo_calloc(1, sizeof *s);
     if (!s) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
     s->context = context;
     s->profiling = profiling;
+    s->keep_intermediates = config->keep_intermediates;
     lo_status st = lo_graph_clone(model_graph, &s->graph, err);
     if (st != LO_OK) goto fail;
-    if ((st = lo_run_passes(s->graph, batch, err)) != LO_OK) goto fail;
+    if ((st = lo_run_passes(s->graph, config->batch, err)) != LO_OK) goto fail;
     size_t alignment = backend->alignment(context->device);
-    if ((st = lo_schedule_build(s->graph, backend, context->device, alignment, &s->schedule,
-                                err)) != LO_OK)
+    const lo_schedule_options schedule_options = {backend, context->device, alignment,
+                                                  !config->keep_intermediates};
+    if ((st = lo_schedule_build(s->graph, &schedule_options, &s->schedule, err)) != LO_OK)
         goto fail;
     /* A zero-sized arena still gets a buffer, so every plan has one to bind. */
     size_t arena_bytes = s->schedule.arena_bytes ? s->schedule.arena_bytes : alignment;
@@ -85,7 +90,29 @@ lo_status lo_session_run(lenet_onnx_session *s, const void *const *inputs, void 
         memcpy(outputs[i], c->data, c->bytes);
     }
     s->has_timings = st == LO_OK && s->profiling;
+    s->has_run = st == LO_OK;
     return st;
+}
+
+lo_status lo_session_read_step_output(lenet_onnx_session *s, int step, void *data, size_t size,
+                                      lo_error *err)
+{
+    if (!s->keep_intermediates)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "read_step_output: the session was created without keep_intermediates");
+    if (!s->has_run)
+        return lo_fail(err, LO_ERR_ARGUMENT, "read_step_output: no run has completed yet");
+    if (step < 0 || step >= s->schedule.num_steps)
+        return lo_fail(err, LO_ERR_ARGUMENT, "read_step_output: step %d out of range (%d steps)",
+                       step, s->schedule.num_steps);
+    const lo_tensor_ref *ref = &s->schedule.steps[step].output;
+    size_t bytes = lo_tensor_ref_bytes(ref);
+    if (!data || size != bytes)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "read_step_output: step %d writes %zu bytes; the buffer given holds %zu",
+                       step, bytes, data ? size : 0);
+    return s->context->backend->buffer_read(s->context->device, s->arena, ref->offset, data, bytes,
+                                            err);
 }
 
 /* Appends to a bounded buffer while counting the full length, like snprintf. */
