@@ -67,9 +67,14 @@ static void tensor_clear(lo_tensor *tensor)
     memset(tensor, 0, sizeof *tensor);
 }
 
+bool lo_domain_is_default(const char *domain)
+{
+    return !domain || !*domain || strcmp(domain, "ai.onnx") == 0;
+}
+
 void lo_attr_clear(lo_attr *attr)
 {
-    attr_clear(attr);
+    if (attr) attr_clear(attr);
 }
 
 /* Deep copy of an attribute. Only the fields the type uses are kept, so callers that

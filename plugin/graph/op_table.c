@@ -268,9 +268,8 @@ static const lo_op_def rows[] = {
 
 static bool same_domain(const char *a, const char *b)
 {
-    /* "" and "ai.onnx" both name the default domain. */
-    if (strcmp(a, "ai.onnx") == 0) a = "";
-    if (strcmp(b, "ai.onnx") == 0) b = "";
+    if (lo_domain_is_default(a) || lo_domain_is_default(b))
+        return lo_domain_is_default(a) && lo_domain_is_default(b);
     return strcmp(a, b) == 0;
 }
 
