@@ -65,7 +65,8 @@ static lo_status plan(lo_graph *g, lo_schedule *s, lo_shape *y)
     for (int n = 0; n < g->num_nodes && st == LO_OK; n++)
         st = lo_op_check_node(g, &g->nodes[n], &err);
     if (st == LO_OK) st = lo_run_passes(g, 0, &err);
-    if (st == LO_OK) st = lo_schedule_build(g, NULL, NULL, 128, s, &err);
+    if (st == LO_OK)
+        st = lo_schedule_build(g, &(lo_schedule_options){.alignment = 128, .reuse = true}, s, &err);
     if (st == LO_OK && y) *y = g->tensors[lo_graph_find_tensor(g, "y")].shape;
     lo_graph_free(g);
     return st;
@@ -264,7 +265,7 @@ static void test_concat_transpose(void)
     CHECK(shape_is(&y, 3, (int64_t[]){2, 3, 6}));
     if (s.num_steps == 1) {
         CHECK(s.steps[0].kind == LO_STEP_CONCAT && s.steps[0].params.concat.axis == 2);
-        CHECK(s.steps[0].num_inputs == 3 && s.steps[0].inputs[1].buffer == LO_BUFFER_WEIGHTS);
+        CHECK(s.steps[0].num_inputs == 3 && s.steps[0].inputs[1].buffer == LO_BUFFER_CONSTANT);
     }
     lo_schedule_free(&s);
 

@@ -51,7 +51,8 @@ typedef struct lo_backend {
 
     /* Asked once per step while planning, never at run time: LO_OK, or LO_ERR_UNSUPPORTED
      * with the reason (a dtype, an activation, a size past the kernels' indexing). The step is
-     * already valid; this is only about what the backend can run. */
+     * already valid; this is only about what the backend can run. The message is the reason
+     * alone: the core prefixes the file, node and op. */
     lo_status (*supports)(const lo_backend_context *context, const lo_step *step, lo_error *err);
 
     /* The arena: one buffer of `bytes` (never 0). */
