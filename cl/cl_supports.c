@@ -1,7 +1,8 @@
 /* What the OpenCL kernels cannot run, asked once per step at plan time. Steps arrive
  * validated by the core (plugin/plan/step_validate.c): shapes consistent, windows and strides
  * in range. What is left is this backend's own limits: the dtypes its kernels are built for,
- * the fused activations they apply, and 32-bit int indexing inside the kernels.
+ * the fused activations they apply, and 32-bit int indexing inside the kernels. Messages are
+ * the reason alone: the core prefixes the file, node and op.
  */
 #include "cl_launch_internal.h"
 
@@ -19,21 +20,19 @@ static lo_status check_dtypes(const lo_step *step, lo_error *err)
         const lo_tensor_ref *ref = i < step->num_inputs ? &step->inputs[i] : &step->output;
         if (ref->dtype == LO_DTYPE_FLOAT || (uint8_kernel && ref->dtype == LO_DTYPE_UINT8))
             continue;
-        return lo_cl_step_fail(
-            err, step, LO_ERR_UNSUPPORTED, "%s is %s; the OpenCL kernel takes %s",
-            tensor_names[i < step->num_inputs ? i : LO_STEP_MAX_INPUTS], lo_dtype_name(ref->dtype),
-            uint8_kernel ? "float or uint8" : "float only");
+        return lo_fail(err, LO_ERR_UNSUPPORTED, "%s is %s; the OpenCL kernel takes %s",
+                       tensor_names[i < step->num_inputs ? i : LO_STEP_MAX_INPUTS],
+                       lo_dtype_name(ref->dtype), uint8_kernel ? "float or uint8" : "float only");
     }
     return LO_OK;
 }
 
 /* conv2d and gemm apply Relu or nothing at their end. */
-static lo_status check_fused_activation(const lo_step *step, lo_activation act, lo_error *err)
+static lo_status check_fused_activation(lo_activation act, lo_error *err)
 {
     if (act == LO_ACT_NONE || act == LO_ACT_RELU) return LO_OK;
-    return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
-                           "a fused %s has no OpenCL kernel (only Relu is fused)",
-                           lo_activation_name(act));
+    return lo_fail(err, LO_ERR_UNSUPPORTED, "a fused %s has no OpenCL kernel (only Relu is fused)",
+                   lo_activation_name(act));
 }
 
 /* Every tensor's element count within int. */
@@ -43,10 +42,10 @@ static lo_status check_element_counts(const lo_step *step, lo_error *err)
     for (int i = 0; i <= step->num_inputs; i++) {
         const lo_tensor_ref *ref = i < step->num_inputs ? &step->inputs[i] : &step->output;
         if (!lo_cl_fits_int(lo_shape_numel(&ref->shape)))
-            return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
-                                   "%s of shape %s has more elements than 32-bit indexing reaches",
-                                   tensor_names[i < step->num_inputs ? i : LO_STEP_MAX_INPUTS],
-                                   lo_cl_shape_text(&ref->shape, buf, sizeof buf));
+            return lo_fail(err, LO_ERR_UNSUPPORTED,
+                           "%s of shape %s has more elements than 32-bit indexing reaches",
+                           tensor_names[i < step->num_inputs ? i : LO_STEP_MAX_INPUTS],
+                           lo_cl_shape_text(&ref->shape, buf, sizeof buf));
     }
     return LO_OK;
 }
@@ -68,22 +67,21 @@ static lo_status check_window_int(const lo_step *step, const int64_t kernel[2],
             fits = y->dims[2 + a] * stride[a] + kernel[a] * dilation[a] + x->dims[2 + a] <=
                    INT_MAX / 2;
         if (!fits)
-            return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
-                                   "axis %d: the window's sizes are too large for 32-bit indexing",
-                                   a);
+            return lo_fail(err, LO_ERR_UNSUPPORTED,
+                           "axis %d: the window's sizes are too large for 32-bit indexing", a);
     }
     return LO_OK;
 }
 
 /* Strides are passed as int. */
-static lo_status check_strides_int(const lo_step *step, int rank, const int64_t *strides,
-                                   const char *what, lo_error *err)
+static lo_status check_strides_int(int rank, const int64_t *strides, const char *what,
+                                   lo_error *err)
 {
     for (int d = 0; d < rank; d++)
         if (strides[d] > INT_MAX)
-            return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
-                                   "%s stride %lld on axis %d is past 32-bit indexing", what,
-                                   (long long)strides[d], d);
+            return lo_fail(err, LO_ERR_UNSUPPORTED,
+                           "%s stride %lld on axis %d is past 32-bit indexing", what,
+                           (long long)strides[d], d);
     return LO_OK;
 }
 
@@ -96,7 +94,7 @@ lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *ste
     switch (step->kind) {
     case LO_STEP_CONV: {
         const lo_conv_params *p = &step->params.conv;
-        status = check_fused_activation(step, p->activation, err);
+        status = check_fused_activation(p->activation, err);
         if (status == LO_OK)
             status = check_window_int(step, p->kernel, p->stride, p->dilation, p->pad_begin,
                                       p->pad_end, err);
@@ -109,21 +107,20 @@ lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *ste
                                 err);
     }
     case LO_STEP_GEMM:
-        return check_fused_activation(step, step->params.gemm.activation, err);
+        return check_fused_activation(step->params.gemm.activation, err);
     case LO_STEP_PAD: {
         const lo_pad_params *p = &step->params.pad;
         for (int d = 0; d < step->inputs[0].shape.rank; d++)
             if (p->pad_begin[d] < -(int64_t)INT_MAX / 2 || p->pad_begin[d] > INT_MAX / 2)
-                return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
-                                       "axis %d: pad %lld is past 32-bit indexing", d,
-                                       (long long)p->pad_begin[d]);
+                return lo_fail(err, LO_ERR_UNSUPPORTED, "axis %d: pad %lld is past 32-bit indexing",
+                               d, (long long)p->pad_begin[d]);
         return LO_OK;
     }
     case LO_STEP_BINARY: {
         const lo_binary_params *p = &step->params.binary;
         const int rank = step->output.shape.rank;
-        status = check_strides_int(step, rank, p->a_strides, "A's", err);
-        if (status == LO_OK) status = check_strides_int(step, rank, p->b_strides, "B's", err);
+        status = check_strides_int(rank, p->a_strides, "A's", err);
+        if (status == LO_OK) status = check_strides_int(rank, p->b_strides, "B's", err);
         return status;
     }
     case LO_STEP_SOFTMAX: {
@@ -131,21 +128,20 @@ lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *ste
         /* One work-item per (outer, inner) row: the count is within the tensor's elements
          * unless the axis is empty. */
         if (p->axis_len == 0 && (p->inner > 0 && p->outer > INT_MAX / p->inner))
-            return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
-                                   "%lld x %lld rows are past 32-bit indexing", (long long)p->outer,
-                                   (long long)p->inner);
+            return lo_fail(err, LO_ERR_UNSUPPORTED, "%lld x %lld rows are past 32-bit indexing",
+                           (long long)p->outer, (long long)p->inner);
         return LO_OK;
     }
     case LO_STEP_MATMUL: {
         const lo_matmul_params *p = &step->params.matmul;
-        status = check_strides_int(step, p->batch_rank, p->a_strides, "A's batch", err);
+        status = check_strides_int(p->batch_rank, p->a_strides, "A's batch", err);
         if (status == LO_OK)
-            status = check_strides_int(step, p->batch_rank, p->b_strides, "B's batch", err);
+            status = check_strides_int(p->batch_rank, p->b_strides, "B's batch", err);
         if (status == LO_OK &&
             (!lo_cl_fits_int(p->m) || !lo_cl_fits_int(p->n) || !lo_cl_fits_int(p->k)))
-            status = lo_cl_step_fail(
-                err, step, LO_ERR_UNSUPPORTED, "[%lld,%lld]x[%lld,%lld] is past 32-bit indexing",
-                (long long)p->m, (long long)p->k, (long long)p->k, (long long)p->n);
+            status =
+                lo_fail(err, LO_ERR_UNSUPPORTED, "[%lld,%lld]x[%lld,%lld] is past 32-bit indexing",
+                        (long long)p->m, (long long)p->k, (long long)p->k, (long long)p->n);
         return status;
     }
     case LO_STEP_UNARY: /* every activation has a branch in the unary kernel */
@@ -155,6 +151,5 @@ lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *ste
     case LO_STEP_BATCHNORM:
         return LO_OK;
     }
-    return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED, "step kind %d has no OpenCL kernel",
-                           (int)step->kind);
+    return lo_fail(err, LO_ERR_UNSUPPORTED, "step kind %d has no OpenCL kernel", (int)step->kind);
 }

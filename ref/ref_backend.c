@@ -117,9 +117,8 @@ static lo_status ref_supports(const lo_backend_context *ctx, const lo_step *step
     if (step->kind == LO_STEP_GEMM) fused = step->params.gemm.activation;
     if (fused == LO_ACT_LEAKY_RELU || fused == LO_ACT_CLIP)
         return lo_fail(err, LO_ERR_UNSUPPORTED,
-                       "node '%s' (%s): a fused %s carries no parameters; the reference backend "
-                       "runs it only as its own step",
-                       step->node_name ? step->node_name : "?", step->label,
+                       "a fused %s carries no parameters; the reference backend runs it only as "
+                       "its own step",
                        lo_activation_name(fused));
     return LO_OK;
 }

@@ -77,7 +77,7 @@ void gen_activation(batch *b, int index)
     batch_add(b, &pc);
 }
 
-/* Dense strides of `in` placed with its axis 0 at output axis `at`; 0 where in has a 1 or
+/* An input shape that broadcasts to `out` numpy-style: a suffix of it, some dims set to 1. */
 static lo_shape broadcast_operand(const lo_shape *out)
 {
     const int rank = (int)rint_(0, out->rank);

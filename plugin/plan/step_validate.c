@@ -137,8 +137,8 @@ static int64_t window_slack(int64_t in, int64_t kernel, int64_t dilation, int64_
     return in + pad_begin + pad_end - (dilation * (kernel - 1) + 1);
 }
 
-/* X [N,C,H,W] and Y [N,*,OH,OW], rank 4 both, OH and OW within the window's output sizes:
- * exactly the floor size for Conv, between floor and ceil for pooling (ceil_mode). */
+/* X [N,C,H,W] and Y [N,*,OH,OW], rank 4 both, OH and OW the window's output sizes: the floor
+ * size for Conv, the floor or a ceil_mode size for pooling. */
 static lo_status check_window_shapes(const lo_step *step, const int64_t kernel[2],
                                      const int64_t stride[2], const int64_t dilation[2],
                                      const int64_t pad_begin[2], const int64_t pad_end[2],
@@ -163,7 +163,11 @@ static lo_status check_window_shapes(const lo_step *step, const int64_t kernel[2
                              (long long)pad_begin[a], (long long)pad_end[a]);
         const int64_t floor_out = slack / stride[a] + 1;
         const int64_t ceil_out = (slack + stride[a] - 1) / stride[a] + 1;
-        if (out != floor_out && !(allow_ceil && out >= floor_out && out <= ceil_out))
+        /* ceil_mode drops a last window that starts in the end padding (as PyTorch does); with
+         * a large end pad that is even below the floor size. */
+        const bool drops = ceil_out > 1 && (ceil_out - 1) * stride[a] >= in + pad_begin[a];
+        if (out != floor_out &&
+            !(allow_ceil && (out == ceil_out || (drops && out == ceil_out - 1))))
             return step_fail(err, step, "axis %d: output size %lld, expected %lld%s", a,
                              (long long)out, (long long)floor_out,
                              allow_ceil && ceil_out != floor_out ? " (or the ceil_mode size)" : "");
