@@ -111,42 +111,42 @@ void gen_binary(batch *b, int index)
     int b_at = 0;
     switch ((index / 5) % 4) {
     case 0: /* same shapes: the direct path */
-break;
-case 1: /* numpy broadcast of B (PRelu's only form: the slope broadcasts to X) */
-bs = broadcast_operand(&ys);
-break;
-case 2: /* numpy broadcast of both, A never bigger than the output */
-if (p->op != LO_BIN_PRELU) as = broadcast_operand(&ys);
-bs = broadcast_operand(&ys);
-break;
-default: { /* legacy: B a run of the output's dims aligned at an axis */
-    const int len = (int)rint_(0, rank);
-    b_at = (int)rint_(0, rank - len);
-    bs = ref_shape(len, dims + b_at);
-    break;
-}
-}
-/* numpy: broadcast operands align right; the legacy run sits at b_at. */
-if ((index / 5) % 4 != 3) b_at = rank - bs.rank;
-/* The output is what the operands broadcast to: where both have a 1, so does it. */
-lo_shape out = ys;
-for (int d = 0; d < rank; d++) {
-    const int da = d - (rank - as.rank), db = d - b_at;
-    const int64_t x = da >= 0 ? as.dims[da] : 1, z = db >= 0 && db < bs.rank ? bs.dims[db] : 1;
-    out.dims[d] = x == 1 ? z : x;
-}
-test_strides(&as, rank - as.rank, p->a_strides);
-test_strides(&bs, b_at, p->b_strides);
-float *a = random_f32(b, ref_numel(&as), -3.0f, 3.0f);
-float *bv = random_f32(b, ref_numel(&bs), -3.0f, 3.0f);
-if (p->op == LO_BIN_DIV) /* divisors away from 0 */
-    for (int64_t i = 0; i < ref_numel(&bs); i++)
-        bv[i] = (bv[i] < 0 ? -0.5f : 0.5f) + bv[i];
-set_input(&pc, 0, LO_DTYPE_FLOAT, as, a, 0.7);
-set_input(&pc, 1, LO_DTYPE_FLOAT, bs, bv, 0.5);
-pc.st.output.dtype = LO_DTYPE_FLOAT;
-pc.st.output.shape = out;
-batch_add(b, &pc);
+        break;
+    case 1: /* numpy broadcast of B (PRelu's only form: the slope broadcasts to X) */
+        bs = broadcast_operand(&ys);
+        break;
+    case 2: /* numpy broadcast of both, A never bigger than the output */
+        if (p->op != LO_BIN_PRELU) as = broadcast_operand(&ys);
+        bs = broadcast_operand(&ys);
+        break;
+    default: { /* legacy: B a run of the output's dims aligned at an axis */
+        const int len = (int)rint_(0, rank);
+        b_at = (int)rint_(0, rank - len);
+        bs = ref_shape(len, dims + b_at);
+        break;
+    }
+    }
+    /* numpy: broadcast operands align right; the legacy run sits at b_at. */
+    if ((index / 5) % 4 != 3) b_at = rank - bs.rank;
+    /* The output is what the operands broadcast to: where both have a 1, so does it. */
+    lo_shape out = ys;
+    for (int d = 0; d < rank; d++) {
+        const int da = d - (rank - as.rank), db = d - b_at;
+        const int64_t x = da >= 0 ? as.dims[da] : 1, z = db >= 0 && db < bs.rank ? bs.dims[db] : 1;
+        out.dims[d] = x == 1 ? z : x;
+    }
+    test_strides(&as, rank - as.rank, p->a_strides);
+    test_strides(&bs, b_at, p->b_strides);
+    float *a = random_f32(b, ref_numel(&as), -3.0f, 3.0f);
+    float *bv = random_f32(b, ref_numel(&bs), -3.0f, 3.0f);
+    if (p->op == LO_BIN_DIV) /* divisors away from 0 */
+        for (int64_t i = 0; i < ref_numel(&bs); i++)
+            bv[i] = (bv[i] < 0 ? -0.5f : 0.5f) + bv[i];
+    set_input(&pc, 0, LO_DTYPE_FLOAT, as, a, 0.7);
+    set_input(&pc, 1, LO_DTYPE_FLOAT, bs, bv, 0.5);
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = out;
+    batch_add(b, &pc);
 }
 
 void gen_softmax(batch *b, int index)

@@ -4,11 +4,12 @@
  * independence of prepared plans. The oracle itself is first checked against hand-worked
  * values, and the core's step validation against valid and broken steps.
  *
- * Usage: test_kernels BACKEND [SEED [SCALE]]. BACKEND is a backend of this build (opencl,
- * vulkan, ...); a backend that finds no device fails. SEED (decimal or 0x...) reproduces a
- * run; SCALE multiplies the number of random cases (default 1: 800 convs, 1000 max pools, 800
- * gemms, 400 relus, 400 copies, 400 each of average pools, pads, concats and transposes, 400
- * other activations, 600 binaries, 400 softmaxes, 200 batchnorms and 400 matmuls).
+ * Usage: test_kernels [BACKEND] [SEED [SCALE]]. BACKEND is a backend of this build (opencl,
+ * vulkan, ...; by default the first other than ref); a backend that finds no device fails. SEED
+ * (decimal or 0x...) reproduces a run; SCALE multiplies the number of random cases (default 1: 800
+ * convs, 1000 max pools, 800 gemms, 400 relus, 400 copies, 400 each of average pools, pads, concats
+ * and transposes, 400 other activations, 600 binaries, 400 softmaxes, 200 batchnorms and 400
+ * matmuls).
  *
  * Random cases are grouped many to a plan, each step in its own arena region, because prepare
  * and the first launch of each kernel shape cost far more than the run. The arena is filled
@@ -129,17 +130,30 @@ static bool open_backend(const char *name, const lo_backend **backend, lo_backen
     return true;
 }
 
+/* The first backend of the build other than the reference one (automatic choice's order), or
+ * the reference itself when it is the only one. */
+static const char *default_backend(void)
+{
+    const char *name = "ref";
+    for (size_t i = lo_registry_count(); i-- > 0;) {
+        const lo_backend *backend = NULL;
+        lo_error err = {0};
+        if (lo_registry_get(i, &backend, &err) == LO_OK && strcmp(backend->name, "ref") != 0)
+            name = backend->name;
+    }
+    return name;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: test_kernels BACKEND [SEED [SCALE]]\n");
-        return 2;
-    }
-    const char *name = argv[1];
+    /* The backend may be left out (a first argument starting with a digit is the seed). */
+    const bool named = argc > 1 && !(argv[1][0] >= '0' && argv[1][0] <= '9');
+    const char *name = named ? argv[1] : default_backend();
+    const int first_number = named ? 2 : 1;
     uint64_t seed = 20240611u;
     double scale = 1.0;
-    if (argc > 2) seed = strtoull(argv[2], NULL, 0);
-    if (argc > 3) scale = strtod(argv[3], NULL);
+    if (argc > first_number) seed = strtoull(argv[first_number], NULL, 0);
+    if (argc > first_number + 1) scale = strtod(argv[first_number + 1], NULL);
     printf("seed %" PRIu64 " (rerun: test_kernels %s %" PRIu64 ")\n", seed, name, seed);
     ref_rng_seed(&rng, seed);
 
