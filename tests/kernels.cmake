@@ -18,6 +18,11 @@ target_include_directories(test_kernels PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
                                                 ${PROJECT_SOURCE_DIR}/plugin/plan)
 target_link_libraries(test_kernels PRIVATE lo_registry lo_seam lo_ref_ops Threads::Threads m)
 
+# The oracle's own checks and the core's step validation, in every tree (also one with the
+# reference backend alone); the reference backend's plumbing runs against itself there.
+add_test(NAME kernels_oracle COMMAND test_kernels ref 20240611 0.25)
+set_tests_properties(kernels_oracle PROPERTIES LABELS "unit" TIMEOUT 120)
+
 # One test per backend but the reference itself. A built backend that finds no device fails.
 # About 10 s with a cold PoCL cache on 2 cores, under a second warm; the limit leaves room for
 # slow machines and sanitizer builds.
