@@ -159,8 +159,8 @@ static OrtSession *open_session(OrtEnv *env, const OrtEpDevice *device, int fall
         const char *backend = getenv("LENET_ONNX_BACKEND");
         const char *keys[] = {"backend"}, *values[] = {backend};
         size_t num_options = backend && backend[0] ? 1 : 0;
-        *status = ort->SessionOptionsAppendExecutionProvider_V2(opts, env, &device, 1, keys,
-                                                                values, num_options);
+        *status = ort->SessionOptionsAppendExecutionProvider_V2(opts, env, &device, 1, keys, values,
+                                                                num_options);
         if (!*status && !fallback)
             *status = ort->AddSessionConfigEntry(opts, "session.disable_cpu_ep_fallback", "1");
     }

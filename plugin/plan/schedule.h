@@ -25,6 +25,9 @@ typedef struct lo_schedule {
     size_t constant_bytes; /* the constants' bytes as the model holds them */
     size_t arena_bytes;
     size_t naive_arena_bytes; /* every activation one after another */
+    /* The lower bound of any placement of these buffers (after in-place sharing): the most
+     * bytes alive at one step. */
+    size_t peak_live_bytes;
     size_t alignment;
 } lo_schedule;
 
