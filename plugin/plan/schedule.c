@@ -240,6 +240,12 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *op
         s->inputs[i] = ref_of(graph, &p, graph->inputs[i]);
     for (int i = 0; i < graph->num_outputs; i++)
         s->outputs[i] = ref_of(graph, &p, graph->outputs[i]);
+    /* Kept for layouts and pictures of the plan. */
+    s->buffers = p.buffers;
+    s->tensor_buffer = p.arena_slot;
+    s->num_buffers = p.num_buffers;
+    p.buffers = NULL;
+    p.arena_slot = NULL;
 done:
     lo_free(order);
     lo_free(p.arena_slot);
@@ -258,6 +264,8 @@ void lo_schedule_free(lo_schedule *s)
     lo_free(s->outputs);
     lo_free(s->constants);
     lo_free(s->constant_tensors);
+    lo_free(s->buffers);
+    lo_free(s->tensor_buffer);
     memset(s, 0, sizeof *s);
 }
 

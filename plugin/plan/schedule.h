@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "ir.h"
+#include "planner.h"
 #include "step.h"
 
 typedef struct lo_schedule {
@@ -19,6 +20,9 @@ typedef struct lo_schedule {
     int num_inputs;
     lo_tensor_ref *outputs; /* one per graph output, in graph order */
     int num_outputs;
+    lo_plan_buffer *buffers; /* the arena's buffers as placed (emptied ones: size 0) */
+    int *tensor_buffer;      /* per graph tensor: its arena buffer, or -1 */
+    int num_buffers;
     lo_plan_constant *constants; /* what steps read: data points into the graph's blobs */
     int *constant_tensors;       /* the graph tensor of each constant */
     int num_constants;
