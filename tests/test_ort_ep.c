@@ -717,7 +717,7 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* keeps ok/SKIP lines in order with FAIL lines */
     printf("ONNX Runtime %s\n", get_base()->GetVersionString());
-    /* Keeps the plugin, and the OpenCL driver stack it loaded, mapped after ONNX Runtime unloads
+    /* Keeps the plugin, and the driver stacks it loaded, mapped after ONNX Runtime unloads
      * it: their process-lifetime allocations stay rooted and their frames named for LSan. */
     void *plugin = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     OrtEnv *env = NULL;
