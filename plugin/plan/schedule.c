@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "blob.h"
 #include "op_table.h"
 #include "op_util.h"
 #include "passes.h"
@@ -138,6 +139,7 @@ static void use_constant(const lo_graph *graph, lo_schedule *s, placement *p, in
     if (t->role != LO_TENSOR_CONSTANT || p->constant_index[root] >= 0) return;
     lo_plan_constant *c = &s->constants[s->num_constants];
     c->name = t->name;
+    c->id = lo_blob_id(t->data);
     c->data = t->data;
     c->bytes = t->data_bytes;
     c->dtype = t->dtype;

@@ -205,6 +205,9 @@ typedef struct lo_step {
  * the layout they read it, and keeps no pointer to them. */
 typedef struct lo_plan_constant {
     const char *name; /* the graph tensor, for messages */
+    /* Identifies these bytes in the process, never reused: sessions of one model see the same
+     * id for the same constant, so a backend may share one upload between them. */
+    uint64_t id;
     const void *data;
     size_t bytes;
     lo_dtype dtype;
