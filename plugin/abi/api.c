@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "onnx_loader.h"
+#include "passes.h"
 #include "registry.h"
 #include "session.h"
 
@@ -392,6 +393,39 @@ static lenet_onnx_status session_read_step_output(lenet_onnx_session *session, s
     return lo_session_read_step_output(session, (int)step, data, size, err);
 }
 
+static lenet_onnx_status session_arena_layout(const lenet_onnx_session *session,
+                                              lenet_onnx_arena_entry *entries, size_t capacity,
+                                              size_t *count, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session || !count || (capacity && !entries))
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_arena_layout: NULL argument");
+    const lo_schedule *sc = &session->schedule;
+    const lo_graph *g = session->graph;
+    size_t n = 0;
+    for (int b = 0; b < sc->num_buffers; b++) {
+        if (sc->buffers[b].size == 0) continue;
+        if (n < capacity) {
+            lenet_onnx_arena_entry *e = &entries[n];
+            memset(e, 0, sizeof *e);
+            e->offset = sc->buffers[b].offset;
+            e->size_bytes = sc->buffers[b].size;
+            e->first_step = sc->buffers[b].first_use;
+            e->last_step = sc->buffers[b].last_use;
+            size_t used = 0;
+            for (int t = 0; t < g->num_tensors && used + 1 < sizeof e->tensors; t++) {
+                if (sc->tensor_buffer[lo_storage_root(g, t)] != b) continue;
+                int w = snprintf(e->tensors + used, sizeof e->tensors - used, "%s%s",
+                                 used ? " / " : "", g->tensors[t].name);
+                if (w > 0) used += (size_t)w;
+            }
+        }
+        n++;
+    }
+    *count = n;
+    return LO_OK;
+}
+
 static lenet_onnx_status set_host_hooks(const lenet_onnx_host_hooks *hooks, lenet_onnx_error *err)
 {
     lo_error_clear(err);
@@ -443,6 +477,7 @@ static const lenet_onnx_api api_table = {
     .context_describe = context_describe,
     .session_step_info = session_step_info,
     .session_read_step_output = session_read_step_output,
+    .session_arena_layout = session_arena_layout,
 };
 
 const lenet_onnx_api *lo_api_table(uint32_t abi_version)

@@ -1,5 +1,5 @@
 /* The library's ONNX Runtime entry points and its one OrtEpFactory: it offers the EP for the
- * CPU hardware device (tensors live in CPU memory; our runs copy them to the OpenCL device and
+ * CPU hardware device (tensors live in CPU memory; our runs copy them to the compute device and
  * back) and owns the device context that every compiled graph's sessions share. */
 #include "ort_ep.h"
 #include "alloc.h"
@@ -42,7 +42,7 @@ static OrtStatus *ORT_API_CALL factory_supported_devices(
     lo_ort_factory *f = (lo_ort_factory *)this_ptr;
     *num_ep_devices = 0;
     /* One EP device, on the CPU: no allocator info is registered, so ONNX Runtime gives the EP
-     * CPU memory. Which OpenCL device runs the plan is the context's choice. */
+     * CPU memory. Which backend and device run the plan is the EP's context's choice. */
     for (size_t i = 0; i < num_devices && *num_ep_devices < max_ep_devices; i++) {
         if (f->api->HardwareDevice_Type(devices[i]) != OrtHardwareDeviceType_CPU) continue;
         OrtEpDevice *device = NULL;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "blob.h"
 #include "op_table.h"
 #include "op_util.h"
 #include "passes.h"
@@ -80,6 +81,56 @@ static void collect_lifetimes(const lo_graph *graph, const lo_schedule *s, place
         use_tensor(graph, p, graph->outputs[i], last_step);
 }
 
+/* Steps whose kernels read element i of an input only to write element i of the output, so
+ * the output may overwrite that input (every backend's kernels for them allow it). */
+static bool runs_in_place(const lo_step *step, int input)
+{
+    switch (step->kind) {
+    case LO_STEP_UNARY:
+    case LO_STEP_COPY:
+    case LO_STEP_BATCHNORM:
+        return input == 0;
+    case LO_STEP_BINARY:
+        return input <= 1; /* same size as the output: read at identity strides */
+    default:
+        return false;
+    }
+}
+
+static bool is_output_storage(const lo_graph *graph, int root)
+{
+    for (int i = 0; i < graph->num_outputs; i++)
+        if (lo_storage_root(graph, graph->outputs[i]) == root) return true;
+    return false;
+}
+
+/* ggml-alloc's rule: a step that can run in place, and whose input dies at it, writes its
+ * output over that input. The output's buffer folds into the input's (and is left empty). */
+static void share_in_place(const lo_graph *graph, const lo_schedule *s, placement *p)
+{
+    for (int k = 0; k < s->num_steps; k++) {
+        const lo_step *step = &s->steps[k];
+        int out_root = lo_storage_root(graph, graph->nodes[s->step_nodes[k]].outputs[0]);
+        int out_slot = p->arena_slot[out_root];
+        for (int i = 0; i < step->num_inputs && runs_in_place(step, i); i++) {
+            int in_root = lo_storage_root(graph, s->step_reads[k][i]);
+            int in_slot = p->arena_slot[in_root];
+            if (in_slot < 0 || in_slot == out_slot) continue;
+            lo_plan_buffer *in = &p->buffers[in_slot], *out = &p->buffers[out_slot];
+            if (in->last_use != k || in->size != out->size ||
+                graph->tensors[in_root].dtype != graph->tensors[out_root].dtype ||
+                is_output_storage(graph, in_root))
+                continue;
+            in->last_use = out->last_use;
+            out->size = 0;
+            out->first_use = out->last_use = k;
+            for (int t = 0; t < graph->num_tensors; t++)
+                if (p->arena_slot[t] == out_slot) p->arena_slot[t] = in_slot;
+            break;
+        }
+    }
+}
+
 /* The constant behind tensor `index` (through views), listed on first use. */
 static void use_constant(const lo_graph *graph, lo_schedule *s, placement *p, int index)
 {
@@ -88,6 +139,7 @@ static void use_constant(const lo_graph *graph, lo_schedule *s, placement *p, in
     if (t->role != LO_TENSOR_CONSTANT || p->constant_index[root] >= 0) return;
     lo_plan_constant *c = &s->constants[s->num_constants];
     c->name = t->name;
+    c->id = lo_blob_id(t->data);
     c->data = t->data;
     c->bytes = t->data_bytes;
     c->dtype = t->dtype;
@@ -153,24 +205,19 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *op
     if ((st = lower_steps(graph, s, err)) != LO_OK) goto done;
     collect_lifetimes(graph, s, &p);
     collect_constants(graph, s, &p);
-    if (!lo_plan_greedy(p.buffers, (size_t)p.num_buffers, s->alignment, order, &s->arena_bytes)) {
-        st = lo_fail(err, LO_ERR_NO_MEMORY, "%s: the activations do not fit in an address space",
-                     graph->source);
-        goto done;
-    }
-    {
-        lo_plan_buffer *copy = lo_malloc(((size_t)p.num_buffers + 1) * sizeof *copy);
-        if (!copy) {
-            st = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", graph->source);
+    /* The baseline (and the no-reuse layout): every tensor after the previous one. */
+    s->naive_arena_bytes = lo_plan_naive(p.buffers, (size_t)p.num_buffers, s->alignment);
+    s->arena_bytes = s->naive_arena_bytes;
+    if (options->reuse) {
+        share_in_place(graph, s, &p);
+        s->peak_live_bytes =
+            lo_plan_peak_live_bytes(p.buffers, (size_t)p.num_buffers, s->alignment);
+        if (!lo_plan_greedy(p.buffers, (size_t)p.num_buffers, s->alignment, order,
+                            &s->arena_bytes)) {
+            st = lo_fail(err, LO_ERR_NO_MEMORY,
+                         "%s: the activations do not fit in an address space", graph->source);
             goto done;
         }
-        memcpy(copy, p.buffers, (size_t)p.num_buffers * sizeof *copy);
-        s->naive_arena_bytes = lo_plan_naive(copy, (size_t)p.num_buffers, s->alignment);
-        if (!options->reuse) {
-            memcpy(p.buffers, copy, (size_t)p.num_buffers * sizeof *copy);
-            s->arena_bytes = s->naive_arena_bytes;
-        }
-        lo_free(copy);
     }
 
     for (int k = 0; k < s->num_steps; k++) {
@@ -195,6 +242,12 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *op
         s->inputs[i] = ref_of(graph, &p, graph->inputs[i]);
     for (int i = 0; i < graph->num_outputs; i++)
         s->outputs[i] = ref_of(graph, &p, graph->outputs[i]);
+    /* Kept for layouts and pictures of the plan. */
+    s->buffers = p.buffers;
+    s->tensor_buffer = p.arena_slot;
+    s->num_buffers = p.num_buffers;
+    p.buffers = NULL;
+    p.arena_slot = NULL;
 done:
     lo_free(order);
     lo_free(p.arena_slot);
@@ -213,6 +266,8 @@ void lo_schedule_free(lo_schedule *s)
     lo_free(s->outputs);
     lo_free(s->constants);
     lo_free(s->constant_tensors);
+    lo_free(s->buffers);
+    lo_free(s->tensor_buffer);
     memset(s, 0, sizeof *s);
 }
 

@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "ir.h"
+#include "planner.h"
 #include "step.h"
 
 typedef struct lo_schedule {
@@ -19,12 +20,18 @@ typedef struct lo_schedule {
     int num_inputs;
     lo_tensor_ref *outputs; /* one per graph output, in graph order */
     int num_outputs;
+    lo_plan_buffer *buffers; /* the arena's buffers as placed (emptied ones: size 0) */
+    int *tensor_buffer;      /* per graph tensor: its arena buffer, or -1 */
+    int num_buffers;
     lo_plan_constant *constants; /* what steps read: data points into the graph's blobs */
     int *constant_tensors;       /* the graph tensor of each constant */
     int num_constants;
     size_t constant_bytes; /* the constants' bytes as the model holds them */
     size_t arena_bytes;
     size_t naive_arena_bytes; /* every activation one after another */
+    /* The lower bound of any placement of these buffers (after in-place sharing): the most
+     * bytes alive at one step. */
+    size_t peak_live_bytes;
     size_t alignment;
 } lo_schedule;
 

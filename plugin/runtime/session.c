@@ -173,9 +173,10 @@ size_t lo_session_describe(const lenet_onnx_session *s, char *text, size_t size)
         sink_printf(&sink, "\n");
     }
     sink_printf(&sink,
-                "arena: %zu bytes (naive sum of intermediates: %zu bytes), constants read: %d "
-                "(%zu bytes)\n",
-                sc->arena_bytes, sc->naive_arena_bytes, sc->num_constants, sc->constant_bytes);
+                "arena: %zu bytes (lower bound: %zu bytes alive at once; naive sum of "
+                "intermediates: %zu bytes), constants read: %d (%zu bytes)\n",
+                sc->arena_bytes, sc->peak_live_bytes, sc->naive_arena_bytes, sc->num_constants,
+                sc->constant_bytes);
     return sink.length;
 }
 

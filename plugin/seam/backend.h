@@ -35,7 +35,7 @@ typedef struct lo_prepared lo_prepared;
 typedef struct lo_backend {
     uint32_t api_version; /* LO_BACKEND_API_VERSION */
     const char *name;     /* what hosts and --backend select it by: lowercase, no spaces */
-    const char *summary;  /* one line for listings: "OpenCL 1.2 devices through the ICD loader" */
+    const char *summary;  /* one line for listings: the API, and how devices are reached */
 
     /* Every device the backend can use, in a stable order; *count is the total. Each entry's
      * index is its position; backend is left for the core to fill. A backend whose API is

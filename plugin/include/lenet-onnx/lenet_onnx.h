@@ -176,6 +176,16 @@ typedef struct lenet_onnx_step_info {
     lenet_onnx_tensor_info output; /* name, dtype, static shape, size_bytes */
 } lenet_onnx_step_info;
 
+/* One buffer of a session's arena (ABI 3): where it lies and the steps it is alive for. Tensors
+ * sharing it (views, in-place steps) are named together, "a / b". */
+typedef struct lenet_onnx_arena_entry {
+    char tensors[128];
+    uint64_t offset;
+    uint64_t size_bytes;
+    int32_t first_step; /* written by this step (0 for graph inputs, written before step 0) */
+    int32_t last_step;  /* read last by this step (the last step for graph outputs) */
+} lenet_onnx_arena_entry;
+
 typedef enum lenet_onnx_log_level {
     LENET_ONNX_LOG_ERROR = 1,
     LENET_ONNX_LOG_WARNING = 2,
@@ -292,6 +302,10 @@ typedef struct lenet_onnx_api {
     lenet_onnx_status (*session_read_step_output)(lenet_onnx_session *session, size_t step,
                                                   void *data, size_t size,
                                                   lenet_onnx_error *err);
+    /* The arena's buffers: up to `capacity` entries, *count set to how many there are. */
+    lenet_onnx_status (*session_arena_layout)(const lenet_onnx_session *session,
+                                              lenet_onnx_arena_entry *entries, size_t capacity,
+                                              size_t *count, lenet_onnx_error *err);
 } lenet_onnx_api;
 
 /* The one entry point. Returns NULL when abi_version is 0 or newer than this library provides;
