@@ -142,8 +142,15 @@ void gen_binary(batch *b, int index)
     if (p->op == LO_BIN_DIV) /* divisors away from 0 */
         for (int64_t i = 0; i < ref_numel(&bs); i++)
             bv[i] = (bv[i] < 0 ? -0.5f : 0.5f) + bv[i];
-    set_input(&pc, 0, LO_DTYPE_FLOAT, as, a, 0.7);
-    set_input(&pc, 1, LO_DTYPE_FLOAT, bs, bv, 0.5);
+    /* Now and then in place over an operand of the output's size (so laid out as it). */
+    const bool a_fits = ref_numel(&as) == ref_numel(&out),
+               b_fits = ref_numel(&bs) == ref_numel(&out);
+    if ((a_fits || b_fits) && chance(0.25)) {
+        pc.in_place = true;
+        pc.in_place_input = a_fits && (!b_fits || chance(0.5)) ? 0 : 1;
+    }
+    set_input(&pc, 0, LO_DTYPE_FLOAT, as, a, pc.in_place && pc.in_place_input == 0 ? 1.0 : 0.7);
+    set_input(&pc, 1, LO_DTYPE_FLOAT, bs, bv, pc.in_place && pc.in_place_input == 1 ? 1.0 : 0.5);
     pc.st.output.dtype = LO_DTYPE_FLOAT;
     pc.st.output.shape = out;
     batch_add(b, &pc);
@@ -199,7 +206,9 @@ void gen_batchnorm(batch *b)
     }
     p->epsilon = chance(0.5) ? 1e-5f : ref_rng_float(&rng, 0.0f, 0.1f);
     const lo_shape xs = ref_shape(rank, dims), cs = ref_shape1(p->channels);
-    set_input(&pc, 0, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -3, 3), 0.85);
+    pc.in_place = chance(0.25);
+    set_input(&pc, 0, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -3, 3),
+              pc.in_place ? 1.0 : 0.85);
     for (int i = 1; i < 5; i++) {
         const bool variance = i == 4;
         set_input(&pc, i, LO_DTYPE_FLOAT, cs,
@@ -219,7 +228,8 @@ void gen_copy(batch *b)
     const lo_dtype dtype = chance(0.3) ? LO_DTYPE_UINT8 : LO_DTYPE_FLOAT;
     const lo_shape xs = random_shape(chance(0.05) ? 200000 : 8000);
     const int64_t n = ref_numel(&xs);
-    set_input(&pc, 0, dtype, xs, random_data(b, dtype, n), 0.8);
+    pc.in_place = chance(0.25);
+    set_input(&pc, 0, dtype, xs, random_data(b, dtype, n), pc.in_place ? 1.0 : 0.8);
     pc.st.output.dtype = dtype;
     pc.st.output.shape = factor_shape(n, n == 1 ? (int)rint_(0, 3) : (int)rint_(1, 4));
     batch_add(b, &pc);

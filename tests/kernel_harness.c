@@ -378,6 +378,12 @@ void test_strides(const lo_shape *in, int at, int64_t strides[LO_MAX_RANK])
 
 /* ---------------------------------------------------------------- batches of one-step cases */
 
+uint64_t new_constant_id(void)
+{
+    static uint64_t last;
+    return ++last;
+}
+
 static int batch_counter;
 
 void *batch_alloc(batch *b, size_t bytes)
@@ -475,6 +481,7 @@ void batch_add(batch *b, pending *pc)
             r->constant = b->num_constants;
             b->constants[b->num_constants++] = (lo_plan_constant){
                 .name = b->names[s],
+                .id = new_constant_id(),
                 .data = pc->data[i],
                 .bytes = ref_bytes(r),
                 .dtype = r->dtype,
@@ -484,7 +491,7 @@ void batch_add(batch *b, pending *pc)
     }
     st->output.buffer = LO_BUFFER_ARENA;
     if (pc->in_place)
-        st->output.offset = st->inputs[0].offset;
+        st->output.offset = st->inputs[pc->in_place_input].offset;
     else
         st->output.offset = place(&b->arena_bytes, ref_bytes(&st->output));
     if (!step_accepted(st)) {

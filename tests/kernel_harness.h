@@ -92,9 +92,14 @@ typedef struct pending {
     lo_step st;
     const void *data[LO_STEP_MAX_INPUTS];
     lo_buffer_id where[LO_STEP_MAX_INPUTS];
-    bool in_place; /* output shares input 0's region (Unary only) */
+    /* The output shares an input's region, as step.h allows for Unary, Copy, BatchNorm (input
+     * 0) and Binary (input 0 or 1, laid out as the output). */
+    bool in_place;
+    int in_place_input;
 } pending;
 
+/* Never the same twice: a backend may share the upload of constants of the same id. */
+uint64_t new_constant_id(void);
 void *batch_alloc(batch *b, size_t bytes);
 float *random_f32(batch *b, int64_t n, float lo, float hi);
 void *random_data(batch *b, lo_dtype dtype, int64_t n);

@@ -48,8 +48,11 @@ static lo_tensor_ref net_const(net *nt, size_t *end, lo_shape shape, int64_t fan
     ref_fill_f32(&rng, (float *)(nt->weights + off), (size_t)n, -scale, scale);
     const int index = nt->num_constants++;
     nt->constant_offsets[index] = off;
-    nt->constants[index] =
-        (lo_plan_constant){"net constant", NULL, (size_t)n * 4, LO_DTYPE_FLOAT, shape};
+    nt->constants[index] = (lo_plan_constant){.name = "net constant",
+                                              .id = new_constant_id(),
+                                              .bytes = (size_t)n * 4,
+                                              .dtype = LO_DTYPE_FLOAT,
+                                              .shape = shape};
     return (lo_tensor_ref){LO_BUFFER_CONSTANT, LO_DTYPE_FLOAT, 0, index, shape};
 }
 
