@@ -5,9 +5,12 @@
 
 #include <string.h>
 
+/* Each arena tensor in a region of its own, so none overlaps another unless a case says so. */
 static lo_tensor_ref arena(lo_dtype dtype, lo_shape shape)
 {
-    return (lo_tensor_ref){LO_BUFFER_ARENA, dtype, 0, 0, shape};
+    static size_t next_offset;
+    next_offset += 1u << 16;
+    return (lo_tensor_ref){LO_BUFFER_ARENA, dtype, next_offset, 0, shape};
 }
 
 static lo_tensor_ref constant(int index, lo_shape shape)
@@ -150,6 +153,39 @@ static void conv_checks(void)
     st = conv_step();
     st.params.conv.activation = (lo_activation)42;
     expect_invalid(&st, "conv activation", "unknown activation 42");
+    st = conv_step();
+    st.output.offset = st.inputs[0].offset + 64;
+    expect_invalid(&st, "conv over its input", "cannot run in place");
+}
+
+static void in_place_checks(void)
+{
+    lo_step st = make_step(LO_STEP_UNARY, "Relu");
+    st.params.unary.op = LO_ACT_RELU;
+    st.num_inputs = 1;
+    st.inputs[0] = arena(LO_DTYPE_FLOAT, ref_shape2(3, 4));
+    st.output = st.inputs[0];
+    st.output.shape = ref_shape1(12);
+    expect_valid(&st, "relu in place");
+    st.output.offset += 4;
+    expect_invalid(&st, "relu shifted by one element", "without being exactly in place");
+
+    st = binary_step();
+    st.inputs[1].shape = ref_shape2(2, 3);
+    st.params.binary.b_strides[0] = 3;
+    st.output.offset = st.inputs[1].offset;
+    expect_valid(&st, "binary in place over B");
+    st.params.binary.b_strides[0] = 0;
+    st.inputs[1].shape = ref_shape1(3);
+    expect_invalid(&st, "binary in place over a broadcast B", "without being exactly in place");
+
+    st = make_step(LO_STEP_TRANSPOSE, "Transpose");
+    st.params.transpose = (lo_transpose_params){{1, 0}};
+    st.num_inputs = 1;
+    st.inputs[0] = arena(LO_DTYPE_FLOAT, ref_shape2(2, 3));
+    st.output = st.inputs[0];
+    st.output.shape = ref_shape2(3, 2);
+    expect_invalid(&st, "transpose in place", "cannot run in place");
 }
 
 static void pool_checks(void)
@@ -214,7 +250,7 @@ static void elementwise_checks(void)
     st.params.softmax = (lo_softmax_params){2, 3, 4, false};
     st.num_inputs = 1;
     st.inputs[0] = arena(LO_DTYPE_FLOAT, ref_shape(3, (const int64_t[]){2, 3, 4}));
-    st.output = st.inputs[0];
+    st.output = arena(LO_DTYPE_FLOAT, st.inputs[0].shape);
     expect_valid(&st, "softmax");
     st.params.softmax.inner = 5;
     expect_invalid(&st, "softmax sizes", "[2,3,5] does not hold 24 elements");
@@ -226,7 +262,7 @@ static void elementwise_checks(void)
     for (int i = 1; i < 5; i++)
         st.inputs[i] = constant(i - 1, ref_shape1(3));
     st.output = st.inputs[0];
-    expect_valid(&st, "batchnorm");
+    expect_valid(&st, "batchnorm in place");
     st.inputs[3].shape = ref_shape1(4);
     expect_invalid(&st, "batchnorm mean", "input 3 does not hold 3 values");
 
@@ -278,6 +314,7 @@ static void layout_checks(void)
 void validator_checks(void)
 {
     conv_checks();
+    in_place_checks();
     pool_checks();
     matrix_checks();
     elementwise_checks();

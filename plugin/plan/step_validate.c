@@ -109,6 +109,33 @@ static bool strides_inside(const lo_shape *input, int rank, const int64_t *dims,
     return reach < lo_shape_numel(input);
 }
 
+/* The output overlaps no arena input, except in place as step.h allows: exactly input 0's
+ * region for Unary, Copy and BatchNorm, input 0's or 1's for Binary. */
+static lo_status check_aliasing(const lo_step *step, lo_error *err)
+{
+    const size_t out_start = step->output.offset, out_bytes = lo_tensor_ref_bytes(&step->output);
+    if (out_bytes == 0) return LO_OK;
+    for (int i = 0; i < step->num_inputs; i++) {
+        const lo_tensor_ref *in = &step->inputs[i];
+        const size_t in_bytes = lo_tensor_ref_bytes(in);
+        if (in->buffer != LO_BUFFER_ARENA || in_bytes == 0 || in->offset >= out_start + out_bytes ||
+            out_start >= in->offset + in_bytes)
+            continue;
+        const bool kind_in_place = ((step->kind == LO_STEP_UNARY || step->kind == LO_STEP_COPY ||
+                                     step->kind == LO_STEP_BATCHNORM) &&
+                                    i == 0) ||
+                                   (step->kind == LO_STEP_BINARY && i <= 1);
+        if (!kind_in_place || in->offset != out_start || in_bytes != out_bytes)
+            return step_fail(err, step,
+                             "the output (%zu bytes at arena offset %zu) overlaps input %d (%zu "
+                             "bytes at %zu)%s",
+                             out_bytes, out_start, i, in_bytes, in->offset,
+                             kind_in_place ? " without being exactly in place"
+                                           : "; this step cannot run in place");
+    }
+    return LO_OK;
+}
+
 /* ---- windows (Conv, MaxPool, AveragePool) ---- */
 
 static lo_status check_window(const lo_step *step, const int64_t kernel[2], const int64_t stride[2],
@@ -446,6 +473,7 @@ lo_status lo_step_validate(const lo_step *step, lo_error *err)
         status = check_tensor(step, &step->inputs[i], input_names[i], false, err);
     if (status == LO_OK) status = check_tensor(step, &step->output, "the output", true, err);
     if (status == LO_OK && step->num_inputs > 0) status = check_dtypes(step, err);
+    if (status == LO_OK) status = check_aliasing(step, err);
     if (status != LO_OK) return status;
     switch (step->kind) {
     case LO_STEP_CONV:
