@@ -144,10 +144,12 @@ static const char *strides_str(int rank, const int64_t *strides, char *buf, size
 
 static void print_ref(const char *name, const lo_tensor_ref *r)
 {
-    char s[128];
-    fprintf(stderr, "    %-3s %s+%zu %s %s\n", name,
-            r->buffer == LO_BUFFER_ARENA ? "arena" : "constant",
-            r->buffer == LO_BUFFER_ARENA ? r->offset : (size_t)r->constant,
+    char s[128], where[48];
+    if (r->buffer == LO_BUFFER_ARENA)
+        snprintf(where, sizeof where, "arena+%zu", r->offset);
+    else
+        snprintf(where, sizeof where, "constant %d", r->constant);
+    fprintf(stderr, "    %-3s %s %s %s\n", name, where,
             r->dtype == LO_DTYPE_UINT8 ? "uint8" : "float", ref_shape_str(&r->shape, s, sizeof s));
 }
 
