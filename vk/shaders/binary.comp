@@ -2,8 +2,9 @@
 // Binary: y[i] = op(a[a_off(i)], b[b_off(i)]), each offset the sum of index * stride over the
 // output's axes (stride 0 along a broadcast axis).
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
 layout(local_size_x = 64) in;
+// After the work-group size: common.glsl reads gl_WorkGroupSize.
+#include "common.glsl"
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) readonly buffer A { float a[]; };
 layout(std430, binding = 2) readonly buffer B { float b[]; };

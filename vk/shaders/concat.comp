@@ -2,8 +2,9 @@
 // One input of a Concat: X viewed as [outer, row] lands in Y viewed as [outer, out_row] at
 // column out_start (row = the input's axis length times the inner size).
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
 layout(local_size_x = 64) in;
+// After the work-group size: common.glsl reads gl_WorkGroupSize.
+#include "common.glsl"
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(push_constant) uniform Params {

@@ -6,11 +6,12 @@
 // W is read through strides (group, channel, k): prepare transposes constant weights to
 // [group][k][oc] so the staging loads are contiguous.
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
 #define TILE_M 32u
 #define TILE_P 32u
 #define TILE_K 16u
 layout(local_size_x = 64) in;
+// After the work-group size: common.glsl reads gl_WorkGroupSize.
+#include "common.glsl"
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 2) readonly buffer W { float wt[]; };

@@ -5,10 +5,11 @@
 // memory; each slice is loaded along whichever axis is contiguous in memory. For MatMul,
 // binding 4 holds each batch's (A, B) element offsets, made at prepare.
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
 #define TILE 32u
 #define TILE_K 16u
 layout(local_size_x = 64) in;
+// After the work-group size: common.glsl reads gl_WorkGroupSize.
+#include "common.glsl"
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) readonly buffer A { float a[]; };
 layout(std430, binding = 2) readonly buffer B { float b[]; };

@@ -3,8 +3,9 @@
 // words (no 8-bit storage needed): each invocation computes the four bytes of one output word;
 // the word holding the tensor's last bytes keeps the bytes past its end.
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
 layout(local_size_x = 64) in;
+// After the work-group size: common.glsl reads gl_WorkGroupSize.
+#include "common.glsl"
 layout(std430, binding = 0) buffer Y { uint yw[]; };
 layout(std430, binding = 1) readonly buffer X { uint xw[]; };
 layout(push_constant) uniform Params {

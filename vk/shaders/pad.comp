@@ -2,8 +2,9 @@
 // Constant Pad: y[i] = x[i - pad_begin] where that lies inside x, else value (negative pads
 // crop). Shapes are rank <= 8; unused axes are 1.
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
 layout(local_size_x = 64) in;
+// After the work-group size: common.glsl reads gl_WorkGroupSize.
+#include "common.glsl"
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(push_constant) uniform Params {

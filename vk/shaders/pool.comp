@@ -3,8 +3,9 @@
 // Window positions outside X are skipped (padding never wins a max); an average divides by the
 // positions inside the padded input (count_include_pad) or inside X.
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
 layout(local_size_x = 64) in;
+// After the work-group size: common.glsl reads gl_WorkGroupSize.
+#include "common.glsl"
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(push_constant) uniform Params {

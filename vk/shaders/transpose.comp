@@ -2,8 +2,9 @@
 // Transpose (and any strided gather): y[i] = x[sum of index(i, d) * strides[d]] over the
 // output's axes, strides[d] being X's stride along axis perm[d].
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
 layout(local_size_x = 64) in;
+// After the work-group size: common.glsl reads gl_WorkGroupSize.
+#include "common.glsl"
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(push_constant) uniform Params {

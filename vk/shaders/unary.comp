@@ -2,8 +2,9 @@
 // Unary: y = act(x) element-wise; Clip's bounds come from push constants or, when only known at
 // run time, from one-element inputs (bindings 2 and 3; bound to X when unused).
 #extension GL_GOOGLE_include_directive : require
-#include "common.glsl"
 layout(local_size_x = 64) in;
+// After the work-group size: common.glsl reads gl_WorkGroupSize.
+#include "common.glsl"
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 2) readonly buffer Lo { float lo_in[]; };
