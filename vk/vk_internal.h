@@ -122,6 +122,8 @@ typedef enum lo_vk_shader {
     LO_VK_SHADER_MAXPOOL_U8,
     LO_VK_SHADER_CONV,
     LO_VK_SHADER_GEMM,
+    LO_VK_SHADER_CONV_BLOCKED, /* register-blocked variants for CPU devices */
+    LO_VK_SHADER_GEMM_BLOCKED,
     LO_VK_NUM_SHADERS,
     /* Not a shader: a COPY step is vkCmdCopyBuffer. */
     LO_VK_BUFFER_COPY = LO_VK_NUM_SHADERS,
@@ -160,6 +162,9 @@ struct lo_backend_context {
     uint32_t timestamp_bits; /* 0: the queue cannot time steps */
     lenet_onnx_device_desc desc;
     size_t alignment;
+    /* Conv and Gemm as shared-memory tiles (GPUs) or register blocks without barriers (CPU
+     * devices such as lavapipe); LENET_ONNX_VK_TILED=1 or 0 overrides the device type. */
+    bool tiled;
 
     /* Guards the queue (submits), the pipelines and their cache, and the transfer pool:
      * sessions on several threads share one context. */

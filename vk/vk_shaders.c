@@ -37,6 +37,12 @@ LO_VK_SPIRV(conv)
 LO_VK_SPIRV(gemm)
 #include "gemm.spv.inc"
     ;
+LO_VK_SPIRV(conv_blocked)
+#include "conv_blocked.spv.inc"
+    ;
+LO_VK_SPIRV(gemm_blocked)
+#include "gemm_blocked.spv.inc"
+    ;
 
 /* Bindings and push-constant bytes as each shader declares them. */
 #define LO_VK_ROW(name, bindings, push_words)                                                      \
@@ -55,7 +61,9 @@ static const lo_vk_shader_info shaders[LO_VK_NUM_SHADERS] = {
     [LO_VK_SHADER_POOL] = LO_VK_ROW(pool, 2, 16),
     [LO_VK_SHADER_MAXPOOL_U8] = LO_VK_ROW(maxpool_u8, 2, 13),
     [LO_VK_SHADER_CONV] = LO_VK_ROW(conv, 4, 22),
-    [LO_VK_SHADER_GEMM] = LO_VK_ROW(gemm, 5, 14),
+    [LO_VK_SHADER_GEMM] = LO_VK_ROW(gemm, 5, 15),
+    [LO_VK_SHADER_CONV_BLOCKED] = LO_VK_ROW(conv_blocked, 4, 22),
+    [LO_VK_SHADER_GEMM_BLOCKED] = LO_VK_ROW(gemm_blocked, 5, 15),
 };
 
 const lo_vk_shader_info *lo_vk_shader_get(lo_vk_shader shader)

@@ -45,9 +45,9 @@ static lo_status refuse(lo_error *err, const lo_step *step, const char *fmt, ...
                    step->label[0] ? step->label : kind_name(step->kind), why);
 }
 
-static uint32_t ceil_div(uint64_t a, uint64_t b)
+static uint64_t ceil_div(uint64_t a, uint64_t b)
 {
-    return (uint32_t)((a + b - 1) / b);
+    return (a + b - 1) / b;
 }
 
 static uint32_t f32_bits(float v)
@@ -89,15 +89,46 @@ static bool fits_u32(int64_t v)
     return v >= 0 && v <= (int64_t)UINT32_MAX;
 }
 
-/* Work-groups a one-output-per-invocation dispatch of `count` needs, folded into x and y. */
-static void linear_grid(const lo_backend_context *ctx, uint64_t count, uint32_t groups[3])
+/* Work-groups of LO_VK_GROUP_SIZE invocations covering `count`, folded into x and y (each axis
+ * has a device limit; shaders rebuild the flat index). */
+static void linear_groups(const lo_backend_context *ctx, uint64_t count, uint64_t groups[3])
 {
     const uint64_t total = (count + LO_VK_GROUP_SIZE - 1) / LO_VK_GROUP_SIZE;
     const uint64_t max_x = ctx->properties.limits.maxComputeWorkGroupCount[0];
-    const uint64_t x = total < max_x ? total : max_x;
-    groups[0] = (uint32_t)x;
-    groups[1] = x ? (uint32_t)((total + x - 1) / x) : 0;
+    groups[0] = total < max_x ? total : max_x;
+    groups[1] = groups[0] ? (total + groups[0] - 1) / groups[0] : 0;
     groups[2] = 1;
+}
+
+/* Conv's grid: 32 x 32 tiles per group, or one invocation per 8 channels x 4 pixels. */
+static void conv_groups(const lo_backend_context *ctx, const lo_step *step, uint64_t groups[3])
+{
+    const lo_shape *y = &step->output.shape;
+    const uint64_t group = (uint64_t)(step->params.conv.group > 0 ? step->params.conv.group : 1);
+    const uint64_t mg = (uint64_t)y->dims[1] / group;
+    if (ctx->tiled) {
+        groups[0] = ceil_div((uint64_t)(y->dims[0] * y->dims[2] * y->dims[3]), LO_VK_TILE);
+        groups[1] = ceil_div(mg, LO_VK_TILE);
+        groups[2] = group;
+    } else {
+        linear_groups(ctx,
+                      (uint64_t)(y->dims[0] * y->dims[2]) * ceil_div((uint64_t)y->dims[3], 4) *
+                          ceil_div(mg, 8) * group,
+                      groups);
+    }
+}
+
+/* Gemm's and MatMul's grid: 32 x 32 tiles per matrix, or one invocation per 8 columns. */
+static void matrix_groups(const lo_backend_context *ctx, uint64_t m, uint64_t n, uint64_t batches,
+                          uint64_t groups[3])
+{
+    if (ctx->tiled) {
+        groups[0] = ceil_div(n, LO_VK_TILE);
+        groups[1] = ceil_div(m, LO_VK_TILE);
+        groups[2] = batches;
+    } else {
+        linear_groups(ctx, m * ceil_div(n, 8) * batches, groups);
+    }
 }
 
 static lo_status check_grid(const lo_backend_context *ctx, const lo_step *step,
@@ -108,16 +139,23 @@ static lo_status check_grid(const lo_backend_context *ctx, const lo_step *step,
             return refuse(err, step, "needs %llu work-groups along axis %d; the device allows %u",
                           (unsigned long long)groups[a], a,
                           ctx->properties.limits.maxComputeWorkGroupCount[a]);
+    if (groups[0] * groups[1] * LO_VK_GROUP_SIZE > UINT32_MAX)
+        return refuse(err, step, "needs more invocations than 32-bit indexing reaches");
     return LO_OK;
 }
 
 static lo_status check_linear(const lo_backend_context *ctx, const lo_step *step, int64_t count,
                               lo_error *err)
 {
-    const uint64_t total = ((uint64_t)count + LO_VK_GROUP_SIZE - 1) / LO_VK_GROUP_SIZE;
-    const uint64_t max_x = ctx->properties.limits.maxComputeWorkGroupCount[0];
-    const uint64_t groups[3] = {total < max_x ? total : max_x, (total + max_x - 1) / max_x, 1};
+    uint64_t groups[3];
+    linear_groups(ctx, (uint64_t)count, groups);
     return check_grid(ctx, step, groups, err);
+}
+
+static void set_groups(lo_vk_dispatch *d, const uint64_t groups[3])
+{
+    for (int a = 0; a < 3; a++)
+        d->groups[a] = (uint32_t)groups[a];
 }
 
 static bool fused_activation_ok(lo_activation act)
@@ -173,11 +211,8 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
             if (!fits_u32(p->pad_begin[a]) || p->pad_begin[a] > INT32_MAX ||
                 !fits_u32(p->stride[a]) || !fits_u32(p->dilation[a]) || !fits_u32(p->kernel[a]))
                 return refuse(err, step, "window parameters past 32 bits");
-        const lo_shape *y = &step->output.shape;
-        const int64_t pixels = y->dims[0] * y->dims[2] * y->dims[3];
-        const int64_t mg = y->dims[1] / (p->group > 0 ? p->group : 1);
-        const uint64_t groups[3] = {ceil_div((uint64_t)pixels, LO_VK_TILE),
-                                    ceil_div((uint64_t)mg, LO_VK_TILE), (uint64_t)p->group};
+        uint64_t groups[3];
+        conv_groups(ctx, step, groups);
         return check_grid(ctx, step, groups, err);
     }
     case LO_STEP_GEMM: {
@@ -188,8 +223,8 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                           "part of the step)",
                           lo_activation_name(p->activation));
         const lo_shape *y = &step->output.shape;
-        const uint64_t groups[3] = {ceil_div((uint64_t)y->dims[1], LO_VK_TILE),
-                                    ceil_div((uint64_t)y->dims[0], LO_VK_TILE), 1};
+        uint64_t groups[3];
+        matrix_groups(ctx, (uint64_t)y->dims[0], (uint64_t)y->dims[1], 1, groups);
         return check_grid(ctx, step, groups, err);
     }
     case LO_STEP_MATMUL: {
@@ -200,8 +235,8 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                 return refuse(err, step, "batch strides past 32 bits");
             batch *= p->batch_dims[d];
         }
-        const uint64_t groups[3] = {ceil_div((uint64_t)p->n, LO_VK_TILE),
-                                    ceil_div((uint64_t)p->m, LO_VK_TILE), (uint64_t)batch};
+        uint64_t groups[3];
+        matrix_groups(ctx, (uint64_t)p->m, (uint64_t)p->n, (uint64_t)batch, groups);
         return check_grid(ctx, step, groups, err);
     }
     case LO_STEP_BINARY:
@@ -348,16 +383,20 @@ static lo_status bind_inputs(lo_vk_program *prog, const lo_step *step, lo_vk_dis
 
 static void set_linear(const lo_backend_context *ctx, lo_vk_dispatch *d, uint64_t count)
 {
-    linear_grid(ctx, count, d->groups);
+    uint64_t groups[3];
+    linear_groups(ctx, count, groups);
+    set_groups(d, groups);
 }
 
-static lo_status build_conv(lo_vk_program *prog, int index, lo_error *err)
+static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, int index,
+                            lo_error *err)
 {
     const lo_step *step = &prog->plan->steps[index];
     const lo_conv_params *p = &step->params.conv;
     const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
     lo_vk_dispatch *d;
-    lo_status st = add_dispatch(prog, index, LO_VK_SHADER_CONV, &d, err);
+    lo_status st = add_dispatch(
+        prog, index, ctx->tiled ? LO_VK_SHADER_CONV : LO_VK_SHADER_CONV_BLOCKED, &d, err);
     if (st != LO_OK) return st;
     const bool w_constant = step->inputs[1].buffer == LO_BUFFER_CONSTANT;
     if ((st = tensor_range(prog, step, &step->output, LO_VK_LAYOUT_PLAIN, 0, &d->bindings[0],
@@ -405,9 +444,9 @@ static lo_status build_conv(lo_vk_program *prog, int index, lo_error *err)
         (uint32_t)p->activation,
     };
     memcpy(d->push, push, sizeof push);
-    d->groups[0] = ceil_div(pixels, LO_VK_TILE);
-    d->groups[1] = ceil_div(mg, LO_VK_TILE);
-    d->groups[2] = (uint32_t)p->group;
+    uint64_t groups[3];
+    conv_groups(ctx, step, groups);
+    set_groups(d, groups);
     return LO_OK;
 }
 
@@ -452,7 +491,8 @@ static void gemm_c_strides(const lo_shape *c, uint32_t *c_m, uint32_t *c_n)
     *c_n = cols == 1 ? 0u : 1u;
 }
 
-static lo_status build_gemm(lo_vk_program *prog, int index, lo_error *err)
+static lo_status build_gemm(const lo_backend_context *ctx, lo_vk_program *prog, int index,
+                            lo_error *err)
 {
     const lo_step *step = &prog->plan->steps[index];
     const lo_gemm_params *p = &step->params.gemm;
@@ -462,7 +502,8 @@ static lo_status build_gemm(lo_vk_program *prog, int index, lo_error *err)
     /* A constant B^T is stored transposed, so every B tile is read along N. */
     const bool b_flip = p->trans_b && step->inputs[1].buffer == LO_BUFFER_CONSTANT;
     lo_vk_dispatch *d;
-    lo_status st = add_dispatch(prog, index, LO_VK_SHADER_GEMM, &d, err);
+    lo_status st = add_dispatch(
+        prog, index, ctx->tiled ? LO_VK_SHADER_GEMM : LO_VK_SHADER_GEMM_BLOCKED, &d, err);
     if (st != LO_OK) return st;
     if ((st = tensor_range(prog, step, &step->output, LO_VK_LAYOUT_PLAIN, 0, &d->bindings[0],
                            err)) != LO_OK ||
@@ -482,7 +523,7 @@ static lo_status build_gemm(lo_vk_program *prog, int index, lo_error *err)
         d->bindings[3] = d->bindings[1];
     }
     d->bindings[4] = d->bindings[1]; /* no batch offsets */
-    const uint32_t push[14] = {m,
+    const uint32_t push[15] = {m,
                                n,
                                k,
                                p->trans_a ? 1u : k,
@@ -495,15 +536,17 @@ static lo_status build_gemm(lo_vk_program *prog, int index, lo_error *err)
                                f32_bits(p->alpha),
                                f32_bits(p->beta),
                                (uint32_t)p->activation,
-                               0u};
+                               0u,
+                               1u};
     memcpy(d->push, push, sizeof push);
-    d->groups[0] = ceil_div(n, LO_VK_TILE);
-    d->groups[1] = ceil_div(m, LO_VK_TILE);
-    d->groups[2] = 1;
+    uint64_t groups[3];
+    matrix_groups(ctx, m, n, 1, groups);
+    set_groups(d, groups);
     return LO_OK;
 }
 
-static lo_status build_matmul(lo_vk_program *prog, int index, lo_error *err)
+static lo_status build_matmul(const lo_backend_context *ctx, lo_vk_program *prog, int index,
+                              lo_error *err)
 {
     const lo_step *step = &prog->plan->steps[index];
     const lo_matmul_params *p = &step->params.matmul;
@@ -531,18 +574,32 @@ static lo_status build_matmul(lo_vk_program *prog, int index, lo_error *err)
     if (st != LO_OK) return st;
     const lo_vk_range offsets = {LO_VK_CONSTANTS, slot->offset, slot->bytes};
     lo_vk_dispatch *d;
-    if ((st = add_dispatch(prog, index, LO_VK_SHADER_GEMM, &d, err)) != LO_OK ||
+    if ((st = add_dispatch(prog, index, ctx->tiled ? LO_VK_SHADER_GEMM : LO_VK_SHADER_GEMM_BLOCKED,
+                           &d, err)) != LO_OK ||
         (st = bind_inputs(prog, step, d, 2, err)) != LO_OK)
         return st;
     d->bindings[3] = d->bindings[1];
     d->bindings[4] = offsets;
     const uint32_t m = (uint32_t)p->m, n = (uint32_t)p->n, k = (uint32_t)p->k;
-    const uint32_t push[14] = {
-        m, n, k, k, 1u, n, 1u, 0u, 0u, 0u, f32_bits(1.0f), f32_bits(0.0f), LO_ACT_NONE, 1u};
+    const uint32_t push[15] = {m,
+                               n,
+                               k,
+                               k,
+                               1u,
+                               n,
+                               1u,
+                               0u,
+                               0u,
+                               0u,
+                               f32_bits(1.0f),
+                               f32_bits(0.0f),
+                               LO_ACT_NONE,
+                               1u,
+                               (uint32_t)batch};
     memcpy(d->push, push, sizeof push);
-    d->groups[0] = ceil_div(n, LO_VK_TILE);
-    d->groups[1] = ceil_div(m, LO_VK_TILE);
-    d->groups[2] = (uint32_t)batch;
+    uint64_t groups[3];
+    matrix_groups(ctx, m, n, (uint64_t)batch, groups);
+    set_groups(d, groups);
     return LO_OK;
 }
 
@@ -736,14 +793,14 @@ static lo_status build_step(const lo_backend_context *ctx, lo_vk_program *prog, 
     if (numel(&step->output) == 0) return LO_OK; /* nothing to compute */
     switch (step->kind) {
     case LO_STEP_CONV:
-        return build_conv(prog, index, err);
+        return build_conv(ctx, prog, index, err);
     case LO_STEP_MAXPOOL:
     case LO_STEP_AVGPOOL:
         return build_pool(ctx, prog, index, err);
     case LO_STEP_GEMM:
-        return build_gemm(prog, index, err);
+        return build_gemm(ctx, prog, index, err);
     case LO_STEP_MATMUL:
-        return build_matmul(prog, index, err);
+        return build_matmul(ctx, prog, index, err);
     case LO_STEP_UNARY:
         return build_unary(ctx, prog, index, err);
     case LO_STEP_COPY:

@@ -24,6 +24,7 @@ layout(push_constant) uniform Params {
     float alpha, beta;
     uint act;
     uint batched;
+    uint batches; // matrices in the grid (1 unless batched)
 } p;
 
 shared float a_tile[TILE_K][TILE];

@@ -1700,7 +1700,7 @@ static void refusal_tests(void)
  * benchmarks). */
 static void lenet_timing(int64_t batch_size)
 {
-    const int runs = 20;
+    const int runs = 5;
     const net_config cfg = {batch_size, 3, 32, 0};
     for (int profiled = 0; profiled < 2; profiled++) {
         net nt;
