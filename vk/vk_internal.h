@@ -165,6 +165,9 @@ struct lo_backend_context {
     /* Conv and Gemm as shared-memory tiles (GPUs) or register blocks without barriers (CPU
      * devices such as lavapipe); LENET_ONNX_VK_TILED=1 or 0 overrides the device type. */
     bool tiled;
+    /* LENET_ONNX_VK_STAGING=1: never map device buffers, so the staging path that discrete GPUs
+     * without host-visible device memory take is tested on any device. */
+    bool force_staging;
 
     /* Guards the queue (submits), the pipelines and their cache, and the transfer pool:
      * sessions on several threads share one context. */

@@ -172,6 +172,11 @@ lo_status lo_vk_create_instance(bool validation, lo_vk_api *api, VkInstance *out
                                  .ppEnabledExtensionNames = num_extensions ? extensions : NULL};
     VkInstance instance = VK_NULL_HANDLE;
     VkResult r = loader.create_instance(&info, NULL, &instance);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+        return lo_fail(err, LO_ERR_DEVICE,
+                       "vulkan: no Vulkan driver is installed, or none supports Vulkan %u.%u "
+                       "(vkCreateInstance: VK_ERROR_INCOMPATIBLE_DRIVER)",
+                       VK_API_VERSION_MAJOR(version), VK_API_VERSION_MINOR(version));
     if (r != VK_SUCCESS) return lo_vk_fail(err, r, "vkCreateInstance");
 
     PFN_vkGetInstanceProcAddr get = loader.get_instance_proc;

@@ -75,7 +75,8 @@ lo_status lo_vk_buffer_create(lo_backend_context *ctx, size_t bytes, lo_vk_memor
         st = lo_vk_fail(err, r, "vkBindBufferMemory");
         goto fail;
     }
-    if ((ctx->memory.memoryTypes[type].propertyFlags & HOST_BITS) == HOST_BITS) {
+    if ((ctx->memory.memoryTypes[type].propertyFlags & HOST_BITS) == HOST_BITS &&
+        !(use == LO_VK_MEMORY_DEVICE && ctx->force_staging)) {
         r = vk->vkMapMemory(ctx->device, b->memory, 0, VK_WHOLE_SIZE, 0, &b->mapped);
         if (r != VK_SUCCESS) {
             b->mapped = NULL;

@@ -412,8 +412,10 @@ lo_status lo_vk_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_backend
     if ((st = make_commands(p, plan->profiling, err)) != LO_OK ||
         (st = record(p, &prog, sets, pipelines, err)) != LO_OK)
         goto done;
-    lo_trace("vulkan: prepared %d steps as %d dispatches, %zu bytes of constants", plan->num_steps,
-             prog.num_dispatches, prog.constant_bytes);
+    lo_trace("vulkan: prepared %d steps as %d dispatches, %zu bytes of constants; inputs and "
+             "outputs by %s",
+             plan->num_steps, prog.num_dispatches, prog.constant_bytes,
+             p->staging ? "staging copies" : "memcpy into the mapped arena");
 done:
     lo_free(sets);
     lo_vk_program_free(&prog);

@@ -6,8 +6,8 @@
  * Adapted from tests/test_kernels.c for seam v2 (constants by index) until the backend-neutral
  * kernel harness replaces both; the generators are the same.
  *
- * Usage: test_vk_kernels [SEED [SCALE]]. SCALE multiplies the number of random cases (default
- * 1: small counts, as lavapipe compiles every pipeline with LLVM on first use).
+ * Usage: test_vk_kernels [SEED [SCALE]] | --expect-no-device. SCALE multiplies the number of random
+ * cases (default 1: small counts, as lavapipe compiles every pipeline with LLVM on first use).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -1731,8 +1731,27 @@ static void lenet_timing(int64_t batch_size)
 
 /* ---------------------------------------------------------------- main */
 
+/* With no Vulkan driver (the ctest points the loader at none): 0 devices, not an error, and
+ * opening one fails with a message that says why. */
+static int expect_no_device(void)
+{
+    be = lo_vulkan_backend();
+    lo_error err = {0};
+    lenet_onnx_device_desc devices[4];
+    size_t count = 99;
+    CHECK_OK(be->list_devices(devices, 4, &count, &err), &err);
+    CHECK_MSG(count == 0, "%zu devices listed without a driver", count);
+    lo_status st = be->open(0, &ctx, &err);
+    CHECK(st == LO_ERR_DEVICE);
+    CHECK_MSG(strstr(err.message, "ulkan") != NULL, "message: %s", err.message);
+    printf("open without a driver: %s\n", err.message);
+    if (st == LO_OK) be->close(ctx);
+    return lo_test_exit_code();
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--expect-no-device") == 0) return expect_no_device();
     uint64_t seed = 20261126u;
     double scale = 1.0;
     if (argc > 1) seed = strtoull(argv[1], NULL, 0);
