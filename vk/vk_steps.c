@@ -100,7 +100,8 @@ static void linear_groups(const lo_backend_context *ctx, uint64_t count, uint64_
     groups[2] = 1;
 }
 
-/* Conv's grid: 32 x 32 tiles per group, or one invocation per 8 channels x 4 pixels. */
+/* Conv's grid: 32 x 32 tiles per group, or (pixel blocks of 4, channel blocks of 8, groups)
+ * with one invocation per block. */
 static void conv_groups(const lo_backend_context *ctx, const lo_step *step, uint64_t groups[3])
 {
     const lo_shape *y = &step->output.shape;
@@ -111,14 +112,16 @@ static void conv_groups(const lo_backend_context *ctx, const lo_step *step, uint
         groups[1] = ceil_div(mg, LO_VK_TILE);
         groups[2] = group;
     } else {
-        linear_groups(ctx,
-                      (uint64_t)(y->dims[0] * y->dims[2]) * ceil_div((uint64_t)y->dims[3], 4) *
-                          ceil_div(mg, 8) * group,
-                      groups);
+        groups[0] =
+            ceil_div((uint64_t)(y->dims[0] * y->dims[2]) * ceil_div((uint64_t)y->dims[3], 4),
+                     LO_VK_GROUP_SIZE);
+        groups[1] = ceil_div(mg, 8);
+        groups[2] = group;
     }
 }
 
-/* Gemm's and MatMul's grid: 32 x 32 tiles per matrix, or one invocation per 8 columns. */
+/* Gemm's and MatMul's grid: 32 x 32 tiles per matrix, or (rows, blocks of 8 columns,
+ * matrices) with one invocation per row and block. */
 static void matrix_groups(const lo_backend_context *ctx, uint64_t m, uint64_t n, uint64_t batches,
                           uint64_t groups[3])
 {
@@ -127,7 +130,9 @@ static void matrix_groups(const lo_backend_context *ctx, uint64_t m, uint64_t n,
         groups[1] = ceil_div(m, LO_VK_TILE);
         groups[2] = batches;
     } else {
-        linear_groups(ctx, m * ceil_div(n, 8) * batches, groups);
+        groups[0] = ceil_div(m, LO_VK_GROUP_SIZE);
+        groups[1] = ceil_div(n, 8);
+        groups[2] = batches;
     }
 }
 

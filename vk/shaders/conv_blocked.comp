@@ -1,8 +1,9 @@
 #version 450
 // Conv for CPU-like devices (lavapipe), where work-group barriers are costly and shared memory
 // buys nothing: each invocation keeps 8 output channels x 4 adjacent output pixels of one row
-// in registers, and consecutive invocations take consecutive pixel blocks, so the weight loads
-// are the same across a subgroup. Bindings and push constants as conv.comp.
+// in registers. The channel block and group come from the work-group's id, so the weight
+// addresses are uniform (one load broadcast to every lane, not a gather); the lanes take
+// consecutive pixel blocks. Bindings and push constants as conv.comp.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 // After the work-group size: common.glsl reads gl_WorkGroupSize.
@@ -26,16 +27,13 @@ layout(push_constant) uniform Params {
 
 void main()
 {
-    uint col_blocks = (p.ow + 3u) / 4u, oc_blocks = (p.mg + 7u) / 8u;
-    uint images = p.pixels / (p.oh * p.ow), groups = p.m / p.mg;
-    uint id = flat_invocation();
-    uint bx = id % col_blocks, t = id / col_blocks;
-    uint oy = t % p.oh;
-    t /= p.oh;
-    uint n = t % images;
-    t /= images;
-    uint ob = t % oc_blocks, g = t / oc_blocks;
-    if (g >= groups) return;
+    uint col_blocks = (p.ow + 3u) / 4u;
+    uint rows = p.pixels / p.ow; // N * OH
+    uint id = gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    uint ob = gl_WorkGroupID.y, g = gl_WorkGroupID.z;
+    if (id >= rows * col_blocks) return;
+    uint bx = id % col_blocks, r = id / col_blocks;
+    uint oy = r % p.oh, n = r / p.oh;
 
     uint ox0 = bx * 4u, oc0 = ob * 8u;
     uint w_at[8];

@@ -1,7 +1,8 @@
 #version 450
 // Gemm and batched MatMul for CPU-like devices (lavapipe): no shared memory; each invocation
-// computes 8 adjacent columns of one row, and consecutive invocations take consecutive rows, so
-// the loads of B are the same across a subgroup. Bindings and push constants as gemm.comp.
+// computes 8 adjacent columns of one row. The column block and the matrix come from the
+// work-group's id, so B's addresses are uniform (loads broadcast, not gathered); the lanes take
+// consecutive rows. Bindings and push constants as gemm.comp.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 // After the work-group size: common.glsl reads gl_WorkGroupSize.
@@ -25,11 +26,9 @@ layout(push_constant) uniform Params {
 
 void main()
 {
-    uint col_blocks = (p.n + 7u) / 8u;
-    uint id = flat_invocation();
-    uint row = id % p.m, t = id / p.m;
-    uint cb = t % col_blocks, z = t / col_blocks;
-    if (z >= p.batches) return;
+    uint row = gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    uint cb = gl_WorkGroupID.y, z = gl_WorkGroupID.z;
+    if (row >= p.m) return;
     uint a_base = p.batched != 0u ? batch_offsets[2u * z] : 0u;
     uint b_base = p.batched != 0u ? batch_offsets[2u * z + 1u] : 0u;
     uint col0 = cb * 8u;

@@ -9,6 +9,7 @@
  * Usage: test_vk_kernels [SEED [SCALE]] | --expect-no-device. SCALE multiplies the number of random
  * cases (default 1: small counts, as lavapipe compiles every pipeline with LLVM on first use).
  */
+#include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -1729,6 +1730,75 @@ static void lenet_timing(int64_t batch_size)
     }
 }
 
+/* Prints the cost of a run of `steps` chained in-place Relus on 64 values: the slope over
+ * step counts is the cost of one more dispatch, the intercept the submit and wait. */
+static void dispatch_timing(void)
+{
+    const int counts[3] = {1, 9, 33};
+    double ms[3] = {0};
+    for (int c = 0; c < 3; c++) {
+        lo_step *steps = calloc((size_t)counts[c], sizeof *steps);
+        if (!steps) return;
+        const lo_tensor_ref x = arena_ref(0, ref_shape1(64));
+        for (int i = 0; i < counts[c]; i++) {
+            steps[i].kind = LO_STEP_UNARY;
+            steps[i].node_name = "relu";
+            steps[i].params.unary.op = LO_ACT_RELU;
+            steps[i].inputs[0] = x;
+            steps[i].num_inputs = 1;
+            steps[i].output = x;
+        }
+        const lo_plan plan = {.steps = steps,
+                              .num_steps = counts[c],
+                              .arena_bytes = 256,
+                              .inputs = &x,
+                              .num_inputs = 1,
+                              .outputs = &x,
+                              .num_outputs = 1};
+        float in[64], out[64];
+        ref_fill_f32(&rng, in, 64, -1, 1);
+        const void *ins[1] = {in};
+        void *outs[1] = {out};
+        lo_error err = {0};
+        lo_backend_buffer *arena = NULL;
+        lo_prepared *prep = NULL;
+        lo_status st = be->buffer_alloc(ctx, 256, &arena, &err);
+        if (!st) st = be->prepare(ctx, &plan, arena, &prep, &err);
+        if (!st) st = be->run(prep, ins, outs, NULL, &err);
+        const int runs = 200;
+        const double t0 = now_s();
+        for (int r = 0; r < runs && !st; r++)
+            st = be->run(prep, ins, outs, NULL, &err);
+        CHECK_OK(st, &err);
+        ms[c] = (now_s() - t0) * 1e3 / runs;
+        if (prep) be->release(prep);
+        if (arena) be->buffer_free(arena);
+        free(steps);
+    }
+    printf("chained dispatches: %.3f ms (1), %.3f ms (9), %.3f ms (33) per run: about %.1f us per "
+           "dispatch, %.1f us per submit and wait\n",
+           ms[0], ms[1], ms[2], (ms[2] - ms[0]) * 1e3 / 32,
+           (ms[0] * 1e3) - (ms[2] - ms[0]) * 1e3 / 32);
+}
+
+/* The pipeline cache file after pipelines were built: present unless the cache is disabled. */
+static void pipeline_cache_check(void)
+{
+    const char *dir = getenv("LENET_ONNX_CACHE_DIR"), *off = getenv("LENET_ONNX_NO_BINARY_CACHE");
+    if (!dir || !dir[0]) return;
+    const bool disabled = off && off[0] && strcmp(off, "0") != 0;
+    DIR *d = opendir(dir);
+    int found = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        const size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "vk-", 3) == 0 && n > 5 && strcmp(e->d_name + n - 5, ".vkpc") == 0)
+            found++;
+    }
+    if (d) closedir(d);
+    CHECK_MSG(disabled ? found == 0 : found == 1, "%d pipeline cache files in %s (cache %s)", found,
+              dir, disabled ? "disabled" : "enabled");
+}
+
 /* ---------------------------------------------------------------- main */
 
 /* With no Vulkan driver (the ctest points the loader at none): 0 devices, not an error, and
@@ -1807,8 +1877,10 @@ int main(int argc, char **argv)
     multi_step_tests();
     lenet_timing(1);
     lenet_timing(64);
+    dispatch_timing();
     printf("backend tests: %.2f s\n", now_s() - t0);
 
     be->close(ctx);
+    pipeline_cache_check();
     return lo_test_exit_code();
 }
