@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "backend.h"
 
 const lo_backend *lo_vulkan_backend(void);
@@ -1881,6 +1882,8 @@ int main(int argc, char **argv)
     printf("backend tests: %.2f s\n", now_s() - t0);
 
     be->close(ctx);
+    CHECK_MSG(lo_alloc_outstanding() == 0, "%ld host blocks of the backend not freed",
+              lo_alloc_outstanding());
     pipeline_cache_check();
     return lo_test_exit_code();
 }
