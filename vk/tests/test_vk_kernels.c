@@ -6,6 +6,9 @@
  * Adapted from tests/test_kernels.c for seam v2 (constants by index) until the backend-neutral
  * kernel harness replaces both; the generators are the same.
  *
+ * Any warning or error the library logs fails the test: with LENET_ONNX_VK_VALIDATION=1 (ctest
+ * vk_kernels_validation, synchronization validation on) that is every validation finding.
+ *
  * Usage: test_vk_kernels [SEED [SCALE]] | --expect-no-device. SCALE multiplies the number of random
  * cases (default 1: small counts, as lavapipe compiles every pipeline with LLVM on first use).
  */
@@ -1802,6 +1805,20 @@ static void pipeline_cache_check(void)
 
 /* ---------------------------------------------------------------- main */
 
+/* Warnings and errors the library logs (the validation layer's findings among them, when
+ * LENET_ONNX_VK_VALIDATION asks for it); each is printed and counted as a failure. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int logged_problems;
+
+static void count_problems(void *user, lenet_onnx_log_level level, const char *message)
+{
+    (void)user;
+    if (level > LENET_ONNX_LOG_WARNING) return;
+    pthread_mutex_lock(&log_lock);
+    if (logged_problems++ < 10) fprintf(stderr, "logged: %s\n", message);
+    pthread_mutex_unlock(&log_lock);
+}
+
 /* With no Vulkan driver (the ctest points the loader at none): 0 devices, not an error, and
  * opening one fails with a message that says why. */
 static int expect_no_device(void)
@@ -1828,6 +1845,9 @@ int main(int argc, char **argv)
     if (argc > 1) seed = strtoull(argv[1], NULL, 0);
     if (argc > 2) scale = strtod(argv[2], NULL);
     printf("seed %" PRIu64 " (rerun: test_vk_kernels %" PRIu64 ")\n", seed, seed);
+    const lenet_onnx_host_hooks hooks = {
+        .struct_size = sizeof hooks, .log_level = LENET_ONNX_LOG_WARNING, .log_fn = count_problems};
+    lo_log_set(&hooks);
     ref_rng_seed(&rng, seed);
 
     be = lo_vulkan_backend();
@@ -1885,5 +1905,7 @@ int main(int argc, char **argv)
     CHECK_MSG(lo_alloc_outstanding() == 0, "%ld host blocks of the backend not freed",
               lo_alloc_outstanding());
     pipeline_cache_check();
+    CHECK_MSG(logged_problems == 0, "%d warnings or errors logged (validation findings among them)",
+              logged_problems);
     return lo_test_exit_code();
 }
