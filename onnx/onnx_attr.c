@@ -9,21 +9,6 @@
 #include "alloc.h"
 #include "onnx_tensor.h"
 
-void lo_onnx_attr_clear(lo_attr *attr)
-{
-    if (!attr) return;
-    lo_free(attr->name);
-    lo_free(attr->s);
-    lo_free(attr->floats);
-    lo_free(attr->ints);
-    if (attr->strings)
-        for (size_t i = 0; i < attr->count; i++)
-            lo_free(attr->strings[i]);
-    lo_free(attr->strings);
-    memset(attr, 0, sizeof *attr);
-    attr->tensor = -1;
-}
-
 static char *copy_bytes(const ProtobufCBinaryData *bytes)
 {
     char *s = lo_malloc(bytes->len + 1);
@@ -194,7 +179,7 @@ no_memory:
     status = lo_node_fail(graph, node, LO_ERR_NO_MEMORY, err,
                           "out of memory copying attribute '%s'", proto->name);
 fail:
-    lo_onnx_attr_clear(out);
+    lo_attr_clear(out);
 done:
     return status;
 }

@@ -33,15 +33,10 @@ typedef struct loader {
     int *order; /* model node indices in execution order */
 } loader;
 
-static bool is_default_domain(const char *domain)
-{
-    return !domain || !*domain || strcmp(domain, "ai.onnx") == 0;
-}
-
 static bool same_domain(const char *a, const char *b)
 {
-    if (is_default_domain(a) || is_default_domain(b))
-        return is_default_domain(a) && is_default_domain(b);
+    if (lo_domain_is_default(a) || lo_domain_is_default(b))
+        return lo_domain_is_default(a) && lo_domain_is_default(b);
     return strcmp(a, b) == 0;
 }
 
@@ -93,7 +88,7 @@ static lo_status check_model(loader *ld, lo_error *err)
                 goto done;
             }
         }
-        if (is_default_domain(domain)) {
+        if (lo_domain_is_default(domain)) {
             have_default = true;
             ld->graph->opset = (int)entry->version;
         }
@@ -620,14 +615,14 @@ static lo_status build_node(loader *ld, int n, lo_error *err)
     }
     int in_count = ld->in_start[n + 1] - ld->in_start[n];
     int out_count = ld->out_start[n + 1] - ld->out_start[n];
-    const char *domain = is_default_domain(np->domain) ? "" : np->domain;
+    const char *domain = lo_domain_is_default(np->domain) ? "" : np->domain;
     status = lo_graph_add_node(ld->graph, ld->names[n], np->op_type, domain, ld->opsets[n],
                                in_count ? ld->in_index + ld->in_start[n] : NULL, in_count,
                                out_count ? ld->out_index + ld->out_start[n] : NULL, out_count,
                                attrs, num_attrs, NULL, err);
 done:
     for (int a = 0; a < num_attrs; a++)
-        lo_onnx_attr_clear(&attrs[a]);
+        lo_attr_clear(&attrs[a]);
     lo_free(attrs);
     return status;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "blob.h"
 
 const char *lo_onnx_dtype_name(int32_t data_type)
 {
@@ -236,7 +237,7 @@ lo_status lo_onnx_add_constant(lo_graph *graph, const Onnx__TensorProto *proto, 
                              what, present, field, lo_dtype_name(dtype), dims_text, count);
             goto done;
         }
-        data = lo_malloc(bytes ? bytes : 1);
+        data = lo_blob_alloc(bytes);
         if (!data) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory decoding %s (%zu bytes)",
                              graph->source, what, bytes);
@@ -245,13 +246,13 @@ lo_status lo_onnx_add_constant(lo_graph *graph, const Onnx__TensorProto *proto, 
         convert_typed(proto, dtype, count, data);
         /* Handed over rather than copied again: weights can be large. */
         lo_tensor *tensor = &graph->tensors[at];
-        lo_free(tensor->data);
+        lo_blob_release(tensor->data);
         tensor->data = data;
         tensor->data_bytes = bytes;
         data = NULL;
     }
     if (index) *index = at;
 done:
-    lo_free(data);
+    lo_blob_release(data);
     return status;
 }

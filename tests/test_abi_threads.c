@@ -90,7 +90,7 @@ static void check_old_structs(void)
     lenet_onnx_context_options co;
     memset(&co, 0xA5, sizeof co);
     co.struct_size = offsetof(lenet_onnx_context_options, device_select);
-    co.backend = LENET_ONNX_BACKEND_OPENCL;
+    co.backend = LENET_ONNX_BACKEND_DEFAULT;
     lenet_onnx_context *c = NULL;
     CHECK_OK(api->context_create(&co, &c, &err), &err);
     api->context_release(c);

@@ -65,7 +65,8 @@ static lo_status plan(lo_graph *g, lo_schedule *s, lo_shape *y)
     for (int n = 0; n < g->num_nodes && st == LO_OK; n++)
         st = lo_op_check_node(g, &g->nodes[n], &err);
     if (st == LO_OK) st = lo_run_passes(g, 0, &err);
-    if (st == LO_OK) st = lo_schedule_build(g, NULL, NULL, 128, s, &err);
+    if (st == LO_OK)
+        st = lo_schedule_build(g, &(lo_schedule_options){.alignment = 128, .reuse = true}, s, &err);
     if (st == LO_OK && y) *y = g->tensors[lo_graph_find_tensor(g, "y")].shape;
     lo_graph_free(g);
     return st;
@@ -264,7 +265,7 @@ static void test_concat_transpose(void)
     CHECK(shape_is(&y, 3, (int64_t[]){2, 3, 6}));
     if (s.num_steps == 1) {
         CHECK(s.steps[0].kind == LO_STEP_CONCAT && s.steps[0].params.concat.axis == 2);
-        CHECK(s.steps[0].num_inputs == 3 && s.steps[0].inputs[1].buffer == LO_BUFFER_WEIGHTS);
+        CHECK(s.steps[0].num_inputs == 3 && s.steps[0].inputs[1].buffer == LO_BUFFER_CONSTANT);
     }
     lo_schedule_free(&s);
 
@@ -343,9 +344,57 @@ static void test_squeeze_versions(void)
     }
 }
 
+/* Element-wise steps write over an input that dies at them (ggml-alloc's rule); an input still
+ * read later, or one the host reads back as a graph output, is never written over. */
+static void test_in_place(void)
+{
+    lo_schedule s;
+    lo_graph *g = new_graph();
+    int x = add_input(g, "x", (lo_shape){2, {4, 64}});
+    int a = add_tensor(g, "a", LO_DTYPE_FLOAT, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    int b = add_tensor(g, "b", LO_DTYPE_FLOAT, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    int index = -1;
+    CHECK_OK(lo_graph_add_node(g, "sig", "Sigmoid", "", 13, &x, 1, &a, 1, NULL, 0, &index, &err),
+             &err);
+    g->tensors[a].producer = index;
+    CHECK_OK(lo_graph_add_node(g, "tanh", "Tanh", "", 13, &a, 1, &b, 1, NULL, 0, &index, &err),
+             &err);
+    g->tensors[b].producer = index;
+    int ab[2] = {a, b};
+    add_op(g, "Add", 14, ab, 2, NULL, 0); /* y = a + b: a is read again, so tanh cannot reuse it */
+    CHECK_OK(plan(g, &s, NULL), &err);
+    CHECK_MSG(s.num_steps == 3, "%d steps", s.num_steps);
+    if (s.num_steps == 3) {
+        /* Sigmoid over the dying graph input; Tanh into a fresh buffer; Add over b. */
+        CHECK(s.steps[0].output.offset == s.steps[0].inputs[0].offset);
+        CHECK(s.steps[1].output.offset != s.steps[1].inputs[0].offset);
+        CHECK(s.steps[2].output.offset == s.steps[2].inputs[0].offset ||
+              s.steps[2].output.offset == s.steps[2].inputs[1].offset);
+        CHECK_MSG(s.arena_bytes == 2 * 1024 && s.naive_arena_bytes == 4 * 1024,
+                  "arena %zu, naive %zu", s.arena_bytes, s.naive_arena_bytes);
+        CHECK(s.peak_live_bytes == s.arena_bytes);
+    }
+    lo_schedule_free(&s);
+
+    /* A Relu whose input is also a graph output keeps it intact. */
+    g = new_graph();
+    x = add_input(g, "x", (lo_shape){1, {32}});
+    a = add_tensor(g, "a", LO_DTYPE_FLOAT, (lo_shape){0}, LO_TENSOR_ACTIVATION);
+    CHECK_OK(lo_graph_add_node(g, "sig", "Sigmoid", "", 13, &x, 1, &a, 1, NULL, 0, &index, &err),
+             &err);
+    g->tensors[a].producer = index;
+    CHECK_OK(lo_graph_add_output(g, a, &err), &err);
+    g->tensors[a].is_graph_output = true;
+    add_op(g, "Relu", 14, &a, 1, NULL, 0);
+    CHECK_OK(plan(g, &s, NULL), &err);
+    if (s.num_steps == 2) CHECK(s.steps[1].output.offset != s.steps[1].inputs[0].offset);
+    lo_schedule_free(&s);
+}
+
 int main(void)
 {
     test_squeeze_versions();
+    test_in_place();
     test_pools();
     test_pad();
     test_concat_transpose();

@@ -155,8 +155,12 @@ static OrtSession *open_session(OrtEnv *env, const OrtEpDevice *device, int fall
     OrtSession *session = NULL;
     *status = ort->CreateSessionOptions(&opts);
     if (!*status && device) {
-        *status =
-            ort->SessionOptionsAppendExecutionProvider_V2(opts, env, &device, 1, NULL, NULL, 0);
+        /* The backend under test, as the tools take it: LENET_ONNX_BACKEND, else automatic. */
+        const char *backend = getenv("LENET_ONNX_BACKEND");
+        const char *keys[] = {"backend"}, *values[] = {backend};
+        size_t num_options = backend && backend[0] ? 1 : 0;
+        *status = ort->SessionOptionsAppendExecutionProvider_V2(opts, env, &device, 1, keys, values,
+                                                                num_options);
         if (!*status && !fallback)
             *status = ort->AddSessionConfigEntry(opts, "session.disable_cpu_ep_fallback", "1");
     }
@@ -713,7 +717,7 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* keeps ok/SKIP lines in order with FAIL lines */
     printf("ONNX Runtime %s\n", get_base()->GetVersionString());
-    /* Keeps the plugin, and the OpenCL driver stack it loaded, mapped after ONNX Runtime unloads
+    /* Keeps the plugin, and the driver stacks it loaded, mapped after ONNX Runtime unloads
      * it: their process-lifetime allocations stay rooted and their frames named for LSan. */
     void *plugin = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     OrtEnv *env = NULL;

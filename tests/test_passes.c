@@ -24,7 +24,7 @@ static void plan_and_run(const lo_graph *g, int64_t batch, const lo_step_kind *k
                          const float *input, float *output)
 {
     lenet_onnx_session *s = NULL;
-    CHECK_OK(lo_session_create(context, g, batch, false, &s, &err), &err);
+    CHECK_OK(lo_session_create(context, g, &(lo_session_config){.batch = batch}, &s, &err), &err);
     if (!s) return;
     CHECK_MSG(s->schedule.num_steps == num_kinds, "%d steps, expected %d", s->schedule.num_steps,
               num_kinds);

@@ -106,7 +106,9 @@ static void test_passes(void)
     CHECK(lo_storage_root(g, y) == lo_graph_find_tensor(g, "gemm"));
 
     lo_schedule s;
-    CHECK_OK(lo_schedule_build(g, NULL, NULL, 128, &s, &err), &err);
+    CHECK_OK(
+        lo_schedule_build(g, &(lo_schedule_options){.alignment = 128, .reuse = true}, &s, &err),
+        &err);
     CHECK_MSG(s.num_steps == 2, "%d steps", s.num_steps);
     if (s.num_steps == 2) {
         CHECK(s.steps[0].kind == LO_STEP_CONV);
@@ -116,11 +118,14 @@ static void test_passes(void)
         /* The Gemm reads the Conv output in place: a view shares the offset. */
         CHECK(s.steps[1].inputs[0].buffer == LO_BUFFER_ARENA);
         CHECK(s.steps[1].inputs[0].offset == s.steps[0].output.offset);
-        CHECK(s.steps[1].inputs[1].buffer == LO_BUFFER_WEIGHTS);
+        CHECK(s.steps[1].inputs[1].buffer == LO_BUFFER_CONSTANT);
         CHECK(s.outputs[0].offset == s.steps[1].output.offset);
     }
-    /* weights: w (288 B), b (432 B), c (12 B), each rounded to 128. */
-    CHECK_MSG(s.weights_bytes == 384 + 512 + 128, "weights %zu", s.weights_bytes);
+    /* Constants read: w (288 B), b (432 B), c (12 B), the model's own bytes, not copies. */
+    CHECK_MSG(s.num_constants == 3 && s.constant_bytes == 288 + 432 + 12, "%d constants, %zu B",
+              s.num_constants, s.constant_bytes);
+    for (int i = 0; i < s.num_constants; i++)
+        CHECK(s.constants[i].data == g->tensors[s.constant_tensors[i]].data);
     lo_schedule_free(&s);
     lo_graph_free(g);
 }
@@ -217,8 +222,8 @@ static void test_lenet_session(const lenet_onnx_api *api, lenet_onnx_context *co
         size_t peak = peak_live_bytes(s, s->alignment);
         CHECK_MSG(s->arena_bytes <= peak, "arena %zu > peak live %zu", s->arena_bytes, peak);
         CHECK(s->arena_bytes < s->naive_arena_bytes);
-        printf("LeNet batch %u: arena %zu bytes, peak live %zu, naive %zu, weights %zu\n", batch,
-               s->arena_bytes, peak, s->naive_arena_bytes, s->weights_bytes);
+        printf("LeNet batch %u: arena %zu bytes, peak live %zu, naive %zu, constants %zu\n", batch,
+               s->arena_bytes, peak, s->naive_arena_bytes, s->constant_bytes);
         lenet_onnx_session_stats stats;
         CHECK_OK(api->session_stats(session, &stats, &err), &err);
         CHECK(stats.arena_bytes == s->arena_bytes && stats.step_count == 7);

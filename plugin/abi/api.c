@@ -7,9 +7,11 @@
 
 #include "alloc.h"
 #include "onnx_loader.h"
+#include "passes.h"
+#include "registry.h"
 #include "session.h"
 
-#define LO_VERSION_STRING "0.1.0"
+#define LO_VERSION_STRING "0.2.0"
 
 /* Copies a caller's option struct of `given` bytes (0: ours) into a zeroed one of ours, so
  * older hosts with smaller structs get defaults for the fields they do not know. */
@@ -49,17 +51,37 @@ static const char *status_name(lenet_onnx_status status)
     return "unknown status";
 }
 
-static lo_status pick_backend(lenet_onnx_backend_kind kind, const lo_backend **out, lo_error *err)
+/* The backend an ABI 1-2 host names by enum (DEFAULT: automatic, NULL). */
+static lo_status legacy_backend_name(lenet_onnx_backend_kind kind, const char **name, lo_error *err)
 {
-    switch (kind) {
-    case LENET_ONNX_BACKEND_DEFAULT:
-    case LENET_ONNX_BACKEND_OPENCL:
-        *out = lo_opencl_backend();
-        return LO_OK;
-    case LENET_ONNX_BACKEND_VULKAN:
-        return lo_fail(err, LO_ERR_UNSUPPORTED, "the Vulkan backend is not part of this build");
-    }
-    return lo_fail(err, LO_ERR_ARGUMENT, "unknown backend kind %d", (int)kind);
+    static const char *const names[] = LENET_ONNX_BACKEND_KIND_NAMES;
+    if ((unsigned)kind >= sizeof names / sizeof names[0])
+        return lo_fail(err, LO_ERR_ARGUMENT, "unknown backend kind %d", (int)kind);
+    *name = names[kind];
+    return LO_OK;
+}
+
+/* The ABI 1-2 description of a device. */
+static void legacy_device_info(const lenet_onnx_device_desc *d, lenet_onnx_device_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->index = d->index;
+    out->type = d->type;
+    snprintf(out->name, sizeof out->name, "%s", d->name);
+    snprintf(out->platform, sizeof out->platform, "%s", d->driver);
+    snprintf(out->driver_version, sizeof out->driver_version, "%s", d->driver_version);
+    out->global_memory_bytes = d->memory_bytes;
+    out->base_address_alignment_bytes = d->alignment_bytes;
+}
+
+static lenet_onnx_status list_backend_devices(const char *backend, lenet_onnx_device_desc *devices,
+                                              size_t capacity, size_t *count, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!count || (capacity && !devices))
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "list_backend_devices: count is NULL, or devices is NULL");
+    return lo_list_backend_devices(backend, devices, capacity, count, err);
 }
 
 static lenet_onnx_status list_devices(lenet_onnx_backend_kind kind, lenet_onnx_device_info *devices,
@@ -68,10 +90,36 @@ static lenet_onnx_status list_devices(lenet_onnx_backend_kind kind, lenet_onnx_d
     lo_error_clear(err);
     if (!count || (capacity && !devices))
         return lo_fail(err, LO_ERR_ARGUMENT, "list_devices: count is NULL, or devices is NULL");
-    const lo_backend *backend;
-    lo_status st = pick_backend(kind, &backend, err);
+    const char *name = NULL;
+    lo_status st = legacy_backend_name(kind, &name, err);
     if (st != LO_OK) return st;
-    return backend->list_devices(devices, capacity, count, err);
+    size_t total = 0;
+    if ((st = lo_list_backend_devices(name, NULL, 0, &total, err)) != LO_OK) return st;
+    lenet_onnx_device_desc *all = lo_calloc(total ? total : 1, sizeof *all);
+    if (!all) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory listing devices");
+    st = lo_list_backend_devices(name, all, total, &total, err);
+    for (size_t i = 0; st == LO_OK && i < total && i < capacity; i++)
+        legacy_device_info(&all[i], &devices[i]);
+    lo_free(all);
+    if (st == LO_OK) *count = total;
+    return st;
+}
+
+static lenet_onnx_status list_backends(const char **names, size_t capacity, size_t *count,
+                                       lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!count || (capacity && !names))
+        return lo_fail(err, LO_ERR_ARGUMENT, "list_backends: count is NULL, or names is NULL");
+    size_t n = lo_registry_count();
+    for (size_t i = 0; i < n && i < capacity; i++) {
+        const lo_backend *b;
+        lo_status st = lo_registry_get(i, &b, err);
+        if (st != LO_OK) return st;
+        names[i] = b->name;
+    }
+    *count = n;
+    return LO_OK;
 }
 
 static lenet_onnx_status context_create(const lenet_onnx_context_options *options,
@@ -82,28 +130,24 @@ static lenet_onnx_status context_create(const lenet_onnx_context_options *option
     *out = NULL;
     lenet_onnx_context_options opts;
     copy_options(&opts, sizeof opts, options, options ? options->struct_size : 0);
-    if (opts.device_select != LENET_ONNX_DEVICE_AUTO &&
-        opts.device_select != LENET_ONNX_DEVICE_INDEX)
+    if (opts.device_select < LENET_ONNX_DEVICE_AUTO || opts.device_select > LENET_ONNX_DEVICE_NAME)
         return lo_fail(err, LO_ERR_ARGUMENT, "context_create: unknown device_select %d",
                        (int)opts.device_select);
-    lenet_onnx_context *context = lo_calloc(1, sizeof *context);
-    if (!context) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
-    lo_status st = pick_backend(opts.backend, &context->backend, err);
-    if (st == LO_OK)
-        st = context->backend->open(opts.device_select, opts.device_index, &context->device, err);
-    if (st != LO_OK) {
-        lo_free(context);
-        return st;
+    if (opts.device_select == LENET_ONNX_DEVICE_NAME && (!opts.device_name || !opts.device_name[0]))
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "context_create: device_select NAME needs a device_name");
+    lo_device_choice choice = {opts.backend_name, opts.device_select, opts.device_index,
+                               opts.device_type, opts.device_name};
+    if (!choice.backend || !choice.backend[0]) {
+        lo_status st = legacy_backend_name(opts.backend, &choice.backend, err);
+        if (st != LO_OK) return st;
     }
-    *out = context;
-    return LO_OK;
+    return lo_context_open(&choice, out, err);
 }
 
 static void context_release(lenet_onnx_context *context)
 {
-    if (!context) return;
-    context->backend->close(context->device);
-    lo_free(context);
+    lo_context_close(context);
 }
 
 static lenet_onnx_status context_device(const lenet_onnx_context *context,
@@ -112,8 +156,17 @@ static lenet_onnx_status context_device(const lenet_onnx_context *context,
 {
     lo_error_clear(err);
     if (!context) return lo_fail(err, LO_ERR_ARGUMENT, "context_device: context is NULL");
-    if (out) context->backend->device_info(context->device, out);
+    if (out) legacy_device_info(&context->desc, out);
     if (backend_name) *backend_name = context->backend->name;
+    return LO_OK;
+}
+
+static lenet_onnx_status context_describe(const lenet_onnx_context *context,
+                                          lenet_onnx_device_desc *out, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!context || !out) return lo_fail(err, LO_ERR_ARGUMENT, "context_describe: NULL argument");
+    *out = context->desc;
     return LO_OK;
 }
 
@@ -211,7 +264,9 @@ static lenet_onnx_status session_create(lenet_onnx_context *context, const lenet
     *out = NULL;
     lenet_onnx_session_options opts;
     copy_options(&opts, sizeof opts, options, options ? options->struct_size : 0);
-    return lo_session_create(context, model->graph, opts.batch_size, opts.profiling != 0, out, err);
+    const lo_session_config config = {opts.batch_size, opts.profiling != 0,
+                                      opts.keep_intermediates != 0};
+    return lo_session_create(context, model->graph, &config, out, err);
 }
 
 static void session_release(lenet_onnx_session *session)
@@ -271,7 +326,7 @@ static lenet_onnx_status session_stats(const lenet_onnx_session *session,
     memset(out, 0, sizeof *out);
     out->arena_bytes = session->schedule.arena_bytes;
     out->naive_arena_bytes = session->schedule.naive_arena_bytes;
-    out->weights_bytes = session->schedule.weights_bytes;
+    out->weights_bytes = session->schedule.constant_bytes;
     out->step_count = (uint32_t)session->schedule.num_steps;
     out->ends_in_softmax = ends_in_softmax(session->graph);
     return LO_OK;
@@ -307,6 +362,67 @@ static lenet_onnx_status session_step_timings(const lenet_onnx_session *session,
         snprintf(timings[k].op_type, sizeof timings[k].op_type, "%s", sc->steps[k].label);
         timings[k].milliseconds = session->step_ms[k];
     }
+    return LO_OK;
+}
+
+static lenet_onnx_status session_step_info(const lenet_onnx_session *session, size_t step,
+                                           lenet_onnx_step_info *out, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session || !out) return lo_fail(err, LO_ERR_ARGUMENT, "session_step_info: NULL argument");
+    const lo_schedule *sc = &session->schedule;
+    if (step >= (size_t)sc->num_steps)
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_step_info: step %zu out of range (%d steps)",
+                       step, sc->num_steps);
+    memset(out, 0, sizeof *out);
+    snprintf(out->node_name, sizeof out->node_name, "%s", sc->steps[step].node_name);
+    snprintf(out->op_type, sizeof out->op_type, "%s", sc->steps[step].label);
+    const lo_node *node = &session->graph->nodes[sc->step_nodes[step]];
+    lo_tensor_info(&session->graph->tensors[node->outputs[0]], &out->output);
+    return LO_OK;
+}
+
+static lenet_onnx_status session_read_step_output(lenet_onnx_session *session, size_t step,
+                                                  void *data, size_t size, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session) return lo_fail(err, LO_ERR_ARGUMENT, "session_read_step_output: NULL session");
+    if (step > (size_t)INT32_MAX)
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_read_step_output: step %zu out of range",
+                       step);
+    return lo_session_read_step_output(session, (int)step, data, size, err);
+}
+
+static lenet_onnx_status session_arena_layout(const lenet_onnx_session *session,
+                                              lenet_onnx_arena_entry *entries, size_t capacity,
+                                              size_t *count, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session || !count || (capacity && !entries))
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_arena_layout: NULL argument");
+    const lo_schedule *sc = &session->schedule;
+    const lo_graph *g = session->graph;
+    size_t n = 0;
+    for (int b = 0; b < sc->num_buffers; b++) {
+        if (sc->buffers[b].size == 0) continue;
+        if (n < capacity) {
+            lenet_onnx_arena_entry *e = &entries[n];
+            memset(e, 0, sizeof *e);
+            e->offset = sc->buffers[b].offset;
+            e->size_bytes = sc->buffers[b].size;
+            e->first_step = sc->buffers[b].first_use;
+            e->last_step = sc->buffers[b].last_use;
+            size_t used = 0;
+            for (int t = 0; t < g->num_tensors && used + 1 < sizeof e->tensors; t++) {
+                if (sc->tensor_buffer[lo_storage_root(g, t)] != b) continue;
+                int w = snprintf(e->tensors + used, sizeof e->tensors - used, "%s%s",
+                                 used ? " / " : "", g->tensors[t].name);
+                if (w > 0) used += (size_t)w;
+            }
+        }
+        n++;
+    }
+    *count = n;
     return LO_OK;
 }
 
@@ -356,6 +472,12 @@ static const lenet_onnx_api api_table = {
     .session_describe_plan = session_describe_plan,
     .session_step_timings = session_step_timings,
     .set_host_hooks = set_host_hooks,
+    .list_backends = list_backends,
+    .list_backend_devices = list_backend_devices,
+    .context_describe = context_describe,
+    .session_step_info = session_step_info,
+    .session_read_step_output = session_read_step_output,
+    .session_arena_layout = session_arena_layout,
 };
 
 const lenet_onnx_api *lo_api_table(uint32_t abi_version)

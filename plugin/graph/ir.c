@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "blob.h"
 
 static char *dup_string(const char *s)
 {
@@ -62,13 +63,18 @@ static void tensor_clear(lo_tensor *tensor)
     lo_free(tensor->name);
     for (int i = 0; i < LO_MAX_RANK; i++)
         lo_free(tensor->dim_params[i]);
-    lo_free(tensor->data);
+    lo_blob_release(tensor->data);
     memset(tensor, 0, sizeof *tensor);
+}
+
+bool lo_domain_is_default(const char *domain)
+{
+    return !domain || !*domain || strcmp(domain, "ai.onnx") == 0;
 }
 
 void lo_attr_clear(lo_attr *attr)
 {
-    attr_clear(attr);
+    if (attr) attr_clear(attr);
 }
 
 /* Deep copy of an attribute. Only the fields the type uses are kept, so callers that
@@ -140,11 +146,7 @@ static lo_status tensor_copy(const lo_tensor *src, lo_tensor *dst, lo_error *err
             if (!dst->dim_params[i]) goto no_memory;
         }
     }
-    if (src->data) {
-        dst->data = lo_malloc(src->data_bytes ? src->data_bytes : 1);
-        if (!dst->data) goto no_memory;
-        memcpy(dst->data, src->data, src->data_bytes);
-    }
+    dst->data = lo_blob_retain(src->data); /* constants are immutable: shared, not copied */
     goto done;
 no_memory:
     tensor_clear(dst);
@@ -419,14 +421,14 @@ lo_status lo_tensor_set_data(lo_graph *graph, int index, const void *bytes, size
                     lo_shape_format(&tensor->shape, dims, sizeof dims), size);
         goto done;
     }
-    void *copy = lo_malloc(size ? size : 1);
+    void *copy = lo_blob_alloc(size);
     if (!copy) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory holding %zu bytes for '%s'",
                          graph->source, size, tensor->name);
         goto done;
     }
     if (size) memcpy(copy, bytes, size);
-    lo_free(tensor->data);
+    lo_blob_release(tensor->data);
     tensor->data = copy;
     tensor->data_bytes = size;
     tensor->role = LO_TENSOR_CONSTANT;

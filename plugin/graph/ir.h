@@ -124,6 +124,9 @@ lo_status lo_node_set_op(lo_graph *graph, int node, const char *op_type, const c
 /* Replaces the node's inputs (tensor indices, -1 for omitted). */
 lo_status lo_node_set_inputs(lo_graph *graph, int node, const int *inputs, int num_inputs,
                              lo_error *err);
+/* True for the default ONNX domain, which models name "" or "ai.onnx" (NULL counts as ""). */
+bool lo_domain_is_default(const char *domain);
+
 /* Frees what an attribute owns and empties it (tensor -1), for attributes built by hand. */
 void lo_attr_clear(lo_attr *attr);
 

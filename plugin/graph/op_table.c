@@ -268,10 +268,28 @@ static const lo_op_def rows[] = {
 
 static bool same_domain(const char *a, const char *b)
 {
-    /* "" and "ai.onnx" both name the default domain. */
-    if (strcmp(a, "ai.onnx") == 0) a = "";
-    if (strcmp(b, "ai.onnx") == 0) b = "";
+    if (lo_domain_is_default(a) || lo_domain_is_default(b))
+        return lo_domain_is_default(a) && lo_domain_is_default(b);
     return strcmp(a, b) == 0;
+}
+
+lo_status lo_op_lower(const lo_graph *graph, const lo_node *node, const lo_op_def *row,
+                      lo_step *step, int reads[LO_STEP_MAX_INPUTS], lo_error *err)
+{
+    memset(step, 0, sizeof *step);
+    step->node_name = node->name;
+    int present = 0;
+    for (int i = 0; i < node->num_inputs; i++)
+        if (node->inputs[i] >= 0) present++;
+    if (present > LO_STEP_MAX_INPUTS)
+        return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                            "%d inputs; one step reads at most %d", present, LO_STEP_MAX_INPUTS);
+    for (int i = 0; i < node->num_inputs; i++)
+        if (node->inputs[i] >= 0) reads[step->num_inputs++] = node->inputs[i];
+    if (!row->lower)
+        return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                            "could not be computed at plan time");
+    return row->lower(graph, node, step, reads, err);
 }
 
 const lo_op_def *lo_op_lookup(const char *domain, const char *op_type, int opset)

@@ -35,16 +35,24 @@ typedef struct lo_op_def {
     /* Computes the outputs on the host as constants. Called when every input is a constant
      * (for Shape: when its input's shape is static). NULL when the op is never folded. */
     lo_status (*fold)(lo_graph *graph, lo_node *node, lo_error *err);
-    /* Fills kind, label and params of a step (tensor placement is the scheduler's). It may
-     * set num_inputs to pass only that many leading node inputs to the step (the rest being
-     * constants already folded into params); 0 passes them all. */
-    lo_status (*lower)(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+    /* Fills kind, label and params of a step (tensor placement is the scheduler's) and says
+     * which tensors the step reads: on entry reads[0..step->num_inputs) lists the node's present
+     * inputs in order; a lower() whose params absorbed some of them (constants folded into
+     * params) rewrites reads and num_inputs to exactly what the kernel reads. */
+    lo_status (*lower)(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                       lo_error *err);
     /* The fold needs only its input's shape, not its data (Shape). */
     bool fold_needs_only_shapes;
 } lo_op_def;
 
 /* The row that covers this node's opset, or NULL. */
 const lo_op_def *lo_op_lookup(const char *domain, const char *op_type, int opset);
+
+/* Lowers a compute node through its row: step zeroed, then kind, label and params set, and
+ * reads[0..step->num_inputs) the graph tensors the step reads, in step input order. Fails when
+ * the node has more present inputs than a step holds (LO_STEP_MAX_INPUTS). */
+lo_status lo_op_lower(const lo_graph *graph, const lo_node *node, const lo_op_def *row,
+                      lo_step *step, int reads[LO_STEP_MAX_INPUTS], lo_error *err);
 
 /* Checks at load time that the node's op exists at its opset and that it names only known
  * attributes: LO_ERR_UNSUPPORTED naming node, op, version and attribute otherwise. */

@@ -7,44 +7,49 @@
 
 /* ops_conv.c */
 lo_status lo_conv_infer(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_conv_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+lo_status lo_conv_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                        lo_error *err);
 
 /* ops_pool.c */
 lo_status lo_maxpool_infer(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_maxpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+lo_status lo_maxpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
                            lo_error *err);
 lo_status lo_avgpool_infer(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_avgpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+lo_status lo_avgpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
                            lo_error *err);
 lo_status lo_global_pool_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_global_pool_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
-                               lo_error *err);
+                               int *reads, lo_error *err);
 
 /* ops_gemm.c */
 lo_status lo_gemm_infer(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_gemm_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+lo_status lo_gemm_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                        lo_error *err);
 
 /* ops_unary.c */
 lo_status lo_unary_infer(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_unary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+lo_status lo_unary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                         lo_error *err);
 
 /* ops_binary.c */
 lo_status lo_binary_infer(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_binary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+lo_status lo_binary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                          lo_error *err);
 
 /* ops_softmax.c */
 lo_status lo_softmax_infer(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_softmax_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+lo_status lo_softmax_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
                            lo_error *err);
 
 /* ops_norm.c */
 lo_status lo_batchnorm_infer(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_batchnorm_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+lo_status lo_batchnorm_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
                              lo_error *err);
 
 /* ops_matmul.c */
 lo_status lo_matmul_infer(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_matmul_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+lo_status lo_matmul_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                          lo_error *err);
 
 /* ops_view.c */
 lo_status lo_view_fold(lo_graph *graph, lo_node *node, lo_error *err);
@@ -59,10 +64,11 @@ lo_status lo_dropout_infer(lo_graph *graph, lo_node *node, lo_error *err);
 
 /* ops_layout.c */
 lo_status lo_pad_infer(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_pad_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+lo_status lo_pad_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                       lo_error *err);
 lo_status lo_transpose_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_transpose_fold(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_transpose_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+lo_status lo_transpose_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
                              lo_error *err);
 
 /* ops_fold.c */
@@ -74,7 +80,8 @@ lo_status lo_gather_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_gather_fold(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_concat_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_concat_fold(lo_graph *graph, lo_node *node, lo_error *err);
-lo_status lo_concat_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err);
+lo_status lo_concat_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                          lo_error *err);
 lo_status lo_cast_infer(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_cast_fold(lo_graph *graph, lo_node *node, lo_error *err);
 lo_status lo_slice_infer(lo_graph *graph, lo_node *node, lo_error *err);

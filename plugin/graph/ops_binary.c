@@ -88,8 +88,10 @@ lo_status lo_binary_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return lo_set_output(graph, node, 0, LO_DTYPE_FLOAT, &g.out, err);
 }
 
-lo_status lo_binary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+lo_status lo_binary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                          lo_error *err)
 {
+    (void)reads; /* reads every present input */
     static const struct {
         const char *op_type;
         lo_binary_op op;

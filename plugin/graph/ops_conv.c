@@ -64,8 +64,10 @@ lo_status lo_conv_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return lo_set_output(graph, node, 0, LO_DTYPE_FLOAT, &y, err);
 }
 
-lo_status lo_conv_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+lo_status lo_conv_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                        lo_error *err)
 {
+    (void)reads; /* reads every present input */
     lo_window window;
     int64_t group;
     lo_status st = conv_window(graph, node, &window, &group, err);

@@ -262,8 +262,10 @@ lo_status lo_concat_fold(lo_graph *graph, lo_node *node, lo_error *err)
 }
 
 /* Concat of run-time tensors: one step reading every input (float only). */
-lo_status lo_concat_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+lo_status lo_concat_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                          lo_error *err)
 {
+    (void)reads; /* reads every present input */
     int axis;
     lo_status st = concat_axis(graph, node, &axis, err);
     if (st != LO_OK) return st;

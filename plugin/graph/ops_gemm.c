@@ -66,8 +66,10 @@ lo_status lo_gemm_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return lo_set_output(graph, node, 0, LO_DTYPE_FLOAT, &y, err);
 }
 
-lo_status lo_gemm_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+lo_status lo_gemm_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                        lo_error *err)
 {
+    (void)reads; /* reads every present input */
     gemm_dims dims;
     lo_status st = gemm_check(graph, node, &step->params.gemm, &dims, err);
     if (st != LO_OK) return st;

@@ -117,12 +117,14 @@ lo_status lo_pad_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return lo_set_output(graph, node, 0, x->dtype, &y, err);
 }
 
-lo_status lo_pad_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+lo_status lo_pad_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                       lo_error *err)
 {
+    (void)reads;
     lo_status st = pad_params(graph, node, &step->params.pad, err);
     if (st != LO_OK) return st;
     step->kind = LO_STEP_PAD;
-    step->num_inputs = 1; /* pads, constant_value and axes are folded into the params */
+    step->num_inputs = 1; /* reads[0], the data: pads, value and axes are in the params */
     lo_step_label(step, "Pad", LO_ACT_NONE);
     return LO_OK;
 }
@@ -171,9 +173,10 @@ lo_status lo_transpose_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return lo_set_output(graph, node, 0, x->dtype, &y, err);
 }
 
-lo_status lo_transpose_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+lo_status lo_transpose_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
                              lo_error *err)
 {
+    (void)reads; /* reads every present input */
     lo_status st = lo_check_input_dtype(graph, node, 0, LO_DTYPE_FLOAT, err);
     if (st == LO_OK) st = transpose_perm(graph, node, step->params.transpose.perm, err);
     if (st != LO_OK) return st;

@@ -61,8 +61,10 @@ lo_status lo_matmul_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return lo_set_output(graph, node, 0, LO_DTYPE_FLOAT, &g.out, err);
 }
 
-lo_status lo_matmul_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+lo_status lo_matmul_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                          lo_error *err)
 {
+    (void)reads; /* reads every present input */
     matmul_geometry g;
     lo_status st = matmul_geometry_of(graph, node, &g, err);
     if (st != LO_OK) return st;

@@ -60,9 +60,10 @@ lo_status lo_batchnorm_infer(lo_graph *graph, lo_node *node, lo_error *err)
                          err);
 }
 
-lo_status lo_batchnorm_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
+lo_status lo_batchnorm_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
                              lo_error *err)
 {
+    (void)reads; /* reads every present input */
     lo_status st = batchnorm_params(graph, node, &step->params.batchnorm, err);
     if (st != LO_OK) return st;
     step->kind = LO_STEP_BATCHNORM;

@@ -88,8 +88,10 @@ lo_status lo_maxpool_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return set_pool_output(graph, node, window.out, err);
 }
 
-lo_status lo_maxpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+lo_status lo_maxpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                           lo_error *err)
 {
+    (void)reads; /* reads every present input */
     lo_window window;
     lo_status st = maxpool_window(graph, node, &window, err);
     if (st != LO_OK) return st;
@@ -123,8 +125,10 @@ lo_status lo_avgpool_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return set_pool_output(graph, node, window.out, err);
 }
 
-lo_status lo_avgpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+lo_status lo_avgpool_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                           lo_error *err)
 {
+    (void)reads; /* reads every present input */
     lo_window window;
     bool include;
     lo_status st = avgpool_window(graph, node, &window, &include, err);
@@ -151,8 +155,9 @@ lo_status lo_global_pool_infer(lo_graph *graph, lo_node *node, lo_error *err)
 }
 
 lo_status lo_global_pool_lower(const lo_graph *graph, const lo_node *node, lo_step *step,
-                               lo_error *err)
+                               int *reads, lo_error *err)
 {
+    (void)reads; /* reads every present input */
     lo_status st = pool_input(graph, node, is_global_max(node), err);
     if (st != LO_OK) return st;
     const lo_tensor *x = lo_node_input(graph, node, 0);

@@ -8,8 +8,8 @@
 
 #include "op_util.h"
 
-/* A Clip bound given as input i: its value when constant, else the step input that will hold
- * it at run time (steps list a node's present inputs in order). */
+/* A Clip bound given as input i: its value when constant, else a mark (1) that it is read at
+ * run time; lo_unary_lower turns marks into the step inputs holding the bounds. */
 static lo_status clip_bound(const lo_graph *graph, const lo_node *node, int i, float *value,
                             int *step_input, lo_error *err)
 {
@@ -22,9 +22,7 @@ static lo_status clip_bound(const lo_graph *graph, const lo_node *node, int i, f
                             "input '%s' is %s of shape %s, not one float", t->name,
                             lo_dtype_name(t->dtype), lo_shape_format(&t->shape, buf, sizeof buf));
     }
-    *step_input = 0;
-    for (int j = 0; j < i; j++)
-        if (lo_node_input(graph, node, j)) (*step_input)++;
+    *step_input = 1;
     return LO_OK;
 }
 
@@ -78,11 +76,22 @@ lo_status lo_unary_infer(lo_graph *graph, lo_node *node, lo_error *err)
     return lo_set_output(graph, node, 0, LO_DTYPE_FLOAT, &x->shape, err);
 }
 
-lo_status lo_unary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, lo_error *err)
+lo_status lo_unary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
+                         lo_error *err)
 {
     step->kind = LO_STEP_UNARY;
-    lo_status st = unary_params(graph, node, &step->params.unary, err);
+    lo_unary_params *p = &step->params.unary;
+    lo_status st = unary_params(graph, node, p, err);
     if (st != LO_OK) return st;
+    /* The step reads X, then each bound only known at run time; constant bounds are params. */
+    int *bound_inputs[2] = {&p->min_input, &p->max_input};
+    step->num_inputs = 1;
+    reads[0] = node->inputs[0];
+    for (int b = 0; b < 2; b++) {
+        if (!*bound_inputs[b]) continue;
+        reads[step->num_inputs] = node->inputs[1 + b];
+        *bound_inputs[b] = step->num_inputs++;
+    }
     lo_step_label(step, node->op_type, LO_ACT_NONE);
     return LO_OK;
 }

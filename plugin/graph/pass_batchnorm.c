@@ -38,9 +38,9 @@ static lo_status fold_one(lo_graph *graph, int conv_index, int bn_index, lo_erro
     const int64_t m = w->shape.dims[0], per_channel = lo_shape_numel(&w->shape) / m;
 
     lo_step step;
-    memset(&step, 0, sizeof step);
+    int reads[LO_STEP_MAX_INPUTS];
     const lo_op_def *row = lo_op_lookup(bn->domain, bn->op_type, bn->opset);
-    lo_status st = row->lower(graph, bn, &step, err);
+    lo_status st = lo_op_lower(graph, bn, row, &step, reads, err);
     if (st != LO_OK) return st;
     const float *scale = const_floats(graph, bn, 1, m), *shift = const_floats(graph, bn, 2, m),
                 *mean = const_floats(graph, bn, 3, m), *var = const_floats(graph, bn, 4, m);

@@ -35,9 +35,9 @@ static lo_status fold_one(lo_graph *graph, int pad_index, int consumer_index, lo
     const lo_node *pad = &graph->nodes[pad_index];
     const lo_node *consumer = &graph->nodes[consumer_index];
     lo_step step;
-    memset(&step, 0, sizeof step);
-    lo_status st =
-        lo_op_lookup(pad->domain, pad->op_type, pad->opset)->lower(graph, pad, &step, err);
+    int reads[LO_STEP_MAX_INPUTS];
+    lo_status st = lo_op_lower(graph, pad, lo_op_lookup(pad->domain, pad->op_type, pad->opset),
+                               &step, reads, err);
     if (st != LO_OK) return st;
     const lo_pad_params *p = &step.params.pad;
     float neutral = neutral_value(graph, consumer);

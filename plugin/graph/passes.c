@@ -134,7 +134,7 @@ void lo_mark_views(lo_graph *graph)
 
 bool lo_node_is(const lo_node *node, const char *op_type)
 {
-    return !node->removed && (node->domain[0] == '\0' || strcmp(node->domain, "ai.onnx") == 0) &&
+    return !node->removed && lo_domain_is_default(node->domain) &&
            strcmp(node->op_type, op_type) == 0;
 }
 

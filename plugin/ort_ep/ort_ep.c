@@ -23,9 +23,9 @@ static const char *ORT_API_CALL ep_name(const OrtEp *this_ptr)
 static void ep_log(const lo_ort_ep *ep, OrtLoggingLevel level, const char *message)
 {
     if (!ep->logger) return;
-    OrtStatus *s = ep->factory->api->Logger_LogMessage(ep->logger, level, message, __FILE__,
-                                                       __LINE__, "lenet-onnx");
-    if (s) ep->factory->api->ReleaseStatus(s);
+    OrtStatus *s =
+        ep->api->Logger_LogMessage(ep->logger, level, message, __FILE__, __LINE__, "lenet-onnx");
+    if (s) ep->api->ReleaseStatus(s);
 }
 
 /* Whether a graph, or a view of some of its nodes, is ours to run: every node in the op table
@@ -33,7 +33,7 @@ static void ep_log(const lo_ort_ep *ep, OrtLoggingLevel level, const char *messa
 static lo_status graph_plans(const lo_ort_ep *ep, const OrtGraph *graph, lo_error *err)
 {
     lo_graph *g = NULL;
-    lo_status st = lo_ort_graph_build(ep->factory->api, graph, &g, err);
+    lo_status st = lo_ort_graph_build(ep->api, graph, &g, err);
     for (int n = 0; st == LO_OK && n < g->num_nodes; n++)
         st = lo_op_check_node(g, &g->nodes[n], err);
     if (st == LO_OK) st = lo_model_validate(g, err);
@@ -47,7 +47,7 @@ static OrtStatus *claim_run(const lo_ort_ep *ep, const OrtGraph *graph, const Or
                             size_t first, size_t last, OrtEpGraphSupportInfo *support,
                             size_t *taken, lo_error *why)
 {
-    const OrtApi *api = ep->factory->api;
+    const OrtApi *api = ep->api;
     OrtGraph *view = NULL;
     lo_error err;
     lo_error_clear(&err);
@@ -64,8 +64,8 @@ static OrtStatus *claim_run(const lo_ort_ep *ep, const OrtGraph *graph, const Or
     OrtNodeFusionOptions options = {.ort_version_supported = LO_ORT_API_VERSION,
                                     .drop_constant_initializers = true};
     *taken += last - first;
-    return ep->factory->ep_api->EpGraphSupportInfo_AddNodesToFuse(support, nodes + first,
-                                                                  last - first, &options);
+    return ep->ep_api->EpGraphSupportInfo_AddNodesToFuse(support, nodes + first, last - first,
+                                                         &options);
 }
 
 /* Takes every run of consecutive nodes (in ONNX Runtime's topological order) that the op
@@ -77,7 +77,7 @@ static OrtStatus *claim_supported_runs(const lo_ort_ep *ep, const OrtGraph *grap
                                        OrtEpGraphSupportInfo *support, size_t *taken, lo_error *why)
 {
     lo_graph *g = NULL;
-    if (lo_ort_graph_build(ep->factory->api, graph, &g, why) != LO_OK) return NULL;
+    if (lo_ort_graph_build(ep->api, graph, &g, why) != LO_OK) return NULL;
     OrtStatus *s = NULL;
     size_t first = 0;
     while (!s && first < count) {
@@ -96,7 +96,7 @@ static OrtStatus *ORT_API_CALL ep_get_capability(OrtEp *this_ptr, const OrtGraph
                                                  OrtEpGraphSupportInfo *support)
 {
     lo_ort_ep *ep = (lo_ort_ep *)this_ptr;
-    const OrtApi *api = ep->factory->api;
+    const OrtApi *api = ep->api;
     size_t count = 0;
     OrtStatus *s = api->Graph_GetNumNodes(graph, &count);
     if (s || count == 0) return s;
@@ -130,10 +130,11 @@ static OrtStatus *ORT_API_CALL ep_compile(OrtEp *this_ptr, const OrtGraph **grap
     for (; made < count && st == LO_OK; made++) {
         infos[made] = NULL;
         lo_graph *g = NULL;
-        st = lo_ort_graph_build(ep->factory->api, graphs[made], &g, &err);
+        st = lo_ort_graph_build(ep->api, graphs[made], &g, &err);
         if (st == LO_OK) st = lo_model_validate(g, &err);
         if (st == LO_OK) {
-            st = lo_ort_compute_create(ep->factory, g, fused_nodes[made], &infos[made], &err);
+            st = lo_ort_compute_create(ep->api, ep->context, g, fused_nodes[made], &infos[made],
+                                       &err);
             g = NULL; /* owned by the compute info, or freed when that failed */
         }
         lo_graph_free(g);
@@ -143,7 +144,7 @@ static OrtStatus *ORT_API_CALL ep_compile(OrtEp *this_ptr, const OrtGraph **grap
         lo_ort_compute_release(infos[i]);
         infos[i] = NULL;
     }
-    return lo_ort_status(ep->factory->api, st, &err);
+    return lo_ort_status(ep->api, st, &err);
 }
 
 static void ORT_API_CALL ep_release_compute_infos(OrtEp *this_ptr, OrtNodeComputeInfo **infos,
@@ -154,13 +155,23 @@ static void ORT_API_CALL ep_release_compute_infos(OrtEp *this_ptr, OrtNodeComput
         lo_ort_compute_release(infos[i]);
 }
 
-void lo_ort_ep_init(lo_ort_ep *ep, lo_ort_factory *factory, const OrtLogger *logger)
+void lo_ort_ep_init(lo_ort_ep *ep, const OrtApi *api, const OrtEpApi *ep_api,
+                    const OrtLogger *logger, lenet_onnx_context *context)
 {
-    ep->factory = factory;
+    ep->api = api;
+    ep->ep_api = ep_api;
     ep->logger = logger;
+    ep->context = context;
     ep->base.ort_version_supported = LO_ORT_API_VERSION;
     ep->base.GetName = ep_name;
     ep->base.GetCapability = ep_get_capability;
     ep->base.Compile = ep_compile;
     ep->base.ReleaseNodeComputeInfos = ep_release_compute_infos;
+}
+
+void lo_ort_ep_release(lo_ort_ep *ep)
+{
+    if (!ep) return;
+    lo_context_close(ep->context);
+    lo_free(ep);
 }

@@ -9,7 +9,6 @@
 #ifndef LO_ORT_EP_H
 #define LO_ORT_EP_H
 
-#include <pthread.h>
 #include <stdbool.h>
 
 #include "onnxruntime_c_api.h"
@@ -25,18 +24,24 @@
  * (the headers it is built against may be newer). */
 #define LO_ORT_API_VERSION 23
 
+/* Who calls whom: the factory (ort_ep_factory.c) creates EPs (ort_ep.c), which build our IR
+ * of ONNX Runtime's graphs (ort_ep_graph.c) and hand each compiled graph to its compute
+ * functions (ort_ep_compute.c). Nothing calls back up. */
+
 typedef struct lo_ort_factory {
     OrtEpFactory base; /* first: ONNX Runtime passes &base back */
     const OrtApi *api;
     const OrtEpApi *ep_api;
-    pthread_mutex_t lock;        /* guards context */
-    lenet_onnx_context *context; /* the default device, opened at the first compile */
 } lo_ort_factory;
 
+/* One EP per ONNX Runtime session: its own device, chosen by the provider options
+ * `backend` and `device` (see README), opened when the EP is created. */
 typedef struct lo_ort_ep {
     OrtEp base; /* first */
-    lo_ort_factory *factory;
+    const OrtApi *api;
+    const OrtEpApi *ep_api;
     const OrtLogger *logger;
+    lenet_onnx_context *context;
 } lo_ort_ep;
 
 /* An OrtStatus carrying our error's message, or NULL for LO_OK. */
@@ -46,11 +51,11 @@ OrtStatus *lo_ort_status(const OrtApi *api, lo_status status, const lo_error *er
 lo_status lo_ort_check(const OrtApi *api, OrtStatus *ort_status, lo_status status, lo_error *err,
                        const char *what);
 
-/* The factory's device context, opened on first use. */
-lo_status lo_ort_factory_context(lo_ort_factory *factory, lenet_onnx_context **out, lo_error *err);
-
-/* Fills the OrtEp's function table. */
-void lo_ort_ep_init(lo_ort_ep *ep, lo_ort_factory *factory, const OrtLogger *logger);
+/* Fills the OrtEp's function table; the EP takes ownership of `context`. */
+void lo_ort_ep_init(lo_ort_ep *ep, const OrtApi *api, const OrtEpApi *ep_api,
+                    const OrtLogger *logger, lenet_onnx_context *context);
+/* Releases the EP and its context (its compute infos are released before, by ONNX Runtime). */
+void lo_ort_ep_release(lo_ort_ep *ep);
 
 /* Our IR of an ONNX Runtime graph: its inputs (initializers excluded), every node in the order
  * given (topological), initializers as constants and its outputs. */
@@ -59,8 +64,8 @@ lo_status lo_ort_graph_build(const OrtApi *api, const OrtGraph *graph, lo_graph 
 
 /* The compute functions of one compiled graph, which keep one planned session per batch size.
  * `fused_node` names the inputs and outputs ONNX Runtime binds at run time. */
-lo_status lo_ort_compute_create(lo_ort_factory *factory, lo_graph *graph, const OrtNode *fused_node,
-                                OrtNodeComputeInfo **out, lo_error *err);
+lo_status lo_ort_compute_create(const OrtApi *api, lenet_onnx_context *context, lo_graph *graph,
+                                const OrtNode *fused_node, OrtNodeComputeInfo **out, lo_error *err);
 void lo_ort_compute_release(OrtNodeComputeInfo *info);
 
 #endif

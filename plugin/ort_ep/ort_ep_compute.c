@@ -5,6 +5,7 @@
 #include "ort_ep.h"
 #include "alloc.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,8 @@
 
 typedef struct compute_info {
     OrtNodeComputeInfo base; /* first */
-    lo_ort_factory *factory;
+    const OrtApi *api;
+    lenet_onnx_context *context; /* the EP's */
     lo_graph *graph;
     int *input_slots;  /* per graph input: its index among the fused node's inputs */
     int *output_slots; /* per graph output: its index among the fused node's outputs */
@@ -46,9 +48,8 @@ static lo_status session_for_batch(compute_info *c, int64_t batch, lenet_onnx_se
             return LO_OK;
         }
     }
-    lenet_onnx_context *context = NULL;
-    lo_status st = lo_ort_factory_context(c->factory, &context, err);
-    if (st == LO_OK) st = lo_session_create(context, c->graph, batch, false, out, err);
+    lo_status st =
+        lo_session_create(c->context, c->graph, &(lo_session_config){.batch = batch}, out, err);
     if (st != LO_OK) return st;
     if (c->num_sessions == MAX_SESSIONS) {
         lo_session_release(c->sessions[0]);
@@ -64,7 +65,7 @@ static lo_status bind_input(compute_info *c, OrtKernelContext *kc, int slot,
                             const lo_tensor *planned, int64_t *leading, const void **data,
                             lo_error *err)
 {
-    const OrtApi *api = c->factory->api;
+    const OrtApi *api = c->api;
     const OrtValue *value = NULL;
     OrtTensorTypeAndShapeInfo *info = NULL;
     size_t rank = 0;
@@ -99,7 +100,7 @@ static lo_status bind_input(compute_info *c, OrtKernelContext *kc, int slot,
 static lo_status compute_locked(compute_info *c, OrtKernelContext *kc, const void **inputs,
                                 void **outputs, lo_error *err)
 {
-    const OrtApi *api = c->factory->api;
+    const OrtApi *api = c->api;
     const lo_graph *g = c->graph;
     int64_t batch = 0;
     const void *first = NULL;
@@ -146,7 +147,7 @@ static OrtStatus *ORT_API_CALL compute(OrtNodeComputeInfo *this_ptr, void *state
     }
     lo_free(inputs);
     lo_free(outputs);
-    return lo_ort_status(c->factory->api, st, &err);
+    return lo_ort_status(c->api, st, &err);
 }
 
 /* Index of the value named `name` among `values`, or -1. */
@@ -169,7 +170,7 @@ static int find_value(const OrtApi *api, const OrtValueInfo *const *values, size
 /* Where each of our graph's inputs or outputs sits among the fused node's. */
 static lo_status map_slots(compute_info *c, const OrtNode *fused, bool inputs, lo_error *err)
 {
-    const OrtApi *api = c->factory->api;
+    const OrtApi *api = c->api;
     const lo_graph *g = c->graph;
     size_t count = 0;
     const char *what = inputs ? "input" : "output";
@@ -201,8 +202,8 @@ static lo_status map_slots(compute_info *c, const OrtNode *fused, bool inputs, l
     return st;
 }
 
-lo_status lo_ort_compute_create(lo_ort_factory *factory, lo_graph *graph, const OrtNode *fused_node,
-                                OrtNodeComputeInfo **out, lo_error *err)
+lo_status lo_ort_compute_create(const OrtApi *api, lenet_onnx_context *context, lo_graph *graph,
+                                const OrtNode *fused_node, OrtNodeComputeInfo **out, lo_error *err)
 {
     *out = NULL;
     compute_info *c = lo_calloc(1, sizeof *c);
@@ -210,7 +211,8 @@ lo_status lo_ort_compute_create(lo_ort_factory *factory, lo_graph *graph, const 
         lo_graph_free(graph);
         return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
     }
-    c->factory = factory;
+    c->api = api;
+    c->context = context;
     c->graph = graph;
     pthread_mutex_init(&c->lock, NULL);
     c->base.ort_version_supported = LO_ORT_API_VERSION;

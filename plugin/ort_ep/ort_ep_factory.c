@@ -1,13 +1,15 @@
 /* The library's ONNX Runtime entry points and its one OrtEpFactory: it offers the EP for the
- * CPU hardware device (tensors live in CPU memory; our runs copy them to the OpenCL device and
+ * CPU hardware device (tensors live in CPU memory; our runs copy them to the compute device and
  * back) and owns the device context that every compiled graph's sessions share. */
 #include "ort_ep.h"
 #include "alloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "context.h"
 
 static const char *ORT_API_CALL factory_name(const OrtEpFactory *this_ptr)
 {
@@ -40,7 +42,7 @@ static OrtStatus *ORT_API_CALL factory_supported_devices(
     lo_ort_factory *f = (lo_ort_factory *)this_ptr;
     *num_ep_devices = 0;
     /* One EP device, on the CPU: no allocator info is registered, so ONNX Runtime gives the EP
-     * CPU memory. Which OpenCL device runs the plan is the context's choice. */
+     * CPU memory. Which backend and device run the plan is the EP's context's choice. */
     for (size_t i = 0; i < num_devices && *num_ep_devices < max_ep_devices; i++) {
         if (f->api->HardwareDevice_Type(devices[i]) != OrtHardwareDeviceType_CPU) continue;
         OrtEpDevice *device = NULL;
@@ -50,6 +52,62 @@ static OrtStatus *ORT_API_CALL factory_supported_devices(
         break;
     }
     return NULL;
+}
+
+/* Provider option `key` (ONNX Runtime stores them in the session's config as
+ * "ep.<ep name>.<key>"; the name's case varies between releases, so both are tried). */
+static bool provider_option(const OrtApi *api, const OrtSessionOptions *options, const char *key,
+                            char *value, size_t size)
+{
+    static const char *const prefixes[] = {"ep.lenetonnxexecutionprovider.",
+                                           "ep." LO_ORT_EP_NAME "."};
+    for (size_t i = 0; options && i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        char full[128];
+        snprintf(full, sizeof full, "%s%s", prefixes[i], key);
+        int has = 0;
+        OrtStatus *s = api->HasSessionConfigEntry(options, full, &has);
+        if (s) {
+            api->ReleaseStatus(s);
+            continue;
+        }
+        if (!has) continue;
+        size_t n = size;
+        s = api->GetSessionConfigEntry(options, full, value, &n);
+        if (!s) return true;
+        api->ReleaseStatus(s);
+    }
+    return false;
+}
+
+/* The device the provider options `backend` (a backend name or "auto") and `device` (an
+ * index, "cpu", "gpu" or a name substring) choose. */
+static lo_status open_context(const OrtApi *api, const OrtSessionOptions *options,
+                              lenet_onnx_context **out, lo_error *err)
+{
+    char backend[64] = "", device[128] = "";
+    provider_option(api, options, "backend", backend, sizeof backend);
+    provider_option(api, options, "device", device, sizeof device);
+    lo_device_choice choice = {backend, LENET_ONNX_DEVICE_AUTO, 0, LENET_ONNX_DEVICE_TYPE_OTHER,
+                               NULL};
+    char *end = NULL;
+    unsigned long index = device[0] ? strtoul(device, &end, 10) : 0;
+    if (!device[0] || strcmp(device, "auto") == 0) {
+        choice.select = LENET_ONNX_DEVICE_AUTO;
+    } else if (end && *end == '\0' && index <= UINT32_MAX) {
+        choice.select = LENET_ONNX_DEVICE_INDEX;
+        choice.index = (uint32_t)index;
+    } else if (strcmp(device, "cpu") == 0 || strcmp(device, "gpu") == 0) {
+        choice.select = LENET_ONNX_DEVICE_TYPE;
+        choice.type = device[0] == 'c' ? LENET_ONNX_DEVICE_TYPE_CPU : LENET_ONNX_DEVICE_TYPE_GPU;
+    } else {
+        choice.select = LENET_ONNX_DEVICE_NAME;
+        choice.name = device;
+    }
+    lo_status st = lo_context_open(&choice, out, err);
+    if (st != LO_OK)
+        lo_fail_prefix(err, "%s (backend '%s', device '%s'): ", LO_ORT_EP_NAME,
+                       backend[0] ? backend : "auto", device[0] ? device : "auto");
+    return st;
 }
 
 static OrtStatus *ORT_API_CALL factory_create_ep(OrtEpFactory *this_ptr,
@@ -62,11 +120,18 @@ static OrtStatus *ORT_API_CALL factory_create_ep(OrtEpFactory *this_ptr,
     (void)devices;
     (void)ep_metadata;
     (void)num_devices;
-    (void)session_options;
     lo_ort_factory *f = (lo_ort_factory *)this_ptr;
+    lo_error err;
+    lo_error_clear(&err);
+    lenet_onnx_context *context = NULL;
+    lo_status st = open_context(f->api, session_options, &context, &err);
+    if (st != LO_OK) return lo_ort_status(f->api, st, &err);
     lo_ort_ep *ep = lo_calloc(1, sizeof *ep);
-    if (!ep) return f->api->CreateStatus(ORT_FAIL, "lenet-onnx: out of memory");
-    lo_ort_ep_init(ep, f, logger);
+    if (!ep) {
+        lo_context_close(context);
+        return f->api->CreateStatus(ORT_FAIL, "lenet-onnx: out of memory");
+    }
+    lo_ort_ep_init(ep, f->api, f->ep_api, logger, context);
     *out = &ep->base;
     return NULL;
 }
@@ -74,7 +139,7 @@ static OrtStatus *ORT_API_CALL factory_create_ep(OrtEpFactory *this_ptr,
 static void ORT_API_CALL factory_release_ep(OrtEpFactory *this_ptr, OrtEp *ep)
 {
     (void)this_ptr;
-    lo_free(ep); /* base is the first member */
+    lo_ort_ep_release((lo_ort_ep *)ep); /* base is the first member */
 }
 
 static OrtStatus *ORT_API_CALL factory_validate_compiled(OrtEpFactory *this_ptr,
@@ -151,17 +216,6 @@ static OrtStatus *ORT_API_CALL factory_custom_domains(OrtEpFactory *this_ptr,
     return NULL;
 }
 
-lo_status lo_ort_factory_context(lo_ort_factory *f, lenet_onnx_context **out, lo_error *err)
-{
-    lo_status st = LO_OK;
-    pthread_mutex_lock(&f->lock);
-    if (!f->context)
-        st = lo_api_table(LENET_ONNX_ABI_VERSION)->context_create(NULL, &f->context, err);
-    *out = f->context;
-    pthread_mutex_unlock(&f->lock);
-    return st;
-}
-
 __attribute__((visibility("default"))) OrtStatus *
 CreateEpFactories(const char *registration_name, const OrtApiBase *ort_api_base,
                   const OrtLogger *default_logger, OrtEpFactory **factories, size_t max_factories,
@@ -177,7 +231,6 @@ CreateEpFactories(const char *registration_name, const OrtApiBase *ort_api_base,
     if (!f) return api->CreateStatus(ORT_FAIL, "lenet-onnx: out of memory");
     f->api = api;
     f->ep_api = api->GetEpApi();
-    pthread_mutex_init(&f->lock, NULL);
     OrtEpFactory *b = &f->base;
     b->ort_version_supported = LO_ORT_API_VERSION;
     b->GetName = factory_name;
@@ -204,8 +257,6 @@ __attribute__((visibility("default"))) OrtStatus *ReleaseEpFactory(OrtEpFactory 
 {
     lo_ort_factory *f = (lo_ort_factory *)factory;
     if (!f) return NULL;
-    if (f->context) lo_api_table(LENET_ONNX_ABI_VERSION)->context_release(f->context);
-    pthread_mutex_destroy(&f->lock);
     lo_free(f);
     return NULL;
 }

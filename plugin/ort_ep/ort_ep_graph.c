@@ -17,11 +17,6 @@ typedef struct builder {
     int64_t *versions;
 } builder;
 
-static bool is_default_domain(const char *domain)
-{
-    return !domain || !*domain || strcmp(domain, "ai.onnx") == 0;
-}
-
 static lo_status check(const builder *b, OrtStatus *s, lo_error *err, const char *what)
 {
     if (lo_ort_check(b->api, s, LO_ERR_MODEL, err, what) == LO_OK) return LO_OK;
@@ -226,8 +221,8 @@ static lo_status convert_attr(builder *b, const lo_node *ref, const OrtOpAttr *a
 static int node_opset(const builder *b, const char *domain, int since_version)
 {
     for (size_t i = 0; i < b->num_opsets; i++)
-        if (is_default_domain(b->domains[i]) == is_default_domain(domain) &&
-            (is_default_domain(domain) || strcmp(b->domains[i], domain) == 0))
+        if (lo_domain_is_default(b->domains[i]) == lo_domain_is_default(domain) &&
+            (lo_domain_is_default(domain) || strcmp(b->domains[i], domain) == 0))
             return (int)b->versions[i];
     return since_version;
 }
@@ -294,7 +289,7 @@ static lo_status add_node(builder *b, const OrtNode *node, size_t position, lo_e
                                  &out_idx[i], err);
         if (st != LO_OK) goto done;
     }
-    st = lo_graph_add_node(b->graph, name, op_type, is_default_domain(domain) ? "" : domain,
+    st = lo_graph_add_node(b->graph, name, op_type, lo_domain_is_default(domain) ? "" : domain,
                            node_opset(b, domain, since), in_idx, (int)num_in, out_idx, (int)num_out,
                            converted, (int)num_attrs, NULL, err);
 done:
@@ -322,7 +317,7 @@ static lo_status read_opsets(builder *b, lo_error *err)
     st = check(b, b->api->Graph_GetOperatorSets(b->ort, b->domains, b->versions, b->num_opsets),
                err, "opsets");
     for (size_t i = 0; st == LO_OK && i < b->num_opsets; i++)
-        if (is_default_domain(b->domains[i])) b->graph->opset = (int)b->versions[i];
+        if (lo_domain_is_default(b->domains[i])) b->graph->opset = (int)b->versions[i];
     return st;
 }
 

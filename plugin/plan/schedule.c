@@ -4,20 +4,25 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "blob.h"
 #include "op_table.h"
 #include "op_util.h"
 #include "passes.h"
 #include "planner.h"
+#if __has_include("step_validate.h") /* MERGE: the backends branch adds it */
+#include "step_validate.h"
+#define LO_HAVE_STEP_VALIDATE 1
+#endif
 
 /* Working state while building: where each tensor's storage root lives. */
 typedef struct placement {
-    int *arena_slot;       /* per tensor: index into buffers, or -1 */
-    size_t *weight_offset; /* per tensor: offset in the weights image, or SIZE_MAX */
+    int *arena_slot;     /* per tensor: index into buffers, or -1 */
+    int *constant_index; /* per tensor: index into the plan's constants, or -1 */
     lo_plan_buffer *buffers;
     int num_buffers;
 } placement;
 
-static lo_status lower_steps(const lo_graph *graph, lo_schedule *s, int *step_nodes, lo_error *err)
+static lo_status lower_steps(const lo_graph *graph, lo_schedule *s, lo_error *err)
 {
     for (int n = 0; n < graph->num_nodes; n++) {
         const lo_node *node = &graph->nodes[n];
@@ -27,21 +32,19 @@ static lo_status lower_steps(const lo_graph *graph, lo_schedule *s, int *step_no
             return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err, "unsupported op '%s'",
                                 node->op_type);
         if (row->op_class == LO_OP_VIEW) continue;
-        if (row->op_class == LO_OP_CONSTANT || !row->lower)
+        if (row->op_class == LO_OP_CONSTANT)
             return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
                                 "could not be computed at plan time");
-        lo_step *step = &s->steps[s->num_steps];
-        memset(step, 0, sizeof *step);
-        step->node_name = node->name;
-        lo_status st = row->lower(graph, node, step, err);
+        int k = s->num_steps;
+        lo_status st = lo_op_lower(graph, node, row, &s->steps[k], s->step_reads[k], err);
         if (st != LO_OK) return st;
-        step_nodes[s->num_steps++] = n;
+        s->step_nodes[s->num_steps++] = n;
     }
     return LO_OK;
 }
 
 /* Extends the lifetime of the arena buffer holding tensor `index` to cover `step`, creating
- * the buffer on first sight. Constants live in the weights image instead. */
+ * the buffer on first sight. Constants are not in the arena. */
 static void use_tensor(const lo_graph *graph, placement *p, int index, int step)
 {
     int root = lo_storage_root(graph, index);
@@ -61,8 +64,7 @@ static void use_tensor(const lo_graph *graph, placement *p, int index, int step)
 
 /* Gives every activation read or written by a step, and every graph input and output, an
  * arena buffer with its lifetime in steps. */
-static void collect_lifetimes(const lo_graph *graph, const lo_schedule *s, const int *step_nodes,
-                              placement *p)
+static void collect_lifetimes(const lo_graph *graph, const lo_schedule *s, placement *p)
 {
     for (int t = 0; t < graph->num_tensors; t++)
         p->arena_slot[t] = -1;
@@ -70,58 +72,93 @@ static void collect_lifetimes(const lo_graph *graph, const lo_schedule *s, const
     for (int i = 0; i < graph->num_inputs; i++)
         use_tensor(graph, p, graph->inputs[i], 0);
     for (int k = 0; k < s->num_steps; k++) {
-        const lo_node *node = &graph->nodes[step_nodes[k]];
-        for (int i = 0; i < node->num_inputs; i++)
-            if (node->inputs[i] >= 0) use_tensor(graph, p, node->inputs[i], k);
-        use_tensor(graph, p, node->outputs[0], k);
+        for (int i = 0; i < s->steps[k].num_inputs; i++)
+            use_tensor(graph, p, s->step_reads[k][i], k);
+        use_tensor(graph, p, graph->nodes[s->step_nodes[k]].outputs[0], k);
     }
     int last_step = s->num_steps > 0 ? s->num_steps - 1 : 0;
     for (int i = 0; i < graph->num_outputs; i++)
         use_tensor(graph, p, graph->outputs[i], last_step);
 }
 
-/* Places every constant that steps or outputs read in the weights image. */
-static lo_status pack_weights(const lo_graph *graph, const lo_schedule *s, const int *step_nodes,
-                              placement *p, size_t alignment, unsigned char **image,
-                              size_t *image_bytes, lo_error *err)
+/* Steps whose kernels read element i of an input only to write element i of the output, so
+ * the output may overwrite that input (every backend's kernels for them allow it). */
+static bool runs_in_place(const lo_step *step, int input)
 {
-    size_t total = 0;
-    for (int t = 0; t < graph->num_tensors; t++)
-        p->weight_offset[t] = SIZE_MAX;
-    for (int pass = 0; pass < 2; pass++) {
-        /* Pass 0 assigns offsets; pass 1 copies the bytes. */
-        for (int k = 0; k <= s->num_steps; k++) {
-            const int *list;
-            int count;
-            if (k < s->num_steps) {
-                list = graph->nodes[step_nodes[k]].inputs;
-                count = graph->nodes[step_nodes[k]].num_inputs;
-            } else {
-                list = graph->outputs;
-                count = graph->num_outputs;
-            }
-            for (int i = 0; i < count; i++) {
-                if (list[i] < 0) continue;
-                int root = lo_storage_root(graph, list[i]);
-                const lo_tensor *t = &graph->tensors[root];
-                if (t->role != LO_TENSOR_CONSTANT) continue;
-                if (pass == 0 && p->weight_offset[root] == SIZE_MAX) {
-                    p->weight_offset[root] = total;
-                    total += lo_align_up(t->data_bytes, alignment);
-                } else if (pass == 1 && t->data_bytes) {
-                    memcpy(*image + p->weight_offset[root], t->data, t->data_bytes);
-                }
-            }
-        }
-        if (pass == 0) {
-            *image = lo_calloc(total ? total : 1, 1);
-            if (!*image)
-                return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory for %zu bytes of weights",
-                               graph->source, total);
+    switch (step->kind) {
+    case LO_STEP_UNARY:
+    case LO_STEP_COPY:
+    case LO_STEP_BATCHNORM:
+        return input == 0;
+    case LO_STEP_BINARY:
+        return input <= 1; /* same size as the output: read at identity strides */
+    default:
+        return false;
+    }
+}
+
+static bool is_output_storage(const lo_graph *graph, int root)
+{
+    for (int i = 0; i < graph->num_outputs; i++)
+        if (lo_storage_root(graph, graph->outputs[i]) == root) return true;
+    return false;
+}
+
+/* ggml-alloc's rule: a step that can run in place, and whose input dies at it, writes its
+ * output over that input. The output's buffer folds into the input's (and is left empty). */
+static void share_in_place(const lo_graph *graph, const lo_schedule *s, placement *p)
+{
+    for (int k = 0; k < s->num_steps; k++) {
+        const lo_step *step = &s->steps[k];
+        int out_root = lo_storage_root(graph, graph->nodes[s->step_nodes[k]].outputs[0]);
+        int out_slot = p->arena_slot[out_root];
+        for (int i = 0; i < step->num_inputs && runs_in_place(step, i); i++) {
+            int in_root = lo_storage_root(graph, s->step_reads[k][i]);
+            int in_slot = p->arena_slot[in_root];
+            if (in_slot < 0 || in_slot == out_slot) continue;
+            lo_plan_buffer *in = &p->buffers[in_slot], *out = &p->buffers[out_slot];
+            if (in->last_use != k || in->size != out->size ||
+                graph->tensors[in_root].dtype != graph->tensors[out_root].dtype ||
+                is_output_storage(graph, in_root))
+                continue;
+            in->last_use = out->last_use;
+            out->size = 0;
+            out->first_use = out->last_use = k;
+            for (int t = 0; t < graph->num_tensors; t++)
+                if (p->arena_slot[t] == out_slot) p->arena_slot[t] = in_slot;
+            break;
         }
     }
-    *image_bytes = total;
-    return LO_OK;
+}
+
+/* The constant behind tensor `index` (through views), listed on first use. */
+static void use_constant(const lo_graph *graph, lo_schedule *s, placement *p, int index)
+{
+    int root = lo_storage_root(graph, index);
+    const lo_tensor *t = &graph->tensors[root];
+    if (t->role != LO_TENSOR_CONSTANT || p->constant_index[root] >= 0) return;
+    lo_plan_constant *c = &s->constants[s->num_constants];
+    c->name = t->name;
+    c->id = lo_blob_id(t->data);
+    c->data = t->data;
+    c->bytes = t->data_bytes;
+    c->dtype = t->dtype;
+    c->shape = t->shape;
+    s->constant_tensors[s->num_constants] = root;
+    s->constant_bytes += t->data_bytes;
+    p->constant_index[root] = s->num_constants++;
+}
+
+/* Lists exactly the constants that steps or graph outputs read, in first-use order. */
+static void collect_constants(const lo_graph *graph, lo_schedule *s, placement *p)
+{
+    for (int t = 0; t < graph->num_tensors; t++)
+        p->constant_index[t] = -1;
+    for (int k = 0; k < s->num_steps; k++)
+        for (int i = 0; i < s->steps[k].num_inputs; i++)
+            use_constant(graph, s, p, s->step_reads[k][i]);
+    for (int i = 0; i < graph->num_outputs; i++)
+        use_constant(graph, s, p, graph->outputs[i]);
 }
 
 static lo_tensor_ref ref_of(const lo_graph *graph, const placement *p, int index)
@@ -132,8 +169,8 @@ static lo_tensor_ref ref_of(const lo_graph *graph, const placement *p, int index
     ref.dtype = graph->tensors[index].dtype;
     ref.shape = graph->tensors[index].shape;
     if (graph->tensors[root].role == LO_TENSOR_CONSTANT) {
-        ref.buffer = LO_BUFFER_WEIGHTS;
-        ref.offset = p->weight_offset[root];
+        ref.buffer = LO_BUFFER_CONSTANT;
+        ref.constant = p->constant_index[root];
     } else {
         ref.buffer = LO_BUFFER_ARENA;
         ref.offset = p->buffers[p->arena_slot[root]].offset;
@@ -141,62 +178,63 @@ static lo_tensor_ref ref_of(const lo_graph *graph, const placement *p, int index
     return ref;
 }
 
-lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
-                            const lo_backend_context *context, size_t alignment, lo_schedule *s,
-                            lo_error *err)
+lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *options,
+                            lo_schedule *s, lo_error *err)
 {
     memset(s, 0, sizeof *s);
-    s->alignment = alignment ? alignment : 1;
+    const lo_backend *backend = options->backend;
+    s->alignment = options->alignment ? options->alignment : 1;
     size_t nodes = (size_t)graph->num_nodes + 1, tensors = (size_t)graph->num_tensors + 1;
-    int *step_nodes = s->step_nodes = lo_malloc(nodes * sizeof *step_nodes);
     int *order = lo_malloc(tensors * sizeof *order);
-    placement p = {lo_malloc(tensors * sizeof(int)), lo_malloc(tensors * sizeof(size_t)),
+    placement p = {lo_malloc(tensors * sizeof(int)), lo_malloc(tensors * sizeof(int)),
                    lo_malloc(tensors * sizeof(lo_plan_buffer)), 0};
+    s->step_nodes = lo_malloc(nodes * sizeof *s->step_nodes);
+    s->step_reads = lo_malloc(nodes * sizeof *s->step_reads);
     s->steps = lo_calloc(nodes, sizeof *s->steps);
+    s->constants = lo_calloc(tensors, sizeof *s->constants);
+    s->constant_tensors = lo_calloc(tensors, sizeof *s->constant_tensors);
     s->inputs = lo_calloc((size_t)graph->num_inputs + 1, sizeof *s->inputs);
     s->outputs = lo_calloc((size_t)graph->num_outputs + 1, sizeof *s->outputs);
     lo_status st = LO_OK;
-    if (!step_nodes || !order || !p.arena_slot || !p.weight_offset || !p.buffers || !s->steps ||
-        !s->inputs || !s->outputs) {
+    if (!order || !p.arena_slot || !p.constant_index || !p.buffers || !s->step_nodes ||
+        !s->step_reads || !s->steps || !s->constants || !s->constant_tensors || !s->inputs ||
+        !s->outputs) {
         st = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory while scheduling", graph->source);
         goto done;
     }
-    if ((st = lower_steps(graph, s, step_nodes, err)) != LO_OK) goto done;
-    collect_lifetimes(graph, s, step_nodes, &p);
-    if (!lo_plan_greedy(p.buffers, (size_t)p.num_buffers, s->alignment, order, &s->arena_bytes)) {
-        st = lo_fail(err, LO_ERR_NO_MEMORY, "%s: the activations do not fit in an address space",
-                     graph->source);
-        goto done;
-    }
-    {
-        lo_plan_buffer *copy = lo_malloc(((size_t)p.num_buffers + 1) * sizeof *copy);
-        if (!copy) {
-            st = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", graph->source);
+    if ((st = lower_steps(graph, s, err)) != LO_OK) goto done;
+    collect_lifetimes(graph, s, &p);
+    collect_constants(graph, s, &p);
+    /* The baseline (and the no-reuse layout): every tensor after the previous one. */
+    s->naive_arena_bytes = lo_plan_naive(p.buffers, (size_t)p.num_buffers, s->alignment);
+    s->arena_bytes = s->naive_arena_bytes;
+    if (options->reuse) {
+        share_in_place(graph, s, &p);
+        s->peak_live_bytes =
+            lo_plan_peak_live_bytes(p.buffers, (size_t)p.num_buffers, s->alignment);
+        if (!lo_plan_greedy(p.buffers, (size_t)p.num_buffers, s->alignment, order,
+                            &s->arena_bytes)) {
+            st = lo_fail(err, LO_ERR_NO_MEMORY,
+                         "%s: the activations do not fit in an address space", graph->source);
             goto done;
         }
-        memcpy(copy, p.buffers, (size_t)p.num_buffers * sizeof *copy);
-        s->naive_arena_bytes = lo_plan_naive(copy, (size_t)p.num_buffers, s->alignment);
-        lo_free(copy);
     }
-    if ((st = pack_weights(graph, s, step_nodes, &p, s->alignment, &s->weights, &s->weights_bytes,
-                           err)) != LO_OK)
-        goto done;
 
     for (int k = 0; k < s->num_steps; k++) {
-        const lo_node *node = &graph->nodes[step_nodes[k]];
+        const lo_node *node = &graph->nodes[s->step_nodes[k]];
         lo_step *step = &s->steps[k];
-        /* A lower() that set num_inputs reads only that many leading inputs (the rest were
-         * constants folded into its params). */
-        const int limit = step->num_inputs > 0 ? step->num_inputs : LO_STEP_MAX_INPUTS;
-        step->num_inputs = 0;
-        for (int i = 0; i < node->num_inputs && step->num_inputs < limit; i++)
-            if (node->inputs[i] >= 0)
-                step->inputs[step->num_inputs++] = ref_of(graph, &p, node->inputs[i]);
+        for (int i = 0; i < step->num_inputs; i++)
+            step->inputs[i] = ref_of(graph, &p, s->step_reads[k][i]);
         step->output = ref_of(graph, &p, node->outputs[0]);
-        if (backend && (st = backend->supports(context, step, err)) != LO_OK) {
-            lo_fail_prefix(err, "%s: node '%s' (%s): ", graph->source, node->name, node->op_type);
-            goto done;
-        }
+#ifdef LO_HAVE_STEP_VALIDATE
+        if ((st = lo_step_validate(step, err)) != LO_OK) goto step_failed;
+#endif
+        if (backend && (st = backend->supports(options->context, step, err)) != LO_OK)
+            goto step_failed;
+        continue;
+    step_failed:
+        lo_fail_prefix(err, "%s: node '%s' (%s): ", graph->source, node->name, node->op_type);
+        goto done;
     }
     s->num_inputs = graph->num_inputs;
     s->num_outputs = graph->num_outputs;
@@ -204,10 +242,16 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
         s->inputs[i] = ref_of(graph, &p, graph->inputs[i]);
     for (int i = 0; i < graph->num_outputs; i++)
         s->outputs[i] = ref_of(graph, &p, graph->outputs[i]);
+    /* Kept for layouts and pictures of the plan. */
+    s->buffers = p.buffers;
+    s->tensor_buffer = p.arena_slot;
+    s->num_buffers = p.num_buffers;
+    p.buffers = NULL;
+    p.arena_slot = NULL;
 done:
     lo_free(order);
     lo_free(p.arena_slot);
-    lo_free(p.weight_offset);
+    lo_free(p.constant_index);
     lo_free(p.buffers);
     if (st != LO_OK) lo_schedule_free(s);
     return st;
@@ -217,9 +261,13 @@ void lo_schedule_free(lo_schedule *s)
 {
     lo_free(s->steps);
     lo_free(s->step_nodes);
+    lo_free(s->step_reads);
     lo_free(s->inputs);
     lo_free(s->outputs);
-    lo_free(s->weights);
+    lo_free(s->constants);
+    lo_free(s->constant_tensors);
+    lo_free(s->buffers);
+    lo_free(s->tensor_buffer);
     memset(s, 0, sizeof *s);
 }
 
@@ -230,8 +278,8 @@ lo_plan lo_schedule_plan(const lo_schedule *s, bool profiling)
     plan.steps = s->steps;
     plan.num_steps = s->num_steps;
     plan.arena_bytes = s->arena_bytes;
-    plan.weights = s->weights;
-    plan.weights_bytes = s->weights_bytes;
+    plan.constants = s->constants;
+    plan.num_constants = s->num_constants;
     plan.inputs = s->inputs;
     plan.num_inputs = s->num_inputs;
     plan.outputs = s->outputs;

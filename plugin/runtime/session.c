@@ -20,47 +20,43 @@ lo_status lo_model_validate(const lo_graph *graph, lo_error *err)
     lo_schedule schedule;
     lo_status st = lo_graph_clone(graph, &trial, err);
     if (st == LO_OK) st = lo_run_passes(trial, 0, err);
-    if (st == LO_OK && (st = lo_schedule_build(trial, NULL, NULL, 1, &schedule, err)) == LO_OK)
+    if (st == LO_OK && (st = lo_schedule_build(trial, &(lo_schedule_options){.reuse = true},
+                                               &schedule, err)) == LO_OK)
         lo_schedule_free(&schedule);
     lo_graph_free(trial);
     return st;
 }
 
-lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_graph, int64_t batch,
-                            bool profiling, lenet_onnx_session **out, lo_error *err)
+lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_graph,
+                            const lo_session_config *config, lenet_onnx_session **out,
+                            lo_error *err)
 {
+    const bool profiling = config->profiling;
     const lo_backend *backend = context->backend;
     lenet_onnx_session *s = lo_calloc(1, sizeof *s);
     if (!s) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
     s->context = context;
     s->profiling = profiling;
+    s->keep_intermediates = config->keep_intermediates;
     lo_status st = lo_graph_clone(model_graph, &s->graph, err);
     if (st != LO_OK) goto fail;
-    if ((st = lo_run_passes(s->graph, batch, err)) != LO_OK) goto fail;
+    if ((st = lo_run_passes(s->graph, config->batch, err)) != LO_OK) goto fail;
     size_t alignment = backend->alignment(context->device);
-    if ((st = lo_schedule_build(s->graph, backend, context->device, alignment, &s->schedule,
-                                err)) != LO_OK)
+    const lo_schedule_options schedule_options = {backend, context->device, alignment,
+                                                  !config->keep_intermediates};
+    if ((st = lo_schedule_build(s->graph, &schedule_options, &s->schedule, err)) != LO_OK)
         goto fail;
     /* A zero-sized arena still gets a buffer, so every plan has one to bind. */
     size_t arena_bytes = s->schedule.arena_bytes ? s->schedule.arena_bytes : alignment;
     if ((st = backend->buffer_alloc(context->device, arena_bytes, &s->arena, err)) != LO_OK)
         goto fail;
-    if (s->schedule.weights_bytes) {
-        if ((st = backend->buffer_alloc(context->device, s->schedule.weights_bytes, &s->weights,
-                                        err)) != LO_OK)
-            goto fail;
-        if ((st = backend->buffer_write(context->device, s->weights, 0, s->schedule.weights,
-                                        s->schedule.weights_bytes, err)) != LO_OK)
-            goto fail;
-    }
     s->step_ms = lo_calloc((size_t)s->schedule.num_steps + 1, sizeof *s->step_ms);
     if (!s->step_ms) {
         st = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
         goto fail;
     }
     lo_plan plan = lo_schedule_plan(&s->schedule, profiling);
-    if ((st = backend->prepare(context->device, &plan, s->arena, s->weights, &s->prepared, err)) !=
-        LO_OK)
+    if ((st = backend->prepare(context->device, &plan, s->arena, &s->prepared, err)) != LO_OK)
         goto fail;
     *out = s;
     return LO_OK;
@@ -75,7 +71,6 @@ void lo_session_release(lenet_onnx_session *s)
     const lo_backend *backend = s->context->backend;
     if (s->prepared) backend->release(s->prepared);
     if (s->arena) backend->buffer_free(s->arena);
-    if (s->weights) backend->buffer_free(s->weights);
     lo_schedule_free(&s->schedule);
     lo_graph_free(s->graph);
     lo_free(s->step_ms);
@@ -87,8 +82,37 @@ lo_status lo_session_run(lenet_onnx_session *s, const void *const *inputs, void 
 {
     lo_status st = s->context->backend->run(s->prepared, inputs, outputs,
                                             s->profiling ? s->step_ms : NULL, err);
+    /* Outputs known at plan time come from the model's constants, not the device. */
+    for (int i = 0; st == LO_OK && i < s->schedule.num_outputs; i++) {
+        const lo_tensor_ref *ref = &s->schedule.outputs[i];
+        if (ref->buffer != LO_BUFFER_CONSTANT) continue;
+        const lo_plan_constant *c = &s->schedule.constants[ref->constant];
+        memcpy(outputs[i], c->data, c->bytes);
+    }
     s->has_timings = st == LO_OK && s->profiling;
+    s->has_run = st == LO_OK;
     return st;
+}
+
+lo_status lo_session_read_step_output(lenet_onnx_session *s, int step, void *data, size_t size,
+                                      lo_error *err)
+{
+    if (!s->keep_intermediates)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "read_step_output: the session was created without keep_intermediates");
+    if (!s->has_run)
+        return lo_fail(err, LO_ERR_ARGUMENT, "read_step_output: no run has completed yet");
+    if (step < 0 || step >= s->schedule.num_steps)
+        return lo_fail(err, LO_ERR_ARGUMENT, "read_step_output: step %d out of range (%d steps)",
+                       step, s->schedule.num_steps);
+    const lo_tensor_ref *ref = &s->schedule.steps[step].output;
+    size_t bytes = lo_tensor_ref_bytes(ref);
+    if (!data || size != bytes)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "read_step_output: step %d writes %zu bytes; the buffer given holds %zu",
+                       step, bytes, data ? size : 0);
+    return s->context->backend->buffer_read(s->context->device, s->arena, ref->offset, data, bytes,
+                                            err);
 }
 
 /* Appends to a bounded buffer while counting the full length, like snprintf. */
@@ -113,8 +137,10 @@ static void sink_ref(text_sink *sink, const lo_graph *graph, int tensor, const l
 {
     char shape[128];
     lo_shape_format(&ref->shape, shape, sizeof shape);
-    sink_printf(sink, "%s%s@%s+%zu", graph->tensors[tensor].name, shape,
-                ref->buffer == LO_BUFFER_ARENA ? "arena" : "weights", ref->offset);
+    if (ref->buffer == LO_BUFFER_ARENA)
+        sink_printf(sink, "%s%s@arena+%zu", graph->tensors[tensor].name, shape, ref->offset);
+    else
+        sink_printf(sink, "%s%s@const#%d", graph->tensors[tensor].name, shape, ref->constant);
 }
 
 size_t lo_session_describe(const lenet_onnx_session *s, char *text, size_t size)
@@ -128,10 +154,9 @@ size_t lo_session_describe(const lenet_onnx_session *s, char *text, size_t size)
         const lo_step *step = &sc->steps[k];
         const lo_node *node = &g->nodes[sc->step_nodes[k]];
         sink_printf(&sink, "  %2d %-12s %-24s ", k, step->label, node->name);
-        for (int i = 0, r = 0; i < node->num_inputs; i++) {
-            if (node->inputs[i] < 0) continue;
-            if (r) sink_printf(&sink, ", ");
-            sink_ref(&sink, g, node->inputs[i], &step->inputs[r++]);
+        for (int i = 0; i < step->num_inputs; i++) {
+            if (i) sink_printf(&sink, ", ");
+            sink_ref(&sink, g, sc->step_reads[k][i], &step->inputs[i]);
         }
         sink_printf(&sink, " -> ");
         sink_ref(&sink, g, node->outputs[0], &step->output);
@@ -148,8 +173,10 @@ size_t lo_session_describe(const lenet_onnx_session *s, char *text, size_t size)
         sink_printf(&sink, "\n");
     }
     sink_printf(&sink,
-                "arena: %zu bytes (naive sum of intermediates: %zu bytes), weights: %zu bytes\n",
-                sc->arena_bytes, sc->naive_arena_bytes, sc->weights_bytes);
+                "arena: %zu bytes (lower bound: %zu bytes alive at once; naive sum of "
+                "intermediates: %zu bytes), constants read: %d (%zu bytes)\n",
+                sc->arena_bytes, sc->peak_live_bytes, sc->naive_arena_bytes, sc->num_constants,
+                sc->constant_bytes);
     return sink.length;
 }
 

@@ -35,7 +35,7 @@ typedef struct lo_prepared lo_prepared;
 typedef struct lo_backend {
     uint32_t api_version; /* LO_BACKEND_API_VERSION */
     const char *name;     /* what hosts and --backend select it by: lowercase, no spaces */
-    const char *summary;  /* one line for listings: "OpenCL 1.2 devices through the ICD loader" */
+    const char *summary;  /* one line for listings: the API, and how devices are reached */
 
     /* Every device the backend can use, in a stable order; *count is the total. Each entry's
      * index is its position; backend is left for the core to fill. A backend whose API is
@@ -51,7 +51,8 @@ typedef struct lo_backend {
 
     /* Asked once per step while planning, never at run time: LO_OK, or LO_ERR_UNSUPPORTED
      * with the reason (a dtype, an activation, a size past the kernels' indexing). The step is
-     * already valid; this is only about what the backend can run. */
+     * already valid; this is only about what the backend can run. The message is the reason
+     * alone: the core prefixes the file, node and op. */
     lo_status (*supports)(const lo_backend_context *context, const lo_step *step, lo_error *err);
 
     /* The arena: one buffer of `bytes` (never 0). */

@@ -3,6 +3,10 @@
  * named as one of the plan's constants. The same structs drive the reference backend (ref/),
  * so a kernel test compares a backend and the oracle on the very same description.
  *
+ * In place: UNARY, COPY and BATCHNORM may be planned with the output at input 0's offset, and
+ * BINARY at input 0's or 1's (same size as the output); every backend's kernels for them read
+ * element i of that input before writing element i of the output, and nothing else of it.
+ *
  * Step tensors are densely packed, row-major, with shapes fully static, and fp32 unless a
  * step kind says otherwise (MaxPool and Copy also take uint8; their input and output types
  * are then equal).
@@ -201,6 +205,9 @@ typedef struct lo_step {
  * the layout they read it, and keeps no pointer to them. */
 typedef struct lo_plan_constant {
     const char *name; /* the graph tensor, for messages */
+    /* Identifies these bytes in the process, never reused: sessions of one model see the same
+     * id for the same constant, so a backend may share one upload between them. */
+    uint64_t id;
     const void *data;
     size_t bytes;
     lo_dtype dtype;

@@ -58,6 +58,8 @@ typedef enum lenet_onnx_backend_kind {
     LENET_ONNX_BACKEND_OPENCL = 1,
     LENET_ONNX_BACKEND_VULKAN = 2,
 } lenet_onnx_backend_kind;
+/* The backend name each kind selects, indexed by kind (NULL: automatic). */
+#define LENET_ONNX_BACKEND_KIND_NAMES {NULL, "opencl", "vulkan"}
 
 typedef enum lenet_onnx_device_type {
     LENET_ONNX_DEVICE_TYPE_OTHER = 0,
@@ -117,6 +119,10 @@ typedef struct lenet_onnx_session_options {
     uint32_t struct_size; /* 0: sizeof(lenet_onnx_session_options) of this header */
     uint32_t batch_size;  /* 0: the model's static batch, or 1 when the batch is dynamic */
     uint32_t profiling;   /* nonzero: time every step (adds one wait per step) */
+    /* ---- ABI 3 ---- */
+    /* nonzero: give every step's output its own arena slot (no reuse, a larger arena) so that
+     * session_read_step_output can read any of them after a run: per-node comparisons. */
+    uint32_t keep_intermediates;
 } lenet_onnx_session_options;
 
 typedef enum lenet_onnx_dtype {
@@ -151,7 +157,8 @@ typedef enum lenet_onnx_io_kind {
 typedef struct lenet_onnx_session_stats {
     uint64_t arena_bytes;       /* one device buffer holding every activation */
     uint64_t naive_arena_bytes; /* the sum of every activation, had none been reused */
-    uint64_t weights_bytes;     /* one device buffer holding every constant */
+    uint64_t weights_bytes;     /* bytes of the constants the steps read, as the model holds
+                                   them (a backend may hold them in another layout) */
     uint32_t step_count;        /* kernels launched per run */
     uint32_t ends_in_softmax;   /* nonzero when the graph's output is a Softmax */
 } lenet_onnx_session_stats;
@@ -161,6 +168,23 @@ typedef struct lenet_onnx_step_timing {
     char op_type[64]; /* the planned step, e.g. "Conv+Relu" */
     double milliseconds;
 } lenet_onnx_step_timing;
+
+/* One planned step (ABI 3): the node it runs and the tensor it writes. */
+typedef struct lenet_onnx_step_info {
+    char node_name[128];
+    char op_type[64];              /* the planned step, e.g. "Conv+Relu" */
+    lenet_onnx_tensor_info output; /* name, dtype, static shape, size_bytes */
+} lenet_onnx_step_info;
+
+/* One buffer of a session's arena (ABI 3): where it lies and the steps it is alive for. Tensors
+ * sharing it (views, in-place steps) are named together, "a / b". */
+typedef struct lenet_onnx_arena_entry {
+    char tensors[128];
+    uint64_t offset;
+    uint64_t size_bytes;
+    int32_t first_step; /* written by this step (0 for graph inputs, written before step 0) */
+    int32_t last_step;  /* read last by this step (the last step for graph outputs) */
+} lenet_onnx_arena_entry;
 
 typedef enum lenet_onnx_log_level {
     LENET_ONNX_LOG_ERROR = 1,
@@ -270,6 +294,18 @@ typedef struct lenet_onnx_api {
     /* The device a context opened, with its backend's name. */
     lenet_onnx_status (*context_describe)(const lenet_onnx_context *context,
                                           lenet_onnx_device_desc *out, lenet_onnx_error *err);
+    /* Step `step` (below session_stats.step_count) of the plan. */
+    lenet_onnx_status (*session_step_info)(const lenet_onnx_session *session, size_t step,
+                                           lenet_onnx_step_info *out, lenet_onnx_error *err);
+    /* Copies step `step`'s output as the last run left it (size_bytes of its step info) into
+     * data; only for sessions made with keep_intermediates, after a successful run. */
+    lenet_onnx_status (*session_read_step_output)(lenet_onnx_session *session, size_t step,
+                                                  void *data, size_t size,
+                                                  lenet_onnx_error *err);
+    /* The arena's buffers: up to `capacity` entries, *count set to how many there are. */
+    lenet_onnx_status (*session_arena_layout)(const lenet_onnx_session *session,
+                                              lenet_onnx_arena_entry *entries, size_t capacity,
+                                              size_t *count, lenet_onnx_error *err);
 } lenet_onnx_api;
 
 /* The one entry point. Returns NULL when abi_version is 0 or newer than this library provides;

@@ -1,0 +1,150 @@
+#include "compare_backends.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static lenet_onnx_status fail(lenet_onnx_error *err, lenet_onnx_status status, const char *what)
+{
+    if (err) {
+        err->status = status;
+        snprintf(err->message, sizeof err->message, "%s", what);
+    }
+    return status;
+}
+
+/* Creates a keep-intermediates session on `context` and runs it on the request's inputs. */
+static lenet_onnx_status run_one(const lenet_onnx_api *api, const lo_compare_request *req,
+                                 lenet_onnx_context *context, lenet_onnx_session **out,
+                                 lenet_onnx_error *err)
+{
+    lenet_onnx_session_options options = {.batch_size = req->batch_size, .keep_intermediates = 1};
+    lenet_onnx_status st = api->session_create(context, req->model, &options, out, err);
+    if (st != LENET_ONNX_OK) return st;
+    size_t outputs = api->session_io_count(*out, LENET_ONNX_OUTPUT);
+    void **buffers = calloc(outputs ? outputs : 1, sizeof *buffers);
+    if (!buffers) return fail(err, LENET_ONNX_ERROR_OUT_OF_MEMORY, "out of memory");
+    for (size_t i = 0; st == LENET_ONNX_OK && i < outputs; i++) {
+        lenet_onnx_tensor_info info;
+        st = api->session_io_info(*out, LENET_ONNX_OUTPUT, i, &info, err);
+        if (st == LENET_ONNX_OK && !(buffers[i] = malloc(info.size_bytes ? info.size_bytes : 1)))
+            st = fail(err, LENET_ONNX_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    if (st == LENET_ONNX_OK) st = api->session_run(*out, req->inputs, buffers, err);
+    for (size_t i = 0; i < outputs; i++)
+        free(buffers[i]);
+    free(buffers);
+    return st;
+}
+
+static double element(const void *data, lenet_onnx_dtype dtype, size_t i)
+{
+    switch ((int)dtype) {
+    case LENET_ONNX_DTYPE_FLOAT32:
+        return ((const float *)data)[i];
+    case 2: /* uint8 (ONNX TensorProto.UINT8): MaxPool and copies of quantized images */
+        return ((const unsigned char *)data)[i];
+    case LENET_ONNX_DTYPE_INT32:
+        return ((const int32_t *)data)[i];
+    case LENET_ONNX_DTYPE_INT64:
+        return (double)((const int64_t *)data)[i];
+    }
+    return NAN;
+}
+
+static size_t element_size(lenet_onnx_dtype dtype)
+{
+    switch ((int)dtype) {
+    case 2:
+        return 1;
+    case LENET_ONNX_DTYPE_INT64:
+        return 8;
+    default:
+        return 4;
+    }
+}
+
+static void compare_step(const void *test, const void *ref, const lenet_onnx_tensor_info *info,
+                         double atol, double rtol, lo_compare_step *out)
+{
+    size_t count = info->size_bytes / element_size(info->dtype);
+    for (size_t i = 0; i < count; i++) {
+        double a = element(test, info->dtype, i), b = element(ref, info->dtype, i);
+        double diff = fabs(a - b);
+        if (isnan(a) != isnan(b)) diff = INFINITY; /* a NaN on one side only is a divergence */
+        if (isnan(diff)) diff = 0;                 /* NaN on both: the same value */
+        if (diff > out->max_abs_err) out->max_abs_err = diff;
+        if (b != 0 && diff / fabs(b) > out->max_rel_err) out->max_rel_err = diff / fabs(b);
+        if (diff > atol + rtol * fabs(b)) out->past_tolerance++;
+    }
+}
+
+lenet_onnx_status lo_compare_backends(const lenet_onnx_api *api, const lo_compare_request *req,
+                                      lo_compare_report *report, lenet_onnx_error *err)
+{
+    memset(report, 0, sizeof *report);
+    report->first_past_tolerance = -1;
+    report->atol = req->atol > 0 ? req->atol : 1e-5;
+    report->rtol = req->rtol > 0 ? req->rtol : 1e-3;
+    if (api->struct_size < offsetof(lenet_onnx_api, session_read_step_output) + sizeof(void *))
+        return fail(err, LENET_ONNX_ERROR_ABI,
+                    "the loaded library predates per-step outputs (ABI 3 needed)");
+    lenet_onnx_session *test = NULL, *ref = NULL;
+    void *test_data = NULL, *ref_data = NULL;
+    lenet_onnx_status st = api->context_describe(req->test, &report->test_device, err);
+    if (st == LENET_ONNX_OK)
+        st = api->context_describe(req->reference, &report->reference_device, err);
+    if (st == LENET_ONNX_OK) st = run_one(api, req, req->test, &test, err);
+    if (st == LENET_ONNX_OK) st = run_one(api, req, req->reference, &ref, err);
+    lenet_onnx_session_stats test_stats, ref_stats;
+    if (st == LENET_ONNX_OK) st = api->session_stats(test, &test_stats, err);
+    if (st == LENET_ONNX_OK) st = api->session_stats(ref, &ref_stats, err);
+    if (st == LENET_ONNX_OK && test_stats.step_count != ref_stats.step_count)
+        st = fail(err, LENET_ONNX_ERROR_UNSUPPORTED,
+                  "the two backends planned different step counts");
+    if (st == LENET_ONNX_OK) {
+        report->step_count = test_stats.step_count;
+        report->steps = calloc(report->step_count ? report->step_count : 1, sizeof *report->steps);
+        if (!report->steps) st = fail(err, LENET_ONNX_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    for (size_t k = 0; st == LENET_ONNX_OK && k < report->step_count; k++) {
+        lo_compare_step *step = &report->steps[k];
+        lenet_onnx_step_info ref_info;
+        st = api->session_step_info(test, k, &step->info, err);
+        if (st == LENET_ONNX_OK) st = api->session_step_info(ref, k, &ref_info, err);
+        if (st != LENET_ONNX_OK) break;
+        size_t bytes = step->info.output.size_bytes;
+        if (bytes != ref_info.output.size_bytes || strcmp(step->info.node_name, ref_info.node_name)) {
+            st = fail(err, LENET_ONNX_ERROR_UNSUPPORTED, "the two backends planned different steps");
+            break;
+        }
+        free(test_data);
+        free(ref_data);
+        test_data = malloc(bytes ? bytes : 1);
+        ref_data = malloc(bytes ? bytes : 1);
+        if (!test_data || !ref_data) {
+            st = fail(err, LENET_ONNX_ERROR_OUT_OF_MEMORY, "out of memory");
+            break;
+        }
+        st = api->session_read_step_output(test, k, test_data, bytes, err);
+        if (st == LENET_ONNX_OK) st = api->session_read_step_output(ref, k, ref_data, bytes, err);
+        if (st != LENET_ONNX_OK) break;
+        compare_step(test_data, ref_data, &step->info.output, report->atol, report->rtol, step);
+        if (step->past_tolerance && report->first_past_tolerance < 0)
+            report->first_past_tolerance = (long)k;
+    }
+    free(test_data);
+    free(ref_data);
+    api->session_release(test);
+    api->session_release(ref);
+    if (st != LENET_ONNX_OK) lo_compare_report_free(report);
+    return st;
+}
+
+void lo_compare_report_free(lo_compare_report *report)
+{
+    free(report->steps);
+    report->steps = NULL;
+    report->step_count = 0;
+}

@@ -1,0 +1,42 @@
+/* The per-node divergence report: one model run on two backends (the one under test and a
+ * reference, usually "ref") on the same inputs, every step's output compared. Both sessions
+ * keep every intermediate (no arena reuse), and the plan is the same on both (the core plans,
+ * backends only run), so step k of one is step k of the other. */
+#ifndef LO_COMPARE_BACKENDS_H
+#define LO_COMPARE_BACKENDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lenet-onnx/lenet_onnx.h"
+
+typedef struct lo_compare_step {
+    lenet_onnx_step_info info;
+    double max_abs_err;  /* max |test - reference| */
+    double max_rel_err;  /* max |test - reference| / |reference| over elements with |ref| > 0 */
+    size_t past_tolerance; /* elements where |test - ref| > atol + rtol * |ref| */
+} lo_compare_step;
+
+typedef struct lo_compare_report {
+    lenet_onnx_device_desc test_device, reference_device;
+    lo_compare_step *steps;
+    size_t step_count;
+    long first_past_tolerance; /* step index, or -1 when every step is within tolerance */
+    double atol, rtol;
+} lo_compare_report;
+
+typedef struct lo_compare_request {
+    const lenet_onnx_model *model;
+    lenet_onnx_context *test;      /* the backend under test */
+    lenet_onnx_context *reference; /* the oracle */
+    uint32_t batch_size;           /* as session_options.batch_size */
+    const void *const *inputs;     /* one buffer per model input, sized for batch_size */
+    double atol, rtol;             /* 0: 1e-5 and 1e-3 */
+} lo_compare_request;
+
+/* Fills *report (free with lo_compare_report_free); the error names what failed. */
+lenet_onnx_status lo_compare_backends(const lenet_onnx_api *api, const lo_compare_request *request,
+                                      lo_compare_report *report, lenet_onnx_error *err);
+void lo_compare_report_free(lo_compare_report *report);
+
+#endif
