@@ -35,14 +35,14 @@ static lo_status refuse(lo_error *err, const lo_step *step, const char *fmt, ...
 
 static lo_status refuse(lo_error *err, const lo_step *step, const char *fmt, ...)
 {
+    /* The reason alone: the core prefixes the file, node and op. */
+    (void)step;
     char why[512];
     va_list args;
     va_start(args, fmt);
     vsnprintf(why, sizeof why, fmt, args);
     va_end(args);
-    return lo_fail(err, LO_ERR_UNSUPPORTED, "vulkan: node '%s' (%s): %s",
-                   step->node_name ? step->node_name : "?",
-                   step->label[0] ? step->label : kind_name(step->kind), why);
+    return lo_fail(err, LO_ERR_UNSUPPORTED, "%s", why);
 }
 
 static uint64_t ceil_div(uint64_t a, uint64_t b)
@@ -794,7 +794,11 @@ static lo_status build_step(const lo_backend_context *ctx, lo_vk_program *prog, 
 {
     const lo_step *step = &prog->plan->steps[index];
     lo_status st = lo_vk_supports(ctx, step, err);
-    if (st != LO_OK) return st;
+    if (st != LO_OK) {
+        lo_fail_prefix(err, "vulkan: node '%s' (%s): ", step->node_name ? step->node_name : "?",
+                       step->label[0] ? step->label : kind_name(step->kind));
+        return st;
+    }
     if (numel(&step->output) == 0) return LO_OK; /* nothing to compute */
     switch (step->kind) {
     case LO_STEP_CONV:
