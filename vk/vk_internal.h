@@ -114,6 +114,7 @@ typedef enum lo_vk_shader {
     LO_VK_SHADER_UNARY = 0,
     LO_VK_SHADER_BATCHNORM,
     LO_VK_SHADER_SOFTMAX,
+    LO_VK_SHADER_SOFTMAX_WIDE, /* a work-group per line, for long lines */
     LO_VK_SHADER_BINARY,
     LO_VK_SHADER_PAD,
     LO_VK_SHADER_TRANSPOSE,
@@ -142,6 +143,8 @@ const lo_vk_shader_info *lo_vk_shader_get(lo_vk_shader shader);
 /* Invocations per work-group of the one-output-per-invocation shaders; tiles of conv and gemm. */
 #define LO_VK_GROUP_SIZE 64u
 #define LO_VK_TILE       32u
+/* Softmax lines at least this long take a work-group each. */
+#define LO_VK_WIDE_SOFTMAX 256
 
 /* ---- the context (vk_device.c) ---- */
 

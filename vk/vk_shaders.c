@@ -13,6 +13,9 @@ LO_VK_SPIRV(batchnorm)
 LO_VK_SPIRV(softmax)
 #include "softmax.spv.inc"
     ;
+LO_VK_SPIRV(softmax_wide)
+#include "softmax_wide.spv.inc"
+    ;
 LO_VK_SPIRV(binary)
 #include "binary.spv.inc"
     ;
@@ -54,6 +57,7 @@ static const lo_vk_shader_info shaders[LO_VK_NUM_SHADERS] = {
     [LO_VK_SHADER_UNARY] = LO_VK_ROW(unary, 4, 7),
     [LO_VK_SHADER_BATCHNORM] = LO_VK_ROW(batchnorm, 6, 4),
     [LO_VK_SHADER_SOFTMAX] = LO_VK_ROW(softmax, 2, 4),
+    [LO_VK_SHADER_SOFTMAX_WIDE] = LO_VK_ROW(softmax_wide, 2, 4),
     [LO_VK_SHADER_BINARY] = LO_VK_ROW(binary, 3, 3 + 3 * 8),
     [LO_VK_SHADER_PAD] = LO_VK_ROW(pad, 2, 3 + 3 * 8),
     [LO_VK_SHADER_TRANSPOSE] = LO_VK_ROW(transpose, 2, 2 + 2 * 8),

@@ -267,9 +267,12 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
     case LO_STEP_MAXPOOL:
         return check_linear(ctx, step,
                             step->output.dtype == LO_DTYPE_UINT8 ? (out_n + 3) / 4 : out_n, err);
-    case LO_STEP_SOFTMAX:
-        return check_linear(ctx, step, step->params.softmax.outer * step->params.softmax.inner,
-                            err);
+    case LO_STEP_SOFTMAX: {
+        const lo_softmax_params *p = &step->params.softmax;
+        /* Long lines take a work-group (64 invocations) each. */
+        const int64_t lanes = p->axis_len >= LO_VK_WIDE_SOFTMAX ? (int64_t)LO_VK_GROUP_SIZE : 1;
+        return check_linear(ctx, step, p->outer * p->inner * lanes, err);
+    }
     case LO_STEP_UNARY:
     case LO_STEP_AVGPOOL:
     case LO_STEP_TRANSPOSE:
@@ -761,14 +764,17 @@ static lo_status build_softmax(const lo_backend_context *ctx, lo_vk_program *pro
 {
     const lo_step *step = &prog->plan->steps[index];
     const lo_softmax_params *p = &step->params.softmax;
+    const bool wide = p->axis_len >= LO_VK_WIDE_SOFTMAX;
     lo_vk_dispatch *d;
-    lo_status st = add_dispatch(prog, index, LO_VK_SHADER_SOFTMAX, &d, err);
+    lo_status st =
+        add_dispatch(prog, index, wide ? LO_VK_SHADER_SOFTMAX_WIDE : LO_VK_SHADER_SOFTMAX, &d, err);
     if (st != LO_OK || (st = bind_inputs(prog, step, d, 1, err)) != LO_OK) return st;
     d->push[0] = (uint32_t)p->outer;
     d->push[1] = (uint32_t)p->axis_len;
     d->push[2] = (uint32_t)p->inner;
     d->push[3] = p->log ? 1u : 0u;
-    set_linear(ctx, d, (uint64_t)(p->outer * p->inner));
+    /* A line per invocation, or per work-group of LO_VK_GROUP_SIZE. */
+    set_linear(ctx, d, (uint64_t)(p->outer * p->inner) * (wide ? LO_VK_GROUP_SIZE : 1u));
     return LO_OK;
 }
 
