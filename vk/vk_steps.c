@@ -245,6 +245,8 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
         return check_grid(ctx, step, groups, err);
     }
     case LO_STEP_BINARY:
+        if (step->params.binary.op < LO_BIN_ADD || step->params.binary.op > LO_BIN_PRELU)
+            return refuse(err, step, "binary op %d has no kernel", (int)step->params.binary.op);
         for (int d = 0; d < step->output.shape.rank; d++)
             if (!fits_u32(step->params.binary.a_strides[d]) ||
                 !fits_u32(step->params.binary.b_strides[d]))
@@ -274,6 +276,9 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
         return check_linear(ctx, step, p->outer * p->inner * lanes, err);
     }
     case LO_STEP_UNARY:
+        if (step->params.unary.op < LO_ACT_NONE || step->params.unary.op > LO_ACT_CLIP)
+            return refuse(err, step, "activation %d has no kernel", (int)step->params.unary.op);
+        return check_linear(ctx, step, out_n, err);
     case LO_STEP_AVGPOOL:
     case LO_STEP_TRANSPOSE:
     case LO_STEP_CONCAT:
