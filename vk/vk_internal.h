@@ -192,7 +192,8 @@ struct lo_backend_buffer {
     void *mapped; /* host-visible, coherent memory mapped once; NULL: staging copies */
 };
 
-/* Devices as list_devices reports them; the physical device `index` of `instance`. */
+/* Every physical device, in the driver's order (0 devices, not an error, without a loader or
+ * driver); opening device `index` of that list; closing. */
 lo_status lo_vk_list_devices(lenet_onnx_device_desc *devices, size_t capacity, size_t *count,
                              lo_error *err);
 lo_status lo_vk_open(uint32_t index, lo_backend_context **out, lo_error *err);
