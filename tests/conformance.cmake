@@ -123,14 +123,12 @@ file(GLOB LENET_ONNX_NODE_TEST_DIRS LIST_DIRECTORIES true
 list(SORT LENET_ONNX_NODE_TEST_DIRS)
 
 if(LENET_ONNX_NODE_TEST_DIRS)
-  add_test(NAME onnx_node_tests
-           COMMAND lenet-onnx-check ${LENET_ONNX_NODE_TEST_DIRS}
-           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   # Every case of these ops must pass: an unsupported case is a failure here, not a skip.
-  set_tests_properties(onnx_node_tests PROPERTIES
-    ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
-    FAIL_REGULAR_EXPRESSION "FAIL;SKIP"
-    TIMEOUT 1200)
+  lo_backend_test(NAME onnx_node_tests
+                  COMMAND lenet-onnx-check ${LENET_ONNX_NODE_TEST_DIRS}
+                  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                  ENVIRONMENT ${LENET_ONNX_TEST_ENV}
+                  FAIL_REGULAR_EXPRESSION "FAIL|SKIP" TIMEOUT 1200)
 else()
   message(WARNING "no ONNX node tests under ${LENET_ONNX_NODE_TEST_ROOT} "
                   "(package libonnx-testdata): onnx_node_tests not added")
@@ -142,24 +140,20 @@ endif()
 file(GLOB LENET_ONNX_POOL_LAYOUT_DIRS LIST_DIRECTORIES true
   "${PROJECT_SOURCE_DIR}/tests/fixtures/pool_layout_exports/*")
 list(SORT LENET_ONNX_POOL_LAYOUT_DIRS)
-add_test(NAME pool_layout_exports
-         COMMAND lenet-onnx-check ${LENET_ONNX_POOL_LAYOUT_DIRS}
-         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-set_tests_properties(pool_layout_exports PROPERTIES
-  ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
-  FAIL_REGULAR_EXPRESSION "FAIL;SKIP"
-  TIMEOUT 600)
+lo_backend_test(NAME pool_layout_exports
+                COMMAND lenet-onnx-check ${LENET_ONNX_POOL_LAYOUT_DIRS}
+                WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                ENVIRONMENT ${LENET_ONNX_TEST_ENV}
+                FAIL_REGULAR_EXPRESSION "FAIL|SKIP" TIMEOUT 600)
 # The op forms the node tests miss (legacy versions, constant bounds, 1-D MatMul), written by
 # tests/fixtures/make_op_tests.py with numpy's results.
 file(GLOB LENET_ONNX_OP_FIXTURE_DIRS LIST_DIRECTORIES true "${CMAKE_CURRENT_LIST_DIR}/fixtures/ops/*")
 list(SORT LENET_ONNX_OP_FIXTURE_DIRS)
-add_test(NAME op_fixture_tests
-         COMMAND lenet-onnx-check ${LENET_ONNX_OP_FIXTURE_DIRS}
-         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-set_tests_properties(op_fixture_tests PROPERTIES
-  ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
-  FAIL_REGULAR_EXPRESSION "FAIL;SKIP"
-  TIMEOUT 300)
+lo_backend_test(NAME op_fixture_tests
+                COMMAND lenet-onnx-check ${LENET_ONNX_OP_FIXTURE_DIRS}
+                WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                ENVIRONMENT ${LENET_ONNX_TEST_ENV}
+                FAIL_REGULAR_EXPRESSION "FAIL|SKIP" TIMEOUT 300)
 
 add_test(NAME bench_smoke_json
          COMMAND ${CMAKE_COMMAND} -DBENCH=$<TARGET_FILE:lenet-onnx-bench>

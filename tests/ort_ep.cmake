@@ -45,7 +45,7 @@ if(LENET_ONNX_ORT_FOUND AND LENET_ONNX_ORT_LIBRARY)
     endif()
   endforeach()
   file(GLOB ort_ops_rejected ${PROJECT_SOURCE_DIR}/tests/fixtures/ops_rejected/*.onnx)
-  add_test(NAME ort_ep
+  lo_backend_test(NAME ort_ep
     COMMAND test_ort_ep ${ort_lib_dir}/libonnxruntime.so.1 $<TARGET_FILE:lenet-onnx>
             ${PROJECT_SOURCE_DIR}/models/lenet.onnx ${ort_export_models}
             -- ${ort_fixture_dir}/ort_unsupported.onnx
@@ -53,8 +53,8 @@ if(LENET_ONNX_ORT_FOUND AND LENET_ONNX_ORT_LIBRARY)
             --random ${ort_random_models}
             --rejected ${ort_rejected_models} ${ort_ops_rejected}
             --invalid ${ort_invalid_models}
-    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-  set_tests_properties(ort_ep PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 300)
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    ENVIRONMENT ${LENET_ONNX_TEST_ENV} TIMEOUT 300)
 elseif(LENET_ONNX_ORT_FOUND)
   message(WARNING "ONNX Runtime headers found but not libonnxruntime.so: test ort_ep is not added")
 endif()

@@ -9,10 +9,7 @@
 #include "op_util.h"
 #include "passes.h"
 #include "planner.h"
-#if __has_include("step_validate.h") /* MERGE: the backends branch adds it */
 #include "step_validate.h"
-#define LO_HAVE_STEP_VALIDATE 1
-#endif
 
 /* Working state while building: where each tensor's storage root lives. */
 typedef struct placement {
@@ -226,15 +223,15 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *op
         for (int i = 0; i < step->num_inputs; i++)
             step->inputs[i] = ref_of(graph, &p, s->step_reads[k][i]);
         step->output = ref_of(graph, &p, node->outputs[0]);
-#ifdef LO_HAVE_STEP_VALIDATE
-        if ((st = lo_step_validate(step, err)) != LO_OK) goto step_failed;
-#endif
-        if (backend && (st = backend->supports(options->context, step, err)) != LO_OK)
-            goto step_failed;
-        continue;
-    step_failed:
-        lo_fail_prefix(err, "%s: node '%s' (%s): ", graph->source, node->name, node->op_type);
-        goto done;
+        /* The core's check names the node itself; a backend gives the reason alone. */
+        if ((st = lo_step_validate(step, err)) != LO_OK) {
+            lo_fail_prefix(err, "%s: ", graph->source);
+            goto done;
+        }
+        if (backend && (st = backend->supports(options->context, step, err)) != LO_OK) {
+            lo_fail_prefix(err, "%s: node '%s' (%s): ", graph->source, node->name, node->op_type);
+            goto done;
+        }
     }
     s->num_inputs = graph->num_inputs;
     s->num_outputs = graph->num_outputs;
