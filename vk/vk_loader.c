@@ -3,9 +3,11 @@
  * dependency on Vulkan and a machine without it only sees 0 devices. Also: result names, and
  * the validation layer's messages routed to lo_log when LENET_ONNX_VK_VALIDATION asks for it.
  */
+#define _GNU_SOURCE /* dl_iterate_phdr, RTLD_NOLOAD, RTLD_NODELETE */
 #include "vk_internal.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,6 +127,45 @@ static bool instance_extension_present(const char *layer, const char *name)
     return found;
 }
 
+/* The driver libraries (ICDs) the loader opens for an instance are unloaded again when it is
+ * destroyed, and with them LLVM for lavapipe: every context and device listing would reload
+ * them, and leak checkers could no longer name what the drivers keep for the process. The first
+ * instance pins whatever libraries appeared while it was created. */
+#define MAX_MODULES 512
+
+typedef struct module_list {
+    uintptr_t bases[MAX_MODULES];
+    int count;
+} module_list;
+
+static int record_module(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    module_list *list = data;
+    if (list->count < MAX_MODULES) list->bases[list->count++] = (uintptr_t)info->dlpi_addr;
+    return 0;
+}
+
+static int pin_new_module(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    const module_list *before = data;
+    if (!info->dlpi_name || !info->dlpi_name[0]) return 0;
+    for (int i = 0; i < before->count; i++)
+        if (before->bases[i] == (uintptr_t)info->dlpi_addr) return 0;
+    /* Never closed: the reference keeps the module mapped for the life of the process. */
+    (void)dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+    return 0;
+}
+
+static pthread_once_t pin_once = PTHREAD_ONCE_INIT;
+static module_list modules_before_first_instance;
+
+static void snapshot_modules(void)
+{
+    dl_iterate_phdr(record_module, &modules_before_first_instance);
+}
+
 lo_status lo_vk_create_instance(bool validation, lo_vk_api *api, VkInstance *out, bool *debug_utils,
                                 bool *loader_missing, lo_error *err)
 {
@@ -171,7 +212,16 @@ lo_status lo_vk_create_instance(bool validation, lo_vk_api *api, VkInstance *out
                                  .enabledExtensionCount = num_extensions,
                                  .ppEnabledExtensionNames = num_extensions ? extensions : NULL};
     VkInstance instance = VK_NULL_HANDLE;
+    static bool pinned = false;
+    static pthread_mutex_t pin_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_once(&pin_once, snapshot_modules);
     VkResult r = loader.create_instance(&info, NULL, &instance);
+    pthread_mutex_lock(&pin_lock);
+    if (r == VK_SUCCESS && !pinned) {
+        dl_iterate_phdr(pin_new_module, &modules_before_first_instance);
+        pinned = true;
+    }
+    pthread_mutex_unlock(&pin_lock);
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
         return lo_fail(err, LO_ERR_DEVICE,
                        "vulkan: no Vulkan driver is installed, or none supports Vulkan %u.%u "
