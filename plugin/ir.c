@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "model_info.h"
 
 size_t lo_dtype_size(lo_dtype dtype)
 {
@@ -362,6 +363,7 @@ void lo_graph_free(lo_graph *graph)
     lo_free(graph->outputs);
     lo_free(graph->source);
     lo_free(graph->name);
+    lo_model_info_free(graph->info);
     lo_free(graph);
 }
 

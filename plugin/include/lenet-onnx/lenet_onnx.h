@@ -7,7 +7,9 @@
  *
  * Compatibility: the table and the option structs only ever grow at their end, never reorder.
  * A host checks api->struct_size before using a slot newer than the ABI it asked for. ABI 2
- * appended set_host_hooks and lenet_onnx_host_hooks.
+ * appended set_host_hooks and lenet_onnx_host_hooks. ABI 3 made backends a registry chosen by
+ * name (list_backends, list_backend_devices, context_options.backend_name, device choice by
+ * type or name) with API-neutral device descriptions (lenet_onnx_device_desc).
  *
  * Threading: concurrent runs on different sessions are safe; one session is used by one thread
  * at a time. Models are immutable once loaded and may be shared between sessions and threads;
@@ -28,7 +30,7 @@
 extern "C" {
 #endif
 
-#define LENET_ONNX_ABI_VERSION 2u
+#define LENET_ONNX_ABI_VERSION 2u /* the lead bumps it to 3 on house */
 
 typedef enum lenet_onnx_status {
     LENET_ONNX_OK = 0,
@@ -48,10 +50,13 @@ typedef struct lenet_onnx_error {
     char message[LENET_ONNX_MESSAGE_SIZE];
 } lenet_onnx_error;
 
+/* Before ABI 3 backends were chosen by this enum; it still works (DEFAULT is automatic, the
+ * others name "opencl" and "vulkan"), but context_options.backend_name supersedes it and
+ * reaches every backend of the build (list_backends). */
 typedef enum lenet_onnx_backend_kind {
-    LENET_ONNX_BACKEND_DEFAULT = 0, /* OpenCL */
+    LENET_ONNX_BACKEND_DEFAULT = 0, /* automatic: see context_options.backend_name */
     LENET_ONNX_BACKEND_OPENCL = 1,
-    LENET_ONNX_BACKEND_VULKAN = 2, /* reserved: not built yet */
+    LENET_ONNX_BACKEND_VULKAN = 2,
 } lenet_onnx_backend_kind;
 
 typedef enum lenet_onnx_device_type {
@@ -61,6 +66,9 @@ typedef enum lenet_onnx_device_type {
     LENET_ONNX_DEVICE_TYPE_ACCELERATOR = 3,
 } lenet_onnx_device_type;
 
+/* The device description of ABI 1 and 2 (list_devices, context_device). `platform` holds the
+ * driver's own grouping (the OpenCL platform's name; the driver's name elsewhere). New hosts
+ * use lenet_onnx_device_desc. */
 typedef struct lenet_onnx_device_info {
     uint32_t index; /* position in the backend's device list */
     lenet_onnx_device_type type;
@@ -71,16 +79,38 @@ typedef struct lenet_onnx_device_info {
     uint32_t base_address_alignment_bytes;
 } lenet_onnx_device_info;
 
+/* A device of one backend, in terms every compute API shares (ABI 3). */
+typedef struct lenet_onnx_device_desc {
+    uint32_t struct_size; /* set by the library: sizeof(lenet_onnx_device_desc) it knows */
+    char backend[32];     /* the backend's name: "opencl", "ref", ... */
+    uint32_t index;       /* position in that backend's device list */
+    lenet_onnx_device_type type;
+    char name[128];           /* "NVIDIA GeForce RTX 4090", "cpu-haswell-AMD EPYC ..." */
+    char driver[128];         /* who drives it: the OpenCL platform, the Vulkan driver, ... */
+    char driver_version[64];  /* as the driver reports it */
+    uint64_t memory_bytes;    /* device memory (host memory for CPU devices) */
+    uint32_t alignment_bytes; /* arena offsets are multiples of this */
+} lenet_onnx_device_desc;
+
 typedef enum lenet_onnx_device_select {
     LENET_ONNX_DEVICE_AUTO = 0,  /* the first GPU, else the first device */
     LENET_ONNX_DEVICE_INDEX = 1, /* device_index in the backend's device list */
+    LENET_ONNX_DEVICE_TYPE = 2,  /* the first device of device_type (ABI 3) */
+    LENET_ONNX_DEVICE_NAME = 3,  /* the first device whose name contains device_name (ABI 3) */
 } lenet_onnx_device_select;
 
 typedef struct lenet_onnx_context_options {
-    uint32_t struct_size; /* 0: sizeof(lenet_onnx_context_options) of this header */
-    lenet_onnx_backend_kind backend;
+    uint32_t struct_size;            /* 0: sizeof(lenet_onnx_context_options) of this header */
+    lenet_onnx_backend_kind backend; /* ABI 1-2; ignored when backend_name is set */
     lenet_onnx_device_select device_select;
     uint32_t device_index;
+    /* ---- ABI 3 ---- */
+    /* A backend of list_backends, or NULL / "" / "auto": the first backend, in the build's
+     * order, that has a device matching device_select (for AUTO: a GPU; failing that, any
+     * device of the first backend that has one). */
+    const char *backend_name;
+    lenet_onnx_device_type device_type; /* LENET_ONNX_DEVICE_TYPE */
+    const char *device_name;            /* LENET_ONNX_DEVICE_NAME: a case-sensitive substring */
 } lenet_onnx_context_options;
 
 typedef struct lenet_onnx_session_options {
@@ -162,6 +192,23 @@ typedef struct lenet_onnx_host_hooks {
     void (*log_fn)(void *user, lenet_onnx_log_level level, const char *message);
 } lenet_onnx_host_hooks;
 
+/* What a model says about itself (ABI 3), as ONNX Runtime's SessionGetModelMetadata gives it.
+ * Every string is owned by the model, valid until model_release, and "" when the model leaves
+ * it out. */
+typedef struct lenet_onnx_model_description {
+    uint32_t struct_size; /* in: 0 or sizeof of the host's struct; that many bytes are filled */
+    const char *producer_name; /* "pytorch", "tf2onnx", ... */
+    const char *producer_version;
+    const char *domain;
+    const char *graph_name;
+    const char *doc_string;
+    const char *graph_doc_string;
+    int64_t model_version;
+    int64_t ir_version;
+    int64_t opset;         /* the opset of the default ONNX domain */
+    size_t metadata_count; /* entries of metadata_props: model_metadata_at */
+} lenet_onnx_model_description;
+
 typedef struct lenet_onnx_context lenet_onnx_context;
 typedef struct lenet_onnx_model lenet_onnx_model;
 typedef struct lenet_onnx_session lenet_onnx_session;
@@ -225,6 +272,46 @@ typedef struct lenet_onnx_api {
      * refused with LENET_ONNX_ERROR_INVALID_ARGUMENT while any context, model or session is
      * alive, so every block is freed by the allocator that made it. */
     lenet_onnx_status (*set_host_hooks)(const lenet_onnx_host_hooks *hooks, lenet_onnx_error *err);
+
+    /* ---- ABI 3 ---- */
+
+    /* The backends compiled into this build, in the order automatic choice tries them: up to
+     * `capacity` names (static strings) and *count set to how many there are. */
+    lenet_onnx_status (*list_backends)(const char **names, size_t capacity, size_t *count,
+                                       lenet_onnx_error *err);
+    /* Devices of one backend (NULL: of every backend, in backend order). A backend whose
+     * compute API is missing on this machine lists none. */
+    lenet_onnx_status (*list_backend_devices)(const char *backend, lenet_onnx_device_desc *devices,
+                                              size_t capacity, size_t *count,
+                                              lenet_onnx_error *err);
+    /* The device a context opened, with its backend's name. */
+    lenet_onnx_status (*context_describe)(const lenet_onnx_context *context,
+                                          lenet_onnx_device_desc *out, lenet_onnx_error *err);
+
+    /* ---- ABI 3 (model metadata) ---- */
+
+    /* Producer, versions, doc strings and the number of metadata_props entries. */
+    lenet_onnx_status (*model_describe)(const lenet_onnx_model *model,
+                                        lenet_onnx_model_description *out, lenet_onnx_error *err);
+    /* Sets *value to the value of metadata_props key `key`, or NULL when the model has no such
+     * key (still LENET_ONNX_OK). The string lives as long as the model. */
+    lenet_onnx_status (*model_metadata)(const lenet_onnx_model *model, const char *key,
+                                        const char **value, lenet_onnx_error *err);
+    /* The index-th metadata_props entry in model order (index < metadata_count). */
+    lenet_onnx_status (*model_metadata_at)(const lenet_onnx_model *model, size_t index,
+                                           const char **key, const char **value,
+                                           lenet_onnx_error *err);
+    /* The full name of an input or output (tensor_info.name keeps at most 127 bytes of it). */
+    lenet_onnx_status (*model_io_name)(const lenet_onnx_model *model, lenet_onnx_io_kind kind,
+                                       size_t index, const char **name, lenet_onnx_error *err);
+    /* model_load_bytes for a model whose initializers keep their data in external files
+     * (data_location = EXTERNAL): locations resolve in `base_dir`, as model_load_file resolves
+     * them in the model file's folder. A location that is absolute, has a ".." component or
+     * resolves (after symlinks) outside that folder is refused, as are offsets and lengths past
+     * the file's end. base_dir NULL behaves as model_load_bytes: external data is refused. */
+    lenet_onnx_status (*model_load_bytes_with_base)(const void *data, size_t size,
+                                                    const char *base_dir, lenet_onnx_model **out,
+                                                    lenet_onnx_error *err);
 } lenet_onnx_api;
 
 /* The one entry point. Returns NULL when abi_version is 0 or newer than this library provides;
