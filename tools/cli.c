@@ -119,6 +119,28 @@ int cli_next(cli_parser *parser, const cli_option *options, const cli_option **o
     return CLI_ARG_OPTION;
 }
 
+int cli_parse(int argc, char **argv, const cli_option *options, cli_apply_fn apply, void *state,
+              char ***operands, size_t *count, cli_error *err)
+{
+    *count = 0;
+    *operands = calloc((size_t)argc + 1, sizeof **operands);
+    if (!*operands) return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory");
+    cli_parser parser = {argc, argv, 1, false};
+    for (;;) {
+        const cli_option *option;
+        const char *value;
+        int kind = cli_next(&parser, options, &option, &value, err);
+        if (kind == CLI_ARG_END) return 0;
+        if (kind == CLI_ARG_ERROR) return err->exit_code;
+        if (kind == CLI_ARG_OPERAND) {
+            (*operands)[(*count)++] = (char *)value;
+            continue;
+        }
+        int rc = apply(state, option->name, value, err);
+        if (rc) return rc;
+    }
+}
+
 bool cli_parse_uint(const char *text, unsigned long max, unsigned long *value)
 {
     if (text[0] < '0' || text[0] > '9') return false;

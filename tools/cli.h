@@ -64,6 +64,14 @@ enum { CLI_ARG_END = 0, CLI_ARG_OPTION = 1, CLI_ARG_OPERAND = 2, CLI_ARG_ERROR =
 int cli_next(cli_parser *parser, const cli_option *options, const cli_option **option,
              const char **value, cli_error *err);
 
+/* Applies one option of the table to the caller's state: 0, or an exit code with err set. */
+typedef int (*cli_apply_fn)(void *state, const char *name, const char *value, cli_error *err);
+
+/* Reads the whole command line: every option through apply, the operands, in order, into a new
+ * array *operands (free it; NULL-terminated) of *count. 0, or an exit code with err set. */
+int cli_parse(int argc, char **argv, const cli_option *options, cli_apply_fn apply, void *state,
+              char ***operands, size_t *count, cli_error *err);
+
 /* A decimal integer in [0, max], no sign, space or trailing text. */
 bool cli_parse_uint(const char *text, unsigned long max, unsigned long *value);
 /* A finite decimal number. */

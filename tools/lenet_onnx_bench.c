@@ -125,8 +125,9 @@ static const cli_option bench_options[] = {
     {NULL, false},
 };
 
-static int apply_option(options *o, const char *name, const char *value, cli_error *err)
+static int apply_option(void *state, const char *name, const char *value, cli_error *err)
 {
+    options *o = state;
     unsigned long n;
     if (strcmp(name, "--batch") == 0) {
         if (!parse_batches(value, o))
@@ -179,22 +180,8 @@ static int parse_args(int argc, char **argv, options *o, cli_error *err)
     o->seconds = 2.0;
     o->warmup = -1;
     parse_batches(DEFAULT_BATCHES, o);
-    o->models = calloc((size_t)argc + 1, sizeof *o->models);
-    if (!o->models) return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory");
-    cli_parser parser = {argc, argv, 1, false};
-    for (;;) {
-        const cli_option *option;
-        const char *value;
-        int kind = cli_next(&parser, bench_options, &option, &value, err);
-        if (kind == CLI_ARG_END) break;
-        if (kind == CLI_ARG_ERROR) return err->exit_code;
-        if (kind == CLI_ARG_OPERAND) {
-            o->models[o->n_models++] = (char *)value;
-            continue;
-        }
-        int rc = apply_option(o, option->name, value, err);
-        if (rc) return rc;
-    }
+    int rc = cli_parse(argc, argv, bench_options, apply_option, o, &o->models, &o->n_models, err);
+    if (rc) return rc;
     if (o->help || o->version || o->list_devices) return 0;
     if (o->n_models == 0) return cli_fail(err, CLI_EXIT_USAGE, "no model given (see --help)");
     if (o->trace && !o->profile)

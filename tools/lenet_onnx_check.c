@@ -574,36 +574,34 @@ static const cli_option check_option_table[] = {
     {"--json", false},  {"--help", false},  {"--version", false}, {NULL, false},
 };
 
+static int apply_option(void *state, const char *name, const char *value, cli_error *err)
+{
+    check_options *o = state;
+    (void)err;
+    if (strcmp(name, "--plugin") == 0) {
+        o->plugin = value;
+        o->plugin_given = true;
+    } else if (strcmp(name, "--device") == 0) {
+        o->device_list = strcmp(value, "list") == 0;
+        o->device.device = o->device_list ? NULL : value;
+    } else if (strcmp(name, "--backend") == 0) {
+        o->device.backend = value;
+    } else {
+        bool *flag = strcmp(name, "--summary") == 0   ? &o->summary
+                     : strcmp(name, "--json") == 0    ? &o->json
+                     : strcmp(name, "--version") == 0 ? &o->version
+                                                      : &o->help;
+        *flag = true;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, check_options *o, cli_error *err)
 {
     memset(o, 0, sizeof *o);
-    o->dirs = calloc((size_t)argc + 1, sizeof *o->dirs);
-    if (!o->dirs) return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory");
-    cli_parser parser = {argc, argv, 1, false};
-    for (;;) {
-        const cli_option *option;
-        const char *value;
-        int kind = cli_next(&parser, check_option_table, &option, &value, err);
-        if (kind == CLI_ARG_END) break;
-        if (kind == CLI_ARG_ERROR) return err->exit_code;
-        if (kind == CLI_ARG_OPERAND) {
-            o->dirs[o->dir_count++] = (char *)value;
-        } else if (strcmp(option->name, "--plugin") == 0) {
-            o->plugin = value;
-            o->plugin_given = true;
-        } else if (strcmp(option->name, "--device") == 0) {
-            o->device_list = strcmp(value, "list") == 0;
-            o->device.device = o->device_list ? NULL : value;
-        } else if (strcmp(option->name, "--backend") == 0) {
-            o->device.backend = value;
-        } else {
-            bool *flag = strcmp(option->name, "--summary") == 0   ? &o->summary
-                         : strcmp(option->name, "--json") == 0    ? &o->json
-                         : strcmp(option->name, "--version") == 0 ? &o->version
-                                                                  : &o->help;
-            *flag = true;
-        }
-    }
+    int rc =
+        cli_parse(argc, argv, check_option_table, apply_option, o, &o->dirs, &o->dir_count, err);
+    if (rc) return rc;
     if (o->help || o->version || o->device_list) return 0;
     if (o->dir_count == 0)
         return cli_fail(err, CLI_EXIT_USAGE, "missing DIR arguments (see --help)");

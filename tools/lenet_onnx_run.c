@@ -99,8 +99,9 @@ static const cli_option run_options[] = {
     {"--info", false}, {"--help", false},  {"--version", false}, {NULL, false},
 };
 
-static int apply_option(options *opt, const char *name, const char *value, cli_error *err)
+static int apply_option(void *state, const char *name, const char *value, cli_error *err)
 {
+    options *opt = state;
     if (strcmp(name, "--mean") == 0 || strcmp(name, "--std") == 0) {
         bool is_std = name[2] == 's';
         channel_values *target = is_std ? &opt->std : &opt->mean;
@@ -143,22 +144,9 @@ static int parse_args(int argc, char **argv, options *opt, cli_error *err)
 {
     memset(opt, 0, sizeof *opt);
     opt->top = 5;
-    opt->operands = calloc((size_t)argc + 1, sizeof *opt->operands);
-    if (!opt->operands) return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory");
-    cli_parser parser = {argc, argv, 1, false};
-    for (;;) {
-        const cli_option *option;
-        const char *value;
-        int kind = cli_next(&parser, run_options, &option, &value, err);
-        if (kind == CLI_ARG_END) break;
-        if (kind == CLI_ARG_ERROR) return err->exit_code;
-        if (kind == CLI_ARG_OPERAND) {
-            opt->operands[opt->operand_count++] = (char *)value;
-            continue;
-        }
-        int rc = apply_option(opt, option->name, value, err);
-        if (rc) return rc;
-    }
+    int rc = cli_parse(argc, argv, run_options, apply_option, opt, &opt->operands,
+                       &opt->operand_count, err);
+    if (rc) return rc;
     if (opt->help || opt->version || opt->device_list) return 0;
     if (opt->json && opt->jsonl)
         return cli_fail(err, CLI_EXIT_USAGE, "--json and --jsonl: choose one");

@@ -83,6 +83,20 @@ typedef struct model_report {
     char *plan;
 } model_report;
 
+/* Input or output i and its full name (ABI 3), or the 127 bytes of tensor_info before. */
+static bool io_entry(const lenet_onnx_api *api, const lenet_onnx_model *model,
+                     lenet_onnx_io_kind kind, size_t i, lenet_onnx_tensor_info *info,
+                     const char **name)
+{
+    lenet_onnx_error lib = {0};
+    if (api->model_io_info(model, kind, i, info, &lib) != LENET_ONNX_OK) return false;
+    *name = info->name;
+    if (CLI_HAS_SLOT(api, model_io_name) &&
+        api->model_io_name(model, kind, i, name, &lib) != LENET_ONNX_OK)
+        *name = info->name;
+    return true;
+}
+
 static void print_io_text(const lenet_onnx_api *api, const lenet_onnx_model *model)
 {
     for (int k = 0; k < 2; k++) {
@@ -90,10 +104,8 @@ static void print_io_text(const lenet_onnx_api *api, const lenet_onnx_model *mod
         size_t count = api->model_io_count(model, kind);
         for (size_t i = 0; i < count; i++) {
             lenet_onnx_tensor_info info;
-            lenet_onnx_error lib = {0};
-            if (api->model_io_info(model, kind, i, &info, &lib) != LENET_ONNX_OK) continue;
-            const char *name = info.name;
-            if (CLI_HAS_SLOT(api, model_io_name)) api->model_io_name(model, kind, i, &name, &lib);
+            const char *name;
+            if (!io_entry(api, model, kind, i, &info, &name)) continue;
             char dims[256];
             format_dims(&info, dims, sizeof dims);
             printf("%-9s %s %s %s%s%s\n", k ? "output" : "input", name, dtype_name(info.dtype),
@@ -109,10 +121,8 @@ static void print_io_json(const lenet_onnx_api *api, const lenet_onnx_model *mod
     fputc('[', stdout);
     for (size_t i = 0; i < count; i++) {
         lenet_onnx_tensor_info info;
-        lenet_onnx_error lib = {0};
-        if (api->model_io_info(model, kind, i, &info, &lib) != LENET_ONNX_OK) continue;
-        const char *name = info.name;
-        if (CLI_HAS_SLOT(api, model_io_name)) api->model_io_name(model, kind, i, &name, &lib);
+        const char *name;
+        if (!io_entry(api, model, kind, i, &info, &name)) continue;
         fputs(i ? ", {\"name\": " : "{\"name\": ", stdout);
         cli_json_string(stdout, name);
         printf(", \"dtype\": \"%s\", \"shape\": [", dtype_name(info.dtype));

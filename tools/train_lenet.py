@@ -1364,7 +1364,13 @@ normalises with mean 0.5 / std 0.5:
 
     lenet-onnx-run --mean 0.5 --std 0.5 --labels models/lenet-labels.txt models/lenet.onnx samples/*.png
 
-The ONNX graph itself does no preprocessing.
+The ONNX graph itself does no preprocessing, but the model says what it needs in its
+`metadata_props` (`docs/model-metadata.md`): `Image.BitmapPixelFormat` Rgb8,
+`Image.ColorSpaceGamma` SRGB, `Image.NominalPixelRange` Normalized_1_1, `lenet_onnx.mean` 0.5,
+`lenet_onnx.std` 0.5 and `lenet_onnx.labels` (the ten names), so
+`lenet-onnx-run models/lenet.onnx samples/*.png` prints the same as the command above.
+`python3 tools/train_lenet.py --add-metadata-only` writes them into an existing `lenet.onnx`
+without retraining (no torch or onnx needed).
 
 ## Accuracy
 
