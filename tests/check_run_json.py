@@ -764,7 +764,9 @@ def check_dataset(exe):
                 not close(last["output"], by_image[last["image"]]):
             fail("%d images: last result %r" % (count, last))
         rss[count] = peak
-    if rss[10000] > rss[1000] + 32 * 1024:
+    # A batch of every input (what the tool did before --batch) needs 10 times the arena; the
+    # slack allows for allocator caches and AddressSanitizer's quarantine of freed blocks.
+    if rss[10000] > rss[1000] * 3 // 2 + 32 * 1024:
         fail("10,000 images peak at %d KiB, 1,000 at %d KiB: memory grows with the inputs" %
              (rss[10000], rss[1000]))
     print("dataset: folder, stdin, --batch, --keep-going, --jsonl; peak RSS %d KiB (1,000) "
