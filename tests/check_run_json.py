@@ -39,6 +39,9 @@ CHECK is one of:
   hostile      character devices, FIFOs and folders as model, image or labels file: exit 2 at
                once, one line; operands swapped: "the model comes first"
   info         --info (text) and --info --json describe the bundled model and its plan
+  external     the bundled model saved with external data (written here) gives the same
+               output; a location outside the model's folder (.., a symlink) and a data file
+               shorter than its offsets are refused
   tools        --help (stdout, exit 0), --version, unknown options (exit 2, one line) and
                --device list [--json] in lenet-onnx-run, -bench and -check
                (LENET_ONNX_TEST_BENCH, LENET_ONNX_TEST_CHECK); a missing folder for -check
@@ -1003,12 +1006,95 @@ def check_tools(exe):
     print("tools: conventions of run, bench and check")
 
 
+def externalize(model_bytes, data_name):
+    """The model with every raw_data initializer moved to one external file (as PyTorch's
+    exporter lays it out); returns (model bytes, data bytes). tools/onnx_wire.py, no onnx."""
+    sys.path.insert(0, "tools")
+    import onnx_wire as w
+
+    def payload(raw):
+        _, pos = w.read_varint(raw, 0)
+        length, pos = w.read_varint(raw, pos)
+        return raw[pos:pos + length]
+
+    data = bytearray()
+    graph_out = []
+    model_out = []
+    for number, raw in w.split_fields(model_bytes):
+        if number != w.MODEL_GRAPH:
+            model_out.append(raw)
+            continue
+        for g_number, g_raw in w.split_fields(payload(raw)):
+            if g_number != 5:  # GraphProto.initializer
+                graph_out.append(g_raw)
+                continue
+            kept, blob = [], None
+            for t_number, t_raw in w.split_fields(payload(g_raw)):
+                if t_number == 9:  # raw_data
+                    blob = payload(t_raw)
+                else:
+                    kept.append(t_raw)
+            if blob is not None:
+                data.extend(b"\0" * (-len(data) % 64))
+                offset = len(data)
+                data.extend(blob)
+                for key, value in (("location", data_name), ("offset", str(offset)),
+                                   ("length", str(len(blob)))):
+                    kept.append(w.field_bytes(13, w.string_entry(key, value)))
+                kept.append(w.field_varint(14, 1))  # data_location = EXTERNAL
+            graph_out.append(w.field_bytes(5, b"".join(kept)))
+        model_out.append(w.field_bytes(w.MODEL_GRAPH, b"".join(graph_out)))
+    return b"".join(model_out), bytes(data)
+
+
+def check_external(exe):
+    """The bundled model saved with external data runs and gives the same output; locations
+    that leave the model's folder are refused."""
+    base = run_json(exe, ["--json", MODEL, SAMPLE])
+    if base is None:
+        return
+    with open(MODEL, "rb") as f:
+        model_bytes, data = externalize(f.read(), "lenet.onnx.data")
+    if len(data) < 400000:
+        fail("externalize moved only %d bytes" % len(data))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = os.path.join(tmp, "model")
+        os.mkdir(folder)
+        path = os.path.join(folder, "lenet.onnx")
+        with open(path, "wb") as f:
+            f.write(model_bytes)
+        with open(os.path.join(folder, "lenet.onnx.data"), "wb") as f:
+            f.write(data)
+        doc = run_json(exe, ["--json", path, SAMPLE])
+        if doc is not None and doc["results"][0]["output"] != base["results"][0]["output"]:
+            fail("external data: output differs from the bundled model's")
+        with open(MODEL, "rb") as f:
+            escaping, _ = externalize(f.read(), "../outside.data")
+        with open(os.path.join(tmp, "outside.data"), "wb") as f:
+            f.write(data)
+        with open(path, "wb") as f:
+            f.write(escaping)
+        expect_bad(exe, [path, SAMPLE], ["../outside.data", "outside the model's folder"])
+        os.symlink(os.path.join(tmp, "outside.data"), os.path.join(folder, "link.data"))
+        with open(MODEL, "rb") as f:
+            linked, _ = externalize(f.read(), "link.data")
+        with open(path, "wb") as f:
+            f.write(linked)
+        expect_bad(exe, [path, SAMPLE], ["link.data", "outside the model's folder"])
+        with open(os.path.join(folder, "lenet.onnx.data"), "wb") as f:
+            f.write(data[:len(data) // 2])
+        with open(path, "wb") as f:
+            f.write(model_bytes)
+        expect_bad(exe, [path, SAMPLE], ["past the end"])
+    print("external: external data runs; escapes and short files refused")
+
+
 CHECKS = {"plugin": check_plugin, "batch": check_batch, "single": check_single, "formats": check_formats,
           "bad_input": check_bad_input, "device_list": check_device_list,
           "options": check_options, "exports": check_exports, "many": check_many,
           "defaults": check_defaults, "dataset": check_dataset,
           "formats_more": check_formats_more, "hostile": check_hostile, "info": check_info,
-          "tools": check_tools}
+          "tools": check_tools, "external": check_external}
 
 
 def main():

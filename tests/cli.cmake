@@ -37,8 +37,9 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 #   hostile      devices, FIFOs, folders and swapped operands as model, image and labels
 #   info         --info and --info --json describe the bundled model
 #   tools        --help, --version, unknown options, --device list --json in all three tools
+#   external     a model with external data runs; escaping locations are refused
 foreach(check batch single formats bad_input device_list options exports many defaults dataset
-              formats_more hostile info tools)
+              formats_more hostile info tools external)
   add_test(NAME cli_${check}
            COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/check_run_json.py ${check}
                    $<TARGET_FILE:lenet-onnx-run>)
