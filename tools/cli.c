@@ -522,8 +522,9 @@ int cli_list_devices(const lenet_onnx_api *api, const cli_device_choice *choice,
     if (json) fputs(count ? "\n]}\n" : "]}\n", stdout);
     free(devices);
     if (count == 0)
-        return cli_fail(err, CLI_EXIT_RUNTIME, "%s: no devices",
-                        is_auto(choice->backend) ? "no backend has a device" : choice->backend);
+        return is_auto(choice->backend)
+                   ? cli_fail(err, CLI_EXIT_RUNTIME, "no backend of this library has a device")
+                   : cli_fail(err, CLI_EXIT_RUNTIME, "%s backend: no devices", choice->backend);
     return 0;
 }
 
