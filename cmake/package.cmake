@@ -3,6 +3,12 @@
 # pages of the tools. Included from the top-level CMakeLists.txt after the targets exist.
 include(CMakePackageConfigHelpers)
 
+# The pkg-config template lies with the ABI layer (plugin/abi/ once plugin/ is split by layer).
+set(LO_PC_TEMPLATE ${PROJECT_SOURCE_DIR}/plugin/abi/lenet-onnx.pc.in)
+if(NOT EXISTS ${LO_PC_TEMPLATE})
+  set(LO_PC_TEMPLATE ${PROJECT_SOURCE_DIR}/plugin/lenet-onnx.pc.in)
+endif()
+
 # The .pc holds the real install prefix, known only at install time (`cmake --install --prefix`
 # may differ from CMAKE_INSTALL_PREFIX at configure time): written then, with clean paths (no
 # ${pcfiledir}/.. that pkg-config would print as is).
@@ -12,7 +18,7 @@ install(CODE "
   set(CMAKE_INSTALL_INCLUDEDIR \"${CMAKE_INSTALL_INCLUDEDIR}\")
   set(PROJECT_DESCRIPTION \"${PROJECT_DESCRIPTION}\")
   set(PROJECT_VERSION \"${PROJECT_VERSION}\")
-  configure_file(\"${PROJECT_SOURCE_DIR}/plugin/lenet-onnx.pc.in\"
+  configure_file(\"${LO_PC_TEMPLATE}\"
                  \"${PROJECT_BINARY_DIR}/install-pc/lenet-onnx.pc\" @ONLY)
 ")
 install(FILES ${PROJECT_BINARY_DIR}/install-pc/lenet-onnx.pc
