@@ -913,6 +913,19 @@ def check_info(exe):
         if doc.get("metadata", {}).get("lenet_onnx.std") != "0.5" or \
                 not doc.get("arena_bytes", 0) > 0 or "Gemm" not in doc.get("plan", ""):
             fail("--info --json: %r" % doc)
+    # A model that cannot be planned is still described, with the reason and its exit status.
+    env = dict(os.environ, LENET_ONNX_DEVICE="no such device name")
+    proc = run(exe, ["--info", "--json", MODEL], env)
+    if proc is None or proc.returncode != 2 or len(proc.stderr.splitlines()) != 1:
+        fail("--info without a device: %s" % describe(["--info", "--json", MODEL], proc))
+    else:
+        doc = json.loads(proc.stdout)
+        if doc.get("producer_name") != "pytorch" or "no such device name" not in \
+                doc.get("plan_error", "") or "plan" in doc:
+            fail("--info without a device: %r" % doc)
+    doc = run_json(exe, ["--info", "--json", "--batch", "4", MODEL])
+    if doc is not None and (doc.get("batch") != 4 or "[4,3,32,32]" not in doc.get("plan", "")):
+        fail("--info --batch 4: batch %r" % doc.get("batch"))
     print("info: checked")
 
 

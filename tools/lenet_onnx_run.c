@@ -77,7 +77,8 @@ static void print_usage(FILE *out)
           "  --keep-going      report an unreadable input in its result and go on (exit 2)\n"
           "  --json            print one JSON object at the end\n"
           "  --jsonl           print one JSON object per input, as results come\n"
-          "  --info            describe the model (producer, inputs, outputs, metadata, plan)\n"
+          "  --info            describe the model: producer, inputs, outputs, metadata, and the\n"
+          "                    plan of a session of --batch (default: the model's, or 1)\n"
           "  --device D        an index, cpu, gpu, or part of a device name (default:\n"
           "                    $LENET_ONNX_DEVICE, else the first GPU, else the first device)\n"
           "  --device list     list the devices and exit (with --json: as JSON)\n"
@@ -723,7 +724,7 @@ int main(int argc, char **argv)
         else if (opt.device_list)
             rc = cli_list_devices(api, &opt.device, opt.json, &err);
         else if (opt.info)
-            rc = run_info(api, opt.operands[0], &opt.device, opt.json, &err);
+            rc = run_info(api, opt.operands[0], &opt.device, (uint32_t)opt.batch, opt.json, &err);
         else
             rc = run(api, &opt, &err);
     }

@@ -80,7 +80,8 @@ typedef struct model_report {
     lenet_onnx_session_stats stats;
     cli_device device;
     uint32_t batch;
-    char *plan;
+    char *plan;             /* NULL when the model could not be planned: */
+    const char *plan_error; /* why */
 } model_report;
 
 /* Input or output i and its full name (ABI 3), or the 127 bytes of tensor_info before. */
@@ -165,6 +166,10 @@ static void print_text(const lenet_onnx_api *api, const lenet_onnx_model *model,
         }
         fputc('\n', stdout);
     }
+    if (!r->plan) {
+        printf("plan      not available: %s\n", r->plan_error);
+        return;
+    }
     printf("device    %s (%s), batch %" PRIu32 "\n", r->device.name, r->device.backend, r->batch);
     printf("memory    arena %" PRIu64 " bytes (%" PRIu64 " without reuse), weights %" PRIu64
            " bytes, %" PRIu32 " steps\n",
@@ -211,6 +216,11 @@ static void print_json(const lenet_onnx_api *api, const lenet_onnx_model *model,
         cli_json_string(stdout, value);
     }
     fputc('}', stdout);
+    if (!r->plan) {
+        json_key_string("plan_error", r->plan_error);
+        fputs("}\n", stdout);
+        return;
+    }
     json_key_string("device", r->device.name);
     json_key_string("backend", r->device.backend);
     printf(", \"batch\": %" PRIu32 ", \"arena_bytes\": %" PRIu64 ", \"naive_arena_bytes\": %" PRIu64
@@ -221,52 +231,59 @@ static void print_json(const lenet_onnx_api *api, const lenet_onnx_model *model,
     fputs("}\n", stdout);
 }
 
+/* Plans a session of `batch` (0: the model's own, or 1) on the chosen device and keeps its
+ * statistics and plan text in r; 0, or an exit code with err set. */
+static int plan_model(const lenet_onnx_api *api, const lenet_onnx_model *model,
+                      const char *model_path, const cli_device_choice *device, uint32_t batch,
+                      model_report *r, cli_error *err)
+{
+    lenet_onnx_context *context = NULL;
+    lenet_onnx_session *session = NULL;
+    lenet_onnx_error lib = {0};
+    int rc = cli_open_context(api, device, &context, &r->device, err);
+    if (rc) return rc;
+    lenet_onnx_session_options options = {.struct_size = sizeof options, .batch_size = batch};
+    lenet_onnx_status status = api->session_create(context, model, &options, &session, &lib);
+    if (status == LENET_ONNX_OK) status = api->session_stats(session, &r->stats, &lib);
+    if (status) {
+        rc = cli_fail_library(err, api, status, &lib, cli_exit_code_for(status), model_path);
+    } else {
+        lenet_onnx_tensor_info info;
+        if (api->session_io_info(session, LENET_ONNX_INPUT, 0, &info, &lib) == LENET_ONNX_OK &&
+            info.rank > 0)
+            r->batch = (uint32_t)info.dims[0];
+        r->plan = run_info_plan_text(api, session, err);
+        if (!r->plan) rc = err->exit_code;
+    }
+    if (session) api->session_release(session);
+    api->context_release(context);
+    return rc;
+}
+
 int run_info(const lenet_onnx_api *api, const char *model_path, const cli_device_choice *device,
-             bool json, cli_error *err)
+             uint32_t batch, bool json, cli_error *err)
 {
     model_report r;
     memset(&r, 0, sizeof r);
     lenet_onnx_model *model = NULL;
-    lenet_onnx_context *context = NULL;
-    lenet_onnx_session *session = NULL;
     lenet_onnx_error lib = {0};
-    int rc = 0;
     lenet_onnx_status status = api->model_load_file(model_path, &model, &lib);
-    if (status) {
-        rc = cli_fail_library(err, api, status, &lib, cli_exit_code_for(status), model_path);
-        goto done;
-    }
+    if (status)
+        return cli_fail_library(err, api, status, &lib, cli_exit_code_for(status), model_path);
     if (CLI_HAS_SLOT(api, model_describe)) {
         r.description.struct_size = sizeof r.description;
         r.described = api->model_describe(model, &r.description, &lib) == LENET_ONNX_OK;
     }
-    rc = cli_open_context(api, device, &context, &r.device, err);
-    if (rc) goto done;
-    lenet_onnx_session_options options = {.struct_size = sizeof options};
-    status = api->session_create(context, model, &options, &session, &lib);
-    if (status == LENET_ONNX_OK) status = api->session_stats(session, &r.stats, &lib);
-    if (status) {
-        rc = cli_fail_library(err, api, status, &lib, cli_exit_code_for(status), model_path);
-        goto done;
-    }
-    lenet_onnx_tensor_info info;
-    if (api->session_io_info(session, LENET_ONNX_INPUT, 0, &info, &lib) == LENET_ONNX_OK &&
-        info.rank > 0)
-        r.batch = (uint32_t)info.dims[0];
-    r.plan = run_info_plan_text(api, session, err);
-    if (!r.plan) {
-        rc = err->exit_code;
-        goto done;
-    }
+    /* A model that cannot be planned (an op the backend lacks, no device) is still described;
+     * the reason is the plan's place in the report, and the exit status says it failed. */
+    int rc = plan_model(api, model, model_path, device, batch, &r, err);
+    r.plan_error = rc ? err->message : NULL;
     if (json)
         print_json(api, model, model_path, &r);
     else
         print_text(api, model, model_path, &r);
-    if (fflush(stdout) != 0) rc = cli_fail(err, CLI_EXIT_RUNTIME, "cannot write to stdout");
-done:
+    if (fflush(stdout) != 0 && !rc) rc = cli_fail(err, CLI_EXIT_RUNTIME, "cannot write to stdout");
     free(r.plan);
-    if (session) api->session_release(session);
-    if (context) api->context_release(context);
-    if (model) api->model_release(model);
+    api->model_release(model);
     return rc;
 }
