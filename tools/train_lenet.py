@@ -1404,6 +1404,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--batch-size", type=int, default=64)
     args = ap.parse_args()
+    if args.add_metadata_only:
+        add_metadata()
+        return
 
     torch.manual_seed(SEED)
     np.random.seed(SEED)
