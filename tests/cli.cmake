@@ -10,6 +10,13 @@ add_test(NAME png COMMAND test_png ${PROJECT_SOURCE_DIR}/tests/fixtures)
 set_tests_properties(png PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
                                     ENVIRONMENT "${LENET_ONNX_TEST_ENV}")
 
+# The tools' shared code without a device: parsing, JSON, statistics, labels, input streams.
+add_executable(test_tools test_tools.c ${PROJECT_SOURCE_DIR}/tools/bench_stats.c
+               ${PROJECT_SOURCE_DIR}/tools/run_inputs.c ${PROJECT_SOURCE_DIR}/tools/run_settings.c)
+target_include_directories(test_tools PRIVATE ${PROJECT_SOURCE_DIR}/tools)
+target_link_libraries(test_tools PRIVATE lo_tools_common)
+add_test(NAME tools COMMAND test_tools)
+
 # JPEG inputs for the CLI checks, written with libjpeg and read back through the tools' loader.
 find_package(JPEG REQUIRED)
 add_executable(make_jpeg make_jpeg.c ${PROJECT_SOURCE_DIR}/tools/image_load.c
