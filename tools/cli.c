@@ -182,15 +182,13 @@ const char *cli_tools_version(void)
     return LO_TOOLS_VERSION;
 }
 
-int cli_print_version(const char *program, const char *plugin_path, bool plugin_given)
+int cli_print_version(const char *program, const char *plugin_path, bool plugin_given,
+                      cli_error *err)
 {
     printf("%s %s\n", program, LO_TOOLS_VERSION);
-    cli_error err = {0};
-    const lenet_onnx_api *api = cli_load_plugin(plugin_path, plugin_given, &err);
-    if (!api) {
-        printf("library: not loaded: %s\n", err.message);
-        return err.exit_code;
-    }
+    fflush(stdout);
+    const lenet_onnx_api *api = cli_load_plugin(plugin_path, plugin_given, err);
+    if (!api) return err->exit_code;
     Dl_info where;
     char file[PATH_MAX] = "?";
     if (dladdr((const void *)api, &where) && where.dli_fname && !realpath(where.dli_fname, file))

@@ -84,9 +84,10 @@ bool cli_parse_double(const char *text, double *value);
  * path is then bad usage. Every tool needs ABI 1 at least. */
 const lenet_onnx_api *cli_load_plugin(const char *path, bool given, cli_error *err);
 
-/* "PROGRAM VERSION" and the library's version, ABI and file (or why it cannot be loaded) on
- * stdout; returns the exit status (1 when the library cannot be loaded). */
-int cli_print_version(const char *program, const char *plugin_path, bool plugin_given);
+/* "PROGRAM VERSION" and the library's version, ABI and file on stdout; when the library cannot
+ * be loaded, its exit code with err saying why. */
+int cli_print_version(const char *program, const char *plugin_path, bool plugin_given,
+                      cli_error *err);
 
 /* The version of the tools (the project's). */
 const char *cli_tools_version(void);

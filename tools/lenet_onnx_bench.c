@@ -733,9 +733,9 @@ int main(int argc, char **argv)
     cli_error err = {0};
     int rc = parse_args(argc, argv, &o, &err);
     if (!rc && o.help) usage(stdout);
-    if (!rc && o.version) rc = cli_print_version(PROGRAM, o.plugin, o.plugin_given);
+    if (!rc && o.version) rc = cli_print_version(PROGRAM, o.plugin, o.plugin_given, &err);
     if (rc || o.help || o.version) {
-        if (rc && !o.version) cli_report(PROGRAM, &err);
+        if (rc) cli_report(PROGRAM, &err);
         free(o.models);
         return rc;
     }

@@ -622,7 +622,7 @@ int main(int argc, char **argv)
     cli_error err = {0};
     int rc = parse_args(argc, argv, &o, &err);
     if (rc == 0 && o.help) print_usage(stdout);
-    if (rc == 0 && o.version) rc = cli_print_version(PROGRAM, o.plugin, o.plugin_given);
+    if (rc == 0 && o.version) rc = cli_print_version(PROGRAM, o.plugin, o.plugin_given, &err);
     if (rc || o.help || o.version) {
         if (rc) cli_report(PROGRAM, &err);
         free(o.dirs);

@@ -715,7 +715,7 @@ int main(int argc, char **argv)
     if (rc == 0 && opt.help) {
         print_usage(stdout);
     } else if (rc == 0 && opt.version) {
-        rc = cli_print_version(PROGRAM, opt.plugin_path, opt.plugin_given);
+        rc = cli_print_version(PROGRAM, opt.plugin_path, opt.plugin_given, &err);
     } else if (rc == 0) {
         cli_device_choice_defaults(&opt.device);
         const lenet_onnx_api *api = cli_load_plugin(opt.plugin_path, opt.plugin_given, &err);
