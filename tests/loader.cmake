@@ -12,6 +12,7 @@ if(CMAKE_C_COMPILER_ID MATCHES Clang)
     ${CMAKE_CURRENT_LIST_DIR}/fuzz_loader.c
     ${PROJECT_SOURCE_DIR}/plugin/ir.c
     ${PROJECT_SOURCE_DIR}/plugin/status.c
+    ${PROJECT_SOURCE_DIR}/plugin/alloc.c
     ${PROJECT_SOURCE_DIR}/onnx/onnx_loader.c
     ${PROJECT_SOURCE_DIR}/onnx/onnx_tensor.c
     ${PROJECT_SOURCE_DIR}/onnx/onnx_attr.c
