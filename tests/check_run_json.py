@@ -888,6 +888,17 @@ def check_hostile(exe):
             ([MODEL, MODEL], [MODEL, "the model comes first"]),
             (["--plugin", "", MODEL, SAMPLE], ["--plugin"]),
         ]
+        # Files past their limits (sparse: nothing is written or read), refused from their size.
+        for name, size, args, limit in (
+                ("big.onnx", 2047 * 1024 * 1024 + 1, lambda f: [f, SAMPLE], "model"),
+                ("big.png", 256 * 1024 * 1024 + 1, lambda f: [MODEL, f], "image"),
+                ("big.txt", 16 * 1024 * 1024 + 1, lambda f: ["--labels", f, MODEL, SAMPLE],
+                 "labels file")):
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.truncate(size)
+            cases.append((args(path), [path, "%d bytes, more than the %d allowed for a %s" %
+                                       (size, size - 1, limit)]))
         for args, fragments in cases:
             expect_bad(exe, args, fragments)
     print("hostile: %d cases" % len(cases))
