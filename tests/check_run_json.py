@@ -888,6 +888,26 @@ def check_hostile(exe):
             ([MODEL, MODEL], [MODEL, "the model comes first"]),
             (["--plugin", "", MODEL, SAMPLE], ["--plugin"]),
         ]
+        # A JPEG header promising 20000x20000 pixels: refused before any pixel memory.
+        import struct
+
+        def segment(marker, body):
+            return b"\xff" + bytes([marker]) + struct.pack(">H", len(body) + 2) + body
+        huge = os.path.join(tmp, "huge.jpg")
+        with open(huge, "wb") as f:
+            f.write(b"\xff\xd8" + segment(0xdb, b"\x00" + b"\x01" * 64) +
+                    segment(0xc0, struct.pack(">BHHB", 8, 20000, 20000, 1) + b"\x01\x11\x00") +
+                    segment(0xda, b"\x01\x01\x00\x00\x3f\x00") + b"\x00" * 16 + b"\xff\xd9")
+        cases.append(([MODEL, huge], [huge, "20000x20000 JPEG image is larger than"]))
+        truncated = os.path.join(tmp, "truncated.jpg")
+        maker = os.environ.get("LENET_ONNX_TEST_MAKE_JPEG")
+        if maker and subprocess.run([maker, SAMPLE, truncated],
+                                    stdout=subprocess.DEVNULL).returncode == 0:
+            for size, name in ((200, "header"), (400, "data")):
+                cut = os.path.join(tmp, "truncated_%s.jpg" % name)
+                with open(truncated, "rb") as src, open(cut, "wb") as dst:
+                    dst.write(src.read()[:size])
+                cases.append(([MODEL, cut], [cut, "truncated or corrupt JPEG data"]))
         # Files past their limits (sparse: nothing is written or read), refused from their size.
         for name, size, args, limit in (
                 ("big.onnx", 2047 * 1024 * 1024 + 1, lambda f: [f, SAMPLE], "model"),

@@ -2,6 +2,8 @@
 #include "jpeg_image.h"
 
 #include <jpeglib.h>
+
+#include <jerror.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +21,16 @@ static void on_jpeg_error(j_common_ptr cinfo)
     longjmp(failure->jump, 1);
 }
 
-/* Warnings (corrupt data libjpeg can skip) are not printed: stderr keeps real errors only. */
+/* Warnings are not printed (stderr keeps real errors only) and most are let pass (many camera
+ * files have a stray byte before a marker), but the end of the data before the image's end is
+ * an error: libjpeg would fill the rest with gray, as if the image were whole. */
 static void on_jpeg_message(j_common_ptr cinfo, int level)
 {
-    (void)cinfo;
-    (void)level;
+    if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) {
+        jpeg_failure *failure = (jpeg_failure *)cinfo->err;
+        cinfo->err->format_message(cinfo, failure->message);
+        longjmp(failure->jump, 1);
+    }
 }
 
 image_status image_read_jpeg(const char *path, FILE *fp, image_f32 *out, image_error *err)
