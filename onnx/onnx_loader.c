@@ -11,6 +11,8 @@
 #include "alloc.h"
 #include "onnx.pb-c.h"
 #include "onnx_attr.h"
+#include "onnx_external.h"
+#include "onnx_metadata.h"
 #include "onnx_tensor.h"
 
 /* What the loader learns about the model's nodes before it builds the IR nodes, indexed by
@@ -18,6 +20,7 @@
  * in_index[in_start[n] .. in_start[n + 1]). */
 typedef struct loader {
     const char *source;
+    const char *external_base; /* the folder external data resolves in; NULL: refused */
     const Onnx__ModelProto *model;
     const Onnx__GraphProto *proto;
     lo_graph *graph;
@@ -261,7 +264,14 @@ static lo_status load_initializers(loader *ld, lo_error *err)
             goto done;
         }
         snprintf(what, len, "initializer '%s'", init->name);
-        status = lo_onnx_add_constant(ld->graph, init, init->name, what, NULL, err);
+        Onnx__TensorProto resolved = *init;
+        lo_external_map map = {0};
+        if (lo_onnx_is_external(init))
+            status = lo_onnx_external_resolve(init, ld->external_base, ld->source, what, &resolved,
+                                              &map, err);
+        if (status == LO_OK)
+            status = lo_onnx_add_constant(ld->graph, &resolved, init->name, what, NULL, err);
+        lo_onnx_external_unmap(&map);
         if (status != LO_OK) goto done;
         lo_free(what);
         what = NULL;
@@ -753,6 +763,12 @@ static void unpack_free(void *data, void *ptr)
 lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, lo_graph **out,
                              lo_error *err)
 {
+    return lo_onnx_load_bytes_in(data, size, source, NULL, out, err);
+}
+
+lo_status lo_onnx_load_bytes_in(const void *data, size_t size, const char *source,
+                                const char *external_base, lo_graph **out, lo_error *err)
+{
     unpack_state unpack = {false};
     ProtobufCAllocator allocator = {unpack_alloc, unpack_free, &unpack};
     lo_status status = LO_OK;
@@ -760,6 +776,7 @@ lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, 
     loader ld;
     memset(&ld, 0, sizeof ld);
     ld.source = source ? source : "<memory>";
+    ld.external_base = external_base;
     if (!out || (!data && size > 0)) {
         status = lo_fail(err, LO_ERR_ARGUMENT, "%s: lo_onnx_load_bytes: no data or no output",
                          ld.source);
@@ -784,6 +801,7 @@ lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, 
     status = lo_graph_create(ld.source, &ld.graph, err);
     if (status != LO_OK) goto done;
     status = check_model(&ld, err);
+    if (status == LO_OK) status = lo_onnx_read_metadata(model, ld.source, &ld.graph->info, err);
     if (status != LO_OK) goto done;
     ld.proto = model->graph;
     status = load_initializers(&ld, err);
@@ -857,6 +875,7 @@ lo_status lo_onnx_load_file(const char *path, lo_graph **out, lo_error *err)
 {
     lo_status status = LO_OK;
     unsigned char *data = NULL;
+    char *folder = NULL;
     size_t size = 0;
     if (!path || !out) {
         status = lo_fail(err, LO_ERR_ARGUMENT, "lo_onnx_load_file: path or out is NULL");
@@ -869,8 +888,10 @@ lo_status lo_onnx_load_file(const char *path, lo_graph **out, lo_error *err)
         status = lo_fail(err, LO_ERR_MODEL, "%s: empty file, not an ONNX model", path);
         goto done;
     }
-    status = lo_onnx_load_bytes(data, size, path, out, err);
+    status = lo_onnx_external_base(path, &folder, err);
+    if (status == LO_OK) status = lo_onnx_load_bytes_in(data, size, path, folder, out, err);
 done:
+    lo_free(folder);
     lo_free(data);
     return status;
 }

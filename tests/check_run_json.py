@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""End-to-end checks of lenet-onnx-run against the command-line contract of ARCHITECTURE.md.
+"""End-to-end checks of lenet-onnx-run (and the conventions of all three tools) against the
+command-line contract of docs/cli.md.
 
 usage: check_run_json.py CHECK PATH/TO/lenet-onnx-run     (run from the repository root)
 
@@ -23,7 +24,27 @@ CHECK is one of:
                lenet-onnx-run rejects as unsupported (exit 2) is printed as SKIP
   many         300 images as one batch against PyTorch
   plugin       --plugin and LENET_ONNX_PLUGIN (the library in LENET_ONNX_TEST_PLUGIN): a path
-               that is no plugin exits 1 with one line naming it; --plugin wins over the variable
+               that is no plugin exits 1 with one line naming it; --plugin wins over the
+               variable; --plugin '' is bad usage
+  defaults     with no options the bundled model prints exactly what --mean 0.5 --std 0.5
+               --labels models/lenet-labels.txt prints (its metadata); a model without metadata
+               takes MODEL-labels.txt, else labels.txt, beside it; --verbose names every
+               setting's source; a label count that differs from the class count fails
+  dataset      a folder and '-' (paths on stdin) as inputs; --batch 7 streams the samples with
+               the results of one batch; --keep-going; --jsonl; 10,000 images through --batch
+               256 with the peak memory of 1,000
+  formats_more a JPEG (written by make_jpeg, LENET_ONNX_TEST_MAKE_JPEG) classifies as its PNG;
+               raw .npy and .pb tensors (written here from the PNG's decoded pixels) give the
+               PNG's output
+  hostile      character devices, FIFOs and folders as model, image or labels file: exit 2 at
+               once, one line; operands swapped: "the model comes first"
+  info         --info (text) and --info --json describe the bundled model and its plan
+  external     the bundled model saved with external data (written here) gives the same
+               output; a location outside the model's folder (.., a symlink) and a data file
+               shorter than its offsets are refused
+  tools        --help (stdout, exit 0), --version, unknown options (exit 2, one line) and
+               --device list [--json] in lenet-onnx-run, -bench and -check
+               (LENET_ONNX_TEST_BENCH, LENET_ONNX_TEST_CHECK); a missing folder for -check
 
 Standard library only: CI has python3 without numpy.
 """
@@ -302,11 +323,11 @@ def check_bad_input(exe):
          [os.path.join(MODELS, "random_bytes.onnx")]),
         ([os.path.join(MODELS, "unsupported_op.onnx"), SAMPLE],
          ["FancyUnsupportedOp", "mystery_node"]),
-        ([SAMPLE, SAMPLE], [SAMPLE]),  # a PNG given as the model
+        ([SAMPLE, SAMPLE], [SAMPLE, "the model comes first"]),  # a PNG given as the model
         # images
         ([MODEL, "samples/does_not_exist.png"], ["samples/does_not_exist.png", "cannot open"]),
         ([MODEL, os.path.join(BAD, "not_a_png.png")],
-         [os.path.join(BAD, "not_a_png.png") + ": not a PNG file"]),
+         [os.path.join(BAD, "not_a_png.png") + ": not a PNG or JPEG image"]),
         ([MODEL, SAMPLE, os.path.join(BAD, "truncated.png")],
          [os.path.join(BAD, "truncated.png") + ": truncated or corrupt PNG data"]),
         ([MODEL, os.path.join(BAD, "huge_header.png")],
@@ -320,7 +341,7 @@ def check_bad_input(exe):
         ([MODEL, os.path.join(BAD, "bad_zlib.png")], [os.path.join(BAD, "bad_zlib.png")]),
         ([MODEL, os.path.join(BAD, "bad_ihdr.png")], [os.path.join(BAD, "bad_ihdr.png")]),
         ([MODEL, os.path.join(BAD, "zero_width.png")], [os.path.join(BAD, "zero_width.png")]),
-        ([MODEL, BAD], [BAD]),  # a directory
+        ([MODEL, BAD], [BAD]),  # a folder of broken images: the first one stops the run
         # options
         ([], ["missing"]),
         ([MODEL], ["missing"]),
@@ -341,6 +362,10 @@ def check_bad_input(exe):
         (["--device", "99", MODEL, SAMPLE], ["--device 99"]),
         (["--json=yes", MODEL, SAMPLE], ["--json"]),
         (["--labels", "models/no_labels.txt", MODEL, SAMPLE], ["models/no_labels.txt"]),
+        (["--batch", "0", MODEL, SAMPLE], ["--batch"]),
+        (["--jsonl", MODEL, SAMPLE], ["--jsonl"]),  # with --json (added below): choose one
+        (["--keep-going=1", MODEL, SAMPLE], ["--keep-going"]),
+        (["--info", MODEL, SAMPLE], ["--info"]),
     ]
     for args, fragments in cases:
         for arg in args:
@@ -356,13 +381,28 @@ def check_device_list(exe):
         fail(describe(["--device", "list"], proc))
         return
     lines = proc.stdout.decode("utf-8", "replace").splitlines()
-    pattern = re.compile(r"^(\d+)\s+(cpu|gpu|accelerator|other)\s+\S")
-    devices = [line for line in lines if pattern.match(line)]
-    if not devices:
-        fail("--device list printed no device line: %r" % lines)
-    for i, line in enumerate(devices):
-        if int(pattern.match(line).group(1)) != i:
-            fail("--device list: line %d has index %s" % (i, line))
+    # "BACKEND INDEX TYPE NAME (DRIVER, VERSION, N MiB)", indices counting per backend
+    pattern = re.compile(r"^(\S+)\s+(\d+)\s+(cpu|gpu|accelerator|other)\s+\S.*MiB\)$")
+    devices = [pattern.match(line) for line in lines if pattern.match(line)]
+    if not devices or len(devices) != len(lines):
+        fail("--device list: lines not in the listing format: %r" % lines)
+    seen = {}
+    for m in devices:
+        want = seen.get(m.group(1), 0)
+        if int(m.group(2)) != want:
+            fail("--device list: %s device has index %s, expected %d" % (m.group(1),
+                                                                       m.group(2), want))
+        seen[m.group(1)] = want + 1
+    doc = run_json(exe, ["--device", "list", "--json"])
+    if doc is not None:
+        listed = doc.get("devices") if isinstance(doc, dict) else None
+        keys = {"backend", "index", "type", "name", "driver", "driver_version", "memory_bytes"}
+        if not isinstance(listed, list) or len(listed) != len(devices) or \
+                any(set(d) != keys for d in listed):
+            fail("--device list --json: %r" % doc)
+        elif [(d["backend"], d["index"], d["type"]) for d in listed] != \
+                [(m.group(1), int(m.group(2)), m.group(3)) for m in devices]:
+            fail("--device list --json disagrees with the text listing: %r" % listed)
     print("device_list: %d device(s)\n%s" % (len(devices), "\n".join(lines)))
 
 
@@ -374,8 +414,9 @@ def check_options(exe):
     if base is None or not check_shape(base, two, 5, what="default top"):
         return
     outputs = [r["output"] for r in base["results"]]
-    if any(t["label"] is not None for r in base["results"] for t in r["top"]):
-        fail("labels are not null without --labels")
+    # The bundled model names its classes (metadata lenet_onnx.labels).
+    if any(t["label"] != labels[t["index"]] for r in base["results"] for t in r["top"]):
+        fail("labels without --labels are not the model's own")
 
     for top, want in (("1", 1), ("3", 3), ("10", 10), ("50", 10)):
         doc = run_json(exe, ["--json", "--top", top] + NORM + [MODEL] + two)
@@ -392,8 +433,11 @@ def check_options(exe):
             if [r["output"] for r in doc["results"]] != outputs:
                 fail("%s: outputs differ from --mean 0.5 --std 0.5" % " ".join(args))
     doc = run_json(exe, ["--json", MODEL, SAMPLE])
+    if doc is not None and doc["results"][0]["output"] != outputs[0]:
+        fail("the model's own preprocessing (metadata) differs from --mean 0.5 --std 0.5")
+    doc = run_json(exe, ["--json", "--mean", "0", "--std", "1", MODEL, SAMPLE])
     if doc is not None and doc["results"][0]["output"] == outputs[0]:
-        fail("the default mean 0 / std 1 gives the same output as mean 0.5 / std 0.5")
+        fail("--mean 0 --std 1 does not override the model's mean 0.5 / std 0.5")
 
     # Labels: the real file, then one that needs JSON escaping, shorter than the output.
     doc = run_json(exe, ["--json", "--top", "10", "--labels", LABELS] + NORM + [MODEL, SAMPLE])
@@ -406,13 +450,13 @@ def check_options(exe):
         if doc["results"][0]["top"][0]["label"] != want:
             fail("top label %r, expected %r" % (doc["results"][0]["top"][0]["label"], want))
     tricky = [b'quote " and backslash \\', b"tab\there", "caf\u00e9 \u2603".encode(),
-              b"latin1 \xe9", b"control \x01", b"", b"windows\r"]
+              b"latin1 \xe9", b"control \x01", b"", b"windows\r", b"8", b"9", b"10"]
     with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as f:
         f.write(b"\n".join(tricky) + b"\n")
         tricky_path = f.name
     try:
         want = ['quote " and backslash \\', "tab\there", "caf\u00e9 \u2603", "latin1 \ufffd",
-                "control \x01", "", "windows"]
+                "control \x01", "", "windows", "8", "9", "10"]
         doc = run_json(exe, ["--json", "--top", "10", "--labels", tricky_path] + NORM +
                        [MODEL, SAMPLE])
         if doc is not None:
@@ -556,6 +600,7 @@ def check_plugin(exe):
     expect_bad(exe, ["--plugin", missing] + args, [missing, "cannot load"], code=1)
     expect_bad(exe, ["--plugin=" + missing, "--device", "list"], [missing], code=1)
     expect_bad(exe, ["--plugin", MODEL] + args, [MODEL, "cannot load"], code=1)
+    expect_bad(exe, ["--plugin", ""] + args, ["--plugin ''"], code=2)
     bad_env = dict(os.environ, LENET_ONNX_PLUGIN=missing)
     expect_bad(exe, args, [missing, "cannot load"], code=1, env=bad_env)
     if not plugin:
@@ -572,9 +617,528 @@ def check_plugin(exe):
     print("plugin: load failures and overrides checked")
 
 
+def run_text(exe, args, env=None, stdin=None):
+    """Runs a command expected to succeed; its stdout as text, or None."""
+    try:
+        proc = subprocess.run([exe] + args, capture_output=True, timeout=600, env=env,
+                              input=stdin)
+    except subprocess.TimeoutExpired:
+        proc = None
+    if proc is None or proc.returncode != 0:
+        fail(describe(args, proc))
+        return None
+    return proc.stdout.decode("utf-8")
+
+
+def check_defaults(exe):
+    """The bundled model carries its preprocessing and labels: no options needed."""
+    samples = sorted(glob.glob("samples/*.png"))
+    plain = run_text(exe, [MODEL] + samples)
+    full = run_text(exe, NORM + ["--labels", LABELS, MODEL] + samples)
+    if plain is not None and full is not None and plain != full:
+        fail("'%s samples/*.png' differs from the fully specified command" % MODEL)
+    if plain is not None and plain.count("\n  ") < 20:
+        fail("unexpected output:\n" + plain)
+    proc = run(exe, ["--verbose", "--json", MODEL, SAMPLE])
+    if proc is None or proc.returncode != 0:
+        fail(describe(["--verbose", MODEL, SAMPLE], proc))
+    else:
+        err = proc.stderr.decode("utf-8", "replace")
+        for needle in ("metadata lenet_onnx.mean", "metadata lenet_onnx.std",
+                       "metadata lenet_onnx.labels", "Rgb8 (metadata Image.BitmapPixelFormat)",
+                       "SRGB (metadata Image.ColorSpaceGamma)", "(default)"):
+            if needle not in err:
+                fail("--verbose does not say %r:\n%s" % (needle, err))
+    proc = run(exe, ["--verbose", "--mean", "0.5", "--labels", LABELS, MODEL, SAMPLE])
+    if proc is not None and proc.returncode == 0:
+        err = proc.stderr.decode("utf-8", "replace")
+        for needle in ("(--mean)", LABELS + " (--labels)"):
+            if needle not in err:
+                fail("--verbose does not say %r:\n%s" % (needle, err))
+    # A model without metadata: labels from a file beside it, MODEL-labels.txt first.
+    plain_model = "tests/fixtures/exports/lenet_flatten_opset13.onnx"
+    labels = [line.rstrip("\n") for line in open(LABELS)]
+    with tempfile.TemporaryDirectory() as tmp:
+        model = os.path.join(tmp, "net.onnx")
+        with open(plain_model, "rb") as src, open(model, "wb") as dst:
+            dst.write(src.read())
+        doc = run_json(exe, ["--json"] + NORM + [model, SAMPLE])
+        if doc is not None and doc["results"][0]["top"][0]["label"] is not None:
+            fail("a model without metadata or labels file has labels: %r" % doc)
+        with open(os.path.join(tmp, "labels.txt"), "w") as f:
+            f.write("\n".join("generic %d" % i for i in range(10)) + "\n")
+        doc = run_json(exe, ["--json"] + NORM + [model, SAMPLE])
+        if doc is not None and doc["results"][0]["top"][0]["label"] != "generic 9":
+            fail("labels.txt beside the model is not used: %r" % doc["results"][0]["top"][0])
+        with open(os.path.join(tmp, "net-labels.txt"), "w") as f:
+            f.write("\n".join(labels) + "\n")
+        doc = run_json(exe, ["--json"] + NORM + [model, SAMPLE])
+        if doc is not None and doc["results"][0]["top"][0]["label"] != "Ankle boot":
+            fail("net-labels.txt does not win over labels.txt: %r" % doc["results"][0]["top"])
+        with open(os.path.join(tmp, "net-labels.txt"), "w") as f:
+            f.write("a\nb\nc\n")
+        expect_bad(exe, NORM + [model, SAMPLE], ["3 labels", "10 classes", "net-labels.txt"])
+        seven = os.path.join(tmp, "seven.txt")
+        with open(seven, "w") as f:
+            f.write("1\n2\n3\n4\n5\n6\n7\n")
+        expect_bad(exe, ["--labels", seven, MODEL, SAMPLE], ["7 labels", "10 classes"])
+    print("defaults: no-option output, labels beside the model, sources, label count")
+
+
+def wait_rss(args, stdin_bytes):
+    """Runs args with stdin; (exit status, stdout bytes, peak RSS in KiB) of that process."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as data:
+        data.write(stdin_bytes)
+        data.seek(0)
+        # Under AddressSanitizer freed blocks wait in a quarantine of up to 256 MiB, which
+        # would count as growth here; without one, the allocator's own peak is what counts.
+        env = dict(os.environ)
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0"
+        proc = subprocess.Popen(args, stdin=data, stdout=out, stderr=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        return proc.returncode, out.read(), usage.ru_maxrss
+
+
+def close(a, b, tolerance=1e-5):
+    """Outputs of one image in two batch sizes: the kernels may sum in another order."""
+    return a is not None and b is not None and len(a) == len(b) and \
+        all(abs(x - y) <= tolerance for x, y in zip(a, b))
+
+
+def check_dataset(exe):
+    samples = sorted(glob.glob("samples/*.png"))
+    one = run_json(exe, ["--json", MODEL] + samples)
+    if one is None:
+        return
+    by_image = {r["image"]: r["output"] for r in one["results"]}
+    # A folder: its image files in name order.
+    doc = run_json(exe, ["--json", "--batch", "7", MODEL, "samples"])
+    if doc is not None:
+        got = [r["image"] for r in doc["results"]]
+        if got != ["samples/" + os.path.basename(i) for i in samples]:
+            fail("folder input: %r" % got)
+        for r in doc["results"]:
+            if not close(r["output"], by_image.get(r["image"])):
+                fail("%s: --batch 7 output differs from one batch of 20" % r["image"])
+    # '-': paths on stdin, one per line (blank lines skipped), mixed with operands.
+    listing = ("\n".join(samples[1:]) + "\n\n").encode()
+    try:
+        proc = subprocess.run([exe, "--jsonl", "--batch", "3", MODEL, samples[0], "-"],
+                              input=listing, capture_output=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        proc = None
+    if proc is None or proc.returncode != 0:
+        fail(describe(["--jsonl", "-"], proc))
+    else:
+        lines = proc.stdout.decode().splitlines()
+        records = [json.loads(line) for line in lines]
+        if [r["image"] for r in records] != samples:
+            fail("stdin list: %r" % [r["image"] for r in records])
+        for r in records:
+            if set(r) != {"image", "output", "top"} or not close(r["output"], by_image[r["image"]]):
+                fail("--jsonl record %r" % r)
+    # --keep-going: a broken input gets an error result, the others run, exit 2.
+    bad = os.path.join(BAD, "truncated.png")
+    args = ["--json", "--keep-going", MODEL, samples[0], bad, samples[1]]
+    proc = run(exe, args)
+    if proc is None or proc.returncode != 2:
+        fail("--keep-going: " + describe(args, proc) + " (expected exit 2)")
+    else:
+        doc = json.loads(proc.stdout.decode())
+        results = doc["results"]
+        err = proc.stderr.decode()
+        if [r["image"] for r in results] != [samples[0], bad, samples[1]] or \
+                set(results[1]) != {"image", "error"} or "truncated" not in results[1]["error"]:
+            fail("--keep-going results: %r" % results)
+        elif not close(results[0]["output"], by_image[samples[0]]) or \
+                not close(results[2]["output"], by_image[samples[1]]):
+            fail("--keep-going: the good inputs' outputs changed")
+        if bad not in err or "1 of 3 inputs" not in err:
+            fail("--keep-going stderr: %r" % err)
+    # 10,000 images through --batch 256: the peak memory of 1,000.
+    rss = {}
+    for count in (1000, 10000):
+        paths = "".join(samples[i % len(samples)] + "\n" for i in range(count)).encode()
+        code, out, peak = wait_rss([exe, "--jsonl", "--batch", "256", MODEL, "-"], paths)
+        lines = out.decode().splitlines()
+        if code != 0 or len(lines) != count:
+            fail("%d images on stdin: exit %d, %d result lines" % (count, code, len(lines)))
+            return
+        last = json.loads(lines[-1])
+        if last["image"] != samples[(count - 1) % len(samples)] or \
+                not close(last["output"], by_image[last["image"]]):
+            fail("%d images: last result %r" % (count, last))
+        rss[count] = peak
+    # A batch of every input (what the tool did before --batch) needs 10 times the arena.
+    if rss[10000] > rss[1000] + 32 * 1024:
+        fail("10,000 images peak at %d KiB, 1,000 at %d KiB: memory grows with the inputs" %
+             (rss[10000], rss[1000]))
+    print("dataset: folder, stdin, --batch, --keep-going, --jsonl; peak RSS %d KiB (1,000) "
+          "and %d KiB (10,000)" % (rss[1000], rss[10000]))
+
+
+def png_gray_pixels(path):
+    """The samples of an 8-bit gray, non-interlaced PNG (what samples/*.png are)."""
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    pos, idat = 8, b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and color == 0 and interlace == 0
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    rows, prev = [], bytearray(width)
+    for y in range(height):
+        kind = raw[y * (width + 1)]
+        line = bytearray(raw[y * (width + 1) + 1:(y + 1) * (width + 1)])
+        for x in range(width):
+            a = line[x - 1] if x else 0
+            b, c = prev[x], prev[x - 1] if x else 0
+            if kind == 1:
+                line[x] = (line[x] + a) & 255
+            elif kind == 2:
+                line[x] = (line[x] + b) & 255
+            elif kind == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[x] = (line[x] + pred) & 255
+        rows.append(bytes(line))
+        prev = line
+    return width, height, b"".join(rows)
+
+
+def check_formats_more(exe):
+    import struct
+    sys.path.insert(0, "tools")
+    import onnx_wire
+    base = run_json(exe, ["--json", MODEL, SAMPLE])
+    if base is None:
+        return
+    reference = base["results"][0]
+    with tempfile.TemporaryDirectory() as tmp:
+        jpeg = os.path.join(tmp, "boot.jpg")
+        maker = os.environ.get("LENET_ONNX_TEST_MAKE_JPEG")
+        if not maker or subprocess.run([maker, SAMPLE, jpeg]).returncode != 0:
+            fail("make_jpeg (LENET_ONNX_TEST_MAKE_JPEG) could not write a JPEG")
+        else:
+            doc = run_json(exe, ["--json", MODEL, jpeg])
+            if doc is not None:
+                got = doc["results"][0]
+                worst = max(abs(a - b) for a, b in zip(got["output"], reference["output"]))
+                if got["top"][0]["index"] != reference["top"][0]["index"] or worst > 0.5:
+                    fail("JPEG: top %r, max logit difference %.3g to the PNG's" %
+                         (got["top"][0], worst))
+        # The tool's preprocessing of the sample, done here: gray replicated, (v/255-0.5)/0.5.
+        width, height, pixels = png_gray_pixels(SAMPLE)
+        values = [(v / 255.0 - 0.5) / 0.5 for v in pixels] * 3
+        floats = struct.pack("<%df" % len(values), *values)
+        npy = os.path.join(tmp, "boot.npy")
+        header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, %d, %d), }" % (
+            height, width)
+        header += " " * (63 - (len(header) + 10) % 64) + "\n"
+        with open(npy, "wb") as f:
+            f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() +
+                    floats)
+        pb = os.path.join(tmp, "boot.pb")
+        tensor = b"".join(onnx_wire.field_varint(1, d) for d in (3, height, width))
+        tensor += onnx_wire.field_varint(2, 1) + onnx_wire.field_bytes(8, "input")
+        tensor += onnx_wire.field_bytes(9, floats)
+        with open(pb, "wb") as f:
+            f.write(tensor)
+        doc = run_json(exe, ["--json", MODEL, npy, pb])
+        if doc is not None:
+            for r in doc["results"]:
+                worst = max(abs(a - b) for a, b in zip(r["output"], reference["output"]))
+                if worst > 1e-5:
+                    fail("%s: output differs from the PNG's by %.3g" % (r["image"], worst))
+        wrong = os.path.join(tmp, "wrong.npy")
+        with open(wrong, "wb") as f:
+            header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }"
+            header += " " * (63 - (len(header) + 10) % 64) + "\n"
+            f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() +
+                    b"\0" * 16)
+        expect_bad(exe, [MODEL, wrong], [wrong, "shape [2,2]"])
+    print("formats_more: JPEG, .npy and .pb inputs")
+
+
+def check_hostile(exe):
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = os.path.join(tmp, "fifo")
+        os.mkfifo(fifo)
+        cases = [
+            (["/dev/urandom", SAMPLE], ["/dev/urandom", "character device"]),
+            ([MODEL, "/dev/zero"], ["/dev/zero", "not a regular file"]),
+            (["--labels", "/dev/zero", MODEL, SAMPLE], ["/dev/zero", "labels file"]),
+            ([fifo, SAMPLE], [fifo, "FIFO"]),
+            ([MODEL, fifo], [fifo, "FIFO"]),
+            (["--labels", fifo, MODEL, SAMPLE], [fifo, "FIFO"]),
+            (["--labels", "samples", MODEL, SAMPLE], ["samples", "folder"]),
+            (["samples", SAMPLE], ["samples", "folder"]),
+            ([MODEL, MODEL], [MODEL, "the model comes first"]),
+            (["--plugin", "", MODEL, SAMPLE], ["--plugin"]),
+        ]
+        # A JPEG header promising 20000x20000 pixels: refused before any pixel memory.
+        import struct
+
+        def segment(marker, body):
+            return b"\xff" + bytes([marker]) + struct.pack(">H", len(body) + 2) + body
+        huge = os.path.join(tmp, "huge.jpg")
+        with open(huge, "wb") as f:
+            f.write(b"\xff\xd8" + segment(0xdb, b"\x00" + b"\x01" * 64) +
+                    segment(0xc0, struct.pack(">BHHB", 8, 20000, 20000, 1) + b"\x01\x11\x00") +
+                    segment(0xda, b"\x01\x01\x00\x00\x3f\x00") + b"\x00" * 16 + b"\xff\xd9")
+        cases.append(([MODEL, huge], [huge, "20000x20000 JPEG image is larger than"]))
+        truncated = os.path.join(tmp, "truncated.jpg")
+        maker = os.environ.get("LENET_ONNX_TEST_MAKE_JPEG")
+        if maker and subprocess.run([maker, SAMPLE, truncated],
+                                    stdout=subprocess.DEVNULL).returncode == 0:
+            for size, name in ((200, "header"), (400, "data")):
+                cut = os.path.join(tmp, "truncated_%s.jpg" % name)
+                with open(truncated, "rb") as src, open(cut, "wb") as dst:
+                    dst.write(src.read()[:size])
+                cases.append(([MODEL, cut], [cut, "truncated or corrupt JPEG data"]))
+        # Files past their limits (sparse: nothing is written or read), refused from their size.
+        for name, size, args, limit in (
+                ("big.onnx", 2047 * 1024 * 1024 + 1, lambda f: [f, SAMPLE], "model"),
+                ("big.png", 256 * 1024 * 1024 + 1, lambda f: [MODEL, f], "image"),
+                ("big.txt", 16 * 1024 * 1024 + 1, lambda f: ["--labels", f, MODEL, SAMPLE],
+                 "labels file")):
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.truncate(size)
+            cases.append((args(path), [path, "%d bytes, more than the %d allowed for a %s" %
+                                       (size, size - 1, limit)]))
+        for args, fragments in cases:
+            expect_bad(exe, args, fragments)
+    print("hostile: %d cases" % len(cases))
+
+
+def check_info(exe):
+    text = run_text(exe, ["--info", MODEL])
+    if text is not None:
+        for needle in ("producer  pytorch", "opset 13", "input     input float32 [-1,3,32,32] NCHW",
+                       "output    logits float32 [-1,10]",
+                       "metadata  Image.NominalPixelRange = Normalized_1_1", "arena",
+                       "Conv+Relu"):
+            if needle not in text:
+                fail("--info lacks %r:\n%s" % (needle, text))
+    doc = run_json(exe, ["--info", "--json", MODEL])
+    if doc is not None:
+        want = {"model": MODEL, "producer_name": "pytorch", "opset": 13, "batch": 1,
+                "inputs": [{"name": "input", "dtype": "float32", "shape": [-1, 3, 32, 32],
+                            "layout": "NCHW"}]}
+        for key, value in want.items():
+            if doc.get(key) != value:
+                fail("--info --json %s is %r, expected %r" % (key, doc.get(key), value))
+        if doc.get("metadata", {}).get("lenet_onnx.std") != "0.5" or \
+                not doc.get("arena_bytes", 0) > 0 or "Gemm" not in doc.get("plan", ""):
+            fail("--info --json: %r" % doc)
+    # A model that cannot be planned is still described, with the reason and its exit status.
+    env = dict(os.environ, LENET_ONNX_DEVICE="no such device name")
+    proc = run(exe, ["--info", "--json", MODEL], env)
+    if proc is None or proc.returncode != 2 or len(proc.stderr.splitlines()) != 1:
+        fail("--info without a device: %s" % describe(["--info", "--json", MODEL], proc))
+    else:
+        doc = json.loads(proc.stdout)
+        if doc.get("producer_name") != "pytorch" or "no such device name" not in \
+                doc.get("plan_error", "") or "plan" in doc:
+            fail("--info without a device: %r" % doc)
+    doc = run_json(exe, ["--info", "--json", "--batch", "4", MODEL])
+    if doc is not None and (doc.get("batch") != 4 or "[4,3,32,32]" not in doc.get("plan", "")):
+        fail("--info --batch 4: batch %r" % doc.get("batch"))
+    print("info: checked")
+
+
+def check_tools(exe):
+    tools = {"lenet-onnx-run": exe, "lenet-onnx-bench": os.environ.get("LENET_ONNX_TEST_BENCH"),
+             "lenet-onnx-check": os.environ.get("LENET_ONNX_TEST_CHECK")}
+    for name, path in tools.items():
+        if not path:
+            fail("%s: not given to the test" % name)
+            continue
+        proc = run(path, ["--help"])
+        if proc is None or proc.returncode != 0 or b"usage: " + name.encode() not in \
+                proc.stdout or proc.stderr:
+            fail("%s --help: %s" % (name, describe(["--help"], proc)))
+        proc = run(path, ["--version"])
+        out = proc.stdout.decode() if proc else ""
+        if proc is None or proc.returncode != 0 or not out.startswith(name + " ") or \
+                "library: lenet-onnx " not in out:
+            fail("%s --version: %r" % (name, out))
+        for bad in (["--frobnicate"], ["--json=1"], ["--device"]):
+            proc = run(path, bad)
+            err = proc.stderr.decode() if proc else ""
+            if proc is None or proc.returncode != 2 or len(err.splitlines()) != 1 or \
+                    not err.startswith(name + ": ") or proc.stdout:
+                fail("%s %s: %s" % (name, " ".join(bad), describe(bad, proc)))
+        proc = run(path, ["--device", "list", "--json"])
+        try:
+            devices = json.loads(proc.stdout)["devices"] if proc and proc.returncode == 0 else None
+        except ValueError:
+            devices = None
+        if not devices:
+            fail("%s --device list --json: %s" % (name, describe([], proc)))
+        env = dict(os.environ, LENET_ONNX_DEVICE="no such device name")
+        proc = run(path, ["--device", "list"], env)  # listing ignores the choice
+        if proc is None or proc.returncode != 0:
+            fail("%s --device list with LENET_ONNX_DEVICE set: %s" % (name, describe([], proc)))
+    check = tools["lenet-onnx-check"]
+    if check:
+        proc = run(check, ["tests/no_such_folder"])
+        err = proc.stderr.decode() if proc else ""
+        if proc is None or proc.returncode != 2 or proc.stdout or \
+                "tests/no_such_folder" not in err or len(err.splitlines()) != 1:
+            fail("lenet-onnx-check on a missing folder: %s" % describe([], proc))
+    # --device by type and by name, and LENET_ONNX_DEVICE as the default.
+    listing = run_json(exe, ["--device", "list", "--json"])
+    if listing:
+        first = listing["devices"][0]
+        for spec in (first["type"], first["name"][:6], str(first["index"])):
+            doc = run_json(exe, ["--json", "--device", spec, MODEL, SAMPLE])
+            if doc is not None and doc["device"] != first["name"]:
+                fail("--device %s ran on %r" % (spec, doc["device"]))
+        env = dict(os.environ, LENET_ONNX_DEVICE="no such device name")
+        proc = run(exe, [MODEL, SAMPLE], env)
+        if proc is None or proc.returncode != 2 or b"LENET_ONNX_DEVICE" not in proc.stderr:
+            fail("LENET_ONNX_DEVICE is not the default --device: %s" % describe([], proc))
+        env = dict(os.environ, LENET_ONNX_BACKEND="no-such-backend")
+        proc = run(exe, [MODEL, SAMPLE], env)
+        if proc is None or proc.returncode != 2 or b"no-such-backend" not in proc.stderr:
+            fail("LENET_ONNX_BACKEND is not the default --backend: %s" % describe([], proc))
+    bench = tools["lenet-onnx-bench"]
+    if bench:
+        proc = run(bench, ["--seconds", "x", MODEL])
+        if proc is None or proc.returncode != 2 or len(proc.stderr.splitlines()) != 1:
+            fail("lenet-onnx-bench usage error is not one line: %s" % describe([], proc))
+        with tempfile.TemporaryDirectory() as tmp:
+            trace = os.path.join(tmp, "trace.json")
+            args = ["--json", "--quiet", "--iterations", "7", "--warmup", "1", "--batch", "1,2",
+                    "--profile", "--trace", trace, "--input", SAMPLE, MODEL, MODEL]
+            proc = run(bench, args)
+            if proc is None or proc.returncode != 0:
+                fail(describe(args, proc))
+            else:
+                doc = json.loads(proc.stdout)
+                rows = doc["results"]
+                keys = ("min_ms", "mean_ms", "median_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms")
+                if doc.get("tool") != "lenet-onnx-bench" or not doc.get("version") or \
+                        len(rows) != 4 or any(r["runs"] != 7 or r["model"] != MODEL for r in rows):
+                    fail("lenet-onnx-bench --json: %r" % doc)
+                for r in rows:
+                    mean = r["duration_s"] * 1e3 / r["runs"]
+                    if any(not isinstance(r[k], (int, float)) for k in keys) or \
+                            not r["min_ms"] <= r["mean_ms"] <= r["max_ms"] or \
+                            not r["min_ms"] <= r["median_ms"] <= r["p90_ms"] <= r["p95_ms"] \
+                            <= r["p99_ms"] <= r["max_ms"] or abs(mean - r["mean_ms"]) > 1e-3:
+                        fail("lenet-onnx-bench statistics out of order: %r" % r)
+                with open(trace) as f:
+                    events = json.load(f)["traceEvents"]
+                steps = [e for e in events if e.get("ph") == "X"]
+                if len(steps) < 4 * 5 or any(e["dur"] < 0 for e in steps):
+                    fail("--trace: %d complete events" % len(steps))
+    print("tools: conventions of run, bench and check")
+
+
+def externalize(model_bytes, data_name):
+    """The model with every raw_data initializer moved to one external file (as PyTorch's
+    exporter lays it out); returns (model bytes, data bytes). tools/onnx_wire.py, no onnx."""
+    sys.path.insert(0, "tools")
+    import onnx_wire as w
+
+    def payload(raw):
+        _, pos = w.read_varint(raw, 0)
+        length, pos = w.read_varint(raw, pos)
+        return raw[pos:pos + length]
+
+    data = bytearray()
+    graph_out = []
+    model_out = []
+    for number, raw in w.split_fields(model_bytes):
+        if number != w.MODEL_GRAPH:
+            model_out.append(raw)
+            continue
+        for g_number, g_raw in w.split_fields(payload(raw)):
+            if g_number != 5:  # GraphProto.initializer
+                graph_out.append(g_raw)
+                continue
+            kept, blob = [], None
+            for t_number, t_raw in w.split_fields(payload(g_raw)):
+                if t_number == 9:  # raw_data
+                    blob = payload(t_raw)
+                else:
+                    kept.append(t_raw)
+            if blob is not None:
+                data.extend(b"\0" * (-len(data) % 64))
+                offset = len(data)
+                data.extend(blob)
+                for key, value in (("location", data_name), ("offset", str(offset)),
+                                   ("length", str(len(blob)))):
+                    kept.append(w.field_bytes(13, w.string_entry(key, value)))
+                kept.append(w.field_varint(14, 1))  # data_location = EXTERNAL
+            graph_out.append(w.field_bytes(5, b"".join(kept)))
+        model_out.append(w.field_bytes(w.MODEL_GRAPH, b"".join(graph_out)))
+    return b"".join(model_out), bytes(data)
+
+
+def check_external(exe):
+    """The bundled model saved with external data runs and gives the same output; locations
+    that leave the model's folder are refused."""
+    base = run_json(exe, ["--json", MODEL, SAMPLE])
+    if base is None:
+        return
+    with open(MODEL, "rb") as f:
+        model_bytes, data = externalize(f.read(), "lenet.onnx.data")
+    if len(data) < 400000:
+        fail("externalize moved only %d bytes" % len(data))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = os.path.join(tmp, "model")
+        os.mkdir(folder)
+        path = os.path.join(folder, "lenet.onnx")
+        with open(path, "wb") as f:
+            f.write(model_bytes)
+        with open(os.path.join(folder, "lenet.onnx.data"), "wb") as f:
+            f.write(data)
+        doc = run_json(exe, ["--json", path, SAMPLE])
+        if doc is not None and doc["results"][0]["output"] != base["results"][0]["output"]:
+            fail("external data: output differs from the bundled model's")
+        with open(MODEL, "rb") as f:
+            escaping, _ = externalize(f.read(), "../outside.data")
+        with open(os.path.join(tmp, "outside.data"), "wb") as f:
+            f.write(data)
+        with open(path, "wb") as f:
+            f.write(escaping)
+        expect_bad(exe, [path, SAMPLE], ["../outside.data", "outside the model's folder"])
+        os.symlink(os.path.join(tmp, "outside.data"), os.path.join(folder, "link.data"))
+        with open(MODEL, "rb") as f:
+            linked, _ = externalize(f.read(), "link.data")
+        with open(path, "wb") as f:
+            f.write(linked)
+        expect_bad(exe, [path, SAMPLE], ["link.data", "outside the model's folder"])
+        with open(os.path.join(folder, "lenet.onnx.data"), "wb") as f:
+            f.write(data[:len(data) // 2])
+        with open(path, "wb") as f:
+            f.write(model_bytes)
+        expect_bad(exe, [path, SAMPLE], ["past the end"])
+    print("external: external data runs; escapes and short files refused")
+
+
 CHECKS = {"plugin": check_plugin, "batch": check_batch, "single": check_single, "formats": check_formats,
           "bad_input": check_bad_input, "device_list": check_device_list,
-          "options": check_options, "exports": check_exports, "many": check_many}
+          "options": check_options, "exports": check_exports, "many": check_many,
+          "defaults": check_defaults, "dataset": check_dataset,
+          "formats_more": check_formats_more, "hostile": check_hostile, "info": check_info,
+          "tools": check_tools, "external": check_external}
 
 
 def main():

@@ -4,7 +4,8 @@ if(LENET_ONNX_ORT_FOUND AND LENET_ONNX_ORT_LIBRARY)
   set(ort_lib_dir ${LENET_ONNX_ORT_LIB_DIR})
 
   add_executable(test_ort_ep test_ort_ep.c ${PROJECT_SOURCE_DIR}/tools/png_image.c
-                 ${PROJECT_SOURCE_DIR}/tools/image_prep.c ${PROJECT_SOURCE_DIR}/tools/tensor_pb.c)
+                 ${PROJECT_SOURCE_DIR}/tools/image_prep.c ${PROJECT_SOURCE_DIR}/tools/tensor_pb.c
+                ${PROJECT_SOURCE_DIR}/tools/file_read.c)
   target_include_directories(test_ort_ep PRIVATE ${PROJECT_SOURCE_DIR}/tools
                                                  ${PROJECT_SOURCE_DIR}/plugin/include)
   target_include_directories(test_ort_ep SYSTEM PRIVATE ${LENET_ONNX_ORT_INCLUDE_DIR})

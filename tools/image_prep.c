@@ -1,5 +1,7 @@
 #include "image_prep.h"
 
+#include <math.h>
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,9 +106,22 @@ done:
     return status;
 }
 
+float image_srgb_to_linear(float v)
+{
+    return v <= 0.04045f ? v / 12.92f : powf((v + 0.055f) / 1.055f, 2.4f);
+}
+
 image_status image_prepare(const image_f32 *in, const image_prep_spec *spec, float *slot,
                            image_error *err)
 {
+    return image_prepare_color(in, spec, NULL, slot, err);
+}
+
+image_status image_prepare_color(const image_f32 *in, const image_prep_spec *spec,
+                                 const image_prep_color *color, float *slot, image_error *err)
+{
+    image_prep_color plain = {false, false};
+    if (!color) color = &plain;
     if ((spec->channels != 1 && spec->channels != 3) || spec->width == 0 || spec->height == 0 ||
         (spec->layout != IMAGE_LAYOUT_NCHW && spec->layout != IMAGE_LAYOUT_NHWC))
         return image_fail(err, IMAGE_ERR_ARGUMENT, "bad image preparation spec");
@@ -134,14 +149,14 @@ image_status image_prepare(const image_f32 *in, const image_prep_spec *spec, flo
 
     size_t plane = (size_t)spec->width * spec->height;
     for (uint32_t c = 0; c < spec->channels; c++) {
-        const float *src = cur->data + c * plane;
+        /* Model channel c takes image channel c, or 2 - c when the model wants BGR. */
+        uint32_t from = color->bgr && spec->channels == 3 ? 2 - c : c;
+        const float *src = cur->data + from * plane;
         float mean = spec->mean[c], std = spec->std[c];
-        if (spec->layout == IMAGE_LAYOUT_NCHW) {
-            for (size_t i = 0; i < plane; i++)
-                slot[c * plane + i] = (src[i] - mean) / std;
-        } else {
-            for (size_t i = 0; i < plane; i++)
-                slot[i * spec->channels + c] = (src[i] - mean) / std;
+        for (size_t i = 0; i < plane; i++) {
+            float v = color->linear ? image_srgb_to_linear(src[i]) : src[i];
+            size_t at = spec->layout == IMAGE_LAYOUT_NCHW ? c * plane + i : i * spec->channels + c;
+            slot[at] = (v - mean) / std;
         }
     }
 done:

@@ -4,6 +4,8 @@
 #ifndef LENET_ONNX_TOOLS_IMAGE_PREP_H
 #define LENET_ONNX_TOOLS_IMAGE_PREP_H
 
+#include <stdbool.h>
+
 #include "png_image.h"
 
 typedef enum image_layout {
@@ -20,6 +22,15 @@ typedef struct image_prep_spec {
     float mean[3]; /* per channel: slot = (x - mean) / std */
     float std[3];
 } image_prep_spec;
+
+/* How a model wants colour, from its metadata (docs/model-metadata.md). */
+typedef struct image_prep_color {
+    bool bgr;    /* 3 channels in B, G, R order (ONNX's Image.BitmapPixelFormat Bgr8) */
+    bool linear; /* x made linear from sRGB first (Image.ColorSpaceGamma Linear) */
+} image_prep_color;
+
+/* The sRGB transfer function inverted (IEC 61966-2-1), for values in [0,1]. */
+float image_srgb_to_linear(float v);
 
 /* ITU-R BT.601 luma, the weights PIL's convert("L") and OpenCV's RGB2GRAY use. */
 float image_luma_bt601(float r, float g, float b);
@@ -41,5 +52,9 @@ image_status image_resize_bilinear(const image_f32 *in, uint32_t width, uint32_t
  * width floats to `slot` in spec->layout. */
 image_status image_prepare(const image_f32 *in, const image_prep_spec *spec, float *slot,
                            image_error *err);
+
+/* The same for a model that wants BGR order or linear values (color NULL: neither). */
+image_status image_prepare_color(const image_f32 *in, const image_prep_spec *spec,
+                                 const image_prep_color *color, float *slot, image_error *err);
 
 #endif

@@ -1,15 +1,12 @@
-/* lenet-onnx-bench [--batch 1,8,64,256,1024] [--seconds S] [--backend B] [--device D]
- *                  [--compare-ort] [--ort-lib PATH] [--profile] [--json] MODEL
- * Times whole inferences (session_run: input upload, every kernel, output download) per batch
- * size after a warm-up, and reports median and p99 latency, throughput and the arena size.
- * --compare-ort times ONNX Runtime's CPU execution provider on the same model, batches and
- * inputs through the same timing loop (bench_ort.c).
- * Exit 0 on success, 2 on bad usage or a bad model, 1 on a device or runtime failure.
+/* lenet-onnx-bench: times whole inferences (session_run: input upload, every kernel, output
+ * download) of one or more models per batch size, after a warm-up, and reports min, mean,
+ * median, p90, p95, p99 and max latency, throughput and the arena size. --compare-ort times ONNX
+ * Runtime's CPU execution provider on the same models, batches and inputs through the same
+ * timing loop (bench_ort.c). --profile adds per-step times, also as a Chrome trace (--trace).
+ * The contract (options, JSON, exit codes) is in docs/cli.md.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,11 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "bench_inputs.h"
 #include "bench_ort.h"
+#include "bench_stats.h"
+#include "cli.h"
 #include "lenet-onnx/lenet_onnx.h"
-#include "plugin_loader.h"
 
+#define PROGRAM         "lenet-onnx-bench"
 #define DEFAULT_BATCHES "1,8,64,256,1024"
 #define MAX_BATCHES     64
 /* PoCL compiles each (kernel, local size) pair on its first launch: a few runs pay for that
@@ -29,181 +30,162 @@
 #define WARMUP_MIN_RUNS  5
 #define MIN_TIMED_RUNS   3
 #define MAX_PROFILE_RUNS 1000
-/* Where ONNX Runtime is looked for when neither --ort-lib nor $LENET_ONNX_ORT_LIB says: the
- * build's own link when CMake found it, else the loader's search. */
-#ifndef LO_BENCH_ORT_LIB
-#define LO_BENCH_ORT_LIB "libonnxruntime.so.1"
-#endif
-
-enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+#define MAX_ITERATIONS   100000000ul
+/* ONNX Runtime for --compare-ort when neither --ort-lib nor $LENET_ONNX_ORT_LIB says: the build
+ * tree's link (a path relative to this program, so nothing of the build tree is printed or
+ * needed by an installed copy), else the dynamic loader's search. */
+#define ORT_SONAME "libonnxruntime.so.1"
 
 typedef struct options {
     uint32_t batches[MAX_BATCHES];
     size_t n_batches;
     bool batches_given;
     double seconds;
-    lenet_onnx_backend_kind backend;
-    bool device_given;
-    uint32_t device_index;
-    bool list_devices;
-    bool compare_ort;
-    bool profile;
-    bool json;
-    const char *model;
-    const char *plugin;  /* --plugin, or NULL: plugin_load's search order */
+    unsigned long iterations; /* 0: run for `seconds` */
+    long warmup;              /* -1: the default (5 runs and a fifth of the time) */
+    cli_device_choice device;
+    bool list_devices, compare_ort, profile, json, quiet, help, version;
+    char **models;
+    size_t n_models;
+    const char *input;  /* --input FILE, or NULL: random */
+    const char *trace;  /* --trace FILE, or NULL */
+    const char *plugin; /* --plugin, or NULL: the loader's search order */
+    bool plugin_given;
     const char *ort_lib; /* --ort-lib, or NULL */
 } options;
 
 typedef struct result {
+    const char *model;
     const char *runtime;
     const char *backend;
     const char *device;
     uint32_t batch;
-    double median_ms;
-    double p99_ms;
+    bench_stats stats;
     double images_per_s;
     uint64_t arena_bytes;
-    size_t runs;
 } result;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: lenet-onnx-bench [--batch 1,8,64,256,1024] [--seconds S] [--backend "
-               "opencl|vulkan]\n"
-               "                        [--device list|INDEX] [--compare-ort] [--profile] "
-               "[--json]\n"
-               "                        [--ort-lib PATH] [--plugin PATH] MODEL.onnx\n"
-               "  times whole inferences (upload, kernels, download) for S seconds (default 2) "
-               "per batch\n"
-               "  --compare-ort also times ONNX Runtime (CPU, one intra-op thread per core), "
-               "loaded from\n"
-               "  --ort-lib, else $LENET_ONNX_ORT_LIB, else " LO_BENCH_ORT_LIB "\n");
-}
-
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "lenet-onnx-bench: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    usage(stderr);
-    return EXIT_USAGE;
-}
-
-/* Status to exit code: the caller's input (model, arguments) is 2, the device or host is 1. */
-static int exit_code(lenet_onnx_status status)
-{
-    switch (status) {
-    case LENET_ONNX_ERROR_INVALID_ARGUMENT:
-    case LENET_ONNX_ERROR_IO:
-    case LENET_ONNX_ERROR_INVALID_MODEL:
-    case LENET_ONNX_ERROR_UNSUPPORTED:
-        return EXIT_USAGE;
-    default:
-        return EXIT_RUNTIME;
-    }
-}
-
-static int report(const lenet_onnx_api *api, const char *what, const lenet_onnx_error *err)
-{
-    fprintf(stderr, "lenet-onnx-bench: %s: %s: %s\n", what, api->status_name(err->status),
-            err->message);
-    return exit_code(err->status);
-}
-
-static bool parse_u32(const char *s, uint32_t min, uint32_t *out)
-{
-    char *end = NULL;
-    if (*s < '0' || *s > '9') return false;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v < min || v > UINT32_MAX) return false;
-    *out = (uint32_t)v;
-    return true;
+    fputs("usage: " PROGRAM " [options] MODEL.onnx [MODEL.onnx ...]\n"
+          "       " PROGRAM " [--backend B] --device list [--json]\n"
+          "\n"
+          "Times whole inferences (upload, kernels, download) per model and batch size after a\n"
+          "warm-up: min, mean, median, p90, p95, p99, max, images/s and the arena.\n"
+          "\n"
+          "options:\n"
+          "  --batch 1,8,...   batch sizes (default " DEFAULT_BATCHES "; a static batch: its own)\n"
+          "  --seconds S       time each batch for S seconds (default 2)\n"
+          "  --iterations N    time exactly N runs per batch instead\n"
+          "  --warmup N        untimed runs first (default: 5 and a fifth of the time)\n"
+          "  --input FILE      feed a PNG/JPEG image (scaled to [0,1]) or a .pb/.npy tensor,\n"
+          "                    repeated over the batch (default: fixed pseudo-random values)\n"
+          "  --profile         per-step times of each batch after the timings\n"
+          "  --trace FILE      with --profile: also a Chrome trace (chrome://tracing, Perfetto)\n"
+          "  --compare-ort     also time ONNX Runtime's CPU provider (one thread per core),\n"
+          "                    loaded from --ort-lib, else $LENET_ONNX_ORT_LIB, else the build\n"
+          "                    tree's copy, else " ORT_SONAME "\n"
+          "  --json            print one JSON object\n"
+          "  --quiet           no progress on stderr (shown only on a terminal anyway)\n"
+          "  --device D        an index, cpu, gpu, or part of a device name (default:\n"
+          "                    $LENET_ONNX_DEVICE, else the first GPU, else the first device)\n"
+          "  --device list     list the devices and exit (with --json: as JSON)\n"
+          "  --backend NAME    a backend of the library (default: $LENET_ONNX_BACKEND, else auto)\n"
+          "  --plugin PATH     the lenet-onnx library to load\n"
+          "  --version         print the tool's and the library's versions and exit\n"
+          "  -h, --help        print this help and exit\n"
+          "\n"
+          "exit status: 0 success, 1 device or runtime failure, 2 bad usage or a bad model\n",
+          f);
 }
 
 static bool parse_batches(const char *s, options *o)
 {
-    char buf[512];
-    if (strlen(s) >= sizeof buf) return false;
-    strcpy(buf, s);
     o->n_batches = 0;
-    for (char *tok = buf, *next; tok; tok = next) {
-        next = strchr(tok, ',');
-        if (next) *next++ = '\0';
-        if (o->n_batches == MAX_BATCHES || !parse_u32(tok, 1, &o->batches[o->n_batches]))
-            return false;
-        o->n_batches++;
+    for (const char *p = s;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char token[24];
+        unsigned long v;
+        if (n == 0 || n >= sizeof token || o->n_batches == MAX_BATCHES) return false;
+        memcpy(token, p, n);
+        token[n] = '\0';
+        if (!cli_parse_uint(token, UINT32_MAX, &v) || v == 0) return false;
+        o->batches[o->n_batches++] = (uint32_t)v;
+        if (!comma) return true;
+        p = comma + 1;
     }
-    return o->n_batches > 0;
 }
 
-static int parse_args(int argc, char **argv, options *o)
+static const cli_option bench_options[] = {
+    {"--batch", true},  {"--seconds", true}, {"--iterations", true},   {"--warmup", true},
+    {"--input", true},  {"--trace", true},   {"--device", true},       {"--backend", true},
+    {"--plugin", true}, {"--ort-lib", true}, {"--compare-ort", false}, {"--profile", false},
+    {"--json", false},  {"--quiet", false},  {"--help", false},        {"--version", false},
+    {NULL, false},
+};
+
+static int apply_option(void *state, const char *name, const char *value, cli_error *err)
+{
+    options *o = state;
+    unsigned long n;
+    if (strcmp(name, "--batch") == 0) {
+        if (!parse_batches(value, o))
+            return cli_fail(err, CLI_EXIT_USAGE,
+                            "--batch '%s': expected a comma-separated list of positive integers",
+                            value);
+        o->batches_given = true;
+    } else if (strcmp(name, "--seconds") == 0) {
+        if (!cli_parse_double(value, &o->seconds) || !(o->seconds > 0.0) || o->seconds > 3600.0)
+            return cli_fail(err, CLI_EXIT_USAGE,
+                            "--seconds '%s': expected a number of seconds in (0, 3600]", value);
+    } else if (strcmp(name, "--iterations") == 0) {
+        if (!cli_parse_uint(value, MAX_ITERATIONS, &o->iterations) || o->iterations == 0)
+            return cli_fail(err, CLI_EXIT_USAGE, "--iterations '%s': expected 1..%lu", value,
+                            MAX_ITERATIONS);
+    } else if (strcmp(name, "--warmup") == 0) {
+        if (!cli_parse_uint(value, MAX_ITERATIONS, &n))
+            return cli_fail(err, CLI_EXIT_USAGE, "--warmup '%s': expected 0..%lu", value,
+                            MAX_ITERATIONS);
+        o->warmup = (long)n;
+    } else if (strcmp(name, "--input") == 0) {
+        o->input = value;
+    } else if (strcmp(name, "--trace") == 0) {
+        o->trace = value;
+    } else if (strcmp(name, "--device") == 0) {
+        o->list_devices = strcmp(value, "list") == 0;
+        o->device.device = o->list_devices ? NULL : value;
+    } else if (strcmp(name, "--backend") == 0) {
+        o->device.backend = value;
+    } else if (strcmp(name, "--plugin") == 0) {
+        o->plugin = value;
+        o->plugin_given = true;
+    } else if (strcmp(name, "--ort-lib") == 0) {
+        o->ort_lib = value;
+    } else {
+        bool *flag = strcmp(name, "--compare-ort") == 0 ? &o->compare_ort
+                     : strcmp(name, "--profile") == 0   ? &o->profile
+                     : strcmp(name, "--json") == 0      ? &o->json
+                     : strcmp(name, "--quiet") == 0     ? &o->quiet
+                     : strcmp(name, "--version") == 0   ? &o->version
+                                                        : &o->help;
+        *flag = true;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, options *o, cli_error *err)
 {
     memset(o, 0, sizeof *o);
     o->seconds = 2.0;
+    o->warmup = -1;
     parse_batches(DEFAULT_BATCHES, o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            exit(0);
-        } else if (strcmp(a, "--plugin") == 0) {
-            if (!has_value) return bad_usage("--plugin needs the path of the lenet-onnx library");
-            o->plugin = argv[++i];
-        } else if (strcmp(a, "--batch") == 0) {
-            if (!has_value || !parse_batches(argv[++i], o))
-                return bad_usage("--batch needs a comma-separated list of positive integers");
-            o->batches_given = true;
-        } else if (strcmp(a, "--seconds") == 0) {
-            char *end = NULL;
-            if (!has_value) return bad_usage("--seconds needs a value");
-            errno = 0;
-            o->seconds = strtod(argv[++i], &end);
-            if (errno || *end || !(o->seconds > 0.0) || o->seconds > 3600.0)
-                return bad_usage("--seconds needs a number of seconds in (0, 3600], got '%s'",
-                                 argv[i]);
-        } else if (strcmp(a, "--backend") == 0) {
-            if (!has_value) return bad_usage("--backend needs opencl or vulkan");
-            const char *b = argv[++i];
-            if (strcmp(b, "opencl") == 0)
-                o->backend = LENET_ONNX_BACKEND_OPENCL;
-            else if (strcmp(b, "vulkan") == 0)
-                o->backend = LENET_ONNX_BACKEND_VULKAN;
-            else
-                return bad_usage("unknown backend '%s' (opencl or vulkan)", b);
-        } else if (strcmp(a, "--device") == 0) {
-            if (!has_value) return bad_usage("--device needs list or a device index");
-            const char *d = argv[++i];
-            if (strcmp(d, "list") == 0)
-                o->list_devices = true;
-            else if (parse_u32(d, 0, &o->device_index))
-                o->device_given = true;
-            else
-                return bad_usage("--device needs list or a device index, got '%s'", d);
-        } else if (strcmp(a, "--ort-lib") == 0) {
-            if (!has_value) return bad_usage("--ort-lib needs the path of libonnxruntime.so.1");
-            o->ort_lib = argv[++i];
-        } else if (strcmp(a, "--compare-ort") == 0) {
-            o->compare_ort = true;
-        } else if (strcmp(a, "--profile") == 0) {
-            o->profile = true;
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return bad_usage("unknown option '%s'", a);
-        } else if (o->model) {
-            return bad_usage("one model only ('%s' and '%s')", o->model, a);
-        } else {
-            o->model = a;
-        }
-    }
-    if (!o->model && !o->list_devices) return bad_usage("no model given");
+    int rc = cli_parse(argc, argv, bench_options, apply_option, o, &o->models, &o->n_models, err);
+    if (rc) return rc;
+    if (o->help || o->version || o->list_devices) return 0;
+    if (o->n_models == 0) return cli_fail(err, CLI_EXIT_USAGE, "no model given (see --help)");
+    if (o->trace && !o->profile)
+        return cli_fail(err, CLI_EXIT_USAGE, "--trace FILE needs --profile");
     return 0;
 }
 
@@ -214,23 +196,32 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Progress on stderr: one line per batch, rewritten in place, only on a terminal. */
+typedef struct progress {
+    bool on;
+    const char *model;
+    const char *runtime;
+    uint32_t batch;
+    double last;
+} progress;
+
+static void progress_show(progress *p, const char *phase, size_t runs, bool force)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    if (!p->on) return;
+    double t = now_s();
+    if (!force && t - p->last < 0.2) return;
+    p->last = t;
+    fprintf(stderr, "\r\033[K%s %s batch %" PRIu32 ": %s, %zu runs", p->model, p->runtime, p->batch,
+            phase, runs);
+    fflush(stderr);
 }
 
-/* xorshift64*: fixed seed, so every run of the tool feeds the same inputs. */
-static uint64_t rng_next(uint64_t *s)
+static void progress_clear(progress *p)
 {
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ull;
+    if (p->on) fputs("\r\033[K", stderr);
 }
 
-/* Host buffers for every input and output of a session; float inputs get uniform [0,1)
- * values, other inputs zeros (valid indices and shapes for any integer input). */
+/* Host buffers for every input and output of a session. */
 typedef struct io_buffers {
     void **in;
     void **out;
@@ -250,10 +241,10 @@ static void io_free(io_buffers *io)
     memset(io, 0, sizeof *io);
 }
 
-static int io_alloc(const lenet_onnx_api *api, const lenet_onnx_session *s, io_buffers *io)
+static int io_alloc(const lenet_onnx_api *api, const lenet_onnx_session *s, const char *input,
+                    io_buffers *io, cli_error *err)
 {
-    lenet_onnx_error err = {0};
-    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    lenet_onnx_error lib = {0};
     io->n_in = api->session_io_count(s, LENET_ONNX_INPUT);
     io->n_out = api->session_io_count(s, LENET_ONNX_OUTPUT);
     io->in = calloc(io->n_in + 1, sizeof *io->in);
@@ -266,63 +257,33 @@ static int io_alloc(const lenet_onnx_api *api, const lenet_onnx_session *s, io_b
         void **bufs = k ? io->out : io->in;
         for (size_t i = 0; i < n; i++) {
             lenet_onnx_tensor_info info;
-            if (api->session_io_info(s, kind, i, &info, &err) != LENET_ONNX_OK)
-                return report(api, "session_io_info", &err);
+            lenet_onnx_status status = api->session_io_info(s, kind, i, &info, &lib);
+            if (status != LENET_ONNX_OK)
+                return cli_fail_library(err, api, status, &lib, CLI_EXIT_RUNTIME,
+                                        "session_io_info");
             if (info.size_bytes > SIZE_MAX) goto oom;
             size_t bytes = (size_t)info.size_bytes;
             bufs[i] = calloc(bytes ? bytes : 1, 1);
             if (!bufs[i]) goto oom;
-            if (kind == LENET_ONNX_INPUT) io->in_bytes[i] = bytes;
-            if (kind == LENET_ONNX_INPUT && info.dtype == LENET_ONNX_DTYPE_FLOAT32) {
-                float *f = bufs[i];
-                for (size_t j = 0; j < bytes / sizeof(float); j++)
-                    f[j] = (float)(rng_next(&seed) >> 40) * (1.0f / 16777216.0f);
-            }
+            if (kind == LENET_ONNX_OUTPUT) continue;
+            io->in_bytes[i] = bytes;
+            /* The file feeds the first input; any other input gets the random values. */
+            if (bench_inputs_fill(i == 0 ? input : NULL, &info, bufs[i], err->message,
+                                  sizeof err->message))
+                return err->exit_code = CLI_EXIT_USAGE;
         }
     }
     return 0;
 oom:
-    fprintf(stderr, "lenet-onnx-bench: out of host memory for the session's inputs and "
-                    "outputs\n");
-    return EXIT_RUNTIME;
+    return cli_fail(err, CLI_EXIT_RUNTIME,
+                    "out of host memory for the session's inputs and "
+                    "outputs");
 }
 
-static int run_once(const lenet_onnx_api *api, lenet_onnx_session *s, const io_buffers *io,
-                    uint32_t batch)
-{
-    lenet_onnx_error err = {0};
-    if (api->session_run(s, (const void *const *)io->in, io->out, &err) != LENET_ONNX_OK) {
-        char what[64];
-        snprintf(what, sizeof what, "session_run (batch %" PRIu32 ")", batch);
-        fprintf(stderr, "lenet-onnx-bench: %s: %s: %s\n", what, api->status_name(err.status),
-                err.message);
-        /* a run of a session that was created fine fails because of the device */
-        return EXIT_RUNTIME;
-    }
-    return 0;
-}
-
-static int create_session(const lenet_onnx_api *api, lenet_onnx_context *ctx,
-                          const lenet_onnx_model *model, uint32_t batch, bool profiling,
-                          lenet_onnx_session **out)
-{
-    lenet_onnx_session_options so = {0};
-    lenet_onnx_error err = {0};
-    so.struct_size = sizeof so;
-    so.batch_size = batch;
-    so.profiling = profiling ? 1u : 0u;
-    if (api->session_create(ctx, model, &so, out, &err) != LENET_ONNX_OK) {
-        char what[64];
-        snprintf(what, sizeof what, "session_create (batch %" PRIu32 ")", batch);
-        return report(api, what, &err);
-    }
-    return 0;
-}
-
-/* One whole inference of some runtime: 0, or an exit code after saying why on stderr. The one
- * warm-up and timing loop below serves lenet-onnx and ONNX Runtime alike through it. */
+/* One whole inference of some runtime: 0, or an exit code with err filled. The one warm-up and
+ * timing loop below serves lenet-onnx and ONNX Runtime alike through it. */
 typedef struct runner {
-    int (*run)(void *self);
+    int (*run)(void *self, cli_error *err);
     void *self;
 } runner;
 
@@ -333,10 +294,17 @@ typedef struct lenet_runner {
     uint32_t batch;
 } lenet_runner;
 
-static int lenet_run(void *self)
+static int lenet_run(void *self, cli_error *err)
 {
     lenet_runner *r = self;
-    return run_once(r->api, r->session, r->io, r->batch);
+    lenet_onnx_error lib = {0};
+    lenet_onnx_status status =
+        r->api->session_run(r->session, (const void *const *)r->io->in, r->io->out, &lib);
+    if (status == LENET_ONNX_OK) return 0;
+    char where[64];
+    snprintf(where, sizeof where, "session_run (batch %" PRIu32 ")", r->batch);
+    /* a run of a session that was created fine fails because of the device */
+    return cli_fail_library(err, r->api, status, &lib, CLI_EXIT_RUNTIME, where);
 }
 
 typedef struct ort_runner {
@@ -344,61 +312,58 @@ typedef struct ort_runner {
     uint32_t batch;
 } ort_runner;
 
-static int ort_run(void *self)
+static int ort_run(void *self, cli_error *err)
 {
     ort_runner *r = self;
     char msg[512];
     if (bench_ort_session_run(r->session, msg, sizeof msg) == 0) return 0;
-    fprintf(stderr, "lenet-onnx-bench: onnxruntime (batch %" PRIu32 "): %s\n", r->batch, msg);
-    return EXIT_RUNTIME;
+    return cli_fail(err, CLI_EXIT_RUNTIME, "onnxruntime (batch %" PRIu32 "): %s", r->batch, msg);
 }
 
-/* Warm-up: at least WARMUP_MIN_RUNS runs, and at least a fifth of the timed budget. */
-static int warm_up(const runner *r, double seconds)
+/* --warmup N runs, else at least WARMUP_MIN_RUNS and a fifth of the timed budget. */
+static int warm_up(const runner *r, const options *o, progress *p, cli_error *err)
 {
     double start = now_s();
-    for (int i = 0;; i++) {
-        int rc = r->run(r->self);
+    for (size_t i = 0;; i++) {
+        if (o->warmup >= 0 && i >= (size_t)o->warmup) return 0;
+        int rc = r->run(r->self, err);
         if (rc) return rc;
-        if (i + 1 >= WARMUP_MIN_RUNS && now_s() - start >= seconds * 0.2) return 0;
+        progress_show(p, "warm-up", i + 1, false);
+        if (o->warmup < 0 && i + 1 >= WARMUP_MIN_RUNS &&
+            (o->iterations || now_s() - start >= o->seconds * 0.2))
+            return 0;
     }
 }
 
-/* Warm-up, then whole runs for `seconds`; fills the timing fields of res. */
-static int time_runs(const runner *r, uint32_t batch, double seconds, result *res)
+/* Warm-up, then --iterations runs or runs for --seconds; fills res's timings. */
+static int time_runs(const runner *r, const options *o, progress *p, result *res, cli_error *err)
 {
     double *times = NULL;
     size_t n = 0, cap = 0;
-    int rc = warm_up(r, seconds);
-    double total = 0.0;
+    int rc = warm_up(r, o, p, err);
     double start = now_s();
-    while (!rc && (n < MIN_TIMED_RUNS || now_s() - start < seconds)) {
+    while (!rc && (o->iterations ? n < o->iterations
+                                 : n < MIN_TIMED_RUNS || now_s() - start < o->seconds)) {
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 1024;
             double *nt = realloc(times, ncap * sizeof *nt);
             if (!nt) {
-                fprintf(stderr, "lenet-onnx-bench: out of host memory\n");
-                rc = EXIT_RUNTIME;
+                rc = cli_fail(err, CLI_EXIT_RUNTIME, "out of host memory");
                 break;
             }
             times = nt;
             cap = ncap;
         }
         double t0 = now_s();
-        rc = r->run(r->self);
-        double dt = now_s() - t0;
-        times[n++] = dt * 1e3;
-        total += dt;
+        rc = r->run(r->self, err);
+        times[n++] = (now_s() - t0) * 1e3;
+        progress_show(p, "timing", n, false);
     }
     if (!rc) {
-        qsort(times, n, sizeof *times, cmp_double);
-        res->batch = batch;
-        res->runs = n;
-        res->median_ms = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
-        /* nearest rank: the smallest time that at least 99% of runs do not exceed */
-        size_t rank = (size_t)ceil(0.99 * (double)n);
-        res->p99_ms = times[rank ? rank - 1 : 0];
-        res->images_per_s = total > 0.0 ? (double)batch * (double)n / total : 0.0;
+        bench_stats_compute(times, n, &res->stats);
+        res->batch = p->batch;
+        double total = res->stats.duration_s;
+        res->images_per_s = total > 0.0 ? (double)res->batch * (double)n / total : 0.0;
     }
     free(times);
     return rc;
@@ -407,32 +372,35 @@ static int time_runs(const runner *r, uint32_t batch, double seconds, result *re
 /* The ONNX Runtime side of --compare-ort; ort is NULL when it is off or has failed. */
 typedef struct ort_compare {
     bench_ort *ort;
-    const char *model_path;
     const char *device;
 } ort_compare;
 
 /* ONNX Runtime on the inputs lenet-onnx was timed with. A failure here only ends the
  * comparison (said on stderr, cmp->ort cleared): 1 when a row was added, else 0. */
-static int bench_ort_batch(ort_compare *cmp, const io_buffers *io, uint32_t batch, double seconds,
-                           result *res)
+static int bench_ort_batch(ort_compare *cmp, const options *o, const char *model,
+                           const io_buffers *io, uint32_t batch, result *res)
 {
     char msg[512];
-    bench_ort_session *s = bench_ort_session_create(cmp->ort, cmp->model_path, batch, io->in,
-                                                    io->in_bytes, io->n_in, msg, sizeof msg);
-    int rc = EXIT_RUNTIME;
+    cli_error err = {0};
+    bench_ort_session *s = bench_ort_session_create(cmp->ort, model, batch, io->in, io->in_bytes,
+                                                    io->n_in, msg, sizeof msg);
+    int rc = CLI_EXIT_RUNTIME;
     if (!s) {
-        fprintf(stderr, "lenet-onnx-bench: onnxruntime (batch %" PRIu32 "): %s\n", batch, msg);
+        cli_fail(&err, CLI_EXIT_RUNTIME, "onnxruntime (batch %" PRIu32 "): %s", batch, msg);
     } else {
         ort_runner ort = {s, batch};
         runner r = {ort_run, &ort};
-        rc = time_runs(&r, batch, seconds, res);
+        progress p = {!o->quiet && isatty(2), model, "onnxruntime", batch, 0.0};
+        rc = time_runs(&r, o, &p, res, &err);
+        progress_clear(&p);
         bench_ort_session_release(s);
     }
     if (rc) {
-        fprintf(stderr, "lenet-onnx-bench: --compare-ort: no more ONNX Runtime rows\n");
+        fprintf(stderr, PROGRAM ": %s; --compare-ort: no more ONNX Runtime rows\n", err.message);
         cmp->ort = NULL;
         return 0;
     }
+    res->model = model;
     res->runtime = "onnxruntime";
     res->backend = "cpu";
     res->device = cmp->device;
@@ -440,82 +408,160 @@ static int bench_ort_batch(ort_compare *cmp, const io_buffers *io, uint32_t batc
     return 1;
 }
 
-/* One batch: the lenet-onnx row in res[0], then ONNX Runtime's in res[1] when comparing. */
-static int bench_batch(const lenet_onnx_api *api, lenet_onnx_context *ctx,
-                       const lenet_onnx_model *model, uint32_t batch, double seconds,
-                       ort_compare *cmp, result *res, size_t *n_rows)
+static int create_session(const lenet_onnx_api *api, lenet_onnx_context *ctx,
+                          const lenet_onnx_model *model, uint32_t batch, bool profiling,
+                          lenet_onnx_session **out, cli_error *err)
 {
+    lenet_onnx_session_options so = {0};
+    lenet_onnx_error lib = {0};
+    so.struct_size = sizeof so;
+    so.batch_size = batch;
+    so.profiling = profiling ? 1u : 0u;
+    lenet_onnx_status status = api->session_create(ctx, model, &so, out, &lib);
+    if (status == LENET_ONNX_OK) return 0;
+    char where[64];
+    snprintf(where, sizeof where, "session_create (batch %" PRIu32 ")", batch);
+    return cli_fail_library(err, api, status, &lib, cli_exit_code_for(status), where);
+}
+
+/* Everything one model's timing needs. */
+typedef struct bench_target {
+    const lenet_onnx_api *api;
+    lenet_onnx_context *ctx;
+    const lenet_onnx_model *model;
+    const char *path;
+    const options *o;
+    const cli_device *device;
+} bench_target;
+
+/* One batch: the lenet-onnx row in res[0], then ONNX Runtime's in res[1] when comparing. */
+static int bench_batch(const bench_target *t, uint32_t batch, ort_compare *cmp, result *res,
+                       size_t *n_rows, cli_error *err)
+{
+    const lenet_onnx_api *api = t->api;
     lenet_onnx_session *s = NULL;
     io_buffers io = {0};
     lenet_onnx_session_stats stats = {0};
-    lenet_onnx_error err = {0};
+    lenet_onnx_error lib = {0};
 
     *n_rows = 0;
-    int rc = create_session(api, ctx, model, batch, false, &s);
-    if (!rc) rc = io_alloc(api, s, &io);
-    if (!rc && api->session_stats(s, &stats, &err) != LENET_ONNX_OK)
-        rc = report(api, "session_stats", &err);
+    int rc = create_session(api, t->ctx, t->model, batch, false, &s, err);
+    if (!rc) rc = io_alloc(api, s, t->o->input, &io, err);
+    if (!rc) {
+        lenet_onnx_status status = api->session_stats(s, &stats, &lib);
+        if (status != LENET_ONNX_OK)
+            rc = cli_fail_library(err, api, status, &lib, CLI_EXIT_RUNTIME, "session_stats");
+    }
     if (!rc) {
         lenet_runner lr = {api, s, &io, batch};
         runner r = {lenet_run, &lr};
-        rc = time_runs(&r, batch, seconds, &res[0]);
+        progress p = {!t->o->quiet && isatty(2), t->path, "lenet-onnx", batch, 0.0};
+        rc = time_runs(&r, t->o, &p, &res[0], err);
+        progress_clear(&p);
+        res[0].model = t->path;
+        res[0].runtime = "lenet-onnx";
+        res[0].backend = t->device->backend;
+        res[0].device = t->device->name;
         res[0].arena_bytes = stats.arena_bytes;
     }
     if (!rc) *n_rows = 1;
-    if (!rc && cmp->ort) *n_rows += (size_t)bench_ort_batch(cmp, &io, batch, seconds, &res[1]);
+    if (!rc && cmp->ort)
+        *n_rows += (size_t)bench_ort_batch(cmp, t->o, t->path, &io, batch, &res[1]);
     io_free(&io);
     if (s) api->session_release(s);
     return rc;
 }
 
+/* The Chrome trace (--trace): one complete event ("ph": "X") per step of one profiled run per
+ * batch, a process per model and a thread per batch. */
+typedef struct trace_file {
+    FILE *f;
+    size_t events;
+    double clock_us; /* the steps of successive runs are laid end to end */
+} trace_file;
+
+static void trace_step(trace_file *tr, size_t model_index, uint32_t batch,
+                       const lenet_onnx_step_timing *step)
+{
+    if (!tr->f) return;
+    fputs(tr->events++ ? ",\n  " : "\n  ", tr->f);
+    fputs("{\"name\": ", tr->f);
+    cli_json_string(tr->f, step->op_type);
+    fprintf(tr->f,
+            ", \"cat\": \"step\", \"ph\": \"X\", \"ts\": %.3f, \"dur\": %.3f, \"pid\": %zu, "
+            "\"tid\": %" PRIu32 ", \"args\": {\"node\": ",
+            tr->clock_us, step->milliseconds * 1e3, model_index, batch);
+    cli_json_string(tr->f, step->node_name);
+    fputs("}}", tr->f);
+    tr->clock_us += step->milliseconds * 1e3;
+}
+
+static void trace_names(trace_file *tr, size_t model_index, const char *model, uint32_t batch)
+{
+    if (!tr->f) return;
+    fputs(tr->events++ ? ",\n  " : "\n  ", tr->f);
+    fprintf(tr->f,
+            "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %zu, \"args\": "
+            "{\"name\": ",
+            model_index);
+    cli_json_string(tr->f, model);
+    fprintf(tr->f,
+            "}},\n  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %zu, \"tid\": "
+            "%" PRIu32 ", \"args\": {\"name\": \"batch %" PRIu32 "\"}}",
+            model_index, batch, batch);
+}
+
 /* Per-step times from a profiling session, averaged over runs. Profiling adds a wait per
  * step, so these are for finding the slow step, not for comparing with the timed results. */
-static int profile_batch(const lenet_onnx_api *api, lenet_onnx_context *ctx,
-                         const lenet_onnx_model *model, uint32_t batch, double seconds, FILE *f)
+static int profile_batch(const bench_target *t, size_t model_index, uint32_t batch, FILE *f,
+                         trace_file *tr, cli_error *err)
 {
+    const lenet_onnx_api *api = t->api;
     lenet_onnx_session *s = NULL;
     io_buffers io = {0};
     lenet_onnx_session_stats stats = {0};
-    lenet_onnx_error err = {0};
+    lenet_onnx_error lib = {0};
     lenet_onnx_step_timing *steps = NULL;
     double *sums = NULL;
     size_t n_steps = 0, runs = 0;
 
-    int rc = create_session(api, ctx, model, batch, true, &s);
-    if (!rc) rc = io_alloc(api, s, &io);
-    if (!rc && api->session_stats(s, &stats, &err) != LENET_ONNX_OK)
-        rc = report(api, "session_stats", &err);
-    if (!rc) {
-        lenet_runner lr = {api, s, &io, batch};
-        runner r = {lenet_run, &lr};
-        rc = warm_up(&r, seconds);
-    }
+    int rc = create_session(api, t->ctx, t->model, batch, true, &s, err);
+    if (!rc) rc = io_alloc(api, s, t->o->input, &io, err);
+    if (!rc && api->session_stats(s, &stats, &lib) != LENET_ONNX_OK)
+        rc = cli_fail_library(err, api, lib.status, &lib, CLI_EXIT_RUNTIME, "session_stats");
+    lenet_runner lr = {api, s, &io, batch};
+    runner r = {lenet_run, &lr};
+    progress p = {false, t->path, "lenet-onnx", batch, 0.0};
+    if (!rc) rc = warm_up(&r, t->o, &p, err);
     if (!rc) {
         size_t cap = stats.step_count ? stats.step_count : 1;
         steps = calloc(cap, sizeof *steps);
         sums = calloc(cap, sizeof *sums);
-        if (!steps || !sums) {
-            fprintf(stderr, "lenet-onnx-bench: out of host memory\n");
-            rc = EXIT_RUNTIME;
-        }
+        if (!steps || !sums) rc = cli_fail(err, CLI_EXIT_RUNTIME, "out of host memory");
         n_steps = cap;
     }
     double start = now_s();
-    while (!rc && runs < MAX_PROFILE_RUNS &&
-           (runs < MIN_TIMED_RUNS || now_s() - start < seconds * 0.5)) {
+    size_t wanted = t->o->iterations ? t->o->iterations : MAX_PROFILE_RUNS;
+    while (!rc && runs < wanted && runs < MAX_PROFILE_RUNS &&
+           (t->o->iterations || runs < MIN_TIMED_RUNS || now_s() - start < t->o->seconds * 0.5)) {
         size_t count = 0;
-        rc = run_once(api, s, &io, batch);
-        if (!rc && api->session_step_timings(s, steps, n_steps, &count, &err) != LENET_ONNX_OK)
-            rc = report(api, "session_step_timings", &err);
+        rc = lenet_run(&lr, err);
+        if (!rc && api->session_step_timings(s, steps, n_steps, &count, &lib) != LENET_ONNX_OK)
+            rc = cli_fail_library(err, api, lib.status, &lib, CLI_EXIT_RUNTIME,
+                                  "session_step_timings");
         if (rc) break;
         if (count < n_steps) n_steps = count;
-        for (size_t i = 0; i < n_steps; i++)
+        if (runs == 0) trace_names(tr, model_index, t->path, batch);
+        for (size_t i = 0; i < n_steps; i++) {
             sums[i] += steps[i].milliseconds;
+            if (runs == 0) trace_step(tr, model_index, batch, &steps[i]);
+        }
         runs++;
     }
     if (!rc) {
         double total = 0.0;
-        fprintf(f, "\nprofile, batch %" PRIu32 " (mean of %zu profiled runs):\n", batch, runs);
+        fprintf(f, "\nprofile of %s, batch %" PRIu32 " (mean of %zu profiled runs):\n", t->path,
+                batch, runs);
         fprintf(f, "  %-4s %-24s %-32s %12s\n", "step", "op", "node", "ms");
         for (size_t i = 0; i < n_steps; i++) {
             double ms = sums[i] / (double)runs;
@@ -531,189 +577,218 @@ static int profile_batch(const lenet_onnx_api *api, lenet_onnx_context *ctx,
     return rc;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            fprintf(f, "\\%c", *c);
-        else if (*c < 0x20)
-            fprintf(f, "\\u%04x", *c);
-        else
-            fputc(*c, f);
-    }
-    fputc('"', f);
-}
-
 /* JSON has no inf or nan; timings are always finite, this only guards the format. */
 static double finite_or_zero(double v)
 {
     return isfinite(v) ? v : 0.0;
 }
 
-static void print_json(const result *res, size_t n)
+static void print_json(const lenet_onnx_api *api, const options *o, const result *res, size_t n)
 {
-    printf("{\"results\": [");
+    printf("{\"tool\": \"" PROGRAM "\", \"version\": ");
+    cli_json_string(stdout, cli_tools_version());
+    printf(", \"library_version\": ");
+    cli_json_string(stdout, api->version_string());
+    printf(", \"seconds\": %.6g, \"iterations\": %lu, \"results\": [",
+           o->iterations ? 0 : o->seconds, o->iterations);
     for (size_t i = 0; i < n; i++) {
-        printf("%s{\"runtime\": ", i ? ", " : "");
-        json_string(stdout, res[i].runtime);
+        const result *r = &res[i];
+        const bench_stats *s = &r->stats;
+        printf("%s\n  {\"model\": ", i ? "," : "");
+        cli_json_string(stdout, r->model);
+        printf(", \"runtime\": ");
+        cli_json_string(stdout, r->runtime);
         printf(", \"backend\": ");
-        json_string(stdout, res[i].backend);
+        cli_json_string(stdout, r->backend);
         printf(", \"device\": ");
-        json_string(stdout, res[i].device);
-        printf(", \"batch\": %" PRIu32 ", \"median_ms\": %.6g, \"p99_ms\": %.6g, "
-               "\"images_per_s\": %.6g, \"arena_bytes\": %" PRIu64 "}",
-               res[i].batch, finite_or_zero(res[i].median_ms), finite_or_zero(res[i].p99_ms),
-               finite_or_zero(res[i].images_per_s), res[i].arena_bytes);
+        cli_json_string(stdout, r->device);
+        printf(", \"batch\": %" PRIu32 ", \"runs\": %zu, \"duration_s\": %.6g, \"min_ms\": %.6g, "
+               "\"mean_ms\": %.6g, \"median_ms\": %.6g, \"p90_ms\": %.6g, \"p95_ms\": %.6g, "
+               "\"p99_ms\": %.6g, \"max_ms\": %.6g, \"images_per_s\": %.6g, \"arena_bytes\": "
+               "%" PRIu64 "}",
+               r->batch, s->runs, finite_or_zero(s->duration_s), finite_or_zero(s->min_ms),
+               finite_or_zero(s->mean_ms), finite_or_zero(s->median_ms), finite_or_zero(s->p90_ms),
+               finite_or_zero(s->p95_ms), finite_or_zero(s->p99_ms), finite_or_zero(s->max_ms),
+               finite_or_zero(r->images_per_s), r->arena_bytes);
     }
-    printf("]}\n");
+    printf("\n]}\n");
 }
 
-static void print_table_header(const char *model, const char *backend, const char *device,
-                               double seconds, const bench_ort *ort, const char *ort_device)
+static void print_table_header(const options *o, const cli_device *device, const bench_ort *ort,
+                               const char *ort_device)
 {
-    printf("model:   %s\ndevice:  %s\nbackend: %s\ntimed:   %g s per batch, whole inferences "
-           "(upload + kernels + download)\n",
-           model, device, backend, seconds);
+    printf("device:  %s\nbackend: %s\n", device->name, device->backend);
+    if (o->iterations)
+        printf("timed:   %lu runs per batch, whole inferences (upload + kernels + download)\n",
+               o->iterations);
+    else
+        printf("timed:   %g s per batch, whole inferences (upload + kernels + download)\n",
+               o->seconds);
     if (ort)
         printf("onnxruntime %s: default CPU execution provider, %d intra-op threads (one per "
                "core), on %s;\n         arena_bytes 0: ONNX Runtime does not expose its arena "
                "size\n",
                bench_ort_version(ort), bench_ort_threads(ort), ort_device);
-    printf("\n");
-    printf("%-11s %6s %11s %11s %13s %12s %8s\n", "runtime", "batch", "median_ms", "p99_ms",
+}
+
+static void print_model_header(const char *model)
+{
+    printf("\nmodel:   %s\n%-11s %6s %9s %9s %9s %9s %9s %9s %9s %12s %12s %8s\n", model, "runtime",
+           "batch", "min_ms", "mean_ms", "median_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms",
            "images/s", "arena_bytes", "runs");
 }
 
 static void print_table_row(const result *r)
 {
-    printf("%-11s %6" PRIu32 " %11.4f %11.4f %13.1f %12" PRIu64 " %8zu\n", r->runtime, r->batch,
-           r->median_ms, r->p99_ms, r->images_per_s, r->arena_bytes, r->runs);
+    const bench_stats *s = &r->stats;
+    printf("%-11s %6" PRIu32 " %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %12.1f %12" PRIu64
+           " %8zu\n",
+           r->runtime, r->batch, s->min_ms, s->mean_ms, s->median_ms, s->p90_ms, s->p95_ms,
+           s->p99_ms, s->max_ms, r->images_per_s, r->arena_bytes, s->runs);
     fflush(stdout);
 }
 
-static int list_devices(const lenet_onnx_api *api, lenet_onnx_backend_kind backend)
-{
-    lenet_onnx_device_info devs[32];
-    size_t count = 0;
-    lenet_onnx_error err = {0};
-    if (api->list_devices(backend, devs, 32, &count, &err) != LENET_ONNX_OK)
-        return report(api, "list_devices", &err);
-    for (size_t i = 0; i < count && i < 32; i++)
-        printf("%" PRIu32 ": %s (%s, driver %s, %" PRIu64 " MiB)\n", devs[i].index, devs[i].name,
-               devs[i].platform, devs[i].driver_version,
-               devs[i].global_memory_bytes / (1024 * 1024));
-    return 0;
-}
-
 /* The batches to time: the model's own when its batch is static, else the requested list. */
-static int pick_batches(const lenet_onnx_api *api, const lenet_onnx_model *model, options *o)
+static int pick_batches(const lenet_onnx_api *api, const lenet_onnx_model *model, const char *path,
+                        const options *o, uint32_t *batches, size_t *n, cli_error *err)
 {
     lenet_onnx_tensor_info info;
-    lenet_onnx_error err = {0};
-    if (api->model_io_count(model, LENET_ONNX_INPUT) == 0) {
-        fprintf(stderr, "lenet-onnx-bench: %s: the model has no inputs\n", o->model);
-        return EXIT_USAGE;
-    }
-    if (api->model_io_info(model, LENET_ONNX_INPUT, 0, &info, &err) != LENET_ONNX_OK)
-        return report(api, "model_io_info", &err);
+    lenet_onnx_error lib = {0};
+    memcpy(batches, o->batches, o->n_batches * sizeof *batches);
+    *n = o->n_batches;
+    if (api->model_io_count(model, LENET_ONNX_INPUT) == 0)
+        return cli_fail(err, CLI_EXIT_USAGE, "%s: the model has no inputs", path);
+    lenet_onnx_status status = api->model_io_info(model, LENET_ONNX_INPUT, 0, &info, &lib);
+    if (status != LENET_ONNX_OK)
+        return cli_fail_library(err, api, status, &lib, cli_exit_code_for(status), path);
     if (info.rank == 0 || info.dims[0] < 0) return 0;
     uint32_t fixed = info.dims[0] > 0 && info.dims[0] <= UINT32_MAX ? (uint32_t)info.dims[0] : 1;
     if (o->batches_given && (o->n_batches != 1 || o->batches[0] != fixed))
         fprintf(stderr,
-                "lenet-onnx-bench: %s: input '%s' has a static batch of %" PRIu32
-                ", timing that batch only\n",
-                o->model, info.name, fixed);
-    o->batches[0] = fixed;
-    o->n_batches = 1;
+                PROGRAM ": %s: input '%s' has a static batch of %" PRIu32 ", timing that batch "
+                        "only\n",
+                path, info.name, fixed);
+    batches[0] = fixed;
+    *n = 1;
     return 0;
+}
+
+/* ONNX Runtime's library: --ort-lib, $LENET_ONNX_ORT_LIB, the build tree's, the loader's. */
+static const char *ort_library(const options *o, char *buffer, size_t size)
+{
+    const char *env_lib = getenv("LENET_ONNX_ORT_LIB");
+    if (o->ort_lib) return o->ort_lib;
+    if (env_lib && *env_lib) return env_lib;
+#ifdef LO_BENCH_ORT_BUILD_REL
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            int written = snprintf(buffer, size, "%s/%s", exe, LO_BENCH_ORT_BUILD_REL);
+            if (written > 0 && (size_t)written < size && access(buffer, F_OK) == 0) return buffer;
+        }
+    }
+#else
+    (void)buffer;
+    (void)size;
+#endif
+    return ORT_SONAME;
+}
+
+/* Times every batch of one model, then profiles it when asked. */
+static int bench_model(bench_target *t, size_t model_index, ort_compare *cmp, result *res,
+                       size_t *n_res, trace_file *tr, cli_error *err)
+{
+    const options *o = t->o;
+    lenet_onnx_model *model = NULL;
+    lenet_onnx_error lib = {0};
+    lenet_onnx_status status = t->api->model_load_file(t->path, &model, &lib);
+    if (status != LENET_ONNX_OK)
+        return cli_fail_library(err, t->api, status, &lib, cli_exit_code_for(status), t->path);
+    t->model = model;
+    uint32_t batches[MAX_BATCHES];
+    size_t n_batches;
+    int rc = pick_batches(t->api, model, t->path, o, batches, &n_batches, err);
+    if (!rc && !o->json) print_model_header(t->path);
+    for (size_t i = 0; i < n_batches && !rc; i++) {
+        size_t rows = 0;
+        rc = bench_batch(t, batches[i], cmp, &res[*n_res], &rows, err);
+        for (size_t k = 0; k < rows && !o->json; k++)
+            print_table_row(&res[*n_res + k]);
+        *n_res += rows;
+    }
+    for (size_t i = 0; i < n_batches && !rc && o->profile; i++)
+        rc = profile_batch(t, model_index, batches[i], o->json ? stderr : stdout, tr, err);
+    t->api->model_release(model);
+    t->model = NULL;
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
     options o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc) return rc;
-
-    /* ABI 1 holds every function this program uses. */
-    char message[1024];
-    const lenet_onnx_api *api =
-        plugin_load(o.plugin, 1, offsetof(lenet_onnx_api, set_host_hooks), message, sizeof message);
-    if (!api) {
-        fprintf(stderr, "lenet-onnx-bench: %s\n", message);
-        return EXIT_RUNTIME;
+    cli_error err = {0};
+    int rc = parse_args(argc, argv, &o, &err);
+    if (!rc && o.help) usage(stdout);
+    if (!rc && o.version) rc = cli_print_version(PROGRAM, o.plugin, o.plugin_given, &err);
+    if (rc || o.help || o.version) {
+        if (rc) cli_report(PROGRAM, &err);
+        free(o.models);
+        return rc;
     }
-    if (o.list_devices) return list_devices(api, o.backend);
+    cli_device_choice_defaults(&o.device);
+    const lenet_onnx_api *api = cli_load_plugin(o.plugin, o.plugin_given, &err);
+    if (!api || o.list_devices) {
+        rc = api ? cli_list_devices(api, &o.device, o.json, &err) : err.exit_code;
+        if (rc) cli_report(PROGRAM, &err);
+        free(o.models);
+        return rc;
+    }
     bench_ort *ort = NULL;
-    char cpu_name[128];
+    char cpu_name[128], message[1024], ort_path[4096];
     bench_ort_cpu_name(cpu_name, sizeof cpu_name);
     if (o.compare_ort) {
-        const char *env_lib = getenv("LENET_ONNX_ORT_LIB");
-        const char *lib = o.ort_lib ? o.ort_lib : env_lib && *env_lib ? env_lib : LO_BENCH_ORT_LIB;
-        ort = bench_ort_open(lib, message, sizeof message);
+        ort = bench_ort_open(ort_library(&o, ort_path, sizeof ort_path), message, sizeof message);
         if (!ort)
             fprintf(stderr,
-                    "lenet-onnx-bench: --compare-ort: ONNX Runtime unavailable (%s); "
-                    "reporting lenet-onnx results only\n",
+                    PROGRAM ": --compare-ort: ONNX Runtime unavailable (%s); reporting "
+                            "lenet-onnx results only\n",
                     message);
     }
-    ort_compare cmp = {ort, o.model, cpu_name};
-
-    lenet_onnx_model *model = NULL;
+    ort_compare cmp = {ort, cpu_name};
     lenet_onnx_context *ctx = NULL;
-    lenet_onnx_error err = {0};
+    cli_device device;
     result *res = NULL;
     size_t n_res = 0;
-    const char *backend_name = NULL;
-    lenet_onnx_device_info dev = {0};
-
-    if (api->model_load_file(o.model, &model, &err) != LENET_ONNX_OK) {
-        rc = report(api, "model_load_file", &err);
-        goto done;
+    trace_file tr = {NULL, 0, 0.0};
+    rc = cli_open_context(api, &o.device, &ctx, &device, &err);
+    if (!rc) {
+        res = calloc(2 * MAX_BATCHES * o.n_models, sizeof *res);
+        if (!res) rc = cli_fail(&err, CLI_EXIT_RUNTIME, "out of host memory");
     }
-    rc = pick_batches(api, model, &o);
-    if (rc) goto done;
-
-    lenet_onnx_context_options co = {0};
-    co.struct_size = sizeof co;
-    co.backend = o.backend;
-    co.device_select = o.device_given ? LENET_ONNX_DEVICE_INDEX : LENET_ONNX_DEVICE_AUTO;
-    co.device_index = o.device_index;
-    if (api->context_create(&co, &ctx, &err) != LENET_ONNX_OK) {
-        /* a bad --device index is the caller's mistake; anything else is the device's */
-        rc = report(api, "context_create", &err);
-        goto done;
+    if (!rc && o.trace) {
+        tr.f = fopen(o.trace, "w");
+        if (!tr.f) rc = cli_fail(&err, CLI_EXIT_USAGE, "--trace %s: cannot write", o.trace);
+        if (tr.f) fputs("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [", tr.f);
     }
-    if (api->context_device(ctx, &dev, &backend_name, &err) != LENET_ONNX_OK) {
-        rc = report(api, "context_device", &err);
-        goto done;
+    if (!rc && !o.json) print_table_header(&o, &device, ort, cpu_name);
+    for (size_t m = 0; m < o.n_models && !rc; m++) {
+        bench_target target = {api, ctx, NULL, o.models[m], &o, &device};
+        rc = bench_model(&target, m, &cmp, res, &n_res, &tr, &err);
     }
-    if (!backend_name) backend_name = "unknown";
-
-    res = calloc(2 * o.n_batches, sizeof *res);
-    if (!res) {
-        fprintf(stderr, "lenet-onnx-bench: out of host memory\n");
-        rc = EXIT_RUNTIME;
-        goto done;
+    if (tr.f) {
+        fputs("\n]}\n", tr.f);
+        if (fclose(tr.f) != 0 && !rc)
+            rc = cli_fail(&err, CLI_EXIT_RUNTIME, "--trace %s: cannot write", o.trace);
     }
-    if (!o.json) print_table_header(o.model, backend_name, dev.name, o.seconds, ort, cpu_name);
-    for (size_t i = 0; i < o.n_batches && !rc; i++) {
-        size_t rows = 0;
-        res[n_res].runtime = "lenet-onnx";
-        res[n_res].backend = backend_name;
-        res[n_res].device = dev.name;
-        rc = bench_batch(api, ctx, model, o.batches[i], o.seconds, &cmp, &res[n_res], &rows);
-        for (size_t k = 0; k < rows && !o.json; k++)
-            print_table_row(&res[n_res + k]);
-        n_res += rows;
-    }
-    if (!rc && o.json) print_json(res, n_res);
-    for (size_t i = 0; i < o.n_batches && !rc && o.profile; i++)
-        rc = profile_batch(api, ctx, model, o.batches[i], o.seconds, o.json ? stderr : stdout);
-done:
+    if (!rc && o.json) print_json(api, &o, res, n_res);
+    if (rc) cli_report(PROGRAM, &err);
     free(res);
+    free(o.models);
     if (ctx) api->context_release(ctx);
-    if (model) api->model_release(model);
     bench_ort_close(ort);
     return rc;
 }

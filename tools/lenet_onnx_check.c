@@ -18,10 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "cli.h"
 #include "lenet-onnx/lenet_onnx.h"
 #include "onnx.pb-c.h"
-#include "plugin_loader.h"
 #include "tensor_pb.h"
+
+#define PROGRAM "lenet-onnx-check"
 
 /* ONNX's backend test runner defaults (onnx/backend/test/runner). */
 #define CHECK_RTOL 1e-3
@@ -530,59 +535,137 @@ static void print_summary(cause_count *causes, size_t n, unsigned skipped)
         fprintf(stderr, "%6u  %s\n", causes[i].count, causes[i].cause);
 }
 
+static void print_usage(FILE *out)
+{
+    fputs("usage: " PROGRAM " [options] DIR [DIR ...]\n"
+          "       " PROGRAM " [--backend B] --device list [--json]\n"
+          "\n"
+          "Runs ONNX backend test directories (model.onnx, test_data_set_*/input_*.pb and\n"
+          "output_*.pb) and compares every output with ONNX's tolerances (rtol 1e-3, atol\n"
+          "1e-7). One line per directory on stdout: PASS, FAIL or SKIP unsupported, then the\n"
+          "counts.\n"
+          "\n"
+          "options:\n"
+          "  --summary         also list the skip causes on stderr\n"
+          "  --device D        an index, cpu, gpu, or part of a device name (default:\n"
+          "                    $LENET_ONNX_DEVICE, else the first GPU, else the first device)\n"
+          "  --device list     list the devices and exit (with --json: as JSON)\n"
+          "  --backend NAME    a backend of the library (default: $LENET_ONNX_BACKEND, else auto)\n"
+          "  --plugin PATH     the lenet-onnx library to load (default: $LENET_ONNX_PLUGIN,\n"
+          "                    else the installed one beside this program, else the system's)\n"
+          "  --version         print the tool's and the library's versions and exit\n"
+          "  -h, --help        print this help and exit\n"
+          "\n"
+          "exit status: 0 every directory passed or was skipped, 1 a directory failed, 2 bad\n"
+          "usage (an unknown option, a DIR that is not a folder)\n",
+          out);
+}
+
+typedef struct check_options {
+    const char *plugin;
+    bool plugin_given, summary, help, version, device_list, json;
+    cli_device_choice device;
+    char **dirs;
+    size_t dir_count;
+} check_options;
+
+static const cli_option check_option_table[] = {
+    {"--plugin", true}, {"--device", true}, {"--backend", true},  {"--summary", false},
+    {"--json", false},  {"--help", false},  {"--version", false}, {NULL, false},
+};
+
+static int apply_option(void *state, const char *name, const char *value, cli_error *err)
+{
+    check_options *o = state;
+    (void)err;
+    if (strcmp(name, "--plugin") == 0) {
+        o->plugin = value;
+        o->plugin_given = true;
+    } else if (strcmp(name, "--device") == 0) {
+        o->device_list = strcmp(value, "list") == 0;
+        o->device.device = o->device_list ? NULL : value;
+    } else if (strcmp(name, "--backend") == 0) {
+        o->device.backend = value;
+    } else {
+        bool *flag = strcmp(name, "--summary") == 0   ? &o->summary
+                     : strcmp(name, "--json") == 0    ? &o->json
+                     : strcmp(name, "--version") == 0 ? &o->version
+                                                      : &o->help;
+        *flag = true;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, check_options *o, cli_error *err)
+{
+    memset(o, 0, sizeof *o);
+    int rc =
+        cli_parse(argc, argv, check_option_table, apply_option, o, &o->dirs, &o->dir_count, err);
+    if (rc) return rc;
+    if (o->help || o->version || o->device_list) return 0;
+    if (o->dir_count == 0)
+        return cli_fail(err, CLI_EXIT_USAGE, "missing DIR arguments (see --help)");
+    /* Every operand is checked before any runs: a typo is bad usage, not a failed test. */
+    for (size_t i = 0; i < o->dir_count; i++) {
+        struct stat st;
+        if (stat(o->dirs[i], &st) != 0)
+            return cli_fail(err, CLI_EXIT_USAGE, "%s: %s", o->dirs[i], strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return cli_fail(err, CLI_EXIT_USAGE, "%s: not a folder", o->dirs[i]);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    const char *plugin = NULL; /* --plugin, or NULL: plugin_load's search order */
-    bool summary = false;
-    for (;;) {
-        if (argc >= 3 && strcmp(argv[1], "--plugin") == 0) {
-            plugin = argv[2];
-            argv += 2;
-            argc -= 2;
-        } else if (argc >= 2 && strcmp(argv[1], "--summary") == 0) {
-            summary = true;
-            argv++;
-            argc--;
-        } else {
-            break;
-        }
+    check_options o;
+    cli_error err = {0};
+    int rc = parse_args(argc, argv, &o, &err);
+    if (rc == 0 && o.help) print_usage(stdout);
+    if (rc == 0 && o.version) rc = cli_print_version(PROGRAM, o.plugin, o.plugin_given, &err);
+    if (rc || o.help || o.version) {
+        if (rc) cli_report(PROGRAM, &err);
+        free(o.dirs);
+        return rc;
     }
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fprintf(stderr, "usage: lenet-onnx-check [--plugin PATH] [--summary] DIR [DIR ...]\n"
-                        "  runs ONNX backend test directories (model.onnx, "
-                        "test_data_set_*/input_*.pb, output_*.pb)\n"
-                        "  --summary: also list the skip causes on stderr\n");
-        return argc < 2 ? 2 : 0;
-    }
-    /* ABI 1 holds every function this program uses. */
-    char message[1024];
-    const lenet_onnx_api *api =
-        plugin_load(plugin, 1, offsetof(lenet_onnx_api, set_host_hooks), message, sizeof message);
-    if (!api) {
-        fprintf(stderr, "lenet-onnx-check: %s\n", message);
-        return 1;
+    cli_device_choice_defaults(&o.device);
+    const lenet_onnx_api *api = cli_load_plugin(o.plugin, o.plugin_given, &err);
+    if (api && o.device_list) rc = cli_list_devices(api, &o.device, o.json, &err);
+    if (!api || o.device_list) {
+        if (!api) rc = err.exit_code;
+        if (rc) cli_report(PROGRAM, &err);
+        free(o.dirs);
+        return rc;
     }
 
-    lenet_onnx_context_options copts = {0};
-    copts.struct_size = sizeof copts;
     lenet_onnx_context *ctx = NULL;
-    lenet_onnx_error ctx_err = {0};
+    cli_device device;
     pb_msg ctx_msg = {{0}, {0}};
     pb_status ctx_st = PB_OK;
-    if (api->context_create(&copts, &ctx, &ctx_err) != LENET_ONNX_OK)
-        ctx_st = from_library(api, "context_create", &ctx_err, false, &ctx_msg);
-
+    cli_error ctx_err = {0};
+    if (cli_open_context(api, &o.device, &ctx, &device, &ctx_err) != 0) {
+        /* A --device that matches nothing is bad usage; a device that fails fails every dir. */
+        if (ctx_err.exit_code == CLI_EXIT_USAGE) {
+            cli_report(PROGRAM, &ctx_err);
+            free(o.dirs);
+            return CLI_EXIT_USAGE;
+        }
+        ctx_st = pb_fail(&ctx_msg, "%s", ctx_err.message);
+    }
+    int dir_count = (int)o.dir_count;
+    char **dirs = o.dirs;
     unsigned passed = 0, failed = 0, skipped = 0;
     /* at most one cause per directory */
-    cause_count *causes = calloc((size_t)argc, sizeof *causes);
+    cause_count *causes = calloc((size_t)dir_count + 1, sizeof *causes);
     size_t n_causes = 0;
     if (!causes) {
-        fprintf(stderr, "lenet-onnx-check: out of memory\n");
+        fprintf(stderr, PROGRAM ": out of memory\n");
         if (ctx) api->context_release(ctx);
-        return 1;
+        free(o.dirs);
+        return CLI_EXIT_RUNTIME;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *dir = argv[i];
+    for (int i = 0; i < dir_count; i++) {
+        const char *dir = dirs[i];
         compare_result res = {0.0, 0};
         pb_msg msg = {{0}, {0}};
         pb_status st = ctx_st;
@@ -610,8 +693,9 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
-    if (summary) print_summary(causes, n_causes, skipped);
+    if (o.summary) print_summary(causes, n_causes, skipped);
     free(causes);
+    free(o.dirs);
     if (ctx) api->context_release(ctx);
-    return failed ? 1 : 0;
+    return failed ? CLI_EXIT_RUNTIME : CLI_EXIT_OK;
 }

@@ -1,480 +1,163 @@
-/* lenet-onnx-run: classify PNG images with an ONNX model through the lenet-onnx public ABI.
+/* lenet-onnx-run: classify images (PNG, JPEG) or raw tensors (.pb, .npy) with an ONNX model
+ * through the lenet-onnx public ABI, or describe a model (--info).
  *
- * The command-line contract (options, JSON shape, exit codes) is in ARCHITECTURE.md. Choices
- * the contract leaves open:
- * - Exit 2 (bad usage or input) for library statuses INVALID_ARGUMENT, IO, INVALID_MODEL and
- *   UNSUPPORTED; exit 1 for DEVICE, OUT_OF_MEMORY and ABI. A backend the library cannot open
- *   (--backend vulkan before it is built) is a runtime failure: exit 1.
- * - Every failure prints exactly one line on stderr, "lenet-onnx-run: WHERE: WHAT"; a library
- *   message spanning lines (an OpenCL build log) is joined into one.
- * - Results are printed only once every image has run, so a failure prints no partial results.
- * - --verbose writes to stderr, keeping stdout for results (one JSON object with --json).
- * - A model with a static batch B > 1 runs the images B at a time; the last batch is padded
- *   with zero-filled slots whose outputs are ignored.
+ * The command-line contract (options, JSON shapes, exit codes) is in docs/cli.md. Choices it
+ * leaves open:
+ * - Inputs stream through one session of --batch N (default: the number of inputs when they
+ *   are all named on the command line, at most 64; else 64); the last batch is padded with
+ *   zero-filled slots whose outputs are ignored. A model with a static batch B runs B at a time.
+ * - The table and --jsonl print each batch's results when it has run; --json prints one object
+ *   at the end (nothing on stdout when the run fails).
+ * - Without --keep-going the first unreadable input stops the run (exit 2); with it, the input
+ *   gets an "error" result and a line on stderr, the rest run, and the exit status is 2.
+ * - Every failure prints exactly one line on stderr, "lenet-onnx-run: WHERE: WHAT".
  * - The first model output is the one reported; per image it is flattened to output_size /
- *   batch values. Labels past the end of the labels file are null (JSON) or "-" (table).
- * - --std values must be positive; --mean and --std take 1 value or one per input channel.
- * - A non-finite output or score prints as null in JSON, which has no NaN or infinity.
- * - --device INDEX past the backend's device list is bad usage (exit 2); --device list with no
- *   device at all is a runtime failure (exit 1).
- * - Work runs in the order labels, model, device, session, images: a bad PNG is found after the
- *   model has been planned, so a broken model is reported first.
+ *   batch values. A label list whose length differs from that count is an error.
+ * - Work runs in the order model, settings (labels), device, session, inputs: a bad input is
+ *   found after the model has been planned, so a broken model is reported first.
  */
+#define _GNU_SOURCE /* open_memstream */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stddef.h>
-#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "lenet-onnx/lenet_onnx.h"
-
+#include "cli.h"
+#include "file_read.h"
+#include "image_load.h"
 #include "image_prep.h"
-#include "plugin_loader.h"
+#include "lenet-onnx/lenet_onnx.h"
+#include "run_info.h"
+#include "run_inputs.h"
+#include "run_settings.h"
+#include "tensor_file.h"
 
-#define PROGRAM "lenet-onnx-run"
-
-enum { EXIT_RUNTIME = 1, EXIT_BAD_INPUT = 2 };
-
-typedef struct run_error {
-    int exit_code; /* 0, EXIT_RUNTIME or EXIT_BAD_INPUT */
-    char message[2048];
-} run_error;
+#define PROGRAM           "lenet-onnx-run"
+#define DEFAULT_MAX_BATCH 64u
+#define MAX_BATCH         65536ul
 
 typedef struct options {
-    const char **operands; /* the model then the images, in argv order */
-    const char *model_path;
-    const char **images; /* operands + 1 */
-    size_t image_count;
-    float mean[3];
-    size_t mean_count;
-    float std[3];
-    size_t std_count;
+    char **operands; /* the model then the inputs, in argv order */
+    size_t operand_count;
+    channel_values mean, std;
+    bool mean_given, std_given;
     const char *labels_path;
     unsigned long top;
-    bool json;
-    bool verbose;
-    bool help;
-    bool device_list;
-    bool device_given;
-    uint32_t device_index;
-    lenet_onnx_backend_kind backend;
-    const char *backend_name;
-    const char *plugin_path; /* --plugin, or NULL: plugin_load's search order */
+    unsigned long batch; /* 0: the default */
+    bool json, jsonl, verbose, keep_going, info, help, version, device_list;
+    cli_device_choice device;
+    const char *plugin_path;
+    bool plugin_given;
 } options;
-
-typedef struct label_list {
-    char **items;
-    size_t count;
-} label_list;
-
-#if defined(__GNUC__)
-#define PRINTF_LIKE(fmt_index, args_index) __attribute__((format(printf, fmt_index, args_index)))
-#else
-#define PRINTF_LIKE(fmt_index, args_index)
-#endif
-
-static int fail(run_error *err, int exit_code, const char *fmt, ...) PRINTF_LIKE(3, 4);
-
-static int fail(run_error *err, int exit_code, const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    err->exit_code = exit_code;
-    vsnprintf(err->message, sizeof err->message, fmt, args);
-    va_end(args);
-    return exit_code;
-}
-
-static int exit_code_for(lenet_onnx_status status)
-{
-    switch (status) {
-    case LENET_ONNX_OK:
-        return 0;
-    case LENET_ONNX_ERROR_INVALID_ARGUMENT:
-    case LENET_ONNX_ERROR_IO:
-    case LENET_ONNX_ERROR_INVALID_MODEL:
-    case LENET_ONNX_ERROR_UNSUPPORTED:
-        return EXIT_BAD_INPUT;
-    default:
-        return EXIT_RUNTIME;
-    }
-}
-
-/* A library failure: its message, prefixed by `where` unless the message already names it. */
-static int fail_library(run_error *err, const lenet_onnx_api *api, lenet_onnx_status status,
-                        const lenet_onnx_error *lib, int exit_code, const char *where)
-{
-    const char *message = lib->message[0] ? lib->message : api->status_name(status);
-    if (!message) message = "unknown error";
-    if (where && !strstr(message, where)) return fail(err, exit_code, "%s: %s", where, message);
-    return fail(err, exit_code, "%s", message);
-}
-
-static int fail_image(run_error *err, const image_error *image_err)
-{
-    return fail(err, image_err->status == IMAGE_ERR_INPUT ? EXIT_BAD_INPUT : EXIT_RUNTIME, "%s",
-                image_err->message);
-}
 
 static void print_usage(FILE *out)
 {
-    fputs("usage: " PROGRAM " [options] MODEL.onnx IMAGE.png [IMAGE.png ...]\n"
-          "       " PROGRAM " [--backend B] --device list\n"
+    fputs("usage: " PROGRAM " [options] MODEL.onnx INPUT [INPUT ...]\n"
+          "       " PROGRAM " --info [--json] MODEL.onnx\n"
+          "       " PROGRAM " [--backend B] --device list [--json]\n"
           "\n"
-          "Classifies PNG images with an ONNX model. Each image is converted to the model's\n"
-          "channel count (gray to RGB replicates, RGB to gray is BT.601 luma), resized\n"
-          "bilinearly to the model's height and width, scaled to [0,1] and normalised.\n"
+          "Classifies images with an ONNX model. An INPUT is a PNG or JPEG image, a raw tensor\n"
+          "(.pb TensorProto or .npy float32, fed as is), a folder (its .png .jpg .jpeg .pb .npy\n"
+          "files, sorted) or '-' (paths on stdin, one per line). An image is converted to the\n"
+          "model's channel count, resized bilinearly to its height and width, scaled to [0,1]\n"
+          "and normalised. Preprocessing and labels come from the options, else the model's\n"
+          "metadata, else (labels) MODEL-labels.txt or labels.txt beside the model.\n"
           "\n"
           "options:\n"
-          "  --mean a[,b,c]    subtracted per channel (default 0)\n"
-          "  --std a[,b,c]     divided per channel, positive (default 1)\n"
+          "  --mean a[,b,c]    subtracted per channel (default: metadata, else 0)\n"
+          "  --std a[,b,c]     divided per channel, positive (default: metadata, else 1)\n"
           "  --labels FILE     class names, one per line\n"
           "  --top K           best K classes per image (default 5)\n"
-          "  --json            print one JSON object\n"
-          "  --device list     list the backend's devices and exit\n"
-          "  --device INDEX    run on that device (default: the first GPU, else the first)\n"
-          "  --backend NAME    opencl (default) or vulkan\n"
-          "  --verbose         print the plan, arena size and per-step times on stderr\n"
+          "  --batch N         images per run of the model (default: the inputs, at most 64)\n"
+          "  --keep-going      report an unreadable input in its result and go on (exit 2)\n"
+          "  --json            print one JSON object at the end\n"
+          "  --jsonl           print one JSON object per input, as results come\n"
+          "  --info            describe the model: producer, inputs, outputs, metadata, and the\n"
+          "                    plan of a session of --batch (default: the model's, or 1)\n"
+          "  --device D        an index, cpu, gpu, or part of a device name (default:\n"
+          "                    $LENET_ONNX_DEVICE, else the first GPU, else the first device)\n"
+          "  --device list     list the devices and exit (with --json: as JSON)\n"
+          "  --backend NAME    a backend of the library (default: $LENET_ONNX_BACKEND, else auto)\n"
+          "  --verbose         on stderr: where each setting came from, the plan, step times\n"
           "  --plugin PATH     the lenet-onnx library to load (default: $LENET_ONNX_PLUGIN,\n"
           "                    else the installed one beside this program, else the system's)\n"
+          "  --version         print the tool's and the library's versions and exit\n"
           "  -h, --help        print this help and exit\n"
           "\n"
           "exit status: 0 success, 1 device or runtime failure, 2 bad usage or bad input\n",
           out);
 }
 
-/* Parses "a" or "a,b,c" into up to 3 finite floats. */
-static bool parse_floats(const char *text, float *values, size_t *count)
-{
-    size_t n = 0;
-    const char *p = text;
-    for (;;) {
-        char *end;
-        errno = 0;
-        float v = strtof(p, &end);
-        if (end == p || !isfinite(v) || n == 3) return false;
-        values[n++] = v;
-        if (*end == '\0') break;
-        if (*end != ',') return false;
-        p = end + 1;
-    }
-    *count = n;
-    return n == 1 || n == 3;
-}
+static const cli_option run_options[] = {
+    {"--mean", true},  {"--std", true},    {"--labels", true},   {"--top", true},
+    {"--batch", true}, {"--device", true}, {"--backend", true},  {"--plugin", true},
+    {"--json", false}, {"--jsonl", false}, {"--verbose", false}, {"--keep-going", false},
+    {"--info", false}, {"--help", false},  {"--version", false}, {NULL, false},
+};
 
-/* Parses a decimal integer in [0, max] with no sign, space or trailing text. */
-static bool parse_uint(const char *text, unsigned long max, unsigned long *value)
+static int apply_option(void *state, const char *name, const char *value, cli_error *err)
 {
-    if (text[0] < '0' || text[0] > '9') return false;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (*end != '\0' || errno == ERANGE || v > max) return false;
-    *value = v;
-    return true;
-}
-
-/* Applies one option that takes a value. */
-static int apply_option(options *opt, const char *name, const char *value, run_error *err)
-{
-    if (strcmp(name, "--plugin") == 0) {
-        opt->plugin_path = value;
-        return 0;
-    }
+    options *opt = state;
     if (strcmp(name, "--mean") == 0 || strcmp(name, "--std") == 0) {
         bool is_std = name[2] == 's';
-        float *values = is_std ? opt->std : opt->mean;
-        size_t *count = is_std ? &opt->std_count : &opt->mean_count;
-        if (!parse_floats(value, values, count))
-            return fail(err, EXIT_BAD_INPUT, "%s '%s': expected 1 or 3 comma-separated numbers",
-                        name, value);
-        for (size_t i = 0; is_std && i < *count; i++)
-            if (!(values[i] > 0))
-                return fail(err, EXIT_BAD_INPUT, "%s %s: standard deviations must be positive",
-                            name, value);
+        channel_values *target = is_std ? &opt->std : &opt->mean;
+        if (!settings_parse_values(value, is_std, target))
+            return cli_fail(err, CLI_EXIT_USAGE, "%s '%s': expected 1 or 3 comma-separated %s",
+                            name, value, is_std ? "positive numbers" : "numbers");
+        snprintf(target->source, sizeof target->source, "%s", name);
+        *(is_std ? &opt->std_given : &opt->mean_given) = true;
     } else if (strcmp(name, "--labels") == 0) {
         opt->labels_path = value;
     } else if (strcmp(name, "--top") == 0) {
-        if (!parse_uint(value, 1000000000ul, &opt->top) || opt->top == 0)
-            return fail(err, EXIT_BAD_INPUT, "--top '%s': expected a positive integer", value);
+        if (!cli_parse_uint(value, 1000000000ul, &opt->top) || opt->top == 0)
+            return cli_fail(err, CLI_EXIT_USAGE, "--top '%s': expected a positive integer", value);
+    } else if (strcmp(name, "--batch") == 0) {
+        if (!cli_parse_uint(value, MAX_BATCH, &opt->batch) || opt->batch == 0)
+            return cli_fail(err, CLI_EXIT_USAGE, "--batch '%s': expected an integer in 1..%lu",
+                            value, MAX_BATCH);
     } else if (strcmp(name, "--device") == 0) {
-        unsigned long index;
         opt->device_list = strcmp(value, "list") == 0;
-        opt->device_given = !opt->device_list;
-        if (opt->device_given) {
-            if (!parse_uint(value, UINT32_MAX, &index))
-                return fail(err, EXIT_BAD_INPUT, "--device '%s': expected 'list' or a device index",
-                            value);
-            opt->device_index = (uint32_t)index;
-        }
+        opt->device.device = opt->device_list ? NULL : value;
     } else if (strcmp(name, "--backend") == 0) {
-        if (strcmp(value, "opencl") == 0)
-            opt->backend = LENET_ONNX_BACKEND_OPENCL;
-        else if (strcmp(value, "vulkan") == 0)
-            opt->backend = LENET_ONNX_BACKEND_VULKAN;
-        else
-            return fail(err, EXIT_BAD_INPUT, "--backend '%s': expected opencl or vulkan", value);
-        opt->backend_name = value;
+        opt->device.backend = value;
+    } else if (strcmp(name, "--plugin") == 0) {
+        opt->plugin_path = value;
+        opt->plugin_given = true;
     } else {
-        return fail(err, EXIT_BAD_INPUT, "unknown option '%s' (see --help)", name);
+        bool *flag = strcmp(name, "--json") == 0         ? &opt->json
+                     : strcmp(name, "--jsonl") == 0      ? &opt->jsonl
+                     : strcmp(name, "--verbose") == 0    ? &opt->verbose
+                     : strcmp(name, "--keep-going") == 0 ? &opt->keep_going
+                     : strcmp(name, "--info") == 0       ? &opt->info
+                     : strcmp(name, "--version") == 0    ? &opt->version
+                                                         : &opt->help;
+        *flag = true;
     }
     return 0;
 }
 
-static int parse_args(int argc, char **argv, options *opt, run_error *err)
+static int parse_args(int argc, char **argv, options *opt, cli_error *err)
 {
-    static const char *const with_value[] = {"--mean",   "--std",     "--labels", "--top",
-                                             "--device", "--backend", "--plugin"};
     memset(opt, 0, sizeof *opt);
-    opt->std[0] = opt->std[1] = opt->std[2] = 1.0f;
-    opt->mean_count = opt->std_count = 1;
     opt->top = 5;
-    opt->backend = LENET_ONNX_BACKEND_OPENCL;
-    opt->backend_name = "opencl";
-    opt->operands = calloc((size_t)argc, sizeof *opt->operands);
-    if (!opt->operands) return fail(err, EXIT_RUNTIME, "out of memory");
-    size_t positional = 0;
-    bool options_done = false;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (options_done || arg[0] != '-' || arg[1] == '\0') {
-            opt->operands[positional++] = arg;
-            continue;
-        }
-        if (strcmp(arg, "--") == 0) {
-            options_done = true;
-            continue;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            opt->help = true;
-            return 0;
-        }
-        if (strcmp(arg, "--json") == 0) {
-            opt->json = true;
-            continue;
-        }
-        if (strcmp(arg, "--verbose") == 0) {
-            opt->verbose = true;
-            continue;
-        }
-        /* "--name=value" or "--name value" */
-        char name[32];
-        const char *eq = strchr(arg, '=');
-        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-        if (name_len >= sizeof name) name_len = sizeof name - 1;
-        memcpy(name, arg, name_len);
-        name[name_len] = '\0';
-        bool known = false;
-        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
-            known = known || strcmp(name, with_value[k]) == 0;
-        if (!known) {
-            if (strcmp(name, "--json") == 0 || strcmp(name, "--verbose") == 0 ||
-                strcmp(name, "--help") == 0)
-                return fail(err, EXIT_BAD_INPUT, "option %s takes no value", name);
-            return fail(err, EXIT_BAD_INPUT, "unknown option '%s' (see --help)", arg);
-        }
-        const char *value = eq ? eq + 1 : NULL;
-        if (!value) {
-            if (i + 1 >= argc) return fail(err, EXIT_BAD_INPUT, "option %s needs a value", name);
-            value = argv[++i];
-        }
-        int rc = apply_option(opt, name, value, err);
-        if (rc) return rc;
-    }
-    if (opt->device_list) return 0;
-    if (positional < 2)
-        return fail(err, EXIT_BAD_INPUT, "%s (see --help)",
-                    positional == 0 ? "missing MODEL.onnx and IMAGE.png arguments"
-                                    : "missing IMAGE.png arguments after the model");
-    opt->model_path = opt->operands[0];
-    opt->images = opt->operands + 1;
-    opt->image_count = positional - 1;
-    return 0;
-}
-
-static void free_labels(label_list *labels)
-{
-    for (size_t i = 0; i < labels->count; i++)
-        free(labels->items[i]);
-    free(labels->items);
-    labels->items = NULL;
-    labels->count = 0;
-}
-
-/* One label per line; a trailing "\r" (a Windows file) is dropped. */
-static int load_labels(const char *path, label_list *labels, run_error *err)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp) return fail(err, EXIT_BAD_INPUT, "%s: cannot open: %s", path, strerror(errno));
-    int rc = 0;
-    char *line = NULL;
-    size_t line_size = 0, capacity = 0;
-    ssize_t length;
-    while ((length = getline(&line, &line_size, fp)) >= 0) {
-        while (length > 0 && (line[length - 1] == '\n' || line[length - 1] == '\r'))
-            line[--length] = '\0';
-        if (labels->count == capacity) {
-            size_t grown = capacity ? capacity * 2 : 16;
-            char **items = realloc(labels->items, grown * sizeof *items);
-            if (!items) {
-                rc = fail(err, EXIT_RUNTIME, "%s: out of memory", path);
-                goto done;
-            }
-            labels->items = items;
-            capacity = grown;
-        }
-        labels->items[labels->count] = strdup(line);
-        if (!labels->items[labels->count]) {
-            rc = fail(err, EXIT_RUNTIME, "%s: out of memory", path);
-            goto done;
-        }
-        labels->count++;
-    }
-    if (ferror(fp)) rc = fail(err, EXIT_BAD_INPUT, "%s: cannot read: %s", path, strerror(errno));
-done:
-    free(line);
-    fclose(fp);
-    return rc;
-}
-
-static const char *device_type_name(lenet_onnx_device_type type)
-{
-    switch (type) {
-    case LENET_ONNX_DEVICE_TYPE_CPU:
-        return "cpu";
-    case LENET_ONNX_DEVICE_TYPE_GPU:
-        return "gpu";
-    case LENET_ONNX_DEVICE_TYPE_ACCELERATOR:
-        return "accelerator";
-    default:
-        return "other";
-    }
-}
-
-/* The library fills fixed-size strings; a full one would have no terminator. */
-static void terminate_device_strings(lenet_onnx_device_info *device)
-{
-    device->name[sizeof device->name - 1] = '\0';
-    device->platform[sizeof device->platform - 1] = '\0';
-    device->driver_version[sizeof device->driver_version - 1] = '\0';
-}
-
-/* Every device of the backend, in a malloc'ed array. A backend the library cannot open is a
- * runtime failure (exit 1), whatever status it reports. */
-static int get_devices(const lenet_onnx_api *api, const options *opt,
-                       lenet_onnx_device_info **devices, size_t *count, run_error *err)
-{
-    lenet_onnx_error lib = {0};
-    size_t capacity = 16;
-    *devices = NULL;
-    for (;;) {
-        lenet_onnx_device_info *list = calloc(capacity, sizeof *list);
-        if (!list) return fail(err, EXIT_RUNTIME, "out of memory");
-        lenet_onnx_status status = api->list_devices(opt->backend, list, capacity, count, &lib);
-        if (status != LENET_ONNX_OK) {
-            free(list);
-            char where[64];
-            snprintf(where, sizeof where, "%s backend", opt->backend_name);
-            return fail_library(err, api, status, &lib, EXIT_RUNTIME, where);
-        }
-        if (*count <= capacity) {
-            *devices = list;
-            return 0;
-        }
-        free(list);
-        capacity = *count;
-    }
-}
-
-static int list_devices(const lenet_onnx_api *api, const options *opt, run_error *err)
-{
-    lenet_onnx_device_info *devices;
-    size_t count;
-    int rc = get_devices(api, opt, &devices, &count, err);
+    int rc = cli_parse(argc, argv, run_options, apply_option, opt, &opt->operands,
+                       &opt->operand_count, err);
     if (rc) return rc;
-    for (size_t i = 0; i < count; i++) {
-        terminate_device_strings(&devices[i]);
-        printf("%" PRIu32 "  %-11s  %s  (%s)\n", devices[i].index,
-               device_type_name(devices[i].type), devices[i].name, devices[i].platform);
-    }
-    free(devices);
-    if (count == 0) return fail(err, EXIT_RUNTIME, "%s backend: no devices", opt->backend_name);
+    if (opt->help || opt->version || opt->device_list) return 0;
+    if (opt->json && opt->jsonl)
+        return cli_fail(err, CLI_EXIT_USAGE, "--json and --jsonl: choose one");
+    if (opt->info && opt->operand_count != 1)
+        return cli_fail(err, CLI_EXIT_USAGE, "--info takes one MODEL.onnx (see --help)");
+    if (!opt->info && opt->operand_count < 2)
+        return cli_fail(err, CLI_EXIT_USAGE, "%s (see --help)",
+                        opt->operand_count == 0 ? "missing MODEL.onnx and INPUT arguments"
+                                                : "missing INPUT arguments after the model");
     return 0;
-}
-
-/* Length of the valid UTF-8 sequence at s, 0 when s does not start one. */
-static size_t utf8_sequence_length(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) return 1;
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F; /* no UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    return n;
-}
-
-/* Writes text as a JSON string: quotes, backslashes and control characters escaped, and bytes
- * that are not UTF-8 (a Latin-1 file name) replaced by U+FFFD so the output stays valid JSON. */
-static void print_json_string(FILE *out, const char *text)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    fputc('"', out);
-    while (*s) {
-        if (*s == '"' || *s == '\\') {
-            fprintf(out, "\\%c", *s++);
-        } else if (*s < 0x20) {
-            const char *short_escape = *s == '\n'   ? "\\n"
-                                       : *s == '\t' ? "\\t"
-                                       : *s == '\r' ? "\\r"
-                                       : *s == '\b' ? "\\b"
-                                       : *s == '\f' ? "\\f"
-                                                    : NULL;
-            if (short_escape)
-                fputs(short_escape, out);
-            else
-                fprintf(out, "\\u%04x", *s);
-            s++;
-        } else {
-            size_t n = utf8_sequence_length(s);
-            if (n == 0) {
-                fputs("\\ufffd", out);
-                s++;
-            } else {
-                fwrite(s, 1, n, out);
-                s += n;
-            }
-        }
-    }
-    fputc('"', out);
-}
-
-/* "%.9g" gives every float back exactly; JSON has no NaN or infinity. */
-static void print_json_float(FILE *out, float value)
-{
-    if (isfinite(value))
-        fprintf(out, "%.9g", value);
-    else
-        fputs("null", out);
 }
 
 typedef struct ranked {
@@ -512,6 +195,7 @@ static void rank_scores(const float *output, size_t size, bool is_probability, r
 typedef struct input_shape {
     uint32_t batch;
     image_prep_spec spec;
+    image_prep_color color;
     size_t slot_floats; /* floats per image */
 } input_shape;
 
@@ -519,105 +203,112 @@ typedef struct input_shape {
 typedef struct run_state {
     const lenet_onnx_api *api;
     const options *opt;
-    label_list labels;
+    run_settings settings;
     lenet_onnx_model *model;
     lenet_onnx_context *context;
     lenet_onnx_session *session;
-    lenet_onnx_device_info device;
-    const char *backend_name;
+    cli_device device;
     lenet_onnx_session_stats stats;
     input_shape shape;
     float *input;   /* one batch */
     void **outputs; /* a buffer per session output; the first is the one reported */
     size_t output_count;
     size_t output_size; /* floats of the first output per image */
-    float *results;     /* image_count x output_size */
+    ranked *ranks;
+    char **names;    /* the inputs of the batch */
+    char **errors;   /* per slot: NULL, or why the input could not be read (--keep-going) */
+    FILE *out;       /* stdout, or the buffer of --json */
+    char *json_text; /* --json's buffer */
+    size_t json_size;
+    size_t printed; /* results printed so far */
+    size_t failed;  /* inputs that could not be read (--keep-going) */
 } run_state;
 
 static const char *label_of(const run_state *r, uint32_t index)
 {
-    return index < r->labels.count ? r->labels.items[index] : NULL;
+    return index < r->settings.labels.count ? r->settings.labels.items[index] : NULL;
 }
 
-static void print_json(const run_state *r, ranked *ranks, size_t top)
+static void print_header(run_state *r)
 {
     const options *opt = r->opt;
-    fputs("{\"model\": ", stdout);
-    print_json_string(stdout, opt->model_path);
-    fputs(", \"device\": ", stdout);
-    print_json_string(stdout, r->device.name);
-    fputs(", \"backend\": ", stdout);
-    print_json_string(stdout, r->backend_name);
-    printf(", \"arena_bytes\": %" PRIu64 ", \"results\": [", r->stats.arena_bytes);
-    for (size_t i = 0; i < opt->image_count; i++) {
-        const float *output = r->results + i * r->output_size;
-        fputs(i ? ",\n  {\"image\": " : "\n  {\"image\": ", stdout);
-        print_json_string(stdout, opt->images[i]);
-        fputs(", \"output\": [", stdout);
+    if (opt->json) {
+        fputs("{\"model\": ", r->out);
+        cli_json_string(r->out, opt->operands[0]);
+        fputs(", \"device\": ", r->out);
+        cli_json_string(r->out, r->device.name);
+        fputs(", \"backend\": ", r->out);
+        cli_json_string(r->out, r->device.backend);
+        fprintf(r->out, ", \"arena_bytes\": %" PRIu64 ", \"results\": [", r->stats.arena_bytes);
+    } else if (!opt->jsonl) {
+        fprintf(r->out, "model %s on %s (%s)\n", opt->operands[0], r->device.name,
+                r->device.backend);
+    }
+}
+
+/* One input's result: its scores, or the error that kept it from running. */
+static void print_result(run_state *r, const char *image, const float *output, const char *error)
+{
+    const options *opt = r->opt;
+    FILE *out = r->out;
+    size_t top = opt->top < r->output_size ? opt->top : r->output_size;
+    if (output) rank_scores(output, r->output_size, r->stats.ends_in_softmax != 0, r->ranks);
+    if (!opt->json && !opt->jsonl) {
+        fprintf(out, "\n%s\n", image);
+        if (error) {
+            fprintf(out, "  error: %s\n", error);
+            return;
+        }
+        fputs("  rank  index       score  label\n", out);
+        for (size_t k = 0; k < top; k++) {
+            const char *label = label_of(r, r->ranks[k].index);
+            fprintf(out, "  %4zu  %5" PRIu32 "  %10.6f  %s\n", k + 1, r->ranks[k].index,
+                    r->ranks[k].score, label ? label : "-");
+        }
+        return;
+    }
+    if (opt->json) fputs(r->printed ? ",\n  " : "\n  ", out);
+    fputs("{\"image\": ", out);
+    cli_json_string(out, image);
+    if (error) {
+        fputs(", \"error\": ", out);
+        cli_json_string(out, error);
+    } else {
+        fputs(", \"output\": [", out);
         for (size_t k = 0; k < r->output_size; k++) {
-            if (k) fputs(", ", stdout);
-            print_json_float(stdout, output[k]);
+            if (k) fputs(", ", out);
+            cli_json_number(out, output[k]);
         }
-        fputs("], \"top\": [", stdout);
-        rank_scores(output, r->output_size, r->stats.ends_in_softmax != 0, ranks);
+        fputs("], \"top\": [", out);
         for (size_t k = 0; k < top; k++) {
-            const char *label = label_of(r, ranks[k].index);
-            printf("%s{\"index\": %" PRIu32 ", \"label\": ", k ? ", " : "", ranks[k].index);
+            const char *label = label_of(r, r->ranks[k].index);
+            fprintf(out, "%s{\"index\": %" PRIu32 ", \"label\": ", k ? ", " : "",
+                    r->ranks[k].index);
             if (label)
-                print_json_string(stdout, label);
+                cli_json_string(out, label);
             else
-                fputs("null", stdout);
-            fputs(", \"score\": ", stdout);
-            print_json_float(stdout, ranks[k].score);
-            fputc('}', stdout);
+                fputs("null", out);
+            fputs(", \"score\": ", out);
+            cli_json_number(out, r->ranks[k].score);
+            fputc('}', out);
         }
-        fputs("]}", stdout);
+        fputc(']', out);
     }
-    fputs("\n]}\n", stdout);
+    fputs(opt->jsonl ? "}\n" : "}", out);
 }
 
-static void print_table(const run_state *r, ranked *ranks, size_t top)
+static int describe_input(const lenet_onnx_tensor_info *info, run_state *s, cli_error *err)
 {
-    const options *opt = r->opt;
-    printf("model %s on %s (%s)\n", opt->model_path, r->device.name, r->backend_name);
-    for (size_t i = 0; i < opt->image_count; i++) {
-        printf("\n%s\n  rank  index       score  label\n", opt->images[i]);
-        rank_scores(r->results + i * r->output_size, r->output_size, r->stats.ends_in_softmax != 0,
-                    ranks);
-        for (size_t k = 0; k < top; k++) {
-            const char *label = label_of(r, ranks[k].index);
-            printf("  %4zu  %5" PRIu32 "  %10.6f  %s\n", k + 1, ranks[k].index, ranks[k].score,
-                   label ? label : "-");
-        }
-    }
-}
-
-static int print_results(const run_state *r, run_error *err)
-{
-    ranked *ranks = calloc(r->output_size, sizeof *ranks);
-    if (!ranks) return fail(err, EXIT_RUNTIME, "out of memory");
-    size_t top = r->opt->top < r->output_size ? r->opt->top : r->output_size;
-    if (r->opt->json)
-        print_json(r, ranks, top);
-    else
-        print_table(r, ranks, top);
-    free(ranks);
-    if (fflush(stdout) != 0 || ferror(stdout))
-        return fail(err, EXIT_RUNTIME, "cannot write the results: %s", strerror(errno));
-    return 0;
-}
-
-static int describe_input(const lenet_onnx_tensor_info *info, const options *opt,
-                          input_shape *shape, run_error *err)
-{
-    const char *path = opt->model_path;
+    const char *path = s->opt->operands[0];
+    const run_settings *settings = &s->settings;
+    input_shape *shape = &s->shape;
     if (info->dtype != LENET_ONNX_DTYPE_FLOAT32)
-        return fail(err, EXIT_BAD_INPUT, "%s: input '%s' is not float32", path, info->name);
+        return cli_fail(err, CLI_EXIT_USAGE, "%s: input '%s' is not float32", path, info->name);
     if (info->rank != 4)
-        return fail(err, EXIT_BAD_INPUT,
-                    "%s: input '%s' has rank %" PRIu32 ", not an image shape [N,C,H,W] or "
-                    "[N,H,W,C]",
-                    path, info->name, info->rank);
+        return cli_fail(err, CLI_EXIT_USAGE,
+                        "%s: input '%s' has rank %" PRIu32 ", not an image shape [N,C,H,W] or "
+                        "[N,H,W,C]",
+                        path, info->name, info->rank);
     const int64_t *d = info->dims;
     lenet_onnx_layout layout = info->layout;
     if (layout != LENET_ONNX_LAYOUT_NCHW && layout != LENET_ONNX_LAYOUT_NHWC)
@@ -626,60 +317,39 @@ static int describe_input(const lenet_onnx_tensor_info *info, const options *opt
     bool nhwc = layout == LENET_ONNX_LAYOUT_NHWC;
     int64_t c = nhwc ? d[3] : d[1], h = nhwc ? d[1] : d[2], w = nhwc ? d[2] : d[3];
     if (d[0] < 1 || d[0] > UINT32_MAX || h < 1 || h > IMAGE_MAX_SIDE || w < 1 || w > IMAGE_MAX_SIDE)
-        return fail(err, EXIT_BAD_INPUT,
-                    "%s: input '%s' has shape [%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
-                    "], which lenet-onnx-run cannot fill",
-                    path, info->name, d[0], d[1], d[2], d[3]);
+        return cli_fail(err, CLI_EXIT_USAGE,
+                        "%s: input '%s' has shape [%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+                        "], which lenet-onnx-run cannot fill",
+                        path, info->name, d[0], d[1], d[2], d[3]);
     if (c != 1 && c != 3)
-        return fail(err, EXIT_BAD_INPUT,
-                    "%s: input '%s' has %" PRId64 " channels; images convert to 1 or 3", path,
-                    info->name, c);
-    if ((opt->mean_count != 1 && opt->mean_count != (size_t)c) ||
-        (opt->std_count != 1 && opt->std_count != (size_t)c))
-        return fail(err, EXIT_BAD_INPUT,
-                    "--mean/--std: %zu and %zu values given, but the model input has %" PRId64
-                    " channel%s",
-                    opt->mean_count, opt->std_count, c, c == 1 ? "" : "s");
+        return cli_fail(err, CLI_EXIT_USAGE,
+                        "%s: input '%s' has %" PRId64 " channels; images convert to 1 or 3", path,
+                        info->name, c);
+    const channel_values *mean = &settings->mean, *std = &settings->std;
+    if ((mean->count != 1 && mean->count != (size_t)c) ||
+        (std->count != 1 && std->count != (size_t)c))
+        return cli_fail(err, CLI_EXIT_USAGE,
+                        "mean/std: %zu and %zu values (from %s and %s), but the model input has "
+                        "%" PRId64 " channel%s",
+                        mean->count, std->count, mean->source, std->source, c, c == 1 ? "" : "s");
     shape->batch = (uint32_t)d[0];
     shape->spec.channels = (uint32_t)c;
     shape->spec.height = (uint32_t)h;
     shape->spec.width = (uint32_t)w;
     shape->spec.layout = nhwc ? IMAGE_LAYOUT_NHWC : IMAGE_LAYOUT_NCHW;
+    shape->color.bgr = settings->bgr;
+    shape->color.linear = settings->linear;
     for (int k = 0; k < 3; k++) {
-        shape->spec.mean[k] = opt->mean[opt->mean_count == 1 ? 0 : k];
-        shape->spec.std[k] = opt->std[opt->std_count == 1 ? 0 : k];
+        shape->spec.mean[k] = mean->values[mean->count == 1 ? 0 : k];
+        shape->spec.std[k] = std->values[std->count == 1 ? 0 : k];
     }
     shape->slot_floats = (size_t)c * (size_t)h * (size_t)w;
     if (shape->batch > SIZE_MAX / sizeof(float) / shape->slot_floats ||
         info->size_bytes != shape->batch * shape->slot_floats * sizeof(float))
-        return fail(err, EXIT_RUNTIME, "%s: input '%s' is %" PRIu64 " bytes, not %zu", path,
-                    info->name, info->size_bytes,
-                    (size_t)shape->batch * shape->slot_floats * sizeof(float));
+        return cli_fail(err, CLI_EXIT_RUNTIME, "%s: input '%s' is %" PRIu64 " bytes, not %zu", path,
+                        info->name, info->size_bytes,
+                        (size_t)shape->batch * shape->slot_floats * sizeof(float));
     return 0;
-}
-
-/* Both text getters fill a caller's buffer and say how much they needed: grow and ask again. */
-static void print_plan(const lenet_onnx_api *api, const lenet_onnx_session *session)
-{
-    lenet_onnx_error lib = {0};
-    lenet_onnx_status status;
-    size_t size = 4096, needed = 0;
-    char *text = NULL;
-    do {
-        free(text);
-        if (needed > size) size = needed;
-        text = malloc(size);
-        status = text ? api->session_describe_plan(session, text, size, &needed, &lib)
-                      : LENET_ONNX_ERROR_OUT_OF_MEMORY;
-    } while (status == LENET_ONNX_OK && needed > size);
-    if (status == LENET_ONNX_OK) {
-        text[size - 1] = '\0';
-        size_t length = strlen(text);
-        fprintf(stderr, "%s%s", text, length && text[length - 1] == '\n' ? "" : "\n");
-    } else {
-        fprintf(stderr, "plan: not available: %s\n", lib.message);
-    }
-    free(text);
 }
 
 static void print_step_timings(const lenet_onnx_api *api, const lenet_onnx_session *session,
@@ -696,7 +366,7 @@ static void print_step_timings(const lenet_onnx_api *api, const lenet_onnx_sessi
         status = timings ? api->session_step_timings(session, timings, capacity, &steps, &lib)
                          : LENET_ONNX_ERROR_OUT_OF_MEMORY;
     } while (status == LENET_ONNX_OK && steps > capacity);
-    fprintf(stderr, "run of images %zu-%zu: %.3f ms\n", first + 1, first + count, wall_ms);
+    fprintf(stderr, "run of inputs %zu-%zu: %.3f ms\n", first + 1, first + count, wall_ms);
     if (status == LENET_ONNX_OK) {
         for (size_t i = 0; i < steps; i++)
             fprintf(stderr, "  %-24.*s %-20.*s %9.3f ms\n", (int)sizeof timings[i].node_name,
@@ -715,88 +385,98 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static void clear_batch(run_state *s)
+{
+    for (uint32_t i = 0; s->names && i < s->shape.batch; i++) {
+        free(s->names[i]);
+        free(s->errors[i]);
+        s->names[i] = s->errors[i] = NULL;
+    }
+}
+
 static void release_state(run_state *s)
 {
+    clear_batch(s);
+    free(s->names);
+    free(s->errors);
     free(s->input);
-    free(s->results);
+    free(s->ranks);
     for (size_t i = 0; s->outputs && i < s->output_count; i++)
         free(s->outputs[i]);
     free(s->outputs);
+    if (s->out && s->out != stdout) fclose(s->out);
+    free(s->json_text);
     if (s->session) s->api->session_release(s->session);
     if (s->context) s->api->context_release(s->context);
     if (s->model) s->api->model_release(s->model);
-    free_labels(&s->labels);
+    settings_release(&s->settings);
 }
 
 /* A library failure about the model file. */
 static int fail_model(run_state *s, lenet_onnx_status status, const lenet_onnx_error *lib,
-                      run_error *err)
+                      cli_error *err)
 {
-    return fail_library(err, s->api, status, lib, exit_code_for(status), s->opt->model_path);
+    return cli_fail_library(err, s->api, status, lib, cli_exit_code_for(status),
+                            s->opt->operands[0]);
 }
 
-/* Loads the model; says whether its batch dimension is dynamic. */
-static int load_model(run_state *s, bool *dynamic_batch, run_error *err)
+/* Says "the model comes first" when an image was given where the model belongs. */
+static int check_model_file(const char *path, cli_error *err)
 {
-    const options *opt = s->opt;
+    FILE *f;
+    if (file_open_regular(path, FILE_MAX_MODEL_BYTES, "model", &f, NULL, err->message,
+                          sizeof err->message))
+        return err->exit_code = CLI_EXIT_USAGE;
+    unsigned char magic[8] = {0};
+    size_t got = fread(magic, 1, sizeof magic, f);
+    fclose(f);
+    bool png = got == 8 && memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0;
+    bool jpeg = got >= 3 && magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF;
+    if (png || jpeg)
+        return cli_fail(err, CLI_EXIT_USAGE,
+                        "%s: a %s image, not an ONNX model; the model comes first (see --help)",
+                        path, png ? "PNG" : "JPEG");
+    return 0;
+}
+
+static int load_model(run_state *s, bool *dynamic_batch, cli_error *err)
+{
+    const char *path = s->opt->operands[0];
+    int rc = check_model_file(path, err);
+    if (rc) return rc;
     lenet_onnx_error lib = {0};
-    lenet_onnx_status status = s->api->model_load_file(opt->model_path, &s->model, &lib);
+    lenet_onnx_status status = s->api->model_load_file(path, &s->model, &lib);
     if (status) return fail_model(s, status, &lib, err);
     size_t input_count = s->api->model_io_count(s->model, LENET_ONNX_INPUT);
     if (input_count != 1)
-        return fail(err, EXIT_BAD_INPUT, "%s: the model has %zu inputs; lenet-onnx-run feeds one",
-                    opt->model_path, input_count);
+        return cli_fail(err, CLI_EXIT_USAGE,
+                        "%s: the model has %zu inputs; lenet-onnx-run feeds one", path,
+                        input_count);
     lenet_onnx_tensor_info info;
     status = s->api->model_io_info(s->model, LENET_ONNX_INPUT, 0, &info, &lib);
     if (status) return fail_model(s, status, &lib, err);
     *dynamic_batch = info.rank > 0 && info.dims[0] < 0;
-    return 0;
+    run_setting_options given = {s->opt->mean_given ? &s->opt->mean : NULL,
+                                 s->opt->std_given ? &s->opt->std : NULL, s->opt->labels_path};
+    return settings_resolve(s->api, s->model, path, &given, &s->settings, err);
 }
 
-/* Opens the chosen device. A backend the library cannot open (vulkan before it is built) is a
- * runtime failure, exit 1, even when the library calls it UNSUPPORTED. */
-static int open_context(run_state *s, run_error *err)
+/* The session's batch: --batch, else the number of inputs up to 64, else 64. */
+static uint32_t chosen_batch(const options *opt, size_t known_count)
 {
-    const options *opt = s->opt;
-    char where[64];
-    snprintf(where, sizeof where, "%s backend", opt->backend_name);
-    if (opt->device_given) {
-        /* Checked here so that a wrong index is bad usage with a clear message. */
-        lenet_onnx_device_info *devices;
-        size_t count;
-        int rc = get_devices(s->api, opt, &devices, &count, err);
-        if (rc) return rc;
-        free(devices);
-        if (opt->device_index >= count)
-            return fail(err, EXIT_BAD_INPUT,
-                        "--device %" PRIu32 ": the %s backend has %zu device%s (see --device list)",
-                        opt->device_index, opt->backend_name, count, count == 1 ? "" : "s");
-    }
-    lenet_onnx_context_options options = {0};
-    options.struct_size = sizeof options;
-    options.backend = opt->backend;
-    options.device_select = opt->device_given ? LENET_ONNX_DEVICE_INDEX : LENET_ONNX_DEVICE_AUTO;
-    options.device_index = opt->device_index;
-    lenet_onnx_error lib = {0};
-    lenet_onnx_status status = s->api->context_create(&options, &s->context, &lib);
-    if (status)
-        return fail_library(
-            err, s->api, status, &lib,
-            status == LENET_ONNX_ERROR_UNSUPPORTED ? EXIT_RUNTIME : exit_code_for(status), where);
-    status = s->api->context_device(s->context, &s->device, &s->backend_name, &lib);
-    if (status) return fail_library(err, s->api, status, &lib, EXIT_RUNTIME, where);
-    terminate_device_strings(&s->device);
-    if (!s->backend_name) s->backend_name = opt->backend_name;
-    return 0;
+    if (opt->batch) return (uint32_t)opt->batch;
+    if (known_count == 0 || known_count > DEFAULT_MAX_BATCH) return DEFAULT_MAX_BATCH;
+    return (uint32_t)known_count;
 }
 
-/* Plans the model for the batch and makes the input, output and result buffers. */
-static int open_session(run_state *s, bool dynamic_batch, run_error *err)
+/* Plans the model for the batch and makes the input, output and per-slot buffers. */
+static int open_session(run_state *s, bool dynamic_batch, size_t known_count, cli_error *err)
 {
     const options *opt = s->opt;
+    const char *path = opt->operands[0];
     lenet_onnx_session_options options = {0};
     options.struct_size = sizeof options;
-    options.batch_size = dynamic_batch ? (uint32_t)opt->image_count : 0;
+    options.batch_size = dynamic_batch ? chosen_batch(opt, known_count) : 0;
     options.profiling = opt->verbose;
     lenet_onnx_error lib = {0};
     lenet_onnx_status status =
@@ -808,66 +488,119 @@ static int open_session(run_state *s, bool dynamic_batch, run_error *err)
     lenet_onnx_tensor_info info;
     status = s->api->session_io_info(s->session, LENET_ONNX_INPUT, 0, &info, &lib);
     if (status) return fail_model(s, status, &lib, err);
-    int rc = describe_input(&info, opt, &s->shape, err);
+    int rc = describe_input(&info, s, err);
     if (rc) return rc;
     uint32_t batch = s->shape.batch;
+    if (!dynamic_batch && opt->batch && opt->batch != batch)
+        return cli_fail(err, CLI_EXIT_USAGE,
+                        "--batch %lu: the model's batch is static (%" PRIu32 ")", opt->batch,
+                        batch);
 
     s->output_count = s->api->session_io_count(s->session, LENET_ONNX_OUTPUT);
     if (s->output_count == 0)
-        return fail(err, EXIT_BAD_INPUT, "%s: the model has no output", opt->model_path);
+        return cli_fail(err, CLI_EXIT_USAGE, "%s: the model has no output", path);
     s->outputs = calloc(s->output_count, sizeof *s->outputs);
-    if (!s->outputs) return fail(err, EXIT_RUNTIME, "out of memory");
+    if (!s->outputs) return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory");
     for (size_t i = 0; i < s->output_count; i++) {
         status = s->api->session_io_info(s->session, LENET_ONNX_OUTPUT, i, &info, &lib);
         if (status) return fail_model(s, status, &lib, err);
         if (i == 0 && (info.dtype != LENET_ONNX_DTYPE_FLOAT32 || info.size_bytes == 0 ||
                        info.size_bytes % (batch * sizeof(float)) != 0))
-            return fail(err, EXIT_BAD_INPUT,
-                        "%s: output '%s' is not a float32 tensor with a row per image",
-                        opt->model_path, info.name);
+            return cli_fail(err, CLI_EXIT_USAGE,
+                            "%s: output '%s' is not a float32 tensor with a row per image", path,
+                            info.name);
         if (i == 0) s->output_size = info.size_bytes / sizeof(float) / batch;
         s->outputs[i] = malloc(info.size_bytes ? info.size_bytes : 1);
         if (!s->outputs[i])
-            return fail(err, EXIT_RUNTIME, "out of memory for output '%s'", info.name);
+            return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory for output '%s'", info.name);
     }
+    size_t labels = s->settings.labels.count;
+    if (labels != 0 && labels != s->output_size)
+        return cli_fail(err, CLI_EXIT_USAGE,
+                        "labels: %zu labels (from %s), but the model has %zu classes", labels,
+                        s->settings.labels_source, s->output_size);
     s->input = malloc(batch * s->shape.slot_floats * sizeof(float));
-    s->results = malloc(opt->image_count * s->output_size * sizeof(float));
-    if (!s->input || !s->results)
-        return fail(err, EXIT_RUNTIME, "out of memory for a batch of %" PRIu32, batch);
+    s->ranks = calloc(s->output_size, sizeof *s->ranks);
+    s->names = calloc(batch, sizeof *s->names);
+    s->errors = calloc(batch, sizeof *s->errors);
+    if (!s->input || !s->ranks || !s->names || !s->errors)
+        return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory for a batch of %" PRIu32, batch);
     return 0;
 }
 
 static void print_session(const run_state *s)
 {
     const input_shape *shape = &s->shape;
+    const options *opt = s->opt;
+    settings_print(stderr, &s->settings);
+    fprintf(stderr, "  backend %s  (%s)\n  device %s  (%s)\n",
+            opt->device.backend ? opt->device.backend : "auto", opt->device.backend_source,
+            opt->device.device ? opt->device.device : "auto", opt->device.device_source);
+    fprintf(stderr, "  batch  %" PRIu32 "  (%s)\n", shape->batch,
+            opt->batch ? "--batch" : "the model's, or the number of inputs up to 64");
     fprintf(stderr,
             "device: %s (%s, %s), batch %" PRIu32 ", input %s %" PRIu32 "x%" PRIu32 "x%" PRIu32
             "\n",
-            s->device.name, s->backend_name, s->device.platform, shape->batch,
+            s->device.name, s->device.backend, s->device.driver, shape->batch,
             shape->spec.layout == IMAGE_LAYOUT_NHWC ? "NHWC" : "NCHW", shape->spec.channels,
             shape->spec.height, shape->spec.width);
-    print_plan(s->api, s->session); /* ends with the arena, its naive size and the weights */
+    run_info_print_plan(stderr, s->api, s->session); /* the plan, arena, naive size, weights */
 }
 
-/* Decodes and prepares the images a batch at a time, runs each batch and keeps the outputs. */
-static int run_images(run_state *s, run_error *err)
+/* Fills slot k from a raw tensor file: one image's values, fed as they are. */
+static int load_raw(const run_state *s, const char *path, float *slot, char *message, size_t size)
 {
-    const options *opt = s->opt;
+    tensor_file t;
+    if (tensor_file_load(path, &t, message, size)) return 1;
+    const image_prep_spec *spec = &s->shape.spec;
+    bool nhwc = spec->layout == IMAGE_LAYOUT_NHWC;
+    int64_t want[3] = {nhwc ? spec->height : spec->channels, nhwc ? spec->width : spec->height,
+                       nhwc ? spec->channels : spec->width};
+    size_t skip = t.rank == 4 && t.dims[0] == 1 ? 1 : 0;
+    bool fits = t.rank - skip == 3;
+    for (size_t i = 0; fits && i < 3; i++)
+        fits = t.dims[skip + i] == want[i];
+    if (!fits) {
+        char dims[160] = "";
+        for (size_t i = 0; i < t.rank; i++)
+            snprintf(dims + strlen(dims), sizeof dims - strlen(dims), "%s%" PRId64, i ? "," : "",
+                     t.dims[i]);
+        snprintf(message, size,
+                 "%s: a tensor of shape [%s]; one input of the model is [1,%" PRId64 ",%" PRId64
+                 ",%" PRId64 "] (or without the 1)",
+                 path, dims, want[0], want[1], want[2]);
+        tensor_file_release(&t);
+        return 1;
+    }
+    memcpy(slot, t.data, s->shape.slot_floats * sizeof(float));
+    tensor_file_release(&t);
+    return 0;
+}
+
+/* Reads one input into slot k: 0, or 1 with the reason in message. */
+static int load_input(const run_state *s, const char *path, float *slot, char *message, size_t size)
+{
+    if (tensor_file_is_raw(path)) return load_raw(s, path, slot, message, size);
+    image_f32 image;
+    image_error image_err;
+    image_status status = image_load(path, &image, &image_err);
+    if (status == IMAGE_OK)
+        status = image_prepare_color(&image, &s->shape.spec, &s->shape.color, slot, &image_err);
+    image_release(&image);
+    if (status == IMAGE_OK) return 0;
+    snprintf(message, size, "%s", image_err.message);
+    return status == IMAGE_ERR_NO_MEMORY ? -1 : 1;
+}
+
+/* Runs the filled slots and prints their results. */
+static int run_batch(run_state *s, size_t first, size_t count, cli_error *err)
+{
     const input_shape *shape = &s->shape;
-    for (size_t first = 0; first < opt->image_count; first += shape->batch) {
-        size_t count = opt->image_count - first;
-        if (count > shape->batch) count = shape->batch;
-        for (size_t k = 0; k < count; k++) {
-            image_f32 image;
-            image_error image_err;
-            image_status status = image_load_png(opt->images[first + k], &image, &image_err);
-            if (status == IMAGE_OK)
-                status = image_prepare(&image, &shape->spec, s->input + k * shape->slot_floats,
-                                       &image_err);
-            image_release(&image);
-            if (status != IMAGE_OK) return fail_image(err, &image_err);
-        }
-        /* Padding slots of a static batch: zeros, their outputs ignored. */
+    size_t runnable = 0;
+    for (size_t k = 0; k < count; k++)
+        runnable += s->errors[k] == NULL;
+    if (runnable > 0) {
+        /* Padding slots of the last batch, and failed inputs: zeros, their outputs ignored. */
         memset(s->input + count * shape->slot_floats, 0,
                (shape->batch - count) * shape->slot_floats * sizeof(float));
         const void *inputs[1] = {s->input};
@@ -875,69 +608,127 @@ static int run_images(run_state *s, run_error *err)
         double start = now_ms();
         lenet_onnx_status status = s->api->session_run(s->session, inputs, s->outputs, &lib);
         if (status) return fail_model(s, status, &lib, err);
-        if (opt->verbose) print_step_timings(s->api, s->session, first, count, now_ms() - start);
-        memcpy(s->results + first * s->output_size, s->outputs[0],
-               count * s->output_size * sizeof(float));
+        if (s->opt->verbose) print_step_timings(s->api, s->session, first, count, now_ms() - start);
     }
+    if (s->printed == 0 && first == 0) print_header(s);
+    for (size_t k = 0; k < count; k++) {
+        const float *output = (const float *)s->outputs[0] + k * s->output_size;
+        print_result(s, s->names[k], s->errors[k] ? NULL : output, s->errors[k]);
+        s->printed++;
+    }
+    if (s->out == stdout && (fflush(stdout) != 0 || ferror(stdout)))
+        return cli_fail(err, CLI_EXIT_RUNTIME, "cannot write the results: %s", strerror(errno));
+    return 0;
+}
+
+/* Streams the inputs through the session a batch at a time. */
+static int run_inputs_through(run_state *s, run_inputs *inputs, cli_error *err)
+{
+    const input_shape *shape = &s->shape;
+    size_t first = 0;
+    for (bool done = false; !done;) {
+        size_t count = 0;
+        clear_batch(s);
+        while (count < shape->batch) {
+            const char *path;
+            int got = run_inputs_next(inputs, &path, err->message, sizeof err->message);
+            if (got < 0) return err->exit_code = CLI_EXIT_USAGE;
+            if (got == 0) {
+                done = true;
+                break;
+            }
+            s->names[count] = strdup(path);
+            if (!s->names[count]) return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory");
+            float *slot = s->input + count * shape->slot_floats;
+            char message[1536];
+            int rc = load_input(s, path, slot, message, sizeof message);
+            if (rc < 0) return cli_fail(err, CLI_EXIT_RUNTIME, "%s", message);
+            if (rc > 0 && !s->opt->keep_going) return cli_fail(err, CLI_EXIT_USAGE, "%s", message);
+            if (rc > 0) {
+                fprintf(stderr, PROGRAM ": %s\n", message);
+                s->errors[count] = strdup(message);
+                memset(slot, 0, shape->slot_floats * sizeof(float));
+                s->failed++;
+            }
+            count++;
+        }
+        if (count == 0) break;
+        int rc = run_batch(s, first, count, err);
+        if (rc) return rc;
+        first += count;
+    }
+    if (first == 0) return cli_fail(err, CLI_EXIT_USAGE, "no inputs (an empty list on stdin?)");
+    return 0;
+}
+
+static int finish_output(run_state *s, cli_error *err)
+{
+    if (!s->opt->json) return 0;
+    fputs("\n]}\n", s->out);
+    if (fclose(s->out) != 0) {
+        s->out = NULL;
+        return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory for the JSON output");
+    }
+    s->out = NULL;
+    if (fwrite(s->json_text, 1, s->json_size, stdout) != s->json_size || fflush(stdout) != 0)
+        return cli_fail(err, CLI_EXIT_RUNTIME, "cannot write the results: %s", strerror(errno));
     return 0;
 }
 
 /* Everything after argument parsing, in the order that reports bad input before device work
- * where it can: labels, model, device, session, images. */
-static int run(const lenet_onnx_api *api, const options *opt, run_error *err)
+ * where it can: model and settings, device, session, inputs. */
+static int run(const lenet_onnx_api *api, const options *opt, cli_error *err)
 {
     run_state s = {0};
     s.api = api;
     s.opt = opt;
+    s.out = stdout;
+    run_inputs inputs;
+    run_inputs_init(&inputs, opt->operands + 1, opt->operand_count - 1);
     bool dynamic_batch = false;
-    int rc = opt->labels_path ? load_labels(opt->labels_path, &s.labels, err) : 0;
-    if (!rc) rc = load_model(&s, &dynamic_batch, err);
-    if (!rc) rc = open_context(&s, err);
-    if (!rc) rc = open_session(&s, dynamic_batch, err);
+    if (opt->json) {
+        s.out = open_memstream(&s.json_text, &s.json_size);
+        if (!s.out) {
+            release_state(&s);
+            return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory");
+        }
+    }
+    int rc = load_model(&s, &dynamic_batch, err);
+    if (!rc) rc = cli_open_context(api, &opt->device, &s.context, &s.device, err);
+    if (!rc) rc = open_session(&s, dynamic_batch, run_inputs_known_count(&inputs), err);
     if (!rc && opt->verbose) print_session(&s);
-    if (!rc) rc = run_images(&s, err);
-    if (!rc) rc = print_results(&s, err);
+    if (!rc) rc = run_inputs_through(&s, &inputs, err);
+    if (!rc) rc = finish_output(&s, err);
+    if (!rc && s.failed)
+        rc = cli_fail(err, CLI_EXIT_USAGE, "%zu of %zu inputs could not be read", s.failed,
+                      s.printed);
+    run_inputs_release(&inputs);
     release_state(&s);
     return rc;
-}
-
-/* Prints the message on one line: a multi-line library message is joined with "; ". */
-static void print_error(const char *message)
-{
-    fputs(PROGRAM ": ", stderr);
-    bool pending_separator = false;
-    for (const char *p = message; *p; p++) {
-        if (*p == '\n' || *p == '\r') {
-            pending_separator = true;
-            continue;
-        }
-        if (pending_separator) fputs("; ", stderr);
-        pending_separator = false;
-        fputc(*p, stderr);
-    }
-    fputc('\n', stderr);
 }
 
 int main(int argc, char **argv)
 {
     options opt;
-    run_error err = {0};
+    cli_error err = {0};
     int rc = parse_args(argc, argv, &opt, &err);
     if (rc == 0 && opt.help) {
         print_usage(stdout);
+    } else if (rc == 0 && opt.version) {
+        rc = cli_print_version(PROGRAM, opt.plugin_path, opt.plugin_given, &err);
     } else if (rc == 0) {
-        /* ABI 1 holds every function this program uses. */
-        const lenet_onnx_api *api =
-            plugin_load(opt.plugin_path, 1, offsetof(lenet_onnx_api, set_host_hooks), err.message,
-                        sizeof err.message);
+        cli_device_choice_defaults(&opt.device);
+        const lenet_onnx_api *api = cli_load_plugin(opt.plugin_path, opt.plugin_given, &err);
         if (!api)
-            rc = err.exit_code = EXIT_RUNTIME;
+            rc = err.exit_code;
         else if (opt.device_list)
-            rc = list_devices(api, &opt, &err);
+            rc = cli_list_devices(api, &opt.device, opt.json, &err);
+        else if (opt.info)
+            rc = run_info(api, opt.operands[0], &opt.device, (uint32_t)opt.batch, opt.json, &err);
         else
             rc = run(api, &opt, &err);
     }
-    if (rc) print_error(err.message);
-    free((void *)opt.operands);
+    if (rc) cli_report(PROGRAM, &err);
+    free(opt.operands);
     return rc;
 }

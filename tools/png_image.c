@@ -1,5 +1,7 @@
 #include "png_image.h"
 
+#include "file_read.h"
+
 #include <errno.h>
 #include <png.h>
 #include <setjmp.h>
@@ -214,11 +216,21 @@ static image_status decode(const char *path, reader_state *state, image_f32 *out
 image_status image_load_png(const char *path, image_f32 *out, image_error *err)
 {
     memset(out, 0, sizeof *out);
+    char message[IMAGE_MESSAGE_SIZE];
+    FILE *fp;
+    if (file_open_regular(path, FILE_MAX_IMAGE_BYTES, "image", &fp, NULL, message, sizeof message))
+        return image_fail(err, IMAGE_ERR_INPUT, "%s", message);
+    image_status status = image_read_png(path, fp, out, err);
+    fclose(fp);
+    return status;
+}
+
+image_status image_read_png(const char *path, FILE *fp, image_f32 *out, image_error *err)
+{
+    memset(out, 0, sizeof *out);
     reader_state state;
     memset(&state, 0, sizeof state);
-    state.fp = fopen(path, "rb");
-    if (!state.fp)
-        return image_fail(err, IMAGE_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    state.fp = fp;
 
     image_status status = IMAGE_OK;
     state.peek_size = fread(state.peek, 1, sizeof state.peek, state.fp);
@@ -233,6 +245,5 @@ image_status image_load_png(const char *path, image_f32 *out, image_error *err)
         status = check_size(path, read_be32(state.peek + 16), read_be32(state.peek + 20), err);
     }
     if (status == IMAGE_OK) status = decode(path, &state, out, err);
-    fclose(state.fp);
     return status;
 }

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define IMAGE_MAX_SIDE   16384u
 #define IMAGE_MAX_PIXELS (32u * 1024u * 1024u)
@@ -45,6 +46,9 @@ typedef struct image_f32 {
  * failure *out is left empty and err (when not NULL) gets a message starting with the path,
  * e.g. "x.png: not a PNG file". */
 image_status image_load_png(const char *path, image_f32 *out, image_error *err);
+
+/* The same from an open stream at the start of the PNG data (the caller keeps the stream). */
+image_status image_read_png(const char *path, FILE *fp, image_f32 *out, image_error *err);
 
 /* Records status and a printf-style message in *err (when err is not NULL); returns status. */
 #if defined(__GNUC__)

@@ -3,6 +3,8 @@
  * Shared by lenet-onnx-check and the ONNX Runtime EP test so the data is read one way. */
 #include "tensor_pb.h"
 
+#include "file_read.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -81,41 +83,9 @@ void tensor_list_free(tensor_list *list)
 
 pb_status pb_read_file(const char *path, uint8_t **out, size_t *size, pb_msg *msg)
 {
-    pb_status st = PB_OK;
-    uint8_t *buf = NULL;
-    size_t cap = 0, len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return pb_fail(msg, "%s: %s", path, strerror(errno));
-    for (;;) {
-        if (len == cap) {
-            if (cap >= MAX_FILE_BYTES) {
-                st = pb_fail(msg, "%s: larger than %zu bytes", path, MAX_FILE_BYTES);
-                goto done;
-            }
-            size_t ncap = cap ? cap * 2 : 65536;
-            uint8_t *nbuf = realloc(buf, ncap);
-            if (!nbuf) {
-                st = pb_fail(msg, "%s: out of memory", path);
-                goto done;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) {
-            if (ferror(f)) st = pb_fail(msg, "%s: read error", path);
-            break;
-        }
-    }
-done:
-    fclose(f);
-    if (st != PB_OK) {
-        free(buf);
-        return st;
-    }
-    *out = buf;
-    *size = len;
+    /* Regular files only, so a FIFO or a device can neither block nor exhaust memory. */
+    if (file_read_all(path, MAX_FILE_BYTES, "test file", out, size, msg->text, sizeof msg->text))
+        return PB_FAIL;
     return PB_OK;
 }
 

@@ -7,6 +7,7 @@ Run from the repository root with Debian's Python (it has torch and onnx):
     /usr/bin/python3 tools/train_lenet.py              # train + export everything
     /usr/bin/python3 tools/train_lenet.py --export-only  # reuse models/lenet_state.pt
     /usr/bin/python3 tools/train_lenet.py --export-variants  # exporter matrix only
+    python3 tools/train_lenet.py --add-metadata-only  # metadata_props into models/lenet.onnx
 
 Inputs: Debian's dataset-fashion-mnist package
 (/usr/share/datasets/fashion-mnist/*.gz).
@@ -35,6 +36,11 @@ models/lenet_state.pt, samples/ and the Fashion-MNIST training split):
     tests/fixtures/exports/*_outputs.json   reference outputs for the 20 samples
     tests/fixtures/exports/ARCHITECTURES.md, and their entries in manifest.json
 Both steps keep each other's files and manifest entries.
+
+--add-metadata-only rewrites only models/lenet.onnx's metadata_props (preprocessing and
+labels, see MODEL_METADATA and docs/model-metadata.md) without retraining or re-exporting.
+It needs neither torch nor onnx (tools/onnx_wire.py edits the protobuf wire format), is
+deterministic, and is also applied after every export.
 """
 
 import argparse
@@ -45,25 +51,59 @@ import re
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx_wire  # noqa: E402  (protobuf-free; tools/onnx_wire.py)
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+ONNX_PATH = "models/lenet.onnx"
+LABELS = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]
+
+# What lenet-onnx-run needs to use the model with no options (docs/model-metadata.md):
+# ONNX's image keys (onnx/docs/MetadataProps.md) and lenet-onnx's own. The samples are 8-bit
+# gray, replicated to the model's 3 channels; x/255 is normalised with mean 0.5 / std 0.5,
+# which is ONNX's "Normalized_1_1" range, also spelled out in lenet_onnx.mean/std.
+MODEL_METADATA = [
+    ("Image.BitmapPixelFormat", "Rgb8"),
+    ("Image.ColorSpaceGamma", "SRGB"),
+    ("Image.NominalPixelRange", "Normalized_1_1"),
+    ("lenet_onnx.mean", "0.5"),
+    ("lenet_onnx.std", "0.5"),
+    ("lenet_onnx.labels", "\n".join(LABELS)),
+]
+
+
+def add_metadata(path=None):
+    """Replaces the metadata_props of the ONNX file (default: the bundled model)."""
+    path = path or os.path.join(ROOT, ONNX_PATH)
+    with open(path, "rb") as f:
+        data = f.read()
+    updated = onnx_wire.with_metadata(data, MODEL_METADATA)
+    if updated != data:
+        with open(path, "wb") as f:
+            f.write(updated)
+    print("%s: metadata_props: %s" % (os.path.relpath(path, ROOT),
+                                      ", ".join(k for k, _ in MODEL_METADATA)))
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--add-metadata-only"]:
+    add_metadata()
+    sys.exit(0)
+
 import numpy as np
 import png  # pypng
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
-
-LABELS = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]
 MEAN = 0.5
 STD = 0.5
 SEED = 20240601
 
 STATE_PATH = "models/lenet_state.pt"
-ONNX_PATH = "models/lenet.onnx"
 LABELS_PATH = "models/lenet-labels.txt"
 README_PATH = "models/README.md"
 SAMPLES_DIR = "samples"
@@ -187,6 +227,7 @@ def export_onnx(model):
                       input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
                       opset_version=13, do_constant_folding=True)
+    add_metadata(path)
     m = onnx.load(path)
     onnx.checker.check_model(m)
     opsets = ", ".join("%s:%d" % (o.domain or "ai.onnx", o.version) for o in m.opset_import)
@@ -1323,7 +1364,13 @@ normalises with mean 0.5 / std 0.5:
 
     lenet-onnx-run --mean 0.5 --std 0.5 --labels models/lenet-labels.txt models/lenet.onnx samples/*.png
 
-The ONNX graph itself does no preprocessing.
+The ONNX graph itself does no preprocessing, but the model says what it needs in its
+`metadata_props` (`docs/model-metadata.md`): `Image.BitmapPixelFormat` Rgb8,
+`Image.ColorSpaceGamma` SRGB, `Image.NominalPixelRange` Normalized_1_1, `lenet_onnx.mean` 0.5,
+`lenet_onnx.std` 0.5 and `lenet_onnx.labels` (the ten names), so
+`lenet-onnx-run models/lenet.onnx samples/*.png` prints the same as the command above.
+`python3 tools/train_lenet.py --add-metadata-only` writes them into an existing `lenet.onnx`
+without retraining (no torch or onnx needed).
 
 ## Accuracy
 
@@ -1351,9 +1398,15 @@ def main():
                     help="only write the other-architecture models and their reference"
                     " outputs in %s (a short training each; needs %s and samples/)"
                     % (EXPORTS_DIR, STATE_PATH))
+    ap.add_argument("--add-metadata-only", action="store_true",
+                    help="only rewrite the metadata_props of %s (no torch needed)"
+                    % ONNX_PATH)
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--batch-size", type=int, default=64)
     args = ap.parse_args()
+    if args.add_metadata_only:
+        add_metadata()
+        return
 
     torch.manual_seed(SEED)
     np.random.seed(SEED)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "api_metadata.h"
 #include "onnx_loader.h"
 #include "passes.h"
 #include "registry.h"
@@ -204,6 +205,19 @@ static lenet_onnx_status model_load_bytes(const void *data, size_t size, lenet_o
     *out = NULL;
     lo_graph *graph = NULL;
     lo_status st = lo_onnx_load_bytes(data, size, "<memory>", &graph, err);
+    return st == LO_OK ? finish_model(graph, out, err) : st;
+}
+
+static lenet_onnx_status model_load_bytes_with_base(const void *data, size_t size,
+                                                    const char *base_dir, lenet_onnx_model **out,
+                                                    lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if ((!data && size) || !out)
+        return lo_fail(err, LO_ERR_ARGUMENT, "model_load_bytes_with_base: NULL argument");
+    *out = NULL;
+    lo_graph *graph = NULL;
+    lo_status st = lo_onnx_load_bytes_in(data, size, "<memory>", base_dir, &graph, err);
     return st == LO_OK ? finish_model(graph, out, err) : st;
 }
 
@@ -478,6 +492,12 @@ static const lenet_onnx_api api_table = {
     .session_step_info = session_step_info,
     .session_read_step_output = session_read_step_output,
     .session_arena_layout = session_arena_layout,
+    /* ABI 3 (model metadata) */
+    .model_describe = lo_api_model_describe,
+    .model_metadata = lo_api_model_metadata,
+    .model_metadata_at = lo_api_model_metadata_at,
+    .model_io_name = lo_api_model_io_name,
+    .model_load_bytes_with_base = model_load_bytes_with_base,
 };
 
 const lenet_onnx_api *lo_api_table(uint32_t abi_version)

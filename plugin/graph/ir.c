@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "blob.h"
+#include "model_info.h"
 
 static char *dup_string(const char *s)
 {
@@ -239,6 +240,7 @@ void lo_graph_free(lo_graph *graph)
     lo_free(graph->outputs);
     lo_free(graph->source);
     lo_free(graph->name);
+    lo_model_info_free(graph->info);
     lo_free(graph);
 }
 

@@ -88,6 +88,9 @@ typedef struct lo_graph {
     int num_inputs;
     int *outputs; /* graph outputs, in model order */
     int num_outputs;
+    /* The model's self-description as loaded, owned; NULL in graphs built otherwise and in
+     * clones (sessions never need it). */
+    struct lo_model_info *info;
 } lo_graph;
 
 lo_status lo_graph_create(const char *source, lo_graph **out, lo_error *err);

@@ -84,17 +84,17 @@ static const char *choice_text(const lo_device_choice *c, char *buf, size_t size
     static const char *const types[] = {"other", "cpu", "gpu", "accelerator"};
     switch (c->select) {
     case LENET_ONNX_DEVICE_AUTO:
-        snprintf(buf, size, "a device");
+        snprintf(buf, size, "device");
         break;
     case LENET_ONNX_DEVICE_INDEX:
         snprintf(buf, size, "device %u", (unsigned)c->index);
         break;
     case LENET_ONNX_DEVICE_TYPE:
-        snprintf(buf, size, "a device of type %s",
+        snprintf(buf, size, "device of type %s",
                  (unsigned)c->type < 4 ? types[c->type] : "unknown");
         break;
     case LENET_ONNX_DEVICE_NAME:
-        snprintf(buf, size, "a device whose name contains '%s'", c->name ? c->name : "");
+        snprintf(buf, size, "device whose name contains '%s'", c->name ? c->name : "");
         break;
     }
     return buf;

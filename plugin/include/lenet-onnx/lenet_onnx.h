@@ -216,6 +216,23 @@ typedef struct lenet_onnx_host_hooks {
     void (*log_fn)(void *user, lenet_onnx_log_level level, const char *message);
 } lenet_onnx_host_hooks;
 
+/* What a model says about itself (ABI 3), as ONNX Runtime's SessionGetModelMetadata gives it.
+ * Every string is owned by the model, valid until model_release, and "" when the model leaves
+ * it out. */
+typedef struct lenet_onnx_model_description {
+    uint32_t struct_size; /* in: 0 or sizeof of the host's struct; that many bytes are filled */
+    const char *producer_name; /* "pytorch", "tf2onnx", ... */
+    const char *producer_version;
+    const char *domain;
+    const char *graph_name;
+    const char *doc_string;
+    const char *graph_doc_string;
+    int64_t model_version;
+    int64_t ir_version;
+    int64_t opset;         /* the opset of the default ONNX domain */
+    size_t metadata_count; /* entries of metadata_props: model_metadata_at */
+} lenet_onnx_model_description;
+
 typedef struct lenet_onnx_context lenet_onnx_context;
 typedef struct lenet_onnx_model lenet_onnx_model;
 typedef struct lenet_onnx_session lenet_onnx_session;
@@ -306,6 +323,31 @@ typedef struct lenet_onnx_api {
     lenet_onnx_status (*session_arena_layout)(const lenet_onnx_session *session,
                                               lenet_onnx_arena_entry *entries, size_t capacity,
                                               size_t *count, lenet_onnx_error *err);
+
+    /* ---- ABI 3 (model metadata) ---- */
+
+    /* Producer, versions, doc strings and the number of metadata_props entries. */
+    lenet_onnx_status (*model_describe)(const lenet_onnx_model *model,
+                                        lenet_onnx_model_description *out, lenet_onnx_error *err);
+    /* Sets *value to the value of metadata_props key `key`, or NULL when the model has no such
+     * key (still LENET_ONNX_OK). The string lives as long as the model. */
+    lenet_onnx_status (*model_metadata)(const lenet_onnx_model *model, const char *key,
+                                        const char **value, lenet_onnx_error *err);
+    /* The index-th metadata_props entry in model order (index < metadata_count). */
+    lenet_onnx_status (*model_metadata_at)(const lenet_onnx_model *model, size_t index,
+                                           const char **key, const char **value,
+                                           lenet_onnx_error *err);
+    /* The full name of an input or output (tensor_info.name keeps at most 127 bytes of it). */
+    lenet_onnx_status (*model_io_name)(const lenet_onnx_model *model, lenet_onnx_io_kind kind,
+                                       size_t index, const char **name, lenet_onnx_error *err);
+    /* model_load_bytes for a model whose initializers keep their data in external files
+     * (data_location = EXTERNAL): locations resolve in `base_dir`, as model_load_file resolves
+     * them in the model file's folder. A location that is absolute, has a ".." component or
+     * resolves (after symlinks) outside that folder is refused, as are offsets and lengths past
+     * the file's end. base_dir NULL behaves as model_load_bytes: external data is refused. */
+    lenet_onnx_status (*model_load_bytes_with_base)(const void *data, size_t size,
+                                                    const char *base_dir, lenet_onnx_model **out,
+                                                    lenet_onnx_error *err);
 } lenet_onnx_api;
 
 /* The one entry point. Returns NULL when abi_version is 0 or newer than this library provides;
