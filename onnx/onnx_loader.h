@@ -18,4 +18,11 @@ lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, 
                              lo_error *err);
 lo_status lo_onnx_load_file(const char *path, lo_graph **out, lo_error *err);
 
+/* The same under `limits` (NULL: the defaults), which the graph keeps. The file must be a
+ * regular file of at most limits->model_bytes. */
+lo_status lo_onnx_load_bytes_limited(const void *data, size_t size, const char *source,
+                                     const lo_limits *limits, lo_graph **out, lo_error *err);
+lo_status lo_onnx_load_file_limited(const char *path, const lo_limits *limits, lo_graph **out,
+                                    lo_error *err);
+
 #endif

@@ -45,6 +45,10 @@ static const char *status_name(lenet_onnx_status status)
         return "device error";
     case LENET_ONNX_ERROR_ABI:
         return "ABI mismatch";
+    case LENET_ONNX_ERROR_LIMIT:
+        return "limit exceeded";
+    case LENET_ONNX_ERROR_BUSY:
+        return "busy";
     }
     return "unknown status";
 }

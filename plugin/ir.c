@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "name_index.h"
 
 size_t lo_dtype_size(lo_dtype dtype)
 {
@@ -335,9 +336,11 @@ lo_status lo_graph_create(const char *source, lo_graph **out, lo_error *err)
     *out = NULL;
     graph = lo_calloc(1, sizeof *graph);
     if (!graph) goto no_memory;
+    graph->limits = lo_limits_default();
     graph->source = dup_string(source ? source : "<memory>");
     graph->name = dup_string("");
-    if (!graph->source || !graph->name) goto no_memory;
+    graph->tensor_index = lo_name_index_create();
+    if (!graph->source || !graph->name || !graph->tensor_index) goto no_memory;
     *out = graph;
     graph = NULL;
     goto done;
@@ -362,6 +365,7 @@ void lo_graph_free(lo_graph *graph)
     lo_free(graph->outputs);
     lo_free(graph->source);
     lo_free(graph->name);
+    lo_name_index_free(graph->tensor_index);
     lo_free(graph);
 }
 
@@ -420,6 +424,7 @@ lo_status lo_graph_clone(const lo_graph *graph, lo_graph **out, lo_error *err)
     if (!copy->name) goto no_memory;
     copy->ir_version = graph->ir_version;
     copy->opset = graph->opset;
+    copy->limits = graph->limits;
     if (graph->num_tensors > 0) {
         copy->tensors = lo_calloc((size_t)graph->num_tensors, sizeof(lo_tensor));
         if (!copy->tensors) goto no_memory;
@@ -428,6 +433,7 @@ lo_status lo_graph_clone(const lo_graph *graph, lo_graph **out, lo_error *err)
             status = tensor_copy(&graph->tensors[i], &copy->tensors[i], err);
             if (status != LO_OK) goto done;
             copy->num_tensors = i + 1;
+            if (!lo_name_index_put(copy->tensor_index, copy->tensors[i].name, i)) goto no_memory;
         }
     }
     if (graph->num_nodes > 0) {
@@ -458,12 +464,34 @@ done:
     return status;
 }
 
+lo_status lo_check_shape_limits(const lo_graph *graph, const char *name, const lo_shape *shape,
+                                lo_error *err)
+{
+    if ((uint32_t)shape->rank > graph->limits.rank)
+        return lo_fail(err, LO_ERR_LIMIT, "%s: tensor '%s' has rank %d, more than max_rank (%u)",
+                       graph->source, name, shape->rank, graph->limits.rank);
+    uint64_t elements = 1;
+    bool over = false;
+    for (int d = 0; d < shape->rank; d++) {
+        if (shape->dims[d] == 0) return LO_OK;
+        if (shape->dims[d] > 0)
+            over = over || __builtin_mul_overflow(elements, (uint64_t)shape->dims[d], &elements);
+    }
+    if (over || elements > graph->limits.tensor_elements) {
+        char dims[128];
+        return lo_fail(err, LO_ERR_LIMIT,
+                       "%s: tensor '%s' of shape %s has more elements than max_tensor_elements "
+                       "(%llu)",
+                       graph->source, name, lo_shape_format(shape, dims, sizeof dims),
+                       (unsigned long long)graph->limits.tensor_elements);
+    }
+    return LO_OK;
+}
+
 int lo_graph_find_tensor(const lo_graph *graph, const char *name)
 {
     if (!graph || !name) return -1;
-    for (int i = 0; i < graph->num_tensors; i++)
-        if (graph->tensors[i].name && strcmp(graph->tensors[i].name, name) == 0) return i;
-    return -1;
+    return lo_name_index_get(graph->tensor_index, name);
 }
 
 static int find_node(const lo_graph *graph, const char *name)
@@ -488,6 +516,8 @@ lo_status lo_graph_add_tensor(lo_graph *graph, const char *name, lo_dtype dtype,
                     graph->source, name ? name : "", shape->rank, LO_MAX_RANK);
         goto done;
     }
+    if (shape && (status = lo_check_shape_limits(graph, name ? name : "", shape, err)) != LO_OK)
+        goto done;
     if (name) {
         if (lo_graph_find_tensor(graph, name) >= 0) {
             status = lo_fail(err, LO_ERR_MODEL, "%s: tensor '%s' is defined more than once",
@@ -509,6 +539,13 @@ lo_status lo_graph_add_tensor(lo_graph *graph, const char *name, lo_dtype dtype,
     memset(tensor, 0, sizeof *tensor);
     tensor->name = dup_string(name);
     if (!tensor->name) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory adding tensor '%s'",
+                         graph->source, name);
+        goto done;
+    }
+    if (!lo_name_index_put(graph->tensor_index, tensor->name, graph->num_tensors)) {
+        lo_free(tensor->name);
+        tensor->name = NULL;
         status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory adding tensor '%s'",
                          graph->source, name);
         goto done;

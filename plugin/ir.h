@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "load_limits.h"
 #include "status.h"
 
 #define LO_MAX_RANK LENET_ONNX_MAX_RANK
@@ -124,7 +125,15 @@ typedef struct lo_graph {
     int num_inputs;
     int *outputs; /* graph outputs, in model order */
     int num_outputs;
+    lo_limits limits; /* what the model was loaded under; every stage holds it to them */
+    struct lo_name_index *tensor_index; /* tensor names to indices */
 } lo_graph;
+
+/* LO_ERR_LIMIT, naming tensor `name` and the limit, when the shape's rank exceeds
+ * graph->limits.rank or its known dims (dynamic ones skipped) multiply past
+ * graph->limits.tensor_elements. */
+lo_status lo_check_shape_limits(const lo_graph *graph, const char *name, const lo_shape *shape,
+                                lo_error *err);
 
 lo_status lo_graph_create(const char *source, lo_graph **out, lo_error *err);
 void lo_graph_free(lo_graph *graph);

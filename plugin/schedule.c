@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checked_math.h"
 #include "op_table.h"
 #include "op_util.h"
 #include "passes.h"
@@ -40,6 +41,15 @@ static lo_status lower_steps(const lo_graph *graph, lo_schedule *s, int *step_no
     return LO_OK;
 }
 
+/* The bytes of a tensor, SIZE_MAX when they do not fit (the planner then refuses the plan). */
+static size_t tensor_bytes(const lo_tensor *t)
+{
+    int64_t numel = lo_shape_numel(&t->shape);
+    size_t bytes;
+    if (numel < 0 || !lo_mul_size((size_t)numel, lo_dtype_size(t->dtype), &bytes)) return SIZE_MAX;
+    return bytes;
+}
+
 /* Extends the lifetime of the arena buffer holding tensor `index` to cover `step`, creating
  * the buffer on first sight. Constants live in the weights image instead. */
 static void use_tensor(const lo_graph *graph, placement *p, int index, int step)
@@ -50,7 +60,7 @@ static void use_tensor(const lo_graph *graph, placement *p, int index, int step)
     if (p->arena_slot[root] < 0) {
         lo_plan_buffer *b = &p->buffers[p->num_buffers];
         memset(b, 0, sizeof *b);
-        b->size = (size_t)lo_shape_numel(&t->shape) * lo_dtype_size(t->dtype);
+        b->size = tensor_bytes(t);
         b->first_use = b->last_use = step;
         p->arena_slot[root] = p->num_buffers++;
     }
@@ -107,7 +117,13 @@ static lo_status pack_weights(const lo_graph *graph, const lo_schedule *s, const
                 if (t->role != LO_TENSOR_CONSTANT) continue;
                 if (pass == 0 && p->weight_offset[root] == SIZE_MAX) {
                     p->weight_offset[root] = total;
-                    total += lo_align_up(t->data_bytes, alignment);
+                    size_t aligned = lo_align_up(t->data_bytes, alignment);
+                    if ((aligned == 0 && t->data_bytes != 0) ||
+                        !lo_add_size(total, aligned, &total) || total > graph->limits.weight_bytes)
+                        return lo_fail(err, LO_ERR_LIMIT,
+                                       "%s: the constants take more than max_weight_bytes (%llu)",
+                                       graph->source,
+                                       (unsigned long long)graph->limits.weight_bytes);
                 } else if (pass == 1 && t->data_bytes) {
                     memcpy(*image + p->weight_offset[root], t->data, t->data_bytes);
                 }
@@ -164,8 +180,15 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
     if ((st = lower_steps(graph, s, step_nodes, err)) != LO_OK) goto done;
     collect_lifetimes(graph, s, step_nodes, &p);
     if (!lo_plan_greedy(p.buffers, (size_t)p.num_buffers, s->alignment, order, &s->arena_bytes)) {
-        st = lo_fail(err, LO_ERR_NO_MEMORY, "%s: the activations do not fit in an address space",
+        st = lo_fail(err, LO_ERR_LIMIT, "%s: the activations do not fit in an address space",
                      graph->source);
+        goto done;
+    }
+    if (s->arena_bytes > graph->limits.arena_bytes) {
+        st = lo_fail(err, LO_ERR_LIMIT,
+                     "%s: the activations need an arena of %zu bytes, more than max_arena_bytes "
+                     "(%llu)",
+                     graph->source, s->arena_bytes, (unsigned long long)graph->limits.arena_bytes);
         goto done;
     }
     {

@@ -168,5 +168,9 @@ void lo_tensor_info(const lo_tensor *t, lenet_onnx_tensor_info *info)
         info->layout = nhwc ? LENET_ONNX_LAYOUT_NHWC : LENET_ONNX_LAYOUT_NCHW;
     }
     int64_t numel = lo_shape_numel(&t->shape);
-    info->size_bytes = numel >= 0 ? (uint64_t)numel * lo_dtype_size(t->dtype) : 0;
+    uint64_t bytes;
+    info->size_bytes =
+        numel >= 0 && !__builtin_mul_overflow((uint64_t)numel, lo_dtype_size(t->dtype), &bytes)
+            ? bytes
+            : 0;
 }
