@@ -576,6 +576,8 @@ static void oracle_self_checks(void)
         CHECK(ref_unary(&u, &s, x, y) == 0 && near(y[0], -0.2) && y[3] == 3);
         u = (lo_unary_params){LO_ACT_CLIP, 0, -1.0f, 1.0f, 0, 0};
         CHECK(ref_unary(&u, &s, x, y) == 0 && y[0] == -1 && y[2] == 0.5f && y[3] == 1);
+        u = (lo_unary_params){LO_ACT_CLIP, 0, 2.0f, 1.0f, 0, 0}; /* ONNX, numpy: max wins */
+        CHECK(ref_unary(&u, &s, x, y) == 0 && y[0] == 1 && y[1] == 1 && y[2] == 1 && y[3] == 1);
     }
 
     /* Binary: [2,3] - [3] (B's strides 0 along rows), and PRelu with a per-row slope. */
@@ -1281,6 +1283,13 @@ static void gen_activation(batch *b, int index)
     p->alpha = chance(0.3) ? 0.01f : ref_rng_float(&rng, -2.0f, 2.0f);
     p->min = chance(0.2) ? -INFINITY : ref_rng_float(&rng, -4.0f, 0.5f);
     p->max = chance(0.2) ? INFINITY : ref_rng_float(&rng, 0.5f, 4.0f);
+    /* min > max: ONNX's min(max(x, min), max) gives max everywhere (finite: the oracle
+     * comparison takes differences). */
+    if (isfinite(p->min) && isfinite(p->max) && chance(0.1)) {
+        const float swap = p->min;
+        p->min = p->max;
+        p->max = swap;
+    }
     snprintf(pc.st.label, sizeof pc.st.label, "%s", lo_activation_name(p->op));
     const lo_shape s = random_shape(chance(0.05) ? 200000 : 6000);
     const int64_t n = ref_numel(&s);
