@@ -1,5 +1,6 @@
 #include "schedule.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,6 +158,19 @@ static lo_tensor_ref ref_of(const lo_graph *graph, const placement *p, int index
     return ref;
 }
 
+/* Puts the source, and the node unless the backend's message already names it, before a
+ * backend's refusal, so the node is named exactly once. */
+static void prefix_backend_error(const lo_graph *graph, const lo_node *node, lo_error *err)
+{
+    if (!err) return;
+    char named[LENET_ONNX_MESSAGE_SIZE];
+    snprintf(named, sizeof named, "node '%s' (", node->name);
+    if (strncmp(err->message, named, strlen(named)) == 0)
+        lo_fail_prefix(err, "%s: ", graph->source);
+    else
+        lo_fail_prefix(err, "%s: node '%s' (%s): ", graph->source, node->name, node->op_type);
+}
+
 lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
                             const lo_backend_context *context, size_t alignment, lo_schedule *s,
                             lo_error *err)
@@ -217,7 +231,7 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
                 step->inputs[step->num_inputs++] = ref_of(graph, &p, node->inputs[i]);
         step->output = ref_of(graph, &p, node->outputs[0]);
         if (backend && (st = backend->supports(context, step, err)) != LO_OK) {
-            lo_fail_prefix(err, "%s: node '%s' (%s): ", graph->source, node->name, node->op_type);
+            prefix_backend_error(graph, node, err);
             goto done;
         }
     }
