@@ -99,15 +99,14 @@ static lenet_onnx_status context_create(const lenet_onnx_context_options *option
         lo_free(context);
         return st;
     }
+    atomic_init(&context->references, 1);
     *out = context;
     return LO_OK;
 }
 
 static void context_release(lenet_onnx_context *context)
 {
-    if (!context) return;
-    context->backend->close(context->device);
-    lo_free(context);
+    lo_context_release(context);
 }
 
 static lenet_onnx_status context_device(const lenet_onnx_context *context,
@@ -135,27 +134,47 @@ static lenet_onnx_status finish_model(lo_graph *graph, lenet_onnx_model **out, l
     return LO_OK;
 }
 
-static lenet_onnx_status model_load_file(const char *path, lenet_onnx_model **out,
-                                         lenet_onnx_error *err)
+static lenet_onnx_status model_load_file_with_limits(const char *path,
+                                                     const lenet_onnx_load_options *options,
+                                                     lenet_onnx_model **out, lenet_onnx_error *err)
 {
     lo_error_clear(err);
     if (!path || !out) return lo_fail(err, LO_ERR_ARGUMENT, "model_load_file: NULL argument");
     *out = NULL;
+    lenet_onnx_load_options opts;
+    copy_options(&opts, sizeof opts, options, options ? options->struct_size : 0);
+    const lo_limits limits = lo_limits_from_options(&opts);
     lo_graph *graph = NULL;
-    lo_status st = lo_onnx_load_file(path, &graph, err);
+    lo_status st = lo_onnx_load_file_limited(path, &limits, &graph, err);
     return st == LO_OK ? finish_model(graph, out, err) : st;
 }
 
-static lenet_onnx_status model_load_bytes(const void *data, size_t size, lenet_onnx_model **out,
-                                          lenet_onnx_error *err)
+static lenet_onnx_status model_load_bytes_with_limits(const void *data, size_t size,
+                                                      const lenet_onnx_load_options *options,
+                                                      lenet_onnx_model **out, lenet_onnx_error *err)
 {
     lo_error_clear(err);
     if ((!data && size) || !out)
         return lo_fail(err, LO_ERR_ARGUMENT, "model_load_bytes: NULL argument");
     *out = NULL;
+    lenet_onnx_load_options opts;
+    copy_options(&opts, sizeof opts, options, options ? options->struct_size : 0);
+    const lo_limits limits = lo_limits_from_options(&opts);
     lo_graph *graph = NULL;
-    lo_status st = lo_onnx_load_bytes(data, size, "<memory>", &graph, err);
+    lo_status st = lo_onnx_load_bytes_limited(data, size, "<memory>", &limits, &graph, err);
     return st == LO_OK ? finish_model(graph, out, err) : st;
+}
+
+static lenet_onnx_status model_load_file(const char *path, lenet_onnx_model **out,
+                                         lenet_onnx_error *err)
+{
+    return model_load_file_with_limits(path, NULL, out, err);
+}
+
+static lenet_onnx_status model_load_bytes(const void *data, size_t size, lenet_onnx_model **out,
+                                          lenet_onnx_error *err)
+{
+    return model_load_bytes_with_limits(data, size, NULL, out, err);
 }
 
 static void model_release(lenet_onnx_model *model)
@@ -165,11 +184,19 @@ static void model_release(lenet_onnx_model *model)
     lo_free(model);
 }
 
-/* The graph's inputs or outputs list. */
+/* The graph's inputs or outputs list; NULL with *count 0 for an unknown kind. */
 static const int *io_list(const lo_graph *graph, lenet_onnx_io_kind kind, int *count)
 {
-    *count = kind == LENET_ONNX_INPUT ? graph->num_inputs : graph->num_outputs;
-    return kind == LENET_ONNX_INPUT ? graph->inputs : graph->outputs;
+    switch (kind) {
+    case LENET_ONNX_INPUT:
+        *count = graph->num_inputs;
+        return graph->inputs;
+    case LENET_ONNX_OUTPUT:
+        *count = graph->num_outputs;
+        return graph->outputs;
+    }
+    *count = 0;
+    return NULL;
 }
 
 static size_t graph_io_count(const lo_graph *graph, lenet_onnx_io_kind kind)
@@ -184,7 +211,13 @@ static lo_status graph_io_info(const lo_graph *graph, lenet_onnx_io_kind kind, s
 {
     int count;
     const int *list = io_list(graph, kind, &count);
-    if (!out || index >= (size_t)count)
+    if (!list)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "io_info: unknown io kind %d; %d (input) or %d "
+                       "(output) expected",
+                       (int)kind, (int)LENET_ONNX_INPUT, (int)LENET_ONNX_OUTPUT);
+    if (!out) return lo_fail(err, LO_ERR_ARGUMENT, "io_info: out is NULL");
+    if (index >= (size_t)count)
         return lo_fail(err, LO_ERR_ARGUMENT, "io_info: %s index %zu out of range (%d)",
                        kind == LENET_ONNX_INPUT ? "input" : "output", index, count);
     lo_tensor_info(&graph->tensors[list[index]], out);
@@ -248,7 +281,14 @@ static lenet_onnx_status session_run(lenet_onnx_session *session, const void *co
         if (!inputs[i]) return lo_fail(err, LO_ERR_ARGUMENT, "session_run: input %d is NULL", i);
     for (int i = 0; i < session->graph->num_outputs; i++)
         if (!outputs[i]) return lo_fail(err, LO_ERR_ARGUMENT, "session_run: output %d is NULL", i);
-    return lo_session_run(session, inputs, outputs, err);
+    /* One thread at a time: a second one is told, not queued or let in. */
+    if (atomic_exchange_explicit(&session->running, true, memory_order_acquire))
+        return lo_fail(err, LO_ERR_BUSY,
+                       "session_run: the session is running on another thread; use one session "
+                       "per thread");
+    lo_status st = lo_session_run(session, inputs, outputs, err);
+    atomic_store_explicit(&session->running, false, memory_order_release);
+    return st;
 }
 
 /* True when graph output 0 comes straight from a Softmax (through views, if any). */
@@ -360,6 +400,8 @@ static const lenet_onnx_api api_table = {
     .session_describe_plan = session_describe_plan,
     .session_step_timings = session_step_timings,
     .set_host_hooks = set_host_hooks,
+    .model_load_file_with_limits = model_load_file_with_limits,
+    .model_load_bytes_with_limits = model_load_bytes_with_limits,
 };
 
 const lenet_onnx_api *lo_api_table(uint32_t abi_version)

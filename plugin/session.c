@@ -32,7 +32,9 @@ lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_g
     const lo_backend *backend = context->backend;
     lenet_onnx_session *s = lo_calloc(1, sizeof *s);
     if (!s) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
+    atomic_init(&s->running, false);
     s->context = context;
+    lo_context_retain(context);
     s->profiling = profiling;
     lo_status st = lo_graph_clone(model_graph, &s->graph, err);
     if (st != LO_OK) goto fail;
@@ -79,7 +81,23 @@ void lo_session_release(lenet_onnx_session *s)
     lo_schedule_free(&s->schedule);
     lo_graph_free(s->graph);
     lo_free(s->step_ms);
+    lenet_onnx_context *context = s->context;
     lo_free(s);
+    lo_context_release(context);
+}
+
+void lo_context_retain(lenet_onnx_context *context)
+{
+    atomic_fetch_add_explicit(&context->references, 1, memory_order_relaxed);
+}
+
+void lo_context_release(lenet_onnx_context *context)
+{
+    if (!context) return;
+    /* acq_rel: the last releaser sees every other holder's writes before closing. */
+    if (atomic_fetch_sub_explicit(&context->references, 1, memory_order_acq_rel) != 1) return;
+    context->backend->close(context->device);
+    lo_free(context);
 }
 
 lo_status lo_session_run(lenet_onnx_session *s, const void *const *inputs, void *const *outputs,

@@ -2,6 +2,8 @@
 #ifndef LO_SESSION_H
 #define LO_SESSION_H
 
+#include <stdatomic.h>
+
 #include "backend.h"
 #include "ir.h"
 #include "schedule.h"
@@ -9,6 +11,8 @@
 struct lenet_onnx_context {
     const lo_backend *backend;
     lo_backend_context *device;
+    /* The host's reference plus one per session: the device closes when the last goes. */
+    atomic_int references;
 };
 
 struct lenet_onnx_model {
@@ -25,7 +29,13 @@ struct lenet_onnx_session {
     bool profiling;
     double *step_ms; /* last run's per-step times when profiling */
     bool has_timings;
+    atomic_bool running; /* set while a thread is inside session_run */
 };
+
+/* A context holds one reference when made; lo_context_release drops one and closes the
+ * device and frees the context when none is left. */
+void lo_context_retain(lenet_onnx_context *context);
+void lo_context_release(lenet_onnx_context *context);
 
 /* Validates a freshly loaded graph: every op known to the op table at its version with only
  * known attributes, and the whole graph plannable at the default batch. */
