@@ -10,6 +10,7 @@
 #include "op_util.h"
 #include "passes.h"
 #include "planner.h"
+#include "planner_indexed.h"
 
 /* Working state while building: where each tensor's storage root lives. */
 typedef struct placement {
@@ -179,7 +180,8 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
     s->alignment = alignment ? alignment : 1;
     size_t nodes = (size_t)graph->num_nodes + 1, tensors = (size_t)graph->num_tensors + 1;
     int *step_nodes = s->step_nodes = lo_malloc(nodes * sizeof *step_nodes);
-    int *order = lo_malloc(tensors * sizeof *order);
+    /* Scratch of the planner (lo_plan_indexed_scratch_ints never overflows for an int count). */
+    int *order = lo_malloc(lo_plan_indexed_scratch_ints(tensors) * sizeof *order);
     placement p = {lo_malloc(tensors * sizeof(int)), lo_malloc(tensors * sizeof(size_t)),
                    lo_malloc(tensors * sizeof(lo_plan_buffer)), 0};
     s->steps = lo_calloc(nodes, sizeof *s->steps);
@@ -193,7 +195,8 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_backend *backend,
     }
     if ((st = lower_steps(graph, s, step_nodes, err)) != LO_OK) goto done;
     collect_lifetimes(graph, s, step_nodes, &p);
-    if (!lo_plan_greedy(p.buffers, (size_t)p.num_buffers, s->alignment, order, &s->arena_bytes)) {
+    if (!lo_plan_greedy_indexed(p.buffers, (size_t)p.num_buffers, s->alignment, order,
+                                &s->arena_bytes)) {
         st = lo_fail(err, LO_ERR_LIMIT, "%s: the activations do not fit in an address space",
                      graph->source);
         goto done;
