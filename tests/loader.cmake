@@ -22,3 +22,11 @@ if(CMAKE_C_COMPILER_ID MATCHES Clang)
   target_link_options(fuzz_loader PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_loader PRIVATE lo_onnx_proto)
 endif()
+
+# Hostile models generated from the reproducers of issue 9 (nesting, hangs, overflow,
+# limits, 100,000 nodes), through load, passes and a trial plan.
+add_executable(test_hostile ${CMAKE_CURRENT_LIST_DIR}/test_hostile.c)
+target_link_libraries(test_hostile PRIVATE lenet_onnx_core)
+target_include_directories(test_hostile PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+add_test(NAME hostile COMMAND test_hostile WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(hostile PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 300)
