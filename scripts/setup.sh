@@ -9,7 +9,8 @@ build_dir=${1:-build}
 packages="build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
-  libpng-dev python3"
+  libpng-dev python3
+  uthash-dev clang-14 libclang-rt-14-dev"
 # npm fetches ONNX Runtime below; a machine that already has one (Node.js from elsewhere,
 # whose nodejs package conflicts with Debian's npm) keeps it.
 command -v npm >/dev/null 2>&1 || packages="$packages npm"
