@@ -477,7 +477,8 @@ lo_status lo_check_shape_limits(const lo_graph *graph, const char *name, const l
         if (shape->dims[d] > 0)
             over = over || __builtin_mul_overflow(elements, (uint64_t)shape->dims[d], &elements);
     }
-    if (over || elements > graph->limits.tensor_elements) {
+    /* Element counts are int64 everywhere: INT64_MAX bounds any limit a host sets. */
+    if (over || elements > graph->limits.tensor_elements || elements > (uint64_t)INT64_MAX) {
         char dims[128];
         return lo_fail(err, LO_ERR_LIMIT,
                        "%s: tensor '%s' of shape %s has more elements than max_tensor_elements "

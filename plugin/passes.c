@@ -28,6 +28,9 @@ lo_status lo_bind_batch(lo_graph *graph, int64_t batch, lo_error *err)
         for (int i = 0; i < graph->num_inputs; i++) {
             lo_tensor *t = &graph->tensors[graph->inputs[i]];
             if (t->shape.rank > 0 && t->shape.dims[0] < 0) t->shape.dims[0] = batch;
+            /* The batch multiplies the input: it is held to the limits as a declared shape. */
+            lo_status st = lo_check_shape_limits(graph, t->name, &t->shape, err);
+            if (st != LO_OK) return st;
         }
         return LO_OK;
     }

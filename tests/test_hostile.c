@@ -23,7 +23,7 @@
 #include "test_util.h"
 
 /* A hang guard, not a timing: every case here takes milliseconds once fixed. */
-#define HANG_GUARD_S 10.0
+#define HANG_GUARD_S 30.0
 
 static double now_s(void)
 {
@@ -371,6 +371,12 @@ static void test_overflow(void)
     expect("reshape", load("reshape", &m, &limits, &err), LO_ERR_MODEL, &err,
            "multiply past 64 bits at entry 1");
 
+    /* Flatten multiplies dims: a declared shape past int64 is refused whatever the limit. */
+    const int64_t wide[2] = {(int64_t)1 << 62, 4};
+    m = one_node_model("Flatten", wide, 2, NULL, 0, NULL, 0, NULL, 0);
+    expect("flatten", load("flatten", &m, &limits, &err), LO_ERR_LIMIT, &err,
+           "more elements than max_tensor_elements");
+
     /* Slice with step INT64_MIN: -step has no int64; one element remains. */
     pbw graph = {0};
     const int64_t data[5] = {10, 11, 12, 13, 14}, five[1] = {5}, one[1] = {1};
@@ -526,6 +532,19 @@ static void test_message_prefix(void)
         CHECK_MSG(first && !strstr(first + 1, "node 'MaxPool_0'"), "%s", err.message);
         CHECK_MSG(strncmp(err.message, "<memory>: ", 10) == 0, "%s", err.message);
     }
+    api->session_release(session);
+    api->model_release(model);
+
+    /* A batch that multiplies the input past the element limit. */
+    model = NULL;
+    session = NULL;
+    CHECK_OK(api->model_load_file("models/lenet.onnx", &model, &err), &err);
+    lenet_onnx_session_options huge_batch = {0};
+    huge_batch.batch_size = 1u << 31;
+    if (model)
+        CHECK(api->session_create(context, model, &huge_batch, &session, &err) ==
+              LENET_ONNX_ERROR_LIMIT);
+    CHECK_MSG(strstr(err.message, "max_tensor_elements"), "%s", err.message);
     api->session_release(session);
     api->model_release(model);
     api->context_release(context);
