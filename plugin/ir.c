@@ -425,6 +425,7 @@ lo_status lo_graph_clone(const lo_graph *graph, lo_graph **out, lo_error *err)
     copy->ir_version = graph->ir_version;
     copy->opset = graph->opset;
     copy->limits = graph->limits;
+    copy->constant_bytes = graph->constant_bytes;
     if (graph->num_tensors > 0) {
         copy->tensors = lo_calloc((size_t)graph->num_tensors, sizeof(lo_tensor));
         if (!copy->tensors) goto no_memory;
@@ -486,6 +487,20 @@ lo_status lo_check_shape_limits(const lo_graph *graph, const char *name, const l
                        graph->source, name, lo_shape_format(shape, dims, sizeof dims),
                        (unsigned long long)graph->limits.tensor_elements);
     }
+    return LO_OK;
+}
+
+lo_status lo_graph_account_constant(lo_graph *graph, int index, size_t new_bytes, lo_error *err)
+{
+    const lo_tensor *tensor = &graph->tensors[index];
+    const uint64_t others = graph->constant_bytes - tensor->data_bytes;
+    if (new_bytes > graph->limits.weight_bytes || others > graph->limits.weight_bytes - new_bytes)
+        return lo_fail(err, LO_ERR_LIMIT,
+                       "%s: constant '%s' (%zu bytes) takes the model's constants past "
+                       "max_weight_bytes (%llu)",
+                       graph->source, tensor->name, new_bytes,
+                       (unsigned long long)graph->limits.weight_bytes);
+    graph->constant_bytes = others + new_bytes;
     return LO_OK;
 }
 
@@ -582,8 +597,11 @@ lo_status lo_tensor_set_data(lo_graph *graph, int index, const void *bytes, size
                     lo_shape_format(&tensor->shape, dims, sizeof dims), size);
         goto done;
     }
+    if ((status = lo_graph_account_constant(graph, index, size, err)) != LO_OK) goto done;
     void *copy = lo_malloc(size ? size : 1);
     if (!copy) {
+        graph->constant_bytes -= size; /* undo the accounting: nothing changed */
+        graph->constant_bytes += tensor->data_bytes;
         status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory holding %zu bytes for '%s'",
                          graph->source, size, tensor->name);
         goto done;

@@ -127,6 +127,7 @@ typedef struct lo_graph {
     int num_outputs;
     lo_limits limits; /* what the model was loaded under; every stage holds it to them */
     struct lo_name_index *tensor_index; /* tensor names to indices */
+    uint64_t constant_bytes;            /* data of every constant, initializers and folded values */
 } lo_graph;
 
 /* LO_ERR_LIMIT, naming tensor `name` and the limit, when the shape's rank exceeds
@@ -134,6 +135,11 @@ typedef struct lo_graph {
  * graph->limits.tensor_elements. */
 lo_status lo_check_shape_limits(const lo_graph *graph, const char *name, const lo_shape *shape,
                                 lo_error *err);
+
+/* Accounts tensor `index`'s constant data changing from its data_bytes to new_bytes:
+ * LO_ERR_LIMIT (nothing changed) when the graph's constants would pass limits.weight_bytes,
+ * so folding cannot multiply a small model into gigabytes. */
+lo_status lo_graph_account_constant(lo_graph *graph, int index, size_t new_bytes, lo_error *err);
 
 lo_status lo_graph_create(const char *source, lo_graph **out, lo_error *err);
 void lo_graph_free(lo_graph *graph);

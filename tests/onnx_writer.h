@@ -128,7 +128,7 @@ static inline pbw onnx_attr_string(const char *name, const char *s)
     return a;
 }
 
-/* NodeProto with up to 8 inputs and outputs ("" for an omitted one) and `attrs` (freed). */
+/* NodeProto with its inputs and outputs ("" for an omitted one) and `attrs` (freed). */
 static inline pbw onnx_node(const char *op, const char *const *in, int nin, const char *const *out,
                             int nout, pbw *attrs, int nattrs)
 {

@@ -229,6 +229,39 @@ static void test_limits(void)
            "max_weight_bytes (32)");
 }
 
+/* Folding must not multiply a small model into gigabytes: 20 Concats of 100 copies of an
+ * 8 KB constant would hold 16 MB. */
+static void test_fold_amplification(void)
+{
+    pbw graph = {0};
+    int64_t values[1000];
+    for (int i = 0; i < 1000; i++)
+        values[i] = i;
+    const int64_t dims[1] = {1000};
+    pbw c = onnx_int64_tensor("c", dims, 1, values, 1000);
+    pbw_msg(&graph, 5, &c);
+    const char *copies[100];
+    for (int i = 0; i < 100; i++)
+        copies[i] = "c";
+    for (int n = 0; n < 20; n++) {
+        char name[16];
+        snprintf(name, sizeof name, n == 19 ? "y" : "k%d", n);
+        const char *out[1] = {name};
+        pbw axis[1] = {onnx_attr_int("axis", 0)};
+        pbw node = onnx_node("Concat", copies, 100, out, 1, axis, 1);
+        pbw_msg(&graph, 1, &node);
+    }
+    pbw yo = onnx_output_info("y", 7);
+    pbw_msg(&graph, 12, &yo);
+    pbw m = onnx_model(&graph, 13);
+    printf("Concat amplification model: %zu bytes\n", m.len);
+    lo_limits limits = lo_limits_default();
+    limits.weight_bytes = (uint64_t)4 << 20;
+    lo_error err = {0};
+    expect("folded constants", load("amplify", &m, &limits, &err), LO_ERR_LIMIT, &err,
+           "past max_weight_bytes (4194304)");
+}
+
 /* Only regular files are read: a FIFO would block the open, /dev/zero never end. */
 static void test_files(void)
 {
@@ -554,6 +587,7 @@ int main(void)
 {
     test_nesting();
     test_limits();
+    test_fold_amplification();
     test_files();
     test_pool_hangs();
     test_overflow();
