@@ -45,7 +45,9 @@ lo_status lo_proto_check_depth(const ProtobufCMessageDescriptor *descriptor, con
                                size_t size, uint32_t max_depth, const char *source, lo_error *err)
 {
     if (max_depth == 0) return lo_fail(err, LO_ERR_ARGUMENT, "%s: max_nesting_depth is 0", source);
-    depth_frame *stack = lo_malloc(sizeof *stack * max_depth);
+    /* Each nested message takes at least 2 bytes (key and length): no more frames than that. */
+    const size_t frames = max_depth < size / 2 + 1 ? max_depth : size / 2 + 1;
+    depth_frame *stack = lo_malloc(sizeof *stack * frames);
     if (!stack) return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", source);
     lo_status status = LO_OK;
     uint32_t depth = 1;
@@ -78,7 +80,7 @@ lo_status lo_proto_check_depth(const ProtobufCMessageDescriptor *descriptor, con
                     ok ? submessage(top->descriptor, key >> 3) : NULL;
                 if (!inner) {
                     ok = ok && skip(&pos, top->end, value);
-                } else if (depth == max_depth) {
+                } else if (depth == max_depth || depth == frames) {
                     status =
                         lo_fail(err, LO_ERR_LIMIT,
                                 "%s: protobuf messages nest deeper than max_nesting_depth "

@@ -23,7 +23,10 @@ lo_limits lo_limits_from_options(const lenet_onnx_load_options *options)
     lo_limits limits = lo_limits_default();
     if (!options) return limits;
     if (options->max_model_bytes) limits.model_bytes = options->max_model_bytes;
-    if (options->max_nesting_depth) limits.nesting_depth = options->max_nesting_depth;
+    if (options->max_nesting_depth)
+        limits.nesting_depth = options->max_nesting_depth < LO_MAX_NESTING_DEPTH
+                                   ? options->max_nesting_depth
+                                   : LO_MAX_NESTING_DEPTH;
     if (options->max_nodes) limits.nodes = options->max_nodes;
     if (options->max_rank && options->max_rank < LO_MAX_RANK) limits.rank = options->max_rank;
     if (options->max_tensor_elements) limits.tensor_elements = options->max_tensor_elements;

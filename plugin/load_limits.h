@@ -22,6 +22,7 @@ typedef struct lo_limits {
 
 #define LO_DEFAULT_MODEL_BYTES     ((uint64_t)1 << 30) /* 1 GiB */
 #define LO_DEFAULT_NESTING_DEPTH   64u
+#define LO_MAX_NESTING_DEPTH       1000u /* protobuf-c recurses this deep: keep it in a stack */
 #define LO_DEFAULT_NODES           ((uint64_t)1000000)
 #define LO_DEFAULT_TENSOR_ELEMENTS ((uint64_t)1 << 28) /* 1 GiB of floats */
 #define LO_DEFAULT_WEIGHT_BYTES    ((uint64_t)1 << 30)

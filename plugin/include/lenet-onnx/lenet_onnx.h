@@ -178,14 +178,14 @@ typedef struct lenet_onnx_host_hooks {
  * allocate past them. The plain model_load_file and model_load_bytes use every default. */
 typedef struct lenet_onnx_load_options {
     uint32_t struct_size;         /* 0: sizeof(lenet_onnx_load_options) of this header */
-    uint32_t max_nesting_depth;   /* protobuf messages nested in each other: 64 */
+    uint32_t max_nesting_depth;   /* protobuf messages nested in each other: 64 (at most 1000) */
     uint64_t max_model_bytes;     /* the serialised model (file or bytes): 1 GiB */
     uint64_t max_nodes;           /* nodes in the graph: 1,000,000 */
     uint32_t max_rank;            /* dims of any tensor: LENET_ONNX_MAX_RANK (also the most) */
     uint32_t reserved;            /* 0 */
     uint64_t max_tensor_elements; /* elements of any one tensor, inferred ones too: 2^28 */
-    uint64_t max_weight_bytes;    /* every constant of a plan together: 1 GiB */
-    uint64_t max_arena_bytes;     /* the activation arena of a plan, at any batch: 4 GiB */
+    uint64_t max_weight_bytes;    /* every constant together, folded ones too: 1 GiB */
+    uint64_t max_arena_bytes;     /* the activation arena of any plan (sessions too): 4 GiB */
 } lenet_onnx_load_options;
 
 typedef struct lenet_onnx_context lenet_onnx_context;
