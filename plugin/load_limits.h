@@ -14,7 +14,7 @@ typedef struct lo_limits {
     uint64_t model_bytes;     /* size of the serialised model */
     uint32_t nesting_depth;   /* protobuf messages nested inside each other */
     uint64_t nodes;           /* nodes in the graph */
-    uint32_t rank;            /* dims of any tensor (never above LO_MAX_RANK) */
+    uint32_t rank;            /* dims of any tensor (never above LENET_ONNX_MAX_RANK) */
     uint64_t tensor_elements; /* elements of any one tensor */
     uint64_t weight_bytes;    /* every constant of a plan together */
     uint64_t arena_bytes;     /* the activation arena of a plan */
@@ -32,7 +32,7 @@ typedef struct lo_limits {
 lo_limits lo_limits_default(void);
 
 /* The limits a host's options ask for: each 0 field takes its default; rank is capped at
- * LO_MAX_RANK. options may be NULL (every default). */
+ * LENET_ONNX_MAX_RANK. options may be NULL (every default). */
 lo_limits lo_limits_from_options(const lenet_onnx_load_options *options);
 
 #endif
