@@ -22,6 +22,19 @@
 #include "session.h"
 #include "test_util.h"
 
+/* With --corpus DIR, every generated model is also written there (seeds for fuzz_model). */
+static const char *corpus_dir;
+
+static void write_seed(const char *what, const pbw *model)
+{
+    if (!corpus_dir || model->len > 256 * 1024) return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.onnx", corpus_dir, what);
+    FILE *f = fopen(path, "wb");
+    CHECK_MSG(f && fwrite(model->data, 1, model->len, f) == model->len, "%s", path);
+    if (f) fclose(f);
+}
+
 /* A hang guard, not a timing: every case here takes milliseconds once fixed. */
 #define HANG_GUARD_S 30.0
 
@@ -46,6 +59,7 @@ static lo_limits unbounded_shapes(void)
 static lo_status load(const char *what, pbw *model, const lo_limits *limits, lo_error *err)
 {
     lo_graph *graph = NULL;
+    write_seed(what, model);
     const double start = now_s();
     lo_status st = lo_onnx_load_bytes_limited(model->data, model->len, what, limits, &graph, err);
     if (st == LO_OK) st = lo_model_validate(graph, err);
@@ -583,8 +597,9 @@ static void test_message_prefix(void)
     api->context_release(context);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--corpus") == 0) corpus_dir = argv[2];
     test_nesting();
     test_limits();
     test_fold_amplification();
