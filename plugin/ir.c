@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "name_index.h"
+#include "reader_index.h"
 
 size_t lo_dtype_size(lo_dtype dtype)
 {
@@ -340,7 +341,8 @@ lo_status lo_graph_create(const char *source, lo_graph **out, lo_error *err)
     graph->source = dup_string(source ? source : "<memory>");
     graph->name = dup_string("");
     graph->tensor_index = lo_name_index_create();
-    if (!graph->source || !graph->name || !graph->tensor_index) goto no_memory;
+    graph->readers = lo_reader_index_create();
+    if (!graph->source || !graph->name || !graph->tensor_index || !graph->readers) goto no_memory;
     *out = graph;
     graph = NULL;
     goto done;
@@ -366,6 +368,7 @@ void lo_graph_free(lo_graph *graph)
     lo_free(graph->source);
     lo_free(graph->name);
     lo_name_index_free(graph->tensor_index);
+    lo_reader_index_free(graph->readers);
     lo_free(graph);
 }
 
@@ -678,6 +681,8 @@ lo_status lo_graph_add_node(lo_graph *graph, const char *name, const char *op_ty
     graph->nodes[at] = node;
     memset(&node, 0, sizeof node);
     graph->num_nodes++;
+    for (int i = 0; i < num_inputs; i++)
+        lo_reader_index_note(graph->readers, inputs[i], at);
     for (int i = 0; i < num_outputs; i++)
         if (outputs[i] >= 0) graph->tensors[outputs[i]].producer = at;
     if (index) *index = at;
@@ -775,7 +780,15 @@ lo_status lo_node_set_inputs(lo_graph *graph, int node_index, const int *inputs,
     lo_free(node->inputs);
     node->inputs = copy;
     node->num_inputs = num_inputs;
+    for (int i = 0; i < num_inputs; i++)
+        lo_reader_index_note(graph->readers, inputs[i], node_index);
     return LO_OK;
+}
+
+void lo_node_rewire_input(lo_graph *graph, int node_index, int i, int tensor)
+{
+    graph->nodes[node_index].inputs[i] = tensor;
+    lo_reader_index_note(graph->readers, tensor, node_index);
 }
 
 const lo_attr *lo_node_attr(const lo_node *node, const char *name)
@@ -898,7 +911,9 @@ lo_status lo_node_fail(const lo_graph *graph, const lo_node *node, lo_status sta
 int lo_graph_use_count(const lo_graph *graph, int index)
 {
     if (!graph || index < 0 || index >= graph->num_tensors) return 0;
-    int uses = 0;
+    int uses = lo_reader_index_count(graph->readers, graph, index, NULL);
+    if (uses >= 0) return uses + (graph->tensors[index].is_graph_output ? 1 : 0);
+    uses = 0; /* no memory for the index: scan */
     for (int n = 0; n < graph->num_nodes; n++) {
         const lo_node *node = &graph->nodes[n];
         if (node->removed) continue;

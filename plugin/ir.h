@@ -128,6 +128,7 @@ typedef struct lo_graph {
     lo_limits limits; /* what the model was loaded under; every stage holds it to them */
     struct lo_name_index *tensor_index; /* tensor names to indices */
     uint64_t constant_bytes;            /* data of every constant, initializers and folded values */
+    struct lo_reader_index *readers;    /* tensor -> reading nodes, built on first use */
 } lo_graph;
 
 /* LO_ERR_LIMIT, naming tensor `name` and the limit, when the shape's rank exceeds
@@ -173,6 +174,8 @@ lo_status lo_node_set_attr(lo_graph *graph, int node, const lo_attr *attr, lo_er
 lo_status lo_node_set_op(lo_graph *graph, int node, const char *op_type, const char *domain,
                          int opset, lo_error *err);
 /* Replaces the node's inputs (tensor indices, -1 for omitted). */
+/* Sets input i of node to tensor (rewiring one edge, as passes do). */
+void lo_node_rewire_input(lo_graph *graph, int node, int i, int tensor);
 lo_status lo_node_set_inputs(lo_graph *graph, int node, const int *inputs, int num_inputs,
                              lo_error *err);
 /* Frees what an attribute owns and empties it (tensor -1), for attributes built by hand. */

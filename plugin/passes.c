@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "reader_index.h"
 #include "op_table.h"
 #include "op_util.h"
 
@@ -75,7 +76,10 @@ lo_status lo_infer_and_fold(lo_graph *graph, lo_error *err)
 
 int lo_sole_consumer(const lo_graph *graph, int index)
 {
-    if (lo_graph_use_count(graph, index) != 1 || graph->tensors[index].is_graph_output) return -1;
+    if (graph->tensors[index].is_graph_output) return -1;
+    int first = -1, readers = lo_reader_index_count(graph->readers, graph, index, &first);
+    if (readers >= 0) return readers == 1 ? first : -1;
+    if (lo_graph_use_count(graph, index) != 1) return -1; /* no memory for the index: scan */
     for (int n = 0; n < graph->num_nodes; n++) {
         const lo_node *node = &graph->nodes[n];
         if (node->removed) continue;
