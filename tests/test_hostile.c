@@ -456,29 +456,61 @@ static void test_overflow(void)
 
 /* ---- linear-time loading ---- */
 
-static void test_many_nodes(void)
+/* A chain of `nodes` one-node links over x [1,1,2,2]: Relu; MaxPool with its (unused) Indices
+ * output, which asks whether Indices is read; or Conv (a 1x1 weight each) then Relu, which the
+ * fusion pass pairs. */
+static pbw chain_model(const char *kind, int nodes)
 {
-    enum { NODES = 100000 };
     pbw graph = {0};
-    char in[32], out[32];
-    for (int n = 0; n < NODES; n++) {
+    char in[32], out[32], extra[32];
+    const bool conv = strcmp(kind, "Conv") == 0, pool = strcmp(kind, "MaxPool") == 0;
+    const float one = 1.0f;
+    for (int n = 0; n < nodes; n++) {
         snprintf(in, sizeof in, n ? "t%d" : "x", n - 1);
-        snprintf(out, sizeof out, n == NODES - 1 ? "y" : "t%d", n);
-        const char *ins[1] = {in}, *outs[1] = {out};
-        pbw node = onnx_node("Relu", ins, 1, outs, 1, NULL, 0);
+        snprintf(out, sizeof out, n == nodes - 1 ? "y" : "t%d", n);
+        const char *ins[2] = {in, extra}, *outs[2] = {out, extra};
+        const int64_t k11[2] = {1, 1};
+        pbw attrs[1] = {onnx_attr_ints("kernel_shape", k11, 2)};
+        pbw node;
+        if (pool) {
+            snprintf(extra, sizeof extra, "i%d", n);
+            node = onnx_node("MaxPool", ins, 1, outs, 2, attrs, 1);
+        } else if (conv && n % 2 == 0) {
+            snprintf(extra, sizeof extra, "w%d", n);
+            pbw w = {0};
+            for (int d = 0; d < 4; d++)
+                pbw_int(&w, 1, 1);
+            pbw_int(&w, 2, 1);
+            pbw_str(&w, 8, extra);
+            pbw_bytes(&w, 9, &one, sizeof one);
+            pbw_msg(&graph, 5, &w);
+            node = onnx_node("Conv", ins, 2, outs, 1, attrs, 1);
+        } else {
+            node = onnx_node("Relu", ins, 1, outs, 1, NULL, 0);
+            free(attrs[0].data);
+        }
         pbw_msg(&graph, 1, &node);
     }
-    const int64_t dims[2] = {1, 4};
-    pbw xi = onnx_value_info("x", 1, dims, 2), yo = onnx_output_info("y", 1);
+    const int64_t dims[4] = {1, 1, 2, 2};
+    pbw xi = onnx_value_info("x", 1, dims, 4), yo = onnx_output_info("y", 1);
     pbw_msg(&graph, 11, &xi);
     pbw_msg(&graph, 12, &yo);
-    pbw m = onnx_model(&graph, 13);
-    const size_t bytes = m.len;
-    lo_error err = {0};
-    const double start = now_s();
-    CHECK_OK(load("many_nodes", &m, NULL, &err), &err);
-    printf("%d-node model (%zu bytes): loaded, validated and trial-planned in %.3f s\n", NODES,
-           bytes, now_s() - start);
+    return onnx_model(&graph, 13);
+}
+
+static void test_many_nodes(void)
+{
+    static const char *const kinds[3] = {"Relu", "MaxPool", "Conv"};
+    for (int k = 0; k < 3; k++) {
+        enum { NODES = 100000 };
+        pbw m = chain_model(kinds[k], NODES);
+        const size_t bytes = m.len;
+        lo_error err = {0};
+        const double start = now_s();
+        CHECK_OK(load("many_nodes", &m, NULL, &err), &err);
+        printf("%d-node %s chain (%zu bytes): loaded, validated and trial-planned in %.3f s\n",
+               NODES, kinds[k], bytes, now_s() - start);
+    }
 }
 
 /* The indexed planner places exactly as lo_plan_greedy does, on random plans. */
