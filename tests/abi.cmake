@@ -35,3 +35,10 @@ add_test(NAME soak_smoke COMMAND lenet-onnx-soak models/lenet.onnx 200 5
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(soak_smoke PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
                      PASS_REGULAR_EXPRESSION "after 5 session cycles")
+
+# A FIFO in the program cache must not block the library (it reads regular files only).
+add_test(NAME cache_fifo
+  COMMAND ${CMAKE_COMMAND} -DHOST=$<TARGET_FILE:host_example>
+          -DMODEL=${PROJECT_SOURCE_DIR}/models/lenet.onnx
+          -DCACHE_DIR=${CMAKE_BINARY_DIR}/fifo-cache -P ${CMAKE_CURRENT_SOURCE_DIR}/run_fifo_cache.cmake)
+set_tests_properties(cache_fifo PROPERTIES TIMEOUT 300)
