@@ -22,6 +22,12 @@ if(MODE STREQUAL "build")
       "-DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=address,undefined" -DLENET_ONNX_ORT_DIR=)
   cmake_host_system_information(RESULT cores QUERY NUMBER_OF_LOGICAL_CORES)
   run(${CMAKE_COMMAND} --build ${BUILD_DIR} -j ${cores} --target ${build_targets})
+  # test_hostile's generated models (deep nesting, huge pools, overflowing attributes,
+  # limits) seed the model fuzzers where the known bugs were.
+  file(REMOVE_RECURSE ${BUILD_DIR}/seeds/hostile)
+  file(MAKE_DIRECTORY ${BUILD_DIR}/seeds/hostile)
+  run(${BUILD_DIR}/tests/test_hostile --corpus ${BUILD_DIR}/seeds/hostile
+      WORKING_DIRECTORY ${SOURCE_DIR})
 elseif(MODE STREQUAL "fuzz")
   set(corpus ${BUILD_DIR}/corpus/${FUZZ_TARGET})
   set(artifacts ${BUILD_DIR}/artifacts/${FUZZ_TARGET}/)
@@ -30,12 +36,7 @@ elseif(MODE STREQUAL "fuzz")
     set(seeds ${SOURCE_DIR}/samples ${SOURCE_DIR}/tests/fixtures)
     set(max_len 65536)
   else()
-    # test_hostile's generated models (deep nesting, huge pools, overflowing attributes,
-    # limits) start the fuzzer where the known bugs were.
-    set(hostile ${BUILD_DIR}/seeds/hostile)
-    file(MAKE_DIRECTORY ${hostile})
-    run(${BUILD_DIR}/tests/test_hostile --corpus ${hostile} WORKING_DIRECTORY ${SOURCE_DIR})
-    set(seeds ${SOURCE_DIR}/models ${SOURCE_DIR}/tests/fixtures ${hostile})
+    set(seeds ${SOURCE_DIR}/models ${SOURCE_DIR}/tests/fixtures ${BUILD_DIR}/seeds/hostile)
     set(max_len 262144)
   endif()
   run(${BUILD_DIR}/tests/${FUZZ_TARGET} -max_total_time=${SECONDS} -timeout=10 -rss_limit_mb=2048
