@@ -418,6 +418,13 @@ static void test_overflow(void)
     expect("reshape", load("reshape", &m, &limits, &err), LO_ERR_MODEL, &err,
            "multiply past 64 bits at entry 1");
 
+    /* Concat adds the inputs' sizes on its axis: 2^62 + 2^62 passes int64. */
+    const int64_t half[1] = {(int64_t)1 << 62};
+    const char *concat_in[1] = {"x"};
+    pbw a6[1] = {onnx_attr_int("axis", 0)};
+    m = one_node_model("Concat", half, 1, concat_in, 1, NULL, 0, a6, 1);
+    expect("concat", load("concat", &m, &limits, &err), LO_ERR_MODEL, &err, "add up past 64 bits");
+
     /* Flatten multiplies dims: a declared shape past int64 is refused whatever the limit. */
     const int64_t wide[2] = {(int64_t)1 << 62, 4};
     m = one_node_model("Flatten", wide, 2, NULL, 0, NULL, 0, NULL, 0);
