@@ -3,21 +3,28 @@
 #include "onnx_loader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "alloc.h"
+#include "name_index.h"
 #include "onnx.pb-c.h"
 #include "onnx_attr.h"
 #include "onnx_external.h"
 #include "onnx_metadata.h"
 #include "onnx_tensor.h"
+#include "proto_depth.h"
 
 /* What the loader learns about the model's nodes before it builds the IR nodes, indexed by
  * the node's position in the model. Inputs and outputs are kept flat: node n's inputs are
  * in_index[in_start[n] .. in_start[n + 1]). */
+#define LO_MAX_OPSET_IMPORTS 256
+
 typedef struct loader {
     const char *source;
     const char *external_base; /* the folder external data resolves in; NULL: refused */
@@ -74,6 +81,13 @@ static lo_status check_model(loader *ld, lo_error *err)
         goto done;
     }
     bool have_default = false;
+    /* Each node looks its domain up in this list: keep that linear in the nodes. */
+    if (model->n_opset_import > LO_MAX_OPSET_IMPORTS) {
+        status = lo_fail(err, LO_ERR_UNSUPPORTED,
+                         "%s: the model lists %zu opset imports; at most %d are supported",
+                         ld->source, model->n_opset_import, LO_MAX_OPSET_IMPORTS);
+        goto done;
+    }
     for (size_t i = 0; i < model->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *entry = model->opset_import[i];
         const char *domain = entry->domain ? entry->domain : "";
@@ -323,18 +337,14 @@ done:
     return status;
 }
 
-static bool name_taken(const loader *ld, const char *name)
-{
-    for (int n = 0; n < ld->num_nodes; n++)
-        if (ld->names[n] && strcmp(ld->names[n], name) == 0) return true;
-    return false;
-}
-
 /* Unnamed nodes become "<op_type>_<index>", made unique against every other node name. */
 static lo_status name_nodes(loader *ld, lo_error *err)
 {
     lo_status status = LO_OK;
     char *name = NULL;
+    /* Every name given or generated so far, so a generated one never repeats another. */
+    lo_name_index *taken = lo_name_index_create();
+    if (!taken) goto no_memory;
     for (int n = 0; n < ld->num_nodes; n++) {
         const Onnx__NodeProto *np = ld->proto->node[n];
         if (!np->op_type || !*np->op_type) {
@@ -344,7 +354,7 @@ static lo_status name_nodes(loader *ld, lo_error *err)
         }
         if (np->name && *np->name) {
             ld->names[n] = lo_strdup(np->name);
-            if (!ld->names[n]) goto no_memory;
+            if (!ld->names[n] || !lo_name_index_put(taken, ld->names[n], n)) goto no_memory;
         }
     }
     for (int n = 0; n < ld->num_nodes; n++) {
@@ -354,15 +364,17 @@ static lo_status name_nodes(loader *ld, lo_error *err)
         name = lo_malloc(len);
         if (!name) goto no_memory;
         snprintf(name, len, "%s_%d", op, n);
-        for (long long k = 1; name_taken(ld, name); k++)
+        for (long long k = 1; lo_name_index_get(taken, name) >= 0; k++)
             snprintf(name, len, "%s_%d_%lld", op, n, k);
         ld->names[n] = name;
         name = NULL;
+        if (!lo_name_index_put(taken, ld->names[n], n)) goto no_memory;
     }
     goto done;
 no_memory:
     status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory naming nodes", ld->source);
 done:
+    lo_name_index_free(taken);
     lo_free(name);
     return status;
 }
@@ -640,8 +652,12 @@ done:
 static lo_status load_nodes(loader *ld, lo_error *err)
 {
     lo_status status = LO_OK;
-    if (ld->proto->n_node > INT_MAX / 4) {
-        status = lo_fail(err, LO_ERR_UNSUPPORTED, "%s: too many nodes", ld->source);
+    if (ld->proto->n_node > ld->graph->limits.nodes || ld->proto->n_node > INT_MAX / 4) {
+        status = lo_fail(
+            err, LO_ERR_LIMIT, "%s: the graph has %zu nodes, more than max_nodes (%llu)",
+            ld->source, ld->proto->n_node,
+            (unsigned long long)(ld->graph->limits.nodes < INT_MAX / 4 ? ld->graph->limits.nodes
+                                                                       : INT_MAX / 4));
         goto done;
     }
     int n = ld->num_nodes = (int)ld->proto->n_node;
@@ -763,12 +779,14 @@ static void unpack_free(void *data, void *ptr)
 lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, lo_graph **out,
                              lo_error *err)
 {
-    return lo_onnx_load_bytes_in(data, size, source, NULL, out, err);
+    return lo_onnx_load(data, size, source, NULL, NULL, out, err);
 }
 
-lo_status lo_onnx_load_bytes_in(const void *data, size_t size, const char *source,
-                                const char *external_base, lo_graph **out, lo_error *err)
+lo_status lo_onnx_load(const void *data, size_t size, const char *source,
+                       const char *external_base, const lo_limits *limits, lo_graph **out,
+                       lo_error *err)
 {
+    const lo_limits bounds = limits ? *limits : lo_limits_default();
     unpack_state unpack = {false};
     ProtobufCAllocator allocator = {unpack_alloc, unpack_free, &unpack};
     lo_status status = LO_OK;
@@ -787,6 +805,16 @@ lo_status lo_onnx_load_bytes_in(const void *data, size_t size, const char *sourc
         status = lo_fail(err, LO_ERR_MODEL, "%s: no bytes, not an ONNX model", ld.source);
         goto done;
     }
+    if (size > bounds.model_bytes) {
+        status = lo_fail(err, LO_ERR_LIMIT,
+                         "%s: the model has %zu bytes, more than max_model_bytes (%llu)", ld.source,
+                         size, (unsigned long long)bounds.model_bytes);
+        goto done;
+    }
+    /* protobuf-c recurses once per nested message: bound the depth before it starts. */
+    status = lo_proto_check_depth(&onnx__model_proto__descriptor, data, size, bounds.nesting_depth,
+                                  ld.source, err);
+    if (status != LO_OK) goto done;
     model = onnx__model_proto__unpack(&allocator, size, data);
     if (!model && unpack.failed) {
         status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory decoding the model", ld.source);
@@ -800,6 +828,7 @@ lo_status lo_onnx_load_bytes_in(const void *data, size_t size, const char *sourc
     ld.model = model;
     status = lo_graph_create(ld.source, &ld.graph, err);
     if (status != LO_OK) goto done;
+    ld.graph->limits = bounds;
     status = check_model(&ld, err);
     if (status == LO_OK) status = lo_onnx_read_metadata(model, ld.source, &ld.graph->info, err);
     if (status != LO_OK) goto done;
@@ -825,71 +854,89 @@ done:
     return status;
 }
 
-/* Reads the whole file; works for pipes and other unseekable files too. */
-static lo_status read_file(const char *path, unsigned char **data, size_t *size, lo_error *err)
+/* Reads the whole of a regular file of at most max_bytes. Pipes, FIFOs, devices and
+ * directories are refused before any read: they could block or never end. */
+static lo_status read_file(const char *path, uint64_t max_bytes, unsigned char **data, size_t *size,
+                           lo_error *err)
 {
     lo_status status = LO_OK;
     unsigned char *buffer = NULL;
-    size_t length = 0, capacity = 0;
-    FILE *file = fopen(path, "rb");
-    if (!file) {
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
         status = lo_fail(err, LO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         goto done;
     }
-    for (;;) {
-        if (length == capacity) {
-            if (capacity > SIZE_MAX / 2) {
-                status = lo_fail(err, LO_ERR_IO, "%s: file too large", path);
-                goto done;
-            }
-            size_t grown_capacity = capacity ? capacity * 2 : 64 * 1024;
-            unsigned char *grown = lo_realloc(buffer, grown_capacity);
-            if (!grown) {
-                status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory reading the file", path);
-                goto done;
-            }
-            buffer = grown;
-            capacity = grown_capacity;
+    struct stat info;
+    if (fstat(fd, &info) != 0) {
+        status = lo_fail(err, LO_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(info.st_mode)) {
+        status = lo_fail(err, LO_ERR_IO, "%s: not a regular file", path);
+        goto done;
+    }
+    if (info.st_size < 0 || (uint64_t)info.st_size > max_bytes ||
+        (uint64_t)info.st_size > SIZE_MAX - 1) {
+        status = lo_fail(err, LO_ERR_LIMIT,
+                         "%s: the model has %lld bytes, more than max_model_bytes (%llu)", path,
+                         (long long)info.st_size, (unsigned long long)max_bytes);
+        goto done;
+    }
+    size_t length = (size_t)info.st_size;
+    buffer = lo_malloc(length ? length : 1);
+    if (!buffer) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory reading the file", path);
+        goto done;
+    }
+    for (size_t done_bytes = 0; done_bytes < length;) {
+        ssize_t got = read(fd, buffer + done_bytes, length - done_bytes);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            status = lo_fail(err, LO_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+            goto done;
         }
-        size_t want = capacity - length;
-        size_t got = fread(buffer + length, 1, want, file);
-        length += got;
-        if (got < want) {
-            if (ferror(file)) {
-                status = lo_fail(err, LO_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-                goto done;
-            }
-            break;
+        if (got == 0) {
+            status = lo_fail(err, LO_ERR_IO, "%s: the file shrank while being read", path);
+            goto done;
         }
+        done_bytes += (size_t)got;
     }
     *data = buffer;
     *size = length;
     buffer = NULL;
 done:
     lo_free(buffer);
-    if (file) fclose(file);
+    if (fd >= 0) close(fd);
     return status;
 }
 
 lo_status lo_onnx_load_file(const char *path, lo_graph **out, lo_error *err)
 {
+    return lo_onnx_load_file_limited(path, NULL, out, err);
+}
+
+lo_status lo_onnx_load_file_limited(const char *path, const lo_limits *limits, lo_graph **out,
+                                    lo_error *err)
+{
     lo_status status = LO_OK;
     unsigned char *data = NULL;
     char *folder = NULL;
     size_t size = 0;
+    const lo_limits bounds = limits ? *limits : lo_limits_default();
     if (!path || !out) {
         status = lo_fail(err, LO_ERR_ARGUMENT, "lo_onnx_load_file: path or out is NULL");
         goto done;
     }
     *out = NULL;
-    status = read_file(path, &data, &size, err);
+    status = read_file(path, bounds.model_bytes, &data, &size, err);
     if (status != LO_OK) goto done;
     if (size == 0) {
         status = lo_fail(err, LO_ERR_MODEL, "%s: empty file, not an ONNX model", path);
         goto done;
     }
     status = lo_onnx_external_base(path, &folder, err);
-    if (status == LO_OK) status = lo_onnx_load_bytes_in(data, size, path, folder, out, err);
+    if (status == LO_OK) status = lo_onnx_load(data, size, path, folder, &bounds, out, err);
 done:
     lo_free(folder);
     lo_free(data);

@@ -14,14 +14,18 @@
 
 #include "ir.h"
 
-/* `source` names the bytes in messages (a file name, or "<memory>"). */
+/* ONNX bytes to a graph. `source` names the bytes in messages (a file name, or "<memory>");
+ * external initializer data resolves in `external_base` (NULL: external data is refused); the
+ * graph is held to `limits` (NULL: the defaults) and keeps them. */
+lo_status lo_onnx_load(const void *data, size_t size, const char *source,
+                       const char *external_base, const lo_limits *limits, lo_graph **out,
+                       lo_error *err);
+/* lo_onnx_load with no external data and the default limits. */
 lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, lo_graph **out,
                              lo_error *err);
-/* The same, with external initializer data read relative to `external_base` (NULL: external
- * data is refused). */
-lo_status lo_onnx_load_bytes_in(const void *data, size_t size, const char *source,
-                                const char *external_base, lo_graph **out, lo_error *err);
-/* External data resolves in the file's folder. */
+/* A regular file of at most limits->model_bytes; external data resolves in its folder. */
+lo_status lo_onnx_load_file_limited(const char *path, const lo_limits *limits, lo_graph **out,
+                                    lo_error *err);
 lo_status lo_onnx_load_file(const char *path, lo_graph **out, lo_error *err);
 
 #endif

@@ -237,6 +237,8 @@ lo_status lo_onnx_add_constant(lo_graph *graph, const Onnx__TensorProto *proto, 
                              what, present, field, lo_dtype_name(dtype), dims_text, count);
             goto done;
         }
+        status = lo_graph_account_constant(graph, at, bytes, err);
+        if (status != LO_OK) goto done;
         data = lo_blob_alloc(bytes);
         if (!data) {
             status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory decoding %s (%zu bytes)",

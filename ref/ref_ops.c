@@ -334,9 +334,9 @@ static double activate_with(const lo_unary_params *p, double v)
         return tanh(v);
     case LO_ACT_LEAKY_RELU:
         return v < 0.0 ? (double)p->alpha * v : v;
-    case LO_ACT_CLIP:
-        if (v < (double)p->min) return (double)p->min;
-        if (v > (double)p->max) return (double)p->max;
+    case LO_ACT_CLIP: /* min(max(v, min), max): max wins when min > max */
+        if (v < (double)p->min) v = (double)p->min;
+        if (v > (double)p->max) v = (double)p->max;
         return v;
     case LO_ACT_NONE:
         break;

@@ -10,7 +10,8 @@ packages="build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
   mesa-vulkan-drivers libvulkan-dev glslc vulkan-validationlayers
-  libpng-dev libjpeg-dev python3"
+  libpng-dev libjpeg-dev python3
+  uthash-dev clang-14 libclang-rt-14-dev"
 # npm fetches ONNX Runtime below; a machine that already has one (Node.js from elsewhere,
 # whose nodejs package conflicts with Debian's npm) keeps it.
 command -v npm >/dev/null 2>&1 || packages="$packages npm"

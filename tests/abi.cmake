@@ -26,3 +26,19 @@ add_test(NAME abi_host_example COMMAND host_example models/lenet.onnx
 set_tests_properties(abi_host_example PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
                      PASS_REGULAR_EXPRESSION "^input: class [0-9] of 10 \\(score "
                      FAIL_REGULAR_EXPRESSION "Sanitizer|runtime error")
+
+# lenet-onnx-soak: the 100,000-run soak as a benchmark command (README), not a timed test; the
+# smoke test only keeps it working.
+add_executable(lenet-onnx-soak soak.c)
+target_link_libraries(lenet-onnx-soak PRIVATE lenet-onnx)
+add_test(NAME soak_smoke COMMAND lenet-onnx-soak models/lenet.onnx 200 5
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(soak_smoke PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+                     PASS_REGULAR_EXPRESSION "after 5 session cycles")
+
+# A FIFO in the program cache must not block the library (it reads regular files only).
+add_test(NAME cache_fifo
+  COMMAND ${CMAKE_COMMAND} -DHOST=$<TARGET_FILE:host_example>
+          -DMODEL=${PROJECT_SOURCE_DIR}/models/lenet.onnx
+          -DCACHE_DIR=${CMAKE_BINARY_DIR}/fifo-cache -P ${CMAKE_CURRENT_SOURCE_DIR}/run_fifo_cache.cmake)
+set_tests_properties(cache_fifo PROPERTIES TIMEOUT 300)

@@ -1,5 +1,5 @@
 /* libFuzzer target for the ONNX loader: any bytes must give a graph or an error, never a
- * crash, a leak or undefined behaviour. Build with clang (tests/loader.cmake adds it), then
+ * crash, a leak or undefined behaviour. Built by tests/fuzz.cmake (LENET_ONNX_FUZZ), or by hand:
  *     ./fuzz_loader -max_len=65536 tests/fixtures/models
  */
 #include <stddef.h>

@@ -277,6 +277,8 @@ void oracle_self_checks(void)
         CHECK(ref_unary(&u, &s, x, y) == 0 && near(y[0], -0.2) && y[3] == 3);
         u = (lo_unary_params){LO_ACT_CLIP, 0, -1.0f, 1.0f, 0, 0};
         CHECK(ref_unary(&u, &s, x, y) == 0 && y[0] == -1 && y[2] == 0.5f && y[3] == 1);
+        u = (lo_unary_params){LO_ACT_CLIP, 0, 2.0f, 1.0f, 0, 0}; /* ONNX, numpy: max wins */
+        CHECK(ref_unary(&u, &s, x, y) == 0 && y[0] == 1 && y[1] == 1 && y[2] == 1 && y[3] == 1);
     }
 
     /* Binary: [2,3] - [3] (B's strides 0 along rows), and PRelu with a per-row slope. */

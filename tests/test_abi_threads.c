@@ -7,6 +7,11 @@
  * - The threading rules of lenet_onnx.h: threads create their own sessions (batch sizes 1 to
  *   16) on one shared context and model at the same time, then run thousands of inferences
  *   concurrently; every output equals, bit for bit, a single-threaded run of the same input.
+ * - Two threads on one session: each run either completes with the right outputs or answers
+ *   LENET_ONNX_ERROR_BUSY without touching them, and BUSY is seen.
+ * - Lifetimes: a context released before its sessions stays open until the last one goes
+ *   (a use-after-free before; the sanitizers test runs this under ASan).
+ * LENET_ONNX_TEST_RUNS overrides the runs per thread (the ThreadSanitizer test runs fewer).
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -22,7 +27,7 @@
 
 #define THREADS 4
 #define POOL    24   /* distinct inputs per batch size */
-#define RUNS    2500 /* inferences per thread */
+#define RUNS    2500 /* inferences per thread, unless LENET_ONNX_TEST_RUNS says */
 #define MODEL   "models/lenet.onnx"
 
 static const uint32_t batches[THREADS] = {1, 3, 8, 16};
@@ -34,6 +39,7 @@ static size_t image_floats, output_floats; /* per image */
 /* Per batch size: POOL inputs and their single-threaded outputs. */
 static float *inputs[THREADS], *expected[THREADS];
 static atomic_int thread_failures;
+static int runs = RUNS;
 
 /* A different, reproducible input for every (batch slot, pool entry). */
 static void fill_input(float *x, size_t n, uint32_t seed)
@@ -66,6 +72,8 @@ static void check_handshake(lenet_onnx_get_api_fn get_api)
         CHECK(t && t->struct_size == sizeof(lenet_onnx_api));
     }
     static const lenet_onnx_status all[] = {LENET_ONNX_OK,
+                                            LENET_ONNX_ERROR_LIMIT,
+                                            LENET_ONNX_ERROR_BUSY,
                                             LENET_ONNX_ERROR_INVALID_ARGUMENT,
                                             LENET_ONNX_ERROR_IO,
                                             LENET_ONNX_ERROR_INVALID_MODEL,
@@ -129,7 +137,7 @@ static void *worker(void *arg)
         atomic_fetch_add(&thread_failures, 1);
         goto done;
     }
-    for (int r = 0; r < RUNS; r++) {
+    for (int r = 0; r < runs; r++) {
         size_t k = (size_t)(r * 7 + (int)t) % POOL;
         const void *in[1] = {inputs[t] + k * batch * image_floats};
         void *outs[1] = {out};
@@ -152,6 +160,89 @@ done:
     free(out);
     api->session_release(s);
     return NULL;
+}
+
+/* ---- one session, two threads ---- */
+
+typedef struct shared_run {
+    lenet_onnx_session *session;
+    atomic_int *busy; /* runs answered BUSY, over both threads */
+    int thread;
+} shared_run;
+
+static void *shared_worker(void *arg)
+{
+    shared_run *job = arg;
+    const size_t batch = batches[0];
+    float *out = malloc(batch * output_floats * sizeof *out);
+    lenet_onnx_error err = {0};
+    for (int r = 0; out && r < runs; r++) {
+        size_t k = (size_t)(r * 5 + job->thread) % POOL;
+        const void *in[1] = {inputs[0] + k * batch * image_floats};
+        void *outs[1] = {out};
+        for (size_t i = 0; i < batch * output_floats; i++)
+            out[i] = -12345.0f;
+        lenet_onnx_status st = api->session_run(job->session, in, outs, &err);
+        if (st == LENET_ONNX_ERROR_BUSY) {
+            atomic_fetch_add(job->busy, 1);
+            /* Refused before anything was written. */
+            if (out[0] != -12345.0f) atomic_fetch_add(&thread_failures, 1);
+            continue;
+        }
+        if (st != LENET_ONNX_OK || memcmp(out, expected[0] + k * batch * output_floats,
+                                          batch * output_floats * sizeof *out) != 0) {
+            fprintf(stderr, "shared session, thread %d run %d: %s\n", job->thread, r,
+                    st != LENET_ONNX_OK ? err.message : "output of another run");
+            atomic_fetch_add(&thread_failures, 1);
+            break;
+        }
+        /* Enough once both ran a while and one was turned away. */
+        if (r > 200 && atomic_load(job->busy) > 0) break;
+    }
+    free(out);
+    return NULL;
+}
+
+static void check_shared_session(void)
+{
+    lenet_onnx_error err = {0};
+    lenet_onnx_session *s = make_session(batches[0], &err);
+    CHECK_MSG(s != NULL, "%s", err.message);
+    if (!s) return;
+    atomic_int busy = 0;
+    shared_run jobs[2] = {{s, &busy, 0}, {s, &busy, 1}};
+    pthread_t threads[2];
+    for (int t = 0; t < 2; t++)
+        CHECK(pthread_create(&threads[t], NULL, shared_worker, &jobs[t]) == 0);
+    for (int t = 0; t < 2; t++)
+        pthread_join(threads[t], NULL);
+    CHECK_MSG(atomic_load(&busy) > 0, "two threads on one session never saw BUSY");
+    printf("one session, two threads: %d runs answered BUSY, every other run correct\n",
+           atomic_load(&busy));
+    api->session_release(s);
+}
+
+/* context_release before session_release: the session still runs, the device closes last. */
+static void check_context_outlives_release(void)
+{
+    lenet_onnx_error err = {0};
+    lenet_onnx_context *c = NULL;
+    CHECK_OK(api->context_create(NULL, &c, &err), &err);
+    if (!c) return;
+    lenet_onnx_session *s[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++)
+        CHECK_OK(api->session_create(c, model, NULL, &s[i], &err), &err);
+    api->context_release(c); /* the host's reference: the sessions hold theirs */
+    float *out = malloc(output_floats * sizeof *out);
+    for (int i = 0; i < 2 && out; i++) {
+        if (!s[i]) continue;
+        const void *in[1] = {inputs[0]};
+        void *outs[1] = {out};
+        CHECK_OK(api->session_run(s[i], in, outs, &err), &err);
+        CHECK(memcmp(out, expected[0], output_floats * sizeof *out) == 0);
+        api->session_release(s[i]); /* the second closes the device */
+    }
+    free(out);
 }
 
 /* The single-threaded outputs of every pool input, one session per batch size. */
@@ -204,6 +295,8 @@ int main(int argc, char **argv)
         return 1;
     }
     check_handshake(get_api);
+    const char *runs_env = getenv("LENET_ONNX_TEST_RUNS");
+    if (runs_env && atoi(runs_env) > 0) runs = atoi(runs_env);
 
     lenet_onnx_error err = {0};
     /* Before anything is allocated: hooks of an older host, no field known, change nothing. */
@@ -237,7 +330,9 @@ int main(int argc, char **argv)
         CHECK_MSG(atomic_load(&thread_failures) == 0, "%d thread failures",
                   atomic_load(&thread_failures));
         printf("%d threads x %d runs (batches 1, 3, 8, 16) equal the single-threaded outputs\n",
-               THREADS, RUNS);
+               THREADS, runs);
+        check_shared_session();
+        check_context_outlives_release();
     }
     for (size_t t = 0; t < THREADS; t++) {
         free(inputs[t]);

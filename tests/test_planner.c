@@ -442,6 +442,9 @@ static void test_random(uint64_t seed)
         check_plan(b, count, alignment, arena, what);
         size_t peak = lo_plan_peak_live_bytes(b, count, alignment);
         CHECK_MSG(peak == ref_peak(b, count, alignment), "%s: peak %zu", what, peak);
+        size_t sweep[2 * (40 + 1)];
+        size_t swept = lo_plan_peak_live_bytes_swept(b, count, alignment, steps, sweep);
+        CHECK_MSG(swept == peak, "%s: swept peak %zu, peak %zu", what, swept, peak);
         size_t naive_bytes = lo_plan_naive(naive, count, alignment);
         CHECK_MSG(naive_bytes == ref_naive(b, count, alignment), "%s: naive %zu", what,
                   naive_bytes);

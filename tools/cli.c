@@ -37,6 +37,7 @@ int cli_exit_code_for(lenet_onnx_status status)
     case LENET_ONNX_ERROR_IO:
     case LENET_ONNX_ERROR_INVALID_MODEL:
     case LENET_ONNX_ERROR_UNSUPPORTED:
+    case LENET_ONNX_ERROR_LIMIT: /* the input is too large: bad input, not a device failure */
         return CLI_EXIT_USAGE;
     default:
         return CLI_EXIT_RUNTIME;

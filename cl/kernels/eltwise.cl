@@ -38,8 +38,9 @@ kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, i
     case 4: /* LeakyRelu */
         r = v < 0.0f ? alpha * v : v;
         break;
-    case 5: /* Clip: fmin/fmax would turn NaN into a bound; compare instead */
-        r = v < lo ? lo : v > hi ? hi : v;
+    case 5: /* Clip, min(max(v, lo), hi) (hi wins when lo > hi); compares keep NaN */
+        r = v < lo ? lo : v;
+        r = r > hi ? hi : r;
         break;
 #endif
     default:

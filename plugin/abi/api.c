@@ -48,6 +48,10 @@ static const char *status_name(lenet_onnx_status status)
         return "device error";
     case LENET_ONNX_ERROR_ABI:
         return "ABI mismatch";
+    case LENET_ONNX_ERROR_LIMIT:
+        return "limit exceeded";
+    case LENET_ONNX_ERROR_BUSY:
+        return "busy";
     }
     return "unknown status";
 }
@@ -148,7 +152,7 @@ static lenet_onnx_status context_create(const lenet_onnx_context_options *option
 
 static void context_release(lenet_onnx_context *context)
 {
-    lo_context_close(context);
+    lo_context_release(context);
 }
 
 static lenet_onnx_status context_device(const lenet_onnx_context *context,
@@ -185,26 +189,34 @@ static lenet_onnx_status finish_model(lo_graph *graph, lenet_onnx_model **out, l
     return LO_OK;
 }
 
-static lenet_onnx_status model_load_file(const char *path, lenet_onnx_model **out,
-                                         lenet_onnx_error *err)
+static lenet_onnx_status model_load_file_with_limits(const char *path,
+                                                     const lenet_onnx_load_options *options,
+                                                     lenet_onnx_model **out, lenet_onnx_error *err)
 {
     lo_error_clear(err);
     if (!path || !out) return lo_fail(err, LO_ERR_ARGUMENT, "model_load_file: NULL argument");
     *out = NULL;
+    lenet_onnx_load_options opts;
+    copy_options(&opts, sizeof opts, options, options ? options->struct_size : 0);
+    const lo_limits limits = lo_limits_from_options(&opts);
     lo_graph *graph = NULL;
-    lo_status st = lo_onnx_load_file(path, &graph, err);
+    lo_status st = lo_onnx_load_file_limited(path, &limits, &graph, err);
     return st == LO_OK ? finish_model(graph, out, err) : st;
 }
 
-static lenet_onnx_status model_load_bytes(const void *data, size_t size, lenet_onnx_model **out,
-                                          lenet_onnx_error *err)
+static lenet_onnx_status model_load_bytes_with_limits(const void *data, size_t size,
+                                                      const lenet_onnx_load_options *options,
+                                                      lenet_onnx_model **out, lenet_onnx_error *err)
 {
     lo_error_clear(err);
     if ((!data && size) || !out)
         return lo_fail(err, LO_ERR_ARGUMENT, "model_load_bytes: NULL argument");
     *out = NULL;
+    lenet_onnx_load_options opts;
+    copy_options(&opts, sizeof opts, options, options ? options->struct_size : 0);
+    const lo_limits limits = lo_limits_from_options(&opts);
     lo_graph *graph = NULL;
-    lo_status st = lo_onnx_load_bytes(data, size, "<memory>", &graph, err);
+    lo_status st = lo_onnx_load(data, size, "<memory>", NULL, &limits, &graph, err);
     return st == LO_OK ? finish_model(graph, out, err) : st;
 }
 
@@ -217,8 +229,20 @@ static lenet_onnx_status model_load_bytes_with_base(const void *data, size_t siz
         return lo_fail(err, LO_ERR_ARGUMENT, "model_load_bytes_with_base: NULL argument");
     *out = NULL;
     lo_graph *graph = NULL;
-    lo_status st = lo_onnx_load_bytes_in(data, size, "<memory>", base_dir, &graph, err);
+    lo_status st = lo_onnx_load(data, size, "<memory>", base_dir, NULL, &graph, err);
     return st == LO_OK ? finish_model(graph, out, err) : st;
+}
+
+static lenet_onnx_status model_load_file(const char *path, lenet_onnx_model **out,
+                                         lenet_onnx_error *err)
+{
+    return model_load_file_with_limits(path, NULL, out, err);
+}
+
+static lenet_onnx_status model_load_bytes(const void *data, size_t size, lenet_onnx_model **out,
+                                          lenet_onnx_error *err)
+{
+    return model_load_bytes_with_limits(data, size, NULL, out, err);
 }
 
 static void model_release(lenet_onnx_model *model)
@@ -228,11 +252,19 @@ static void model_release(lenet_onnx_model *model)
     lo_free(model);
 }
 
-/* The graph's inputs or outputs list. */
+/* The graph's inputs or outputs list; NULL with *count 0 for an unknown kind. */
 static const int *io_list(const lo_graph *graph, lenet_onnx_io_kind kind, int *count)
 {
-    *count = kind == LENET_ONNX_INPUT ? graph->num_inputs : graph->num_outputs;
-    return kind == LENET_ONNX_INPUT ? graph->inputs : graph->outputs;
+    switch (kind) {
+    case LENET_ONNX_INPUT:
+        *count = graph->num_inputs;
+        return graph->inputs;
+    case LENET_ONNX_OUTPUT:
+        *count = graph->num_outputs;
+        return graph->outputs;
+    }
+    *count = 0;
+    return NULL;
 }
 
 static size_t graph_io_count(const lo_graph *graph, lenet_onnx_io_kind kind)
@@ -247,7 +279,13 @@ static lo_status graph_io_info(const lo_graph *graph, lenet_onnx_io_kind kind, s
 {
     int count;
     const int *list = io_list(graph, kind, &count);
-    if (!out || index >= (size_t)count)
+    if (!list)
+        return lo_fail(err, LO_ERR_ARGUMENT,
+                       "io_info: unknown io kind %d; %d (input) or %d "
+                       "(output) expected",
+                       (int)kind, (int)LENET_ONNX_INPUT, (int)LENET_ONNX_OUTPUT);
+    if (!out) return lo_fail(err, LO_ERR_ARGUMENT, "io_info: out is NULL");
+    if (index >= (size_t)count)
         return lo_fail(err, LO_ERR_ARGUMENT, "io_info: %s index %zu out of range (%d)",
                        kind == LENET_ONNX_INPUT ? "input" : "output", index, count);
     lo_tensor_info(&graph->tensors[list[index]], out);
@@ -313,7 +351,14 @@ static lenet_onnx_status session_run(lenet_onnx_session *session, const void *co
         if (!inputs[i]) return lo_fail(err, LO_ERR_ARGUMENT, "session_run: input %d is NULL", i);
     for (int i = 0; i < session->graph->num_outputs; i++)
         if (!outputs[i]) return lo_fail(err, LO_ERR_ARGUMENT, "session_run: output %d is NULL", i);
-    return lo_session_run(session, inputs, outputs, err);
+    /* One thread at a time: a second one is told, not queued or let in. */
+    if (atomic_exchange_explicit(&session->running, true, memory_order_acquire))
+        return lo_fail(err, LO_ERR_BUSY,
+                       "session_run: the session is running on another thread; use one session "
+                       "per thread");
+    lo_status st = lo_session_run(session, inputs, outputs, err);
+    atomic_store_explicit(&session->running, false, memory_order_release);
+    return st;
 }
 
 /* True when graph output 0 comes straight from a Softmax (through views, if any). */
@@ -498,6 +543,9 @@ static const lenet_onnx_api api_table = {
     .model_metadata_at = lo_api_model_metadata_at,
     .model_io_name = lo_api_model_io_name,
     .model_load_bytes_with_base = model_load_bytes_with_base,
+    /* ABI 3 (limits and lifetimes) */
+    .model_load_file_with_limits = model_load_file_with_limits,
+    .model_load_bytes_with_limits = model_load_bytes_with_limits,
 };
 
 const lenet_onnx_api *lo_api_table(uint32_t abi_version)

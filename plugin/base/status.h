@@ -22,6 +22,8 @@ typedef lenet_onnx_error lo_error;
 #define LO_ERR_NO_MEMORY   LENET_ONNX_ERROR_OUT_OF_MEMORY
 #define LO_ERR_DEVICE      LENET_ONNX_ERROR_DEVICE
 #define LO_ERR_ABI         LENET_ONNX_ERROR_ABI
+#define LO_ERR_LIMIT       LENET_ONNX_ERROR_LIMIT
+#define LO_ERR_BUSY        LENET_ONNX_ERROR_BUSY
 
 #if defined(__GNUC__)
 #define LO_PRINTF(fmt_index, args_index) __attribute__((format(printf, fmt_index, args_index)))

@@ -126,5 +126,3 @@ const char *lo_shape_format(const lo_shape *shape, char *buf, size_t size)
     }
     return buf;
 }
-
-/* ---- ownership helpers ---- */

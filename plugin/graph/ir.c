@@ -10,6 +10,8 @@
 #include "alloc.h"
 #include "blob.h"
 #include "model_info.h"
+#include "name_index.h"
+#include "reader_index.h"
 
 static char *dup_string(const char *s)
 {
@@ -213,9 +215,12 @@ lo_status lo_graph_create(const char *source, lo_graph **out, lo_error *err)
     *out = NULL;
     graph = lo_calloc(1, sizeof *graph);
     if (!graph) goto no_memory;
+    graph->limits = lo_limits_default();
     graph->source = dup_string(source ? source : "<memory>");
     graph->name = dup_string("");
-    if (!graph->source || !graph->name) goto no_memory;
+    graph->tensor_index = lo_name_index_create();
+    graph->readers = lo_reader_index_create();
+    if (!graph->source || !graph->name || !graph->tensor_index || !graph->readers) goto no_memory;
     *out = graph;
     graph = NULL;
     goto done;
@@ -241,6 +246,8 @@ void lo_graph_free(lo_graph *graph)
     lo_free(graph->source);
     lo_free(graph->name);
     lo_model_info_free(graph->info);
+    lo_name_index_free(graph->tensor_index);
+    lo_reader_index_free(graph->readers);
     lo_free(graph);
 }
 
@@ -299,6 +306,8 @@ lo_status lo_graph_clone(const lo_graph *graph, lo_graph **out, lo_error *err)
     if (!copy->name) goto no_memory;
     copy->ir_version = graph->ir_version;
     copy->opset = graph->opset;
+    copy->limits = graph->limits;
+    copy->constant_bytes = graph->constant_bytes;
     if (graph->num_tensors > 0) {
         copy->tensors = lo_calloc((size_t)graph->num_tensors, sizeof(lo_tensor));
         if (!copy->tensors) goto no_memory;
@@ -307,6 +316,7 @@ lo_status lo_graph_clone(const lo_graph *graph, lo_graph **out, lo_error *err)
             status = tensor_copy(&graph->tensors[i], &copy->tensors[i], err);
             if (status != LO_OK) goto done;
             copy->num_tensors = i + 1;
+            if (!lo_name_index_put(copy->tensor_index, copy->tensors[i].name, i)) goto no_memory;
         }
     }
     if (graph->num_nodes > 0) {
@@ -337,12 +347,49 @@ done:
     return status;
 }
 
+lo_status lo_check_shape_limits(const lo_graph *graph, const char *name, const lo_shape *shape,
+                                lo_error *err)
+{
+    if ((uint32_t)shape->rank > graph->limits.rank)
+        return lo_fail(err, LO_ERR_LIMIT, "%s: tensor '%s' has rank %d, more than max_rank (%u)",
+                       graph->source, name, shape->rank, graph->limits.rank);
+    uint64_t elements = 1;
+    bool over = false;
+    for (int d = 0; d < shape->rank; d++) {
+        if (shape->dims[d] == 0) return LO_OK;
+        if (shape->dims[d] > 0)
+            over = over || __builtin_mul_overflow(elements, (uint64_t)shape->dims[d], &elements);
+    }
+    /* Element counts are int64 everywhere: INT64_MAX bounds any limit a host sets. */
+    if (over || elements > graph->limits.tensor_elements || elements > (uint64_t)INT64_MAX) {
+        char dims[128];
+        return lo_fail(err, LO_ERR_LIMIT,
+                       "%s: tensor '%s' of shape %s has more elements than max_tensor_elements "
+                       "(%llu)",
+                       graph->source, name, lo_shape_format(shape, dims, sizeof dims),
+                       (unsigned long long)graph->limits.tensor_elements);
+    }
+    return LO_OK;
+}
+
+lo_status lo_graph_account_constant(lo_graph *graph, int index, size_t new_bytes, lo_error *err)
+{
+    const lo_tensor *tensor = &graph->tensors[index];
+    const uint64_t others = graph->constant_bytes - tensor->data_bytes;
+    if (new_bytes > graph->limits.weight_bytes || others > graph->limits.weight_bytes - new_bytes)
+        return lo_fail(err, LO_ERR_LIMIT,
+                       "%s: constant '%s' (%zu bytes) takes the model's constants past "
+                       "max_weight_bytes (%llu)",
+                       graph->source, tensor->name, new_bytes,
+                       (unsigned long long)graph->limits.weight_bytes);
+    graph->constant_bytes = others + new_bytes;
+    return LO_OK;
+}
+
 int lo_graph_find_tensor(const lo_graph *graph, const char *name)
 {
     if (!graph || !name) return -1;
-    for (int i = 0; i < graph->num_tensors; i++)
-        if (graph->tensors[i].name && strcmp(graph->tensors[i].name, name) == 0) return i;
-    return -1;
+    return lo_name_index_get(graph->tensor_index, name);
 }
 
 static int find_node(const lo_graph *graph, const char *name)
@@ -367,6 +414,8 @@ lo_status lo_graph_add_tensor(lo_graph *graph, const char *name, lo_dtype dtype,
                     graph->source, name ? name : "", shape->rank, LO_MAX_RANK);
         goto done;
     }
+    if (shape && (status = lo_check_shape_limits(graph, name ? name : "", shape, err)) != LO_OK)
+        goto done;
     if (name) {
         if (lo_graph_find_tensor(graph, name) >= 0) {
             status = lo_fail(err, LO_ERR_MODEL, "%s: tensor '%s' is defined more than once",
@@ -388,6 +437,13 @@ lo_status lo_graph_add_tensor(lo_graph *graph, const char *name, lo_dtype dtype,
     memset(tensor, 0, sizeof *tensor);
     tensor->name = dup_string(name);
     if (!tensor->name) {
+        status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory adding tensor '%s'",
+                         graph->source, name);
+        goto done;
+    }
+    if (!lo_name_index_put(graph->tensor_index, tensor->name, graph->num_tensors)) {
+        lo_free(tensor->name);
+        tensor->name = NULL;
         status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory adding tensor '%s'",
                          graph->source, name);
         goto done;
@@ -423,8 +479,11 @@ lo_status lo_tensor_set_data(lo_graph *graph, int index, const void *bytes, size
                     lo_shape_format(&tensor->shape, dims, sizeof dims), size);
         goto done;
     }
+    if ((status = lo_graph_account_constant(graph, index, size, err)) != LO_OK) goto done;
     void *copy = lo_blob_alloc(size);
     if (!copy) {
+        graph->constant_bytes -= size; /* undo the accounting: nothing changed */
+        graph->constant_bytes += tensor->data_bytes;
         status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory holding %zu bytes for '%s'",
                          graph->source, size, tensor->name);
         goto done;
@@ -501,6 +560,8 @@ lo_status lo_graph_add_node(lo_graph *graph, const char *name, const char *op_ty
     graph->nodes[at] = node;
     memset(&node, 0, sizeof node);
     graph->num_nodes++;
+    for (int i = 0; i < num_inputs; i++)
+        lo_reader_index_note(graph->readers, inputs[i], at);
     for (int i = 0; i < num_outputs; i++)
         if (outputs[i] >= 0) graph->tensors[outputs[i]].producer = at;
     if (index) *index = at;
@@ -598,7 +659,15 @@ lo_status lo_node_set_inputs(lo_graph *graph, int node_index, const int *inputs,
     lo_free(node->inputs);
     node->inputs = copy;
     node->num_inputs = num_inputs;
+    for (int i = 0; i < num_inputs; i++)
+        lo_reader_index_note(graph->readers, inputs[i], node_index);
     return LO_OK;
+}
+
+void lo_node_rewire_input(lo_graph *graph, int node_index, int i, int tensor)
+{
+    graph->nodes[node_index].inputs[i] = tensor;
+    lo_reader_index_note(graph->readers, tensor, node_index);
 }
 
 const lo_attr *lo_node_attr(const lo_node *node, const char *name)
@@ -721,7 +790,9 @@ lo_status lo_node_fail(const lo_graph *graph, const lo_node *node, lo_status sta
 int lo_graph_use_count(const lo_graph *graph, int index)
 {
     if (!graph || index < 0 || index >= graph->num_tensors) return 0;
-    int uses = 0;
+    int uses = lo_reader_index_count(graph->readers, graph, index, NULL);
+    if (uses >= 0) return uses + (graph->tensors[index].is_graph_output ? 1 : 0);
+    uses = 0; /* no memory for the index: scan */
     for (int n = 0; n < graph->num_nodes; n++) {
         const lo_node *node = &graph->nodes[n];
         if (node->removed) continue;

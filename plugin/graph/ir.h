@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "load_limits.h"
 #include "status.h"
 #include "tensor_shape.h"
 
@@ -91,7 +92,22 @@ typedef struct lo_graph {
     /* The model's self-description as loaded, owned; NULL in graphs built otherwise and in
      * clones (sessions never need it). */
     struct lo_model_info *info;
+    lo_limits limits; /* what the model was loaded under; every stage holds it to them */
+    struct lo_name_index *tensor_index; /* tensor names to indices */
+    uint64_t constant_bytes;            /* data of every constant, initializers and folded values */
+    struct lo_reader_index *readers;    /* tensor -> reading nodes, built on first use */
 } lo_graph;
+
+/* LO_ERR_LIMIT, naming tensor `name` and the limit, when the shape's rank exceeds
+ * graph->limits.rank or its known dims (dynamic ones skipped) multiply past
+ * graph->limits.tensor_elements. */
+lo_status lo_check_shape_limits(const lo_graph *graph, const char *name, const lo_shape *shape,
+                                lo_error *err);
+
+/* Accounts tensor `index`'s constant data changing from its data_bytes to new_bytes:
+ * LO_ERR_LIMIT (nothing changed) when the graph's constants would pass limits.weight_bytes,
+ * so folding cannot multiply a small model into gigabytes. */
+lo_status lo_graph_account_constant(lo_graph *graph, int index, size_t new_bytes, lo_error *err);
 
 lo_status lo_graph_create(const char *source, lo_graph **out, lo_error *err);
 void lo_graph_free(lo_graph *graph);
@@ -125,6 +141,8 @@ lo_status lo_node_set_attr(lo_graph *graph, int node, const lo_attr *attr, lo_er
 lo_status lo_node_set_op(lo_graph *graph, int node, const char *op_type, const char *domain,
                          int opset, lo_error *err);
 /* Replaces the node's inputs (tensor indices, -1 for omitted). */
+/* Sets input i of node to tensor (rewiring one edge, as passes do). */
+void lo_node_rewire_input(lo_graph *graph, int node, int i, int tensor);
 lo_status lo_node_set_inputs(lo_graph *graph, int node, const int *inputs, int num_inputs,
                              lo_error *err);
 /* True for the default ONNX domain, which models name "" or "ai.onnx" (NULL counts as ""). */

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checked_math.h"
+
 lo_tensor *lo_node_input(const lo_graph *graph, const lo_node *node, int i)
 {
     if (i < 0 || i >= node->num_inputs || node->inputs[i] < 0) return NULL;
@@ -76,6 +78,8 @@ lo_status lo_set_output(lo_graph *graph, lo_node *node, int i, lo_dtype dtype,
                                 "output '%s' would have a negative dimension %d", t->name, d);
     if (lo_shape_numel(shape) < 0)
         return lo_node_fail(graph, node, LO_ERR_MODEL, err, "output '%s' is too large", t->name);
+    lo_status st = lo_check_shape_limits(graph, t->name, shape, err);
+    if (st != LO_OK) return st;
     t->dtype = dtype;
     t->shape = *shape;
     return LO_OK;
@@ -207,9 +211,14 @@ static lo_status read_pair(const lo_graph *graph, const lo_node *node, const cha
     return LO_OK;
 }
 
-static int64_t ceil_div(int64_t a, int64_t b)
+/* Fails naming the attributes whose values do not fit 64-bit arithmetic on this axis. */
+static lo_status window_overflow(const lo_graph *graph, const lo_node *node, int axis,
+                                 lo_error *err)
 {
-    return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+    return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                        "attributes 'kernel_shape', 'strides', 'dilations' and 'pads' overflow "
+                        "64-bit sizes on axis %d",
+                        axis);
 }
 
 lo_status lo_window_resolve(const lo_graph *graph, const lo_node *node, const lo_shape *x,
@@ -239,6 +248,9 @@ lo_status lo_window_resolve(const lo_graph *graph, const lo_node *node, const lo
     int64_t ceil_mode = 0;
     if (allow_ceil && (st = lo_attr_get_int(graph, node, "ceil_mode", 0, &ceil_mode, err)) != LO_OK)
         return st;
+    if (ceil_mode != 0 && ceil_mode != 1)
+        return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                            "attribute 'ceil_mode' is %lld; 0 or 1 expected", (long long)ceil_mode);
 
     bool same_upper = strcmp(auto_pad, "SAME_UPPER") == 0;
     bool same_lower = strcmp(auto_pad, "SAME_LOWER") == 0;
@@ -248,13 +260,18 @@ lo_status lo_window_resolve(const lo_graph *graph, const lo_node *node, const lo
                             "attribute 'auto_pad' has unknown value '%s'", auto_pad);
 
     for (int a = 0; a < 2; a++) {
-        int64_t in = x->dims[2 + a];
-        int64_t span = (w->kernel[a] - 1) * w->dilation[a] + 1; /* the dilated kernel */
+        const int64_t in = x->dims[2 + a], s = w->stride[a];
+        int64_t span; /* the dilated kernel: (kernel - 1) * dilation + 1 */
+        if (!lo_mul_i64(w->kernel[a] - 1, w->dilation[a], &span) || !lo_add_i64(span, 1, &span))
+            return window_overflow(graph, node, 2 + a, err);
         if (same_upper || same_lower) {
             /* Output covers ceil(in / stride); the padding needed is split, the odd pixel
              * going after (SAME_UPPER) or before (SAME_LOWER). */
-            w->out[a] = ceil_div(in, w->stride[a]);
-            int64_t total = (w->out[a] - 1) * w->stride[a] + span - in;
+            w->out[a] = lo_ceil_div_i64(in, s);
+            int64_t total;
+            if (!lo_mul_i64(w->out[a] - 1, s, &total) || !lo_add_i64(total, span, &total) ||
+                !lo_sub_i64(total, in, &total))
+                return window_overflow(graph, node, 2 + a, err);
             if (total < 0) total = 0;
             w->pad_begin[a] = same_upper ? total / 2 : total - total / 2;
             w->pad_end[a] = total - w->pad_begin[a];
@@ -263,20 +280,25 @@ lo_status lo_window_resolve(const lo_graph *graph, const lo_node *node, const lo
                 w->pad_begin[a] = pads[a];
                 w->pad_end[a] = pads[a + 2];
             }
-            int64_t room = in + w->pad_begin[a] + w->pad_end[a] - span;
+            int64_t padded, room;
+            if (!lo_add_i64(in, w->pad_begin[a], &padded) ||
+                !lo_add_i64(padded, w->pad_end[a], &padded) || !lo_sub_i64(padded, span, &room))
+                return window_overflow(graph, node, 2 + a, err);
             if (room < 0)
                 return lo_node_fail(graph, node, LO_ERR_MODEL, err,
                                     "the window (%lld after dilation) is larger than the padded "
                                     "input (%lld) on axis %d",
-                                    (long long)span,
-                                    (long long)(in + w->pad_begin[a] + w->pad_end[a]), 2 + a);
-            if (ceil_mode) {
-                w->out[a] = ceil_div(room, w->stride[a]) + 1;
-                /* The last window must start inside the input or its leading padding. */
-                if ((w->out[a] - 1) * w->stride[a] >= in + w->pad_begin[a]) w->out[a]--;
-            } else {
-                w->out[a] = room / w->stride[a] + 1;
-            }
+                                    (long long)span, (long long)padded, 2 + a);
+            /* room >= 0 and s >= 1, so the quotients are at most INT64_MAX; only + 1 can
+             * overflow. */
+            int64_t windows = ceil_mode ? lo_ceil_div_i64(room, s) : room / s;
+            if (!lo_add_i64(windows, 1, &w->out[a]))
+                return window_overflow(graph, node, 2 + a, err);
+            /* The last window must start inside the input or its leading padding. */
+            int64_t last_start, limit;
+            if (ceil_mode && (!lo_mul_i64(w->out[a] - 1, s, &last_start) ||
+                              !lo_add_i64(in, w->pad_begin[a], &limit) || last_start >= limit))
+                w->out[a]--;
         }
         if (w->out[a] < 1)
             return lo_node_fail(graph, node, LO_ERR_MODEL, err,
@@ -284,6 +306,46 @@ lo_status lo_window_resolve(const lo_graph *graph, const lo_node *node, const lo
                                 (long long)w->out[a]);
     }
     return LO_OK;
+}
+
+/* True when a window starting at `start` with `kernel` taps `dilation` apart reads a pixel
+ * of [0, in). */
+static bool window_reads_input(int64_t start, int64_t kernel, int64_t dilation, int64_t in)
+{
+    if (start >= in) return false;
+    if (start >= 0) return true;
+    /* The first tap at or past 0: start + k * dilation with k = ceil(-start / dilation). */
+    int64_t distance, k, pos;
+    if (!lo_neg_i64(start, &distance)) return false;
+    k = lo_ceil_div_i64(distance, dilation);
+    if (k > kernel - 1 || !lo_mul_i64(k, dilation, &pos) || !lo_add_i64(pos, start, &pos))
+        return false;
+    return pos < in;
+}
+
+/* The start of window o, or false when it does not fit 64 bits. */
+static bool window_start(const lo_window *w, int axis, int64_t o, int64_t *start)
+{
+    return lo_mul_i64(o, w->stride[axis], start) && lo_sub_i64(*start, w->pad_begin[axis], start);
+}
+
+int64_t lo_window_first_empty(const lo_window *w, int axis, int64_t in)
+{
+    const int64_t out = w->out[axis], kernel = w->kernel[axis], dilation = w->dilation[axis];
+    int64_t start;
+    if (!window_start(w, axis, 0, &start) || !window_reads_input(start, kernel, dilation, in))
+        return 0;
+    if (!window_start(w, axis, out - 1, &start) || !window_reads_input(start, kernel, dilation, in))
+        return out - 1;
+    /* Window starts grow with o, so every window in between begins at or before the last's
+     * start (inside the input) and ends at or after the first's end (past pixel 0): its span
+     * overlaps the input. Taps closer than the input's length then cannot all miss it. */
+    if (kernel == 1 || dilation <= in) return -1;
+    if (out > LO_WINDOW_SCAN_LIMIT) return LO_WINDOW_TOO_MANY;
+    for (int64_t o = 1; o < out - 1; o++)
+        if (!window_start(w, axis, o, &start) || !window_reads_input(start, kernel, dilation, in))
+            return o;
+    return -1;
 }
 
 /* Conv and pooling params hold the same window fields under the same names. */

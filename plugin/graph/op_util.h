@@ -73,6 +73,15 @@ lo_status lo_window_resolve(const lo_graph *graph, const lo_node *node, const lo
                             const int64_t kernel[2], bool allow_ceil, lo_window *window,
                             lo_error *err);
 
+/* The first output position along window axis `axis` (0: H, 1: W) whose taps all fall in
+ * the padding of an input of `in` pixels, or -1 when every window reads an input pixel.
+ * Closed form: the windows are checked at their ends, plus (only when the dilation exceeds
+ * the input, so a window may step over it) one O(1) test per window up to
+ * LO_WINDOW_SCAN_LIMIT windows; LO_WINDOW_TOO_MANY past that. */
+#define LO_WINDOW_SCAN_LIMIT ((int64_t)1 << 20)
+#define LO_WINDOW_TOO_MANY   ((int64_t)-2)
+int64_t lo_window_first_empty(const lo_window *window, int axis, int64_t in);
+
 /* The domain of the nodes that passes create (fused ops); models cannot use it. */
 #define LO_INTERNAL_DOMAIN "ai.lenet-onnx.internal"
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checked_math.h"
 #include "op_util.h"
 
 /* ---- Constant ---- */
@@ -230,7 +231,9 @@ lo_status lo_concat_infer(lo_graph *graph, lo_node *node, lo_error *err)
                                 "input %d does not match input 0 in type, rank or the dims off "
                                 "axis %d",
                                 i, axis);
-        shape.dims[axis] += t->shape.dims[axis];
+        if (!lo_add_i64(shape.dims[axis], t->shape.dims[axis], &shape.dims[axis]))
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                "the inputs' sizes on axis %d add up past 64 bits", axis);
     }
     return lo_set_output(graph, node, 0, first->dtype, &shape, err);
 }
@@ -489,7 +492,11 @@ static lo_status slice_resolve(const lo_graph *graph, const lo_node *node, slice
         int64_t lo = step > 0 ? 0 : -1, hi = step > 0 ? dim : dim - 1;
         s = s < 0 ? 0 : s > hi ? hi : s;
         e = e < lo ? lo : e > hi ? hi : e;
-        int64_t len = step > 0 ? (e - s + step - 1) / step : (s - e + (-step) - 1) / (-step);
+        /* Clamped, |e - s| <= dim + 1 fits; only the step's magnitude needs care (INT64_MIN has
+         * no positive counterpart, and any step past dim takes one element). */
+        const int64_t distance = step > 0 ? e - s : s - e;
+        const int64_t stride = step > 0 ? step : step == INT64_MIN ? INT64_MAX : -step;
+        int64_t len = distance > 0 ? lo_ceil_div_i64(distance, stride) : 0;
         plan->start[axis] = s;
         plan->step[axis] = step;
         plan->out.dims[axis] = len > 0 ? len : 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checked_math.h"
 #include "op_util.h"
 
 /* ---- Pad ---- */
@@ -97,7 +98,12 @@ static lo_status pad_params(const lo_graph *graph, const lo_node *node, lo_pad_p
         seen[axis] = true;
         p->pad_begin[axis] = pads[i];
         p->pad_end[axis] = pads[i + num_axes];
-        if (x->shape.dims[axis] + pads[i] + pads[i + num_axes] < 0)
+        int64_t padded;
+        if (!lo_add_i64(x->shape.dims[axis], pads[i], &padded) ||
+            !lo_add_i64(padded, pads[i + num_axes], &padded))
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                "%s overflows 64-bit sizes on axis %d", what, axis);
+        if (padded < 0)
             return lo_node_fail(graph, node, LO_ERR_MODEL, err,
                                 "%s crops more than axis %d's size %lld", what, axis,
                                 (long long)x->shape.dims[axis]);
@@ -112,8 +118,8 @@ lo_status lo_pad_infer(lo_graph *graph, lo_node *node, lo_error *err)
     if (st != LO_OK) return st;
     const lo_tensor *x = lo_node_input(graph, node, 0);
     lo_shape y = x->shape;
-    for (int d = 0; d < y.rank; d++)
-        y.dims[d] += p.pad_begin[d] + p.pad_end[d];
+    for (int d = 0; d < y.rank; d++) /* pad_params checked these sums, in this order */
+        y.dims[d] = y.dims[d] + p.pad_begin[d] + p.pad_end[d];
     return lo_set_output(graph, node, 0, x->dtype, &y, err);
 }
 

@@ -42,21 +42,19 @@ static lo_status pool_window(const lo_graph *graph, const lo_node *node, bool al
      * Exporters emulating ceil_mode before opset 10 pad past the kernel's reach, so check
      * the windows themselves rather than the pads. */
     for (int a = 0; a < 2; a++) {
-        const int64_t in = x->shape.dims[2 + a];
-        for (int64_t o = 0; o < window->out[a]; o++) {
-            const int64_t start = o * window->stride[a] - window->pad_begin[a];
-            bool any = false;
-            for (int64_t k = 0; k < window->kernel[a] && !any; k++) {
-                const int64_t pos = start + k * window->dilation[a];
-                any = pos >= 0 && pos < in;
-            }
-            if (!any)
-                return lo_node_fail(graph, node, LO_ERR_MODEL, err,
-                                    "attribute 'pads' (%lld, %lld on axis %d) leaves output %lld "
-                                    "with a window wholly in the padding",
-                                    (long long)window->pad_begin[a], (long long)window->pad_end[a],
-                                    2 + a, (long long)o);
-        }
+        int64_t empty = lo_window_first_empty(window, a, x->shape.dims[2 + a]);
+        if (empty == LO_WINDOW_TOO_MANY)
+            return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
+                                "attribute 'dilations' (%lld) exceeds the input (%lld on axis %d) "
+                                "with %lld windows to check; at most %lld are supported",
+                                (long long)window->dilation[a], (long long)x->shape.dims[2 + a],
+                                2 + a, (long long)window->out[a], (long long)LO_WINDOW_SCAN_LIMIT);
+        if (empty >= 0)
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                "attribute 'pads' (%lld, %lld on axis %d) leaves output %lld "
+                                "with a window wholly in the padding",
+                                (long long)window->pad_begin[a], (long long)window->pad_end[a],
+                                2 + a, (long long)empty);
     }
     return LO_OK;
 }

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "checked_math.h"
 #include "op_util.h"
 
 static lo_status set_view_output(lo_graph *graph, lo_node *node, const lo_shape *shape,
@@ -68,7 +69,10 @@ lo_status lo_reshape_infer(lo_graph *graph, lo_node *node, lo_error *err)
                                 (long long)v);
         }
         shape.dims[d] = v;
-        known *= v;
+        if (!lo_mul_i64(known, v, &known))
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err,
+                                "shape entries multiply past 64 bits at entry %zu (%lld)", d,
+                                (long long)v);
     }
     if (infer_axis >= 0) {
         int64_t total = lo_shape_numel(&x->shape);

@@ -63,7 +63,7 @@ static lo_status fold_one(lo_graph *graph, int pad_index, int consumer_index, lo
                        own[3] + p->pad_end[3]};
     lo_attr attr = {.name = "pads", .type = LO_ATTR_INTS, .ints = pads, .count = 4, .tensor = -1};
     if ((st = lo_node_set_attr(graph, consumer_index, &attr, err)) != LO_OK) return st;
-    graph->nodes[consumer_index].inputs[0] = graph->nodes[pad_index].inputs[0];
+    lo_node_rewire_input(graph, consumer_index, 0, graph->nodes[pad_index].inputs[0]);
     graph->nodes[pad_index].removed = true;
     return LO_OK;
 }

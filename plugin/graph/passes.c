@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "reader_index.h"
 #include "op_table.h"
 #include "op_util.h"
 
@@ -28,6 +29,9 @@ lo_status lo_bind_batch(lo_graph *graph, int64_t batch, lo_error *err)
         for (int i = 0; i < graph->num_inputs; i++) {
             lo_tensor *t = &graph->tensors[graph->inputs[i]];
             if (t->shape.rank > 0 && t->shape.dims[0] < 0) t->shape.dims[0] = batch;
+            /* The batch multiplies the input: it is held to the limits as a declared shape. */
+            lo_status st = lo_check_shape_limits(graph, t->name, &t->shape, err);
+            if (st != LO_OK) return st;
         }
         return LO_OK;
     }
@@ -72,7 +76,10 @@ lo_status lo_infer_and_fold(lo_graph *graph, lo_error *err)
 
 int lo_sole_consumer(const lo_graph *graph, int index)
 {
-    if (lo_graph_use_count(graph, index) != 1 || graph->tensors[index].is_graph_output) return -1;
+    if (graph->tensors[index].is_graph_output) return -1;
+    int first = -1, readers = lo_reader_index_count(graph->readers, graph, index, &first);
+    if (readers >= 0) return readers == 1 ? first : -1;
+    if (lo_graph_use_count(graph, index) != 1) return -1; /* no memory for the index: scan */
     for (int n = 0; n < graph->num_nodes; n++) {
         const lo_node *node = &graph->nodes[n];
         if (node->removed) continue;
@@ -138,17 +145,50 @@ bool lo_node_is(const lo_node *node, const char *op_type)
            strcmp(node->op_type, op_type) == 0;
 }
 
+/* Readers of each tensor among live nodes and the host for graph outputs, as
+ * lo_graph_use_count counts them, or NULL when out of memory. */
+static int *count_readers(const lo_graph *graph)
+{
+    int *readers = lo_calloc((size_t)graph->num_tensors + 1, sizeof *readers);
+    if (!readers) return NULL;
+    for (int n = 0; n < graph->num_nodes; n++) {
+        const lo_node *node = &graph->nodes[n];
+        if (node->removed) continue;
+        for (int i = 0; i < node->num_inputs; i++) {
+            bool repeat = false;
+            for (int j = 0; j < i && !repeat; j++)
+                repeat = node->inputs[j] == node->inputs[i];
+            if (node->inputs[i] >= 0 && !repeat) readers[node->inputs[i]]++;
+        }
+    }
+    for (int t = 0; t < graph->num_tensors; t++)
+        if (graph->tensors[t].is_graph_output) readers[t]++;
+    return readers;
+}
+
 void lo_drop_dead_nodes(lo_graph *graph)
 {
+    /* Counted once up front, so the sweep stays linear in the graph's size. Without memory
+     * for the counts nothing is dropped: dead nodes cost time, never a wrong result. */
+    int *readers = count_readers(graph);
+    if (!readers) return;
     /* In reverse topological order one sweep reaches whole dead chains. */
     for (int n = graph->num_nodes - 1; n >= 0; n--) {
         lo_node *node = &graph->nodes[n];
         if (node->removed) continue;
         bool used = false;
         for (int o = 0; o < node->num_outputs && !used; o++)
-            used = node->outputs[o] >= 0 && lo_graph_use_count(graph, node->outputs[o]) > 0;
-        if (!used) node->removed = true;
+            used = node->outputs[o] >= 0 && readers[node->outputs[o]] > 0;
+        if (used) continue;
+        node->removed = true;
+        for (int i = 0; i < node->num_inputs; i++) {
+            bool repeat = false;
+            for (int j = 0; j < i && !repeat; j++)
+                repeat = node->inputs[j] == node->inputs[i];
+            if (node->inputs[i] >= 0 && !repeat) readers[node->inputs[i]]--;
+        }
     }
+    lo_free(readers);
 }
 
 int lo_storage_root(const lo_graph *graph, int index)

@@ -172,6 +172,6 @@ void lo_ort_ep_init(lo_ort_ep *ep, const OrtApi *api, const OrtEpApi *ep_api,
 void lo_ort_ep_release(lo_ort_ep *ep)
 {
     if (!ep) return;
-    lo_context_close(ep->context);
+    lo_context_release(ep->context);
     lo_free(ep);
 }

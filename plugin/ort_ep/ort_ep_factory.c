@@ -128,7 +128,7 @@ static OrtStatus *ORT_API_CALL factory_create_ep(OrtEpFactory *this_ptr,
     if (st != LO_OK) return lo_ort_status(f->api, st, &err);
     lo_ort_ep *ep = lo_calloc(1, sizeof *ep);
     if (!ep) {
-        lo_context_close(context);
+        lo_context_release(context);
         return f->api->CreateStatus(ORT_FAIL, "lenet-onnx: out of memory");
     }
     lo_ort_ep_init(ep, f->api, f->ep_api, logger, context);

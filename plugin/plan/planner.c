@@ -140,6 +140,32 @@ size_t lo_plan_peak_live_bytes(const lo_plan_buffer *buffers, size_t count, size
     return peak;
 }
 
+size_t lo_plan_peak_live_bytes_swept(const lo_plan_buffer *buffers, size_t count, size_t alignment,
+                                     int steps, size_t *scratch)
+{
+    if (!buffers || !scratch || steps < 0) return 0;
+    /* Bytes starting at and ending just before each step; any sum past SIZE_MAX means some
+     * step held at least that much alive, so the peak saturates. */
+    size_t *starts = scratch, *ends = scratch + steps + 1;
+    for (int t = 0; t <= steps; t++)
+        starts[t] = ends[t] = 0;
+    for (size_t i = 0; i < count; i++) {
+        const lo_plan_buffer *b = &buffers[i];
+        if (b->first_use > b->last_use || b->first_use < 0 || b->last_use >= steps) continue;
+        size_t size = aligned_size(b, alignment);
+        if (__builtin_add_overflow(starts[b->first_use], size, &starts[b->first_use]) ||
+            __builtin_add_overflow(ends[b->last_use + 1], size, &ends[b->last_use + 1]))
+            return SIZE_MAX;
+    }
+    size_t live = 0, peak = 0;
+    for (int t = 0; t < steps; t++) {
+        if (__builtin_add_overflow(live, starts[t], &live)) return SIZE_MAX;
+        live -= ends[t]; /* never below 0: those bytes were added at earlier steps */
+        if (live > peak) peak = live;
+    }
+    return peak;
+}
+
 bool lo_plan_find_overlap(const lo_plan_buffer *buffers, size_t count, size_t alignment, size_t *a,
                           size_t *b)
 {

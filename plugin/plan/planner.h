@@ -38,6 +38,11 @@ size_t lo_plan_naive(lo_plan_buffer *buffers, size_t count, size_t alignment);
  * at one step. Saturates at SIZE_MAX. */
 size_t lo_plan_peak_live_bytes(const lo_plan_buffer *buffers, size_t count, size_t alignment);
 
+/* The same in O(count + steps): every buffer's uses lie in [0, steps); `scratch` holds
+ * 2 * (steps + 1) size_t. */
+size_t lo_plan_peak_live_bytes_swept(const lo_plan_buffer *buffers, size_t count, size_t alignment,
+                                     int steps, size_t *scratch);
+
 /* True when two buffers alive at a common step overlap in memory; *a and *b (may be NULL)
  * receive the first such pair. */
 bool lo_plan_find_overlap(const lo_plan_buffer *buffers, size_t count, size_t alignment, size_t *a,

@@ -8,7 +8,9 @@
 #include "op_table.h"
 #include "op_util.h"
 #include "passes.h"
+#include "checked_math.h"
 #include "planner.h"
+#include "planner_indexed.h"
 #include "step_validate.h"
 
 /* Working state while building: where each tensor's storage root lives. */
@@ -40,6 +42,15 @@ static lo_status lower_steps(const lo_graph *graph, lo_schedule *s, lo_error *er
     return LO_OK;
 }
 
+/* The bytes of a tensor, SIZE_MAX when they do not fit (the planner then refuses the plan). */
+static size_t tensor_bytes(const lo_tensor *t)
+{
+    int64_t numel = lo_shape_numel(&t->shape);
+    size_t bytes;
+    if (numel < 0 || !lo_mul_size((size_t)numel, lo_dtype_size(t->dtype), &bytes)) return SIZE_MAX;
+    return bytes;
+}
+
 /* Extends the lifetime of the arena buffer holding tensor `index` to cover `step`, creating
  * the buffer on first sight. Constants are not in the arena. */
 static void use_tensor(const lo_graph *graph, placement *p, int index, int step)
@@ -50,7 +61,7 @@ static void use_tensor(const lo_graph *graph, placement *p, int index, int step)
     if (p->arena_slot[root] < 0) {
         lo_plan_buffer *b = &p->buffers[p->num_buffers];
         memset(b, 0, sizeof *b);
-        b->size = (size_t)lo_shape_numel(&t->shape) * lo_dtype_size(t->dtype);
+        b->size = tensor_bytes(t);
         b->first_use = b->last_use = step;
         p->arena_slot[root] = p->num_buffers++;
     }
@@ -101,17 +112,30 @@ static bool is_output_storage(const lo_graph *graph, int root)
     return false;
 }
 
-/* ggml-alloc's rule: a step that can run in place, and whose input dies at it, writes its
- * output over that input. The output's buffer folds into the input's (and is left empty). */
-static void share_in_place(const lo_graph *graph, const lo_schedule *s, placement *p)
+/* The buffer a slot was folded into, following folds (with path halving). */
+static int folded_slot(int *into, int slot)
 {
+    while (slot >= 0 && into[slot] != slot) {
+        into[slot] = into[into[slot]];
+        slot = into[slot];
+    }
+    return slot;
+}
+
+/* ggml-alloc's rule: a step that can run in place, and whose input dies at it, writes its
+ * output over that input. The output's buffer folds into the input's (and is left empty).
+ * `into` is scratch of one int per buffer. Linear in steps and tensors. */
+static void share_in_place(const lo_graph *graph, const lo_schedule *s, placement *p, int *into)
+{
+    for (int b = 0; b < p->num_buffers; b++)
+        into[b] = b;
     for (int k = 0; k < s->num_steps; k++) {
         const lo_step *step = &s->steps[k];
         int out_root = lo_storage_root(graph, graph->nodes[s->step_nodes[k]].outputs[0]);
-        int out_slot = p->arena_slot[out_root];
+        int out_slot = folded_slot(into, p->arena_slot[out_root]);
         for (int i = 0; i < step->num_inputs && runs_in_place(step, i); i++) {
             int in_root = lo_storage_root(graph, s->step_reads[k][i]);
-            int in_slot = p->arena_slot[in_root];
+            int in_slot = folded_slot(into, p->arena_slot[in_root]);
             if (in_slot < 0 || in_slot == out_slot) continue;
             lo_plan_buffer *in = &p->buffers[in_slot], *out = &p->buffers[out_slot];
             if (in->last_use != k || in->size != out->size ||
@@ -121,11 +145,12 @@ static void share_in_place(const lo_graph *graph, const lo_schedule *s, placemen
             in->last_use = out->last_use;
             out->size = 0;
             out->first_use = out->last_use = k;
-            for (int t = 0; t < graph->num_tensors; t++)
-                if (p->arena_slot[t] == out_slot) p->arena_slot[t] = in_slot;
+            into[out_slot] = in_slot;
             break;
         }
     }
+    for (int t = 0; t < graph->num_tensors; t++)
+        p->arena_slot[t] = folded_slot(into, p->arena_slot[t]);
 }
 
 /* The constant behind tensor `index` (through views), listed on first use. */
@@ -182,7 +207,8 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *op
     const lo_backend *backend = options->backend;
     s->alignment = options->alignment ? options->alignment : 1;
     size_t nodes = (size_t)graph->num_nodes + 1, tensors = (size_t)graph->num_tensors + 1;
-    int *order = lo_malloc(tensors * sizeof *order);
+    /* Scratch of the planner (lo_plan_indexed_scratch_ints never overflows for an int count). */
+    int *order = lo_malloc(lo_plan_indexed_scratch_ints(tensors) * sizeof *order);
     placement p = {lo_malloc(tensors * sizeof(int)), lo_malloc(tensors * sizeof(int)),
                    lo_malloc(tensors * sizeof(lo_plan_buffer)), 0};
     s->step_nodes = lo_malloc(nodes * sizeof *s->step_nodes);
@@ -206,15 +232,30 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *op
     s->naive_arena_bytes = lo_plan_naive(p.buffers, (size_t)p.num_buffers, s->alignment);
     s->arena_bytes = s->naive_arena_bytes;
     if (options->reuse) {
-        share_in_place(graph, s, &p);
-        s->peak_live_bytes =
-            lo_plan_peak_live_bytes(p.buffers, (size_t)p.num_buffers, s->alignment);
-        if (!lo_plan_greedy(p.buffers, (size_t)p.num_buffers, s->alignment, order,
-                            &s->arena_bytes)) {
-            st = lo_fail(err, LO_ERR_NO_MEMORY,
-                         "%s: the activations do not fit in an address space", graph->source);
+        share_in_place(graph, s, &p, order); /* order: scratch until the planner needs it */
+        const int times = s->num_steps > 0 ? s->num_steps : 1; /* uses lie in [0, times) */
+        size_t *sweep = lo_malloc(2 * ((size_t)times + 1) * sizeof *sweep);
+        if (!sweep) {
+            st =
+                lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory while scheduling", graph->source);
             goto done;
         }
+        s->peak_live_bytes = lo_plan_peak_live_bytes_swept(p.buffers, (size_t)p.num_buffers,
+                                                           s->alignment, times, sweep);
+        lo_free(sweep);
+        if (!lo_plan_greedy_indexed(p.buffers, (size_t)p.num_buffers, s->alignment, order,
+                                    &s->arena_bytes)) {
+            st = lo_fail(err, LO_ERR_LIMIT, "%s: the activations do not fit in an address space",
+                         graph->source);
+            goto done;
+        }
+    }
+    if (s->arena_bytes > graph->limits.arena_bytes) {
+        st = lo_fail(err, LO_ERR_LIMIT,
+                     "%s: the activations need an arena of %zu bytes, more than max_arena_bytes "
+                     "(%llu)",
+                     graph->source, s->arena_bytes, (unsigned long long)graph->limits.arena_bytes);
+        goto done;
     }
 
     for (int k = 0; k < s->num_steps; k++) {

@@ -106,6 +106,7 @@ static lo_status open_device(const lo_backend *b, uint32_t index, lenet_onnx_con
     lenet_onnx_context *context = lo_calloc(1, sizeof *context);
     if (!context) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory opening a context");
     context->backend = b;
+    atomic_init(&context->references, 1);
     lo_status st = b->open(index, &context->device, err);
     if (st != LO_OK) {
         lo_free(context);
@@ -152,9 +153,16 @@ lo_status lo_context_open(const lo_device_choice *choice, lenet_onnx_context **o
                    automatic ? "any backend" : choice->backend, what, devices_seen);
 }
 
-void lo_context_close(lenet_onnx_context *context)
+void lo_context_retain(lenet_onnx_context *context)
+{
+    atomic_fetch_add_explicit(&context->references, 1, memory_order_relaxed);
+}
+
+void lo_context_release(lenet_onnx_context *context)
 {
     if (!context) return;
+    /* acq_rel: the last releaser sees every other holder's writes before closing. */
+    if (atomic_fetch_sub_explicit(&context->references, 1, memory_order_acq_rel) != 1) return;
     context->backend->close(context->device);
     lo_free(context);
 }

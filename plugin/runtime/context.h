@@ -4,12 +4,16 @@
 #ifndef LO_CONTEXT_H
 #define LO_CONTEXT_H
 
+#include <stdatomic.h>
+
 #include "backend.h"
 
 struct lenet_onnx_context {
     const lo_backend *backend;
     lo_backend_context *device;
     lenet_onnx_device_desc desc;
+    /* The host's reference plus one per session: the device closes when the last goes. */
+    atomic_int references;
 };
 
 /* What to open; names and indices as in lenet_onnx_context_options (backend NULL, "" or
@@ -22,8 +26,11 @@ typedef struct lo_device_choice {
     const char *name;
 } lo_device_choice;
 
+/* Opens a context holding one reference. */
 lo_status lo_context_open(const lo_device_choice *choice, lenet_onnx_context **out, lo_error *err);
-void lo_context_close(lenet_onnx_context *context);
+void lo_context_retain(lenet_onnx_context *context);
+/* Drops one reference; the last closes the device. NULL is ignored. */
+void lo_context_release(lenet_onnx_context *context);
 
 /* Devices of one backend (NULL: every backend, in registry order), each naming its backend;
  * fills up to capacity and sets *count to the total. */

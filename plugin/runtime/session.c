@@ -35,7 +35,9 @@ lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_g
     const lo_backend *backend = context->backend;
     lenet_onnx_session *s = lo_calloc(1, sizeof *s);
     if (!s) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
+    atomic_init(&s->running, false);
     s->context = context;
+    lo_context_retain(context);
     s->profiling = profiling;
     s->keep_intermediates = config->keep_intermediates;
     lo_status st = lo_graph_clone(model_graph, &s->graph, err);
@@ -74,7 +76,9 @@ void lo_session_release(lenet_onnx_session *s)
     lo_schedule_free(&s->schedule);
     lo_graph_free(s->graph);
     lo_free(s->step_ms);
+    lenet_onnx_context *context = s->context;
     lo_free(s);
+    lo_context_release(context);
 }
 
 lo_status lo_session_run(lenet_onnx_session *s, const void *const *inputs, void *const *outputs,
@@ -195,5 +199,9 @@ void lo_tensor_info(const lo_tensor *t, lenet_onnx_tensor_info *info)
         info->layout = nhwc ? LENET_ONNX_LAYOUT_NHWC : LENET_ONNX_LAYOUT_NCHW;
     }
     int64_t numel = lo_shape_numel(&t->shape);
-    info->size_bytes = numel >= 0 ? (uint64_t)numel * lo_dtype_size(t->dtype) : 0;
+    uint64_t bytes;
+    info->size_bytes =
+        numel >= 0 && !__builtin_mul_overflow((uint64_t)numel, lo_dtype_size(t->dtype), &bytes)
+            ? bytes
+            : 0;
 }

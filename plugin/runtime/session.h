@@ -2,6 +2,8 @@
 #ifndef LO_SESSION_H
 #define LO_SESSION_H
 
+#include <stdatomic.h>
+
 #include "backend.h"
 #include "context.h"
 #include "ir.h"
@@ -23,7 +25,9 @@ struct lenet_onnx_session {
     bool has_run;    /* a run completed: the arena holds its tensors */
     double *step_ms; /* last run's per-step times when profiling */
     bool has_timings;
+    atomic_bool running; /* set while a thread is inside session_run */
 };
+
 
 /* Validates a freshly loaded graph: every op known to the op table at its version with only
  * known attributes, and the whole graph plannable at the default batch. */

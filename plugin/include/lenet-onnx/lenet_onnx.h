@@ -12,9 +12,16 @@
  * type or name) with API-neutral device descriptions (lenet_onnx_device_desc).
  *
  * Threading: concurrent runs on different sessions are safe; one session is used by one thread
- * at a time. Models are immutable once loaded and may be shared between sessions and threads;
- * contexts may be shared between threads (sessions are created and released under it
- * concurrently). set_host_hooks is the exception: see there.
+ * at a time: a session_run that finds the session running on another thread returns
+ * LENET_ONNX_ERROR_BUSY at once, touching nothing (outputs unwritten). Models are immutable
+ * once loaded and may be shared between sessions and threads; contexts may be shared between
+ * threads (sessions are created and released under it concurrently). set_host_hooks is the
+ * exception: see there.
+ *
+ * Lifetimes: a session holds a reference to its context, so context_release may come before
+ * the sessions' release: the context (and its device) is closed when the last of its sessions
+ * is released. A session does not reference its model: the model may be released as soon as
+ * session_create returns. Releasing a session while another thread runs it is the host's bug.
  *
  * Errors: every function returns a status; when the last argument `err` is not NULL it receives
  * the status and a message naming the file, node, op and attribute at fault. The library never
@@ -41,6 +48,8 @@ typedef enum lenet_onnx_status {
     LENET_ONNX_ERROR_OUT_OF_MEMORY = 5,
     LENET_ONNX_ERROR_DEVICE = 6, /* the compute device or its driver failed */
     LENET_ONNX_ERROR_ABI = 7,    /* the host asked for an ABI this library does not provide */
+    LENET_ONNX_ERROR_LIMIT = 8,  /* a model exceeds a load limit (the message names it) */
+    LENET_ONNX_ERROR_BUSY = 9,   /* the session is running on another thread: nothing was done */
 } lenet_onnx_status;
 
 #define LENET_ONNX_MESSAGE_SIZE 1024
@@ -233,6 +242,23 @@ typedef struct lenet_onnx_model_description {
     size_t metadata_count; /* entries of metadata_props: model_metadata_at */
 } lenet_onnx_model_description;
 
+/* Limits a model is held to while it loads and plans (ABI 3, model_load_*_with_limits). Each
+ * one exceeded fails the call with LENET_ONNX_ERROR_LIMIT and a message naming the limit
+ * (e.g. "max_tensor_elements"). 0 keeps the default given after each field. The work each
+ * bounds is decided before it is done: a model never makes the library loop, recurse or
+ * allocate past them. The plain model_load_file and model_load_bytes use every default. */
+typedef struct lenet_onnx_load_options {
+    uint32_t struct_size;         /* 0: sizeof(lenet_onnx_load_options) of this header */
+    uint32_t max_nesting_depth;   /* protobuf messages nested in each other: 64 (at most 1000) */
+    uint64_t max_model_bytes;     /* the serialised model (file or bytes): 1 GiB */
+    uint64_t max_nodes;           /* nodes in the graph: 1,000,000 */
+    uint32_t max_rank;            /* dims of any tensor: LENET_ONNX_MAX_RANK (also the most) */
+    uint32_t reserved;            /* 0 */
+    uint64_t max_tensor_elements; /* elements of any one tensor, inferred ones too: 2^28 */
+    uint64_t max_weight_bytes;    /* every constant together, folded ones too: 1 GiB */
+    uint64_t max_arena_bytes;     /* the activation arena of any plan (sessions too): 4 GiB */
+} lenet_onnx_load_options;
+
 typedef struct lenet_onnx_context lenet_onnx_context;
 typedef struct lenet_onnx_model lenet_onnx_model;
 typedef struct lenet_onnx_session lenet_onnx_session;
@@ -348,6 +374,19 @@ typedef struct lenet_onnx_api {
     lenet_onnx_status (*model_load_bytes_with_base)(const void *data, size_t size,
                                                     const char *base_dir, lenet_onnx_model **out,
                                                     lenet_onnx_error *err);
+
+    /* ---- ABI 3 (limits and lifetimes) ---- */
+
+    /* model_load_file and model_load_bytes under the host's limits (options NULL: the
+     * defaults). A file is read only when it is a regular file no larger than
+     * max_model_bytes: FIFOs, devices and directories are refused with LENET_ONNX_ERROR_IO. */
+    lenet_onnx_status (*model_load_file_with_limits)(const char *path,
+                                                     const lenet_onnx_load_options *options,
+                                                     lenet_onnx_model **out, lenet_onnx_error *err);
+    lenet_onnx_status (*model_load_bytes_with_limits)(const void *data, size_t size,
+                                                      const lenet_onnx_load_options *options,
+                                                      lenet_onnx_model **out,
+                                                      lenet_onnx_error *err);
 } lenet_onnx_api;
 
 /* The one entry point. Returns NULL when abi_version is 0 or newer than this library provides;
