@@ -129,8 +129,8 @@ static bool instance_extension_present(const char *layer, const char *name)
 
 /* The driver libraries (ICDs) the loader opens for an instance are unloaded again when it is
  * destroyed, and with them LLVM for lavapipe: every context and device listing would reload
- * them, and leak checkers could no longer name what the drivers keep for the process. The first
- * instance pins whatever libraries appeared while it was created. */
+ * them, and leak checkers could no longer name what the drivers keep for the process. Each
+ * instance pins whatever libraries (drivers, layers) appeared while it was created. */
 #define MAX_MODULES 512
 
 typedef struct module_list {
@@ -156,14 +156,6 @@ static int pin_new_module(struct dl_phdr_info *info, size_t size, void *data)
     /* Never closed: the reference keeps the module mapped for the life of the process. */
     (void)dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
     return 0;
-}
-
-static pthread_once_t pin_once = PTHREAD_ONCE_INIT;
-static module_list modules_before_first_instance;
-
-static void snapshot_modules(void)
-{
-    dl_iterate_phdr(record_module, &modules_before_first_instance);
 }
 
 lo_status lo_vk_create_instance(bool validation, lo_vk_api *api, VkInstance *out, bool *debug_utils,
@@ -212,16 +204,12 @@ lo_status lo_vk_create_instance(bool validation, lo_vk_api *api, VkInstance *out
                                  .enabledExtensionCount = num_extensions,
                                  .ppEnabledExtensionNames = num_extensions ? extensions : NULL};
     VkInstance instance = VK_NULL_HANDLE;
-    static bool pinned = false;
-    static pthread_mutex_t pin_lock = PTHREAD_MUTEX_INITIALIZER;
-    pthread_once(&pin_once, snapshot_modules);
+    module_list *before = lo_calloc(1, sizeof *before);
+    if (!before) return lo_fail(err, LO_ERR_NO_MEMORY, "vulkan: out of memory");
+    dl_iterate_phdr(record_module, before);
     VkResult r = loader.create_instance(&info, NULL, &instance);
-    pthread_mutex_lock(&pin_lock);
-    if (r == VK_SUCCESS && !pinned) {
-        dl_iterate_phdr(pin_new_module, &modules_before_first_instance);
-        pinned = true;
-    }
-    pthread_mutex_unlock(&pin_lock);
+    if (r == VK_SUCCESS) dl_iterate_phdr(pin_new_module, before);
+    lo_free(before);
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
         return lo_fail(err, LO_ERR_DEVICE,
                        "vulkan: no Vulkan driver is installed, or none supports Vulkan %u.%u "
