@@ -42,6 +42,11 @@ CHECK is one of:
   external     the bundled model saved with external data (written here) gives the same
                output; a location outside the model's folder (.., a symlink) and a data file
                shorter than its offsets are refused
+  compare      --compare-backend ref: every step of the bundled model within tolerance of the
+               reference backend on the chosen one (LENET_ONNX_BACKEND), as a table and JSON;
+               with --tolerance 0,0 the first differing step is named and the exit is 1
+  plan_svg     --plan-svg draws one labelled rectangle per arena buffer, none overlapping
+               another alive at the same step, inside the arena the plan reports
   tools        --help (stdout, exit 0), --version, unknown options (exit 2, one line) and
                --device list [--json] in lenet-onnx-run, -bench and -check
                (LENET_ONNX_TEST_BENCH, LENET_ONNX_TEST_CHECK); a missing folder for -check
@@ -1135,12 +1140,95 @@ def check_external(exe):
     print("external: external data runs; escapes and short files refused")
 
 
+def check_compare(exe):
+    images = sorted(glob.glob("samples/*.png"))[:4]
+    args = ["--compare-backend", "ref", "--json", MODEL] + images
+    proc = run(exe, args)
+    if proc is None or proc.returncode != 0:
+        fail(describe(args, proc))
+        return
+    try:
+        doc = json.loads(proc.stdout.decode("utf-8"))
+    except ValueError as e:
+        fail("--compare-backend --json is not JSON: %s" % e)
+        return
+    for key in ("model", "backend", "device", "reference_backend", "reference_device", "atol",
+                "rtol", "first_past_tolerance", "steps"):
+        if key not in doc:
+            fail("--compare-backend --json lacks %r" % key)
+            return
+    wanted = os.environ.get("LENET_ONNX_BACKEND")
+    if wanted and doc["backend"] != wanted:
+        fail("compared %r, not LENET_ONNX_BACKEND=%r" % (doc["backend"], wanted))
+    if doc["reference_backend"] != "ref" or doc["first_past_tolerance"] is not None:
+        fail("reference %r, first past tolerance %r" % (doc["reference_backend"],
+                                                        doc["first_past_tolerance"]))
+    steps = doc["steps"]
+    if not steps or steps[0]["shape"][0] != len(images) or steps[-1]["shape"] != [len(images), 10]:
+        fail("steps: %r" % steps)
+    for st in steps:
+        if not (0 <= st["max_abs_err"] <= 1e-4) or st["past_tolerance"] != 0:
+            fail("step %r" % st)
+    args = ["--compare-backend", "ref", "--tolerance", "0,0", MODEL] + images
+    proc = run(exe, args)
+    if doc["backend"] == "ref":
+        # The reference against itself: the same code on the same inputs, exactly equal.
+        if any(st["max_abs_err"] != 0 for st in steps):
+            fail("ref against ref is not exact: %r" % steps)
+        if proc is None or proc.returncode != 0:
+            fail(describe(args, proc) + " (ref against ref must pass with no tolerance)")
+    # Any other backend is not exact: with no tolerance some step differs, and it is named.
+    elif proc is None or proc.returncode != 1 or b"past tolerance" not in proc.stderr:
+        fail(describe(args, proc) + " (expected exit 1 naming the first step past tolerance)")
+    elif b"<- first past tolerance" not in proc.stdout:
+        fail("the table does not mark the first step past tolerance")
+    expect_bad(exe, ["--compare-backend", "ref", "--tolerance", "-1", MODEL, SAMPLE],
+               ["--tolerance"])
+
+
+def check_plan_svg(exe):
+    import xml.etree.ElementTree as ET
+    with tempfile.TemporaryDirectory() as tmp:
+        svg = os.path.join(tmp, "plan.svg")
+        images = sorted(glob.glob("samples/*.png"))
+        args = ["--plan-svg", svg, "--verbose", MODEL] + images
+        proc = run(exe, args)
+        if proc is None or proc.returncode != 0 or not os.path.exists(svg):
+            fail(describe(args, proc))
+            return
+        match = re.search(rb"arena: (\d+) bytes", proc.stderr)
+        arena = int(match.group(1)) if match else None
+        root = ET.parse(svg).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = []
+    for g in root.iter(ns + "g"):
+        title, rect = g.find(ns + "title"), g.find(ns + "rect")
+        m = re.search(r": offset (\d+), (\d+) bytes, steps (\d+)-(\d+)", title.text or "")
+        if rect is None or not m:
+            fail("a buffer without its rectangle or title: %r" % (title.text,))
+            continue
+        boxes.append(tuple(int(v) for v in m.groups()) + (title.text.split(":")[0],))
+    if len(boxes) < 4:
+        fail("%d buffers drawn" % len(boxes))
+    for off, size, first, last, name in boxes:
+        if arena is not None and off + size > arena:
+            fail("%s ends at %d, past the %d-byte arena" % (name, off + size, arena))
+        for off2, size2, first2, last2, name2 in boxes:
+            alive = first <= last2 and first2 <= last
+            apart = off + size <= off2 or off2 + size2 <= off
+            if name != name2 and alive and not apart:
+                fail("%s and %s overlap while both alive" % (name, name2))
+    if arena is not None and ("arena %d bytes" % arena) not in ET.tostring(root).decode():
+        fail("the title does not state the %d-byte arena" % arena)
+
+
 CHECKS = {"plugin": check_plugin, "batch": check_batch, "single": check_single, "formats": check_formats,
           "bad_input": check_bad_input, "device_list": check_device_list,
           "options": check_options, "exports": check_exports, "many": check_many,
           "defaults": check_defaults, "dataset": check_dataset,
           "formats_more": check_formats_more, "hostile": check_hostile, "info": check_info,
-          "tools": check_tools, "external": check_external}
+          "tools": check_tools, "external": check_external, "compare": check_compare,
+          "plan_svg": check_plan_svg}
 
 
 def main():

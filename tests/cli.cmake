@@ -45,16 +45,18 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 #   info         --info and --info --json describe the bundled model
 #   tools        --help, --version, unknown options, --device list --json in all three tools
 #   external     a model with external data runs; escaping locations are refused
+#   compare      --compare-backend ref: per-step errors, the first step past tolerance
+#   plan_svg     --plan-svg: one labelled rectangle per arena buffer, none overlapping
 # The checks of numbers against PyTorch's (batch, single, exports, defaults) run on every
 # backend built (lo_backend_test); the others test the tool, on the automatic backend.
 set(lo_cli_env ${LENET_ONNX_TEST_ENV} "LENET_ONNX_TEST_MAKE_JPEG=$<TARGET_FILE:make_jpeg>"
     "LENET_ONNX_TEST_BENCH=$<TARGET_FILE:lenet-onnx-bench>"
     "LENET_ONNX_TEST_CHECK=$<TARGET_FILE:lenet-onnx-check>")
 foreach(check batch single formats bad_input device_list options exports many defaults dataset
-              formats_more hostile info tools external)
+              formats_more hostile info tools external compare plan_svg)
   set(command ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/check_run_json.py ${check}
               $<TARGET_FILE:lenet-onnx-run>)
-  if(check MATCHES "^(batch|single|exports|defaults)$")
+  if(check MATCHES "^(batch|single|exports|defaults|compare)$")
     lo_backend_test(NAME cli_${check} COMMAND ${command} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
                     ENVIRONMENT ${lo_cli_env} TIMEOUT 600)
   else()

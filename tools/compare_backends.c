@@ -1,9 +1,13 @@
 #include "compare_backends.h"
 
+#include <inttypes.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cli.h"
 
 static lenet_onnx_status fail(lenet_onnx_error *err, lenet_onnx_status status, const char *what)
 {
@@ -85,8 +89,8 @@ lenet_onnx_status lo_compare_backends(const lenet_onnx_api *api, const lo_compar
 {
     memset(report, 0, sizeof *report);
     report->first_past_tolerance = -1;
-    report->atol = req->atol > 0 ? req->atol : 1e-5;
-    report->rtol = req->rtol > 0 ? req->rtol : 1e-3;
+    report->atol = req->atol >= 0 ? req->atol : 1e-5;
+    report->rtol = req->rtol >= 0 ? req->rtol : 1e-3;
     if (api->struct_size < offsetof(lenet_onnx_api, session_read_step_output) + sizeof(void *))
         return fail(err, LENET_ONNX_ERROR_ABI,
                     "the loaded library predates per-step outputs (ABI 3 needed)");
@@ -115,8 +119,10 @@ lenet_onnx_status lo_compare_backends(const lenet_onnx_api *api, const lo_compar
         if (st == LENET_ONNX_OK) st = api->session_step_info(ref, k, &ref_info, err);
         if (st != LENET_ONNX_OK) break;
         size_t bytes = step->info.output.size_bytes;
-        if (bytes != ref_info.output.size_bytes || strcmp(step->info.node_name, ref_info.node_name)) {
-            st = fail(err, LENET_ONNX_ERROR_UNSUPPORTED, "the two backends planned different steps");
+        if (bytes != ref_info.output.size_bytes ||
+            strcmp(step->info.node_name, ref_info.node_name)) {
+            st =
+                fail(err, LENET_ONNX_ERROR_UNSUPPORTED, "the two backends planned different steps");
             break;
         }
         free(test_data);
@@ -147,4 +153,71 @@ void lo_compare_report_free(lo_compare_report *report)
     free(report->steps);
     report->steps = NULL;
     report->step_count = 0;
+}
+
+static void shape_text(const lenet_onnx_tensor_info *t, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "[");
+    for (uint32_t d = 0; d < t->rank && d < LENET_ONNX_MAX_RANK && used < size; d++) {
+        int n = snprintf(buf + used, size - used, "%s%" PRId64, d ? "," : "", t->dims[d]);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    if (used < size) snprintf(buf + used, size - used, "]");
+}
+
+void lo_compare_print(FILE *out, const lo_compare_report *r, const char *model, bool json)
+{
+    char shape[160];
+    if (!json) {
+        fprintf(out, "%s: %s (%s) against %s (%s), tolerance |d| <= %g + %g * |ref|\n", model,
+                r->test_device.backend, r->test_device.name, r->reference_device.backend,
+                r->reference_device.name, r->atol, r->rtol);
+        fprintf(out, "%4s  %-28s %-18s %-18s %12s %12s %10s\n", "step", "node", "op", "shape",
+                "max_abs_err", "max_rel_err", "past_tol");
+        for (size_t k = 0; k < r->step_count; k++) {
+            const lo_compare_step *st = &r->steps[k];
+            shape_text(&st->info.output, shape, sizeof shape);
+            fprintf(out, "%4zu  %-28s %-18s %-18s %12.3g %12.3g %10zu%s\n", k, st->info.node_name,
+                    st->info.op_type, shape, st->max_abs_err, st->max_rel_err, st->past_tolerance,
+                    (long)k == r->first_past_tolerance ? "  <- first past tolerance" : "");
+        }
+        if (r->first_past_tolerance < 0) fprintf(out, "every step within tolerance\n");
+        return;
+    }
+    fputs("{\"model\": ", out);
+    cli_json_string(out, model);
+    fputs(", \"backend\": ", out);
+    cli_json_string(out, r->test_device.backend);
+    fputs(", \"device\": ", out);
+    cli_json_string(out, r->test_device.name);
+    fputs(", \"reference_backend\": ", out);
+    cli_json_string(out, r->reference_device.backend);
+    fputs(", \"reference_device\": ", out);
+    cli_json_string(out, r->reference_device.name);
+    fputs(", \"atol\": ", out);
+    cli_json_number(out, r->atol);
+    fputs(", \"rtol\": ", out);
+    cli_json_number(out, r->rtol);
+    if (r->first_past_tolerance < 0)
+        fputs(", \"first_past_tolerance\": null", out);
+    else
+        fprintf(out, ", \"first_past_tolerance\": %ld", r->first_past_tolerance);
+    fputs(", \"steps\": [", out);
+    for (size_t k = 0; k < r->step_count; k++) {
+        const lo_compare_step *st = &r->steps[k];
+        fprintf(out, "%s\n  {\"step\": %zu, \"node\": ", k ? "," : "", k);
+        cli_json_string(out, st->info.node_name);
+        fputs(", \"op\": ", out);
+        cli_json_string(out, st->info.op_type);
+        fputs(", \"shape\": [", out);
+        for (uint32_t d = 0; d < st->info.output.rank && d < LENET_ONNX_MAX_RANK; d++)
+            fprintf(out, "%s%" PRId64, d ? ", " : "", st->info.output.dims[d]);
+        fputs("], \"max_abs_err\": ", out);
+        cli_json_number(out, st->max_abs_err);
+        fputs(", \"max_rel_err\": ", out);
+        cli_json_number(out, st->max_rel_err);
+        fprintf(out, ", \"past_tolerance\": %zu}", st->past_tolerance);
+    }
+    fputs("\n]}\n", out);
 }

@@ -7,13 +7,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lenet-onnx/lenet_onnx.h"
 
 typedef struct lo_compare_step {
     lenet_onnx_step_info info;
-    double max_abs_err;  /* max |test - reference| */
-    double max_rel_err;  /* max |test - reference| / |reference| over elements with |ref| > 0 */
+    double max_abs_err;    /* max |test - reference| */
+    double max_rel_err;    /* max |test - reference| / |reference| over elements with |ref| > 0 */
     size_t past_tolerance; /* elements where |test - ref| > atol + rtol * |ref| */
 } lo_compare_step;
 
@@ -31,12 +32,17 @@ typedef struct lo_compare_request {
     lenet_onnx_context *reference; /* the oracle */
     uint32_t batch_size;           /* as session_options.batch_size */
     const void *const *inputs;     /* one buffer per model input, sized for batch_size */
-    double atol, rtol;             /* 0: 1e-5 and 1e-3 */
+    double atol, rtol;             /* negative: 1e-5 and 1e-3 */
 } lo_compare_request;
 
 /* Fills *report (free with lo_compare_report_free); the error names what failed. */
 lenet_onnx_status lo_compare_backends(const lenet_onnx_api *api, const lo_compare_request *request,
                                       lo_compare_report *report, lenet_onnx_error *err);
 void lo_compare_report_free(lo_compare_report *report);
+
+/* The report as a table, or as one JSON object: {"model", "backend", "device",
+ * "reference_backend", "reference_device", "atol", "rtol", "first_past_tolerance": int|null,
+ * "steps": [{"step", "node", "op", "shape", "max_abs_err", "max_rel_err", "past_tolerance"}]}. */
+void lo_compare_print(FILE *out, const lo_compare_report *report, const char *model, bool json);
 
 #endif

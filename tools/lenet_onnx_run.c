@@ -32,6 +32,8 @@
 #include "image_load.h"
 #include "image_prep.h"
 #include "lenet-onnx/lenet_onnx.h"
+#include "compare_backends.h"
+#include "plan_svg.h"
 #include "run_info.h"
 #include "run_inputs.h"
 #include "run_settings.h"
@@ -53,6 +55,9 @@ typedef struct options {
     cli_device_choice device;
     const char *plugin_path;
     bool plugin_given;
+    const char *compare_backend; /* --compare-backend: the reference of a per-node comparison */
+    double atol, rtol;           /* --tolerance (negative: the comparison's defaults) */
+    const char *plan_svg;        /* --plan-svg: where to draw the arena */
 } options;
 
 static void print_usage(FILE *out)
@@ -84,6 +89,14 @@ static void print_usage(FILE *out)
           "  --device list     list the devices and exit (with --json: as JSON)\n"
           "  --backend NAME    a backend of the library (default: $LENET_ONNX_BACKEND, else auto)\n"
           "  --verbose         on stderr: where each setting came from, the plan, step times\n"
+          "  --compare-backend NAME\n"
+          "                    run the first batch on the chosen backend and on NAME (e.g. ref)\n"
+          "                    step by step; print each node's max abs/rel error and the first\n"
+          "                    node past tolerance (exit 1 when one is)\n"
+          "  --tolerance ATOL[,RTOL]\n"
+          "                    what --compare-backend allows: |d| <= ATOL + RTOL * |ref|\n"
+          "                    (default 1e-5,1e-3)\n"
+          "  --plan-svg FILE   draw the arena (offset x step, a rectangle per buffer) as SVG\n"
           "  --plugin PATH     the lenet-onnx library to load (default: $LENET_ONNX_PLUGIN,\n"
           "                    else the installed one beside this program, else the system's)\n"
           "  --version         print the tool's and the library's versions and exit\n"
@@ -94,10 +107,11 @@ static void print_usage(FILE *out)
 }
 
 static const cli_option run_options[] = {
-    {"--mean", true},  {"--std", true},    {"--labels", true},   {"--top", true},
-    {"--batch", true}, {"--device", true}, {"--backend", true},  {"--plugin", true},
-    {"--json", false}, {"--jsonl", false}, {"--verbose", false}, {"--keep-going", false},
-    {"--info", false}, {"--help", false},  {"--version", false}, {NULL, false},
+    {"--mean", true},     {"--std", true},       {"--labels", true},   {"--top", true},
+    {"--batch", true},    {"--device", true},    {"--backend", true},  {"--plugin", true},
+    {"--json", false},    {"--jsonl", false},    {"--verbose", false}, {"--keep-going", false},
+    {"--info", false},    {"--help", false},     {"--version", false}, {"--compare-backend", true},
+    {"--plan-svg", true}, {"--tolerance", true}, {NULL, false},
 };
 
 static int apply_option(void *state, const char *name, const char *value, cli_error *err)
@@ -125,6 +139,18 @@ static int apply_option(void *state, const char *name, const char *value, cli_er
         opt->device.device = opt->device_list ? NULL : value;
     } else if (strcmp(name, "--backend") == 0) {
         opt->device.backend = value;
+    } else if (strcmp(name, "--compare-backend") == 0) {
+        opt->compare_backend = value;
+    } else if (strcmp(name, "--tolerance") == 0) {
+        char *end = NULL;
+        opt->atol = strtod(value, &end);
+        bool has_rtol = end && *end == ',';
+        if (has_rtol) opt->rtol = strtod(end + 1, &end);
+        if (!end || *end || !(opt->atol >= 0) || (has_rtol && !(opt->rtol >= 0)) || value[0] == ',')
+            return cli_fail(err, CLI_EXIT_USAGE,
+                            "--tolerance '%s': expected ATOL or ATOL,RTOL, non-negative", value);
+    } else if (strcmp(name, "--plan-svg") == 0) {
+        opt->plan_svg = value;
     } else if (strcmp(name, "--plugin") == 0) {
         opt->plugin_path = value;
         opt->plugin_given = true;
@@ -145,6 +171,7 @@ static int parse_args(int argc, char **argv, options *opt, cli_error *err)
 {
     memset(opt, 0, sizeof *opt);
     opt->top = 5;
+    opt->atol = opt->rtol = -1;
     int rc = cli_parse(argc, argv, run_options, apply_option, opt, &opt->operands,
                        &opt->operand_count, err);
     if (rc) return rc;
@@ -621,39 +648,51 @@ static int run_batch(run_state *s, size_t first, size_t count, cli_error *err)
     return 0;
 }
 
+/* Reads up to one batch of inputs into the slots; *count is how many, *done whether the
+ * inputs ran out. */
+static int fill_batch(run_state *s, run_inputs *inputs, size_t *count_out, bool *done,
+                      cli_error *err)
+{
+    const input_shape *shape = &s->shape;
+    size_t count = 0;
+    *count_out = 0;
+    clear_batch(s);
+    while (count < shape->batch) {
+        const char *path;
+        int got = run_inputs_next(inputs, &path, err->message, sizeof err->message);
+        if (got < 0) return err->exit_code = CLI_EXIT_USAGE;
+        if (got == 0) {
+            *done = true;
+            break;
+        }
+        s->names[count] = strdup(path);
+        if (!s->names[count]) return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory");
+        float *slot = s->input + count * shape->slot_floats;
+        char message[1536];
+        int rc = load_input(s, path, slot, message, sizeof message);
+        if (rc < 0) return cli_fail(err, CLI_EXIT_RUNTIME, "%s", message);
+        if (rc > 0 && !s->opt->keep_going) return cli_fail(err, CLI_EXIT_USAGE, "%s", message);
+        if (rc > 0) {
+            fprintf(stderr, PROGRAM ": %s\n", message);
+            s->errors[count] = strdup(message);
+            memset(slot, 0, shape->slot_floats * sizeof(float));
+            s->failed++;
+        }
+        *count_out = ++count;
+    }
+    return 0;
+}
+
 /* Streams the inputs through the session a batch at a time. */
 static int run_inputs_through(run_state *s, run_inputs *inputs, cli_error *err)
 {
-    const input_shape *shape = &s->shape;
     size_t first = 0;
     for (bool done = false; !done;) {
         size_t count = 0;
-        clear_batch(s);
-        while (count < shape->batch) {
-            const char *path;
-            int got = run_inputs_next(inputs, &path, err->message, sizeof err->message);
-            if (got < 0) return err->exit_code = CLI_EXIT_USAGE;
-            if (got == 0) {
-                done = true;
-                break;
-            }
-            s->names[count] = strdup(path);
-            if (!s->names[count]) return cli_fail(err, CLI_EXIT_RUNTIME, "out of memory");
-            float *slot = s->input + count * shape->slot_floats;
-            char message[1536];
-            int rc = load_input(s, path, slot, message, sizeof message);
-            if (rc < 0) return cli_fail(err, CLI_EXIT_RUNTIME, "%s", message);
-            if (rc > 0 && !s->opt->keep_going) return cli_fail(err, CLI_EXIT_USAGE, "%s", message);
-            if (rc > 0) {
-                fprintf(stderr, PROGRAM ": %s\n", message);
-                s->errors[count] = strdup(message);
-                memset(slot, 0, shape->slot_floats * sizeof(float));
-                s->failed++;
-            }
-            count++;
-        }
+        int rc = fill_batch(s, inputs, &count, &done, err);
+        if (rc) return rc;
         if (count == 0) break;
-        int rc = run_batch(s, first, count, err);
+        rc = run_batch(s, first, count, err);
         if (rc) return rc;
         first += count;
     }
@@ -673,6 +712,58 @@ static int finish_output(run_state *s, cli_error *err)
     if (fwrite(s->json_text, 1, s->json_size, stdout) != s->json_size || fflush(stdout) != 0)
         return cli_fail(err, CLI_EXIT_RUNTIME, "cannot write the results: %s", strerror(errno));
     return 0;
+}
+
+/* --plan-svg: the session's arena as a picture. */
+static int write_plan_svg(const run_state *s, cli_error *err)
+{
+    FILE *f = fopen(s->opt->plan_svg, "w");
+    if (!f)
+        return cli_fail(err, CLI_EXIT_USAGE, "--plan-svg %s: %s", s->opt->plan_svg,
+                        strerror(errno));
+    lenet_onnx_error lib = {0};
+    int rc = lo_write_plan_svg(s->api, s->session, s->opt->operands[0], f, &lib);
+    if (fclose(f) != 0 && rc == 0) rc = -1;
+    if (rc)
+        return cli_fail(err, CLI_EXIT_RUNTIME, "--plan-svg %s: %s", s->opt->plan_svg,
+                        lib.message[0] ? lib.message : "cannot write the file");
+    return 0;
+}
+
+/* --compare-backend: the first batch on the chosen backend and on the reference, step by step. */
+static int compare_first_batch(run_state *s, run_inputs *inputs, cli_error *err)
+{
+    size_t count = 0;
+    bool done = false;
+    int rc = fill_batch(s, inputs, &count, &done, err);
+    if (rc) return rc;
+    if (count == 0) return cli_fail(err, CLI_EXIT_USAGE, "no inputs (an empty list on stdin?)");
+    cli_device_choice ref_choice;
+    memset(&ref_choice, 0, sizeof ref_choice);
+    ref_choice.backend = s->opt->compare_backend;
+    ref_choice.backend_source = "--compare-backend";
+    ref_choice.device_source = "the default";
+    lenet_onnx_context *reference = NULL;
+    cli_device ref_device;
+    rc = cli_open_context(s->api, &ref_choice, &reference, &ref_device, err);
+    if (rc) return rc;
+    const void *in[1] = {s->input};
+    lo_compare_request request = {s->model, s->context,   reference,   s->shape.batch,
+                                  in,       s->opt->atol, s->opt->rtol};
+    lo_compare_report report;
+    lenet_onnx_error lib = {0};
+    lenet_onnx_status status = lo_compare_backends(s->api, &request, &report, &lib);
+    s->api->context_release(reference);
+    if (status) return fail_model(s, status, &lib, err);
+    lo_compare_print(stdout, &report, s->opt->operands[0], s->opt->json);
+    rc = report.first_past_tolerance >= 0
+             ? cli_fail(err, CLI_EXIT_RUNTIME, "step %ld (%s) differs from %s past tolerance",
+                        report.first_past_tolerance,
+                        report.steps[report.first_past_tolerance].info.node_name,
+                        s->opt->compare_backend)
+             : 0;
+    lo_compare_report_free(&report);
+    return rc;
 }
 
 /* Everything after argument parsing, in the order that reports bad input before device work
@@ -697,6 +788,13 @@ static int run(const lenet_onnx_api *api, const options *opt, cli_error *err)
     if (!rc) rc = cli_open_context(api, &opt->device, &s.context, &s.device, err);
     if (!rc) rc = open_session(&s, dynamic_batch, run_inputs_known_count(&inputs), err);
     if (!rc && opt->verbose) print_session(&s);
+    if (!rc && opt->plan_svg) rc = write_plan_svg(&s, err);
+    if (!rc && opt->compare_backend) {
+        rc = compare_first_batch(&s, &inputs, err);
+        run_inputs_release(&inputs);
+        release_state(&s);
+        return rc;
+    }
     if (!rc) rc = run_inputs_through(&s, &inputs, err);
     if (!rc) rc = finish_output(&s, err);
     if (!rc && s.failed)
