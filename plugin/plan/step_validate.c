@@ -1,6 +1,8 @@
 /* One check per step kind of the contract step.h writes down; see step_validate.h. */
 #include "step_validate.h"
 
+#include "checked_math.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -189,10 +191,12 @@ static lo_status check_window_shapes(const lo_step *step, const int64_t kernel[2
                              a, (long long)kernel[a], (long long)dilation[a], (long long)in,
                              (long long)pad_begin[a], (long long)pad_end[a]);
         const int64_t floor_out = slack / stride[a] + 1;
-        const int64_t ceil_out = (slack + stride[a] - 1) / stride[a] + 1;
+        const int64_t ceil_out = lo_ceil_div_i64(slack, stride[a]) + 1;
         /* ceil_mode drops a last window that starts in the end padding (as PyTorch does); with
-         * a large end pad that is even below the floor size. */
-        const bool drops = ceil_out > 1 && (ceil_out - 1) * stride[a] >= in + pad_begin[a];
+         * a large end pad that is even below the floor size. A start past int64 is past it. */
+        int64_t last_start;
+        const bool drops = ceil_out > 1 && (!lo_mul_i64(ceil_out - 1, stride[a], &last_start) ||
+                                            last_start >= in + pad_begin[a]);
         if (out != floor_out &&
             !(allow_ceil && (out == ceil_out || (drops && out == ceil_out - 1))))
             return step_fail(err, step, "axis %d: output size %lld, expected %lld%s", a,
@@ -314,13 +318,17 @@ static lo_status check_pad(const lo_step *step, lo_error *err)
     if (x->rank != y->rank)
         return step_fail(err, step, "input rank %d and output rank %d differ", x->rank, y->rank);
     const int64_t limit = INT64_MAX / 4;
-    for (int d = 0; d < x->rank; d++)
+    for (int d = 0; d < x->rank; d++) {
+        int64_t padded;
         if (p->pad_begin[d] < -limit || p->pad_begin[d] > limit || p->pad_end[d] < -limit ||
-            p->pad_end[d] > limit || x->dims[d] + p->pad_begin[d] + p->pad_end[d] != y->dims[d])
+            p->pad_end[d] > limit ||
+            !lo_add_i64(x->dims[d], p->pad_begin[d] + p->pad_end[d], &padded) ||
+            padded != y->dims[d])
             return step_fail(err, step,
                              "axis %d: input %lld with pads %lld/%lld does not give output %lld", d,
                              (long long)x->dims[d], (long long)p->pad_begin[d],
                              (long long)p->pad_end[d], (long long)y->dims[d]);
+    }
     return LO_OK;
 }
 
