@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "regular_file.h"
 
 #define LO_CL_CACHE_MAGIC       "LOCLBIN1"
 #define LO_CL_CACHE_MAGIC_SIZE  8
@@ -123,17 +124,8 @@ static unsigned char *cache_load(uint64_t key, size_t *size)
     FILE *file = NULL;
     if (!cache_path(key, path, sizeof path)) goto fail;
     /* Regular files only: a FIFO left in the cache folder would block the open or the read. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat info;
-    if (fd >= 0 && (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))) {
-        close(fd);
-        fd = -1;
-    }
-    file = fd >= 0 ? fdopen(fd, "rb") : NULL;
-    if (!file) {
-        if (fd >= 0) close(fd);
-        goto fail;
-    }
+    file = lo_fopen_regular(path);
+    if (!file) goto fail;
     if (fread(header, 1, sizeof header, file) != sizeof header) goto fail;
     if (memcmp(header, LO_CL_CACHE_MAGIC, LO_CL_CACHE_MAGIC_SIZE) != 0) goto fail;
     if (get_u64(header + 8) != key) goto fail;

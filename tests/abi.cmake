@@ -36,9 +36,16 @@ add_test(NAME soak_smoke COMMAND lenet-onnx-soak models/lenet.onnx 200 5
 set_tests_properties(soak_smoke PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
                      PASS_REGULAR_EXPRESSION "after 5 session cycles")
 
-# A FIFO in the program cache must not block the library (it reads regular files only).
-add_test(NAME cache_fifo
-  COMMAND ${CMAKE_COMMAND} -DHOST=$<TARGET_FILE:host_example>
-          -DMODEL=${PROJECT_SOURCE_DIR}/models/lenet.onnx
-          -DCACHE_DIR=${CMAKE_BINARY_DIR}/fifo-cache -P ${CMAKE_CURRENT_SOURCE_DIR}/run_fifo_cache.cmake)
-set_tests_properties(cache_fifo PROPERTIES TIMEOUT 300)
+# A FIFO in a backend's program or pipeline cache must not block the library (it reads regular
+# files only): every backend built but the reference, which caches nothing.
+set(lo_caching_backends ${LENET_ONNX_BACKEND_NAMES})
+list(REMOVE_ITEM lo_caching_backends ref)
+foreach(backend IN LISTS lo_caching_backends)
+  add_test(NAME cache_fifo_${backend}
+    COMMAND ${CMAKE_COMMAND} -DHOST=$<TARGET_FILE:lenet-onnx-run>
+            "-DHOST_ARGS=${PROJECT_SOURCE_DIR}/models/lenet.onnx;${PROJECT_SOURCE_DIR}/samples/00000-ankle-boot.png"
+            -DCACHE_DIR=${CMAKE_BINARY_DIR}/fifo-cache-${backend}
+            -P ${CMAKE_CURRENT_SOURCE_DIR}/run_fifo_cache.cmake)
+  set_tests_properties(cache_fifo_${backend} PROPERTIES TIMEOUT 300
+                       ENVIRONMENT "LENET_ONNX_BACKEND=${backend}")
+endforeach()

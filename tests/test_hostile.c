@@ -597,7 +597,7 @@ static void test_message_prefix(void)
     lenet_onnx_error err = {0};
     lenet_onnx_context *context = NULL;
     if (api->context_create(NULL, &context, &err) != LENET_ONNX_OK) {
-        printf("no OpenCL device (%s): message prefix not checked\n", err.message);
+        printf("no device (%s): message prefix not checked\n", err.message);
         return;
     }
     /* [1,1,2^20,2^12]: plannable, but past the OpenCL kernels' 32-bit indexing. */
@@ -612,11 +612,18 @@ static void test_message_prefix(void)
     free(m.data);
     lenet_onnx_session *session = NULL;
     if (model) {
-        CHECK(api->session_create(context, model, NULL, &session, &err) ==
-              LENET_ONNX_ERROR_UNSUPPORTED);
-        const char *first = strstr(err.message, "node 'MaxPool_0'");
-        CHECK_MSG(first && !strstr(first + 1, "node 'MaxPool_0'"), "%s", err.message);
-        CHECK_MSG(strncmp(err.message, "<memory>: ", 10) == 0, "%s", err.message);
+        /* A GPU API's backend refuses it (past 32-bit indexing), naming the node once; the
+         * host reference tries, and runs out of memory or (on a big host) succeeds. */
+        lenet_onnx_status st = api->session_create(context, model, NULL, &session, &err);
+        CHECK_MSG(st == LENET_ONNX_ERROR_UNSUPPORTED || st == LENET_ONNX_ERROR_OUT_OF_MEMORY ||
+                      st == LENET_ONNX_OK,
+                  "status %d: %s", (int)st, err.message);
+        if (st == LENET_ONNX_ERROR_UNSUPPORTED) {
+            const char *first = strstr(err.message, "node 'MaxPool_0'");
+            CHECK_MSG(first && !strstr(first + 1, "node 'MaxPool_0'"), "%s", err.message);
+        }
+        if (st != LENET_ONNX_OK)
+            CHECK_MSG(strncmp(err.message, "<memory>: ", 10) == 0, "%s", err.message);
     }
     api->session_release(session);
     api->model_release(model);

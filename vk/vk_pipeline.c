@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "regular_file.h"
 
 #define CACHE_MAGIC     "LOVKPC01"
 #define CACHE_MAX_BYTES (256u << 20)
@@ -79,7 +80,7 @@ static void cache_path(lo_backend_context *ctx)
 static void *cache_load(const char *path, size_t *bytes)
 {
     *bytes = 0;
-    FILE *f = fopen(path, "rb");
+    FILE *f = lo_fopen_regular(path); /* a FIFO left there must not block us */
     if (!f) return NULL;
     unsigned char header[24];
     void *data = NULL;

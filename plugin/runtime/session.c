@@ -50,16 +50,21 @@ lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_g
         goto fail;
     /* A zero-sized arena still gets a buffer, so every plan has one to bind. */
     size_t arena_bytes = s->schedule.arena_bytes ? s->schedule.arena_bytes : alignment;
-    if ((st = backend->buffer_alloc(context->device, arena_bytes, &s->arena, err)) != LO_OK)
+    /* What the backend reports from here on is about this model: name it. */
+    if ((st = backend->buffer_alloc(context->device, arena_bytes, &s->arena, err)) != LO_OK) {
+        lo_fail_prefix(err, "%s: the arena of %zu bytes: ", s->graph->source, arena_bytes);
         goto fail;
+    }
     s->step_ms = lo_calloc((size_t)s->schedule.num_steps + 1, sizeof *s->step_ms);
     if (!s->step_ms) {
         st = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
         goto fail;
     }
     lo_plan plan = lo_schedule_plan(&s->schedule, profiling);
-    if ((st = backend->prepare(context->device, &plan, s->arena, &s->prepared, err)) != LO_OK)
+    if ((st = backend->prepare(context->device, &plan, s->arena, &s->prepared, err)) != LO_OK) {
+        lo_fail_prefix(err, "%s: ", s->graph->source);
         goto fail;
+    }
     *out = s;
     return LO_OK;
 fail:
