@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "name_index.h"
+#include "node_order.h"
 #include "onnx.pb-c.h"
 #include "onnx_attr.h"
 #include "onnx_external.h"
@@ -492,38 +493,6 @@ done:
     return status;
 }
 
-/* ---- topological order: Kahn's algorithm, always taking the lowest ready model index, so
- * a graph already in order keeps its order. ---- */
-
-static void heap_push(int *heap, int *size, int value)
-{
-    int i = (*size)++;
-    heap[i] = value;
-    while (i > 0 && heap[(i - 1) / 2] > heap[i]) {
-        int parent = (i - 1) / 2, t = heap[parent];
-        heap[parent] = heap[i];
-        heap[i] = t;
-        i = parent;
-    }
-}
-
-static int heap_pop(int *heap, int *size)
-{
-    int top = heap[0];
-    heap[0] = heap[--(*size)];
-    for (int i = 0;;) {
-        int l = 2 * i + 1, r = l + 1, m = i;
-        if (l < *size && heap[l] < heap[m]) m = l;
-        if (r < *size && heap[r] < heap[m]) m = r;
-        if (m == i) break;
-        int t = heap[m];
-        heap[m] = heap[i];
-        heap[i] = t;
-        i = m;
-    }
-    return top;
-}
-
 /* The model node producing input slot k, or -1 (graph inputs, constants, omitted). */
 static int slot_producer(const loader *ld, int k)
 {
@@ -531,78 +500,29 @@ static int slot_producer(const loader *ld, int k)
     return t >= 0 && t < ld->num_producer ? ld->producer[t] : -1;
 }
 
+/* Execution order (node_order.h): each node after the nodes producing its inputs. */
 static lo_status sort_nodes(loader *ld, lo_error *err)
 {
-    lo_status status = LO_OK;
-    int n = ld->num_nodes;
-    int edges = ld->in_start[n];
-    int *indegree = lo_calloc((size_t)n + 1, sizeof(int));
-    int *edge_start = lo_calloc((size_t)n + 2, sizeof(int));
-    int *edge_to = lo_malloc(((size_t)edges + 1) * sizeof(int));
-    int *heap = lo_malloc(((size_t)n + 1) * sizeof(int));
-    bool *done_node = lo_calloc((size_t)n + 1, sizeof(bool));
-    ld->order = lo_malloc(((size_t)n + 1) * sizeof(int));
-    if (!indegree || !edge_start || !edge_to || !heap || !done_node || !ld->order) {
-        status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory sorting nodes", ld->source);
-        goto done;
+    int n = ld->num_nodes, slots = ld->in_start[n];
+    int *deps = lo_malloc(((size_t)slots + 1) * sizeof *deps);
+    ld->order = lo_malloc(((size_t)n + 1) * sizeof *ld->order);
+    if (!deps || !ld->order) {
+        lo_free(deps);
+        return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory sorting nodes", ld->source);
     }
-    /* Edges producer → consumer, one per input slot, grouped by producer. */
-    for (int c = 0; c < n; c++) {
-        for (int k = ld->in_start[c]; k < ld->in_start[c + 1]; k++) {
-            int p = slot_producer(ld, k);
-            if (p < 0) continue;
-            indegree[c]++;
-            edge_start[p + 1]++;
-        }
+    for (int k = 0; k < slots; k++)
+        deps[k] = slot_producer(ld, k);
+    int cycle_node = -1;
+    lo_status status = lo_node_order(n, ld->in_start, deps, ld->order, &cycle_node);
+    lo_free(deps);
+    if (status == LO_ERR_NO_MEMORY)
+        return lo_fail(err, status, "%s: out of memory sorting nodes", ld->source);
+    if (status != LO_OK) {
+        lo_node ref = node_ref(ld, cycle_node);
+        return lo_node_fail(ld->graph, &ref, LO_ERR_MODEL, err,
+                            "is part of a cycle: its inputs depend on its own outputs");
     }
-    for (int p = 0; p < n; p++)
-        edge_start[p + 1] += edge_start[p];
-    int *fill = heap; /* borrowed as per-producer cursors until the sort starts */
-    for (int p = 0; p < n; p++)
-        fill[p] = edge_start[p];
-    for (int c = 0; c < n; c++) {
-        for (int k = ld->in_start[c]; k < ld->in_start[c + 1]; k++) {
-            int p = slot_producer(ld, k);
-            if (p >= 0) edge_to[fill[p]++] = c;
-        }
-    }
-    int heap_size = 0, emitted = 0;
-    for (int c = 0; c < n; c++)
-        if (indegree[c] == 0) heap_push(heap, &heap_size, c);
-    while (heap_size > 0) {
-        int p = heap_pop(heap, &heap_size);
-        ld->order[emitted++] = p;
-        done_node[p] = true;
-        for (int e = edge_start[p]; e < edge_start[p + 1]; e++)
-            if (--indegree[edge_to[e]] == 0) heap_push(heap, &heap_size, edge_to[e]);
-    }
-    if (emitted < n) {
-        /* Every node left waits on another node left; walking back n steps from any of them
-         * must end on a cycle, whose node is then named. */
-        int cur = 0;
-        while (done_node[cur])
-            cur++;
-        for (int step = 0; step < n; step++) {
-            for (int k = ld->in_start[cur]; k < ld->in_start[cur + 1]; k++) {
-                int p = slot_producer(ld, k);
-                if (p >= 0 && !done_node[p]) {
-                    cur = p;
-                    break;
-                }
-            }
-        }
-        lo_node ref = node_ref(ld, cur);
-        status = lo_node_fail(ld->graph, &ref, LO_ERR_MODEL, err,
-                              "is part of a cycle: its inputs depend on its own outputs");
-        goto done;
-    }
-done:
-    lo_free(indegree);
-    lo_free(edge_start);
-    lo_free(edge_to);
-    lo_free(heap);
-    lo_free(done_node);
-    return status;
+    return LO_OK;
 }
 
 static lo_status build_node(loader *ld, int n, lo_error *err)
@@ -782,9 +702,8 @@ lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, 
     return lo_onnx_load(data, size, source, NULL, NULL, out, err);
 }
 
-lo_status lo_onnx_load(const void *data, size_t size, const char *source,
-                       const char *external_base, const lo_limits *limits, lo_graph **out,
-                       lo_error *err)
+lo_status lo_onnx_load(const void *data, size_t size, const char *source, const char *external_base,
+                       const lo_limits *limits, lo_graph **out, lo_error *err)
 {
     const lo_limits bounds = limits ? *limits : lo_limits_default();
     unpack_state unpack = {false};
@@ -851,94 +770,5 @@ done:
     lo_graph_free(ld.graph);
     loader_release(&ld);
     if (model) onnx__model_proto__free_unpacked(model, &allocator);
-    return status;
-}
-
-/* Reads the whole of a regular file of at most max_bytes. Pipes, FIFOs, devices and
- * directories are refused before any read: they could block or never end. */
-static lo_status read_file(const char *path, uint64_t max_bytes, unsigned char **data, size_t *size,
-                           lo_error *err)
-{
-    lo_status status = LO_OK;
-    unsigned char *buffer = NULL;
-    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        status = lo_fail(err, LO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        goto done;
-    }
-    struct stat info;
-    if (fstat(fd, &info) != 0) {
-        status = lo_fail(err, LO_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-        goto done;
-    }
-    if (!S_ISREG(info.st_mode)) {
-        status = lo_fail(err, LO_ERR_IO, "%s: not a regular file", path);
-        goto done;
-    }
-    if (info.st_size < 0 || (uint64_t)info.st_size > max_bytes ||
-        (uint64_t)info.st_size > SIZE_MAX - 1) {
-        status = lo_fail(err, LO_ERR_LIMIT,
-                         "%s: the model has %lld bytes, more than max_model_bytes (%llu)", path,
-                         (long long)info.st_size, (unsigned long long)max_bytes);
-        goto done;
-    }
-    size_t length = (size_t)info.st_size;
-    buffer = lo_malloc(length ? length : 1);
-    if (!buffer) {
-        status = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory reading the file", path);
-        goto done;
-    }
-    for (size_t done_bytes = 0; done_bytes < length;) {
-        ssize_t got = read(fd, buffer + done_bytes, length - done_bytes);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-            status = lo_fail(err, LO_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-            goto done;
-        }
-        if (got == 0) {
-            status = lo_fail(err, LO_ERR_IO, "%s: the file shrank while being read", path);
-            goto done;
-        }
-        done_bytes += (size_t)got;
-    }
-    *data = buffer;
-    *size = length;
-    buffer = NULL;
-done:
-    lo_free(buffer);
-    if (fd >= 0) close(fd);
-    return status;
-}
-
-lo_status lo_onnx_load_file(const char *path, lo_graph **out, lo_error *err)
-{
-    return lo_onnx_load_file_limited(path, NULL, out, err);
-}
-
-lo_status lo_onnx_load_file_limited(const char *path, const lo_limits *limits, lo_graph **out,
-                                    lo_error *err)
-{
-    lo_status status = LO_OK;
-    unsigned char *data = NULL;
-    char *folder = NULL;
-    size_t size = 0;
-    const lo_limits bounds = limits ? *limits : lo_limits_default();
-    if (!path || !out) {
-        status = lo_fail(err, LO_ERR_ARGUMENT, "lo_onnx_load_file: path or out is NULL");
-        goto done;
-    }
-    *out = NULL;
-    status = read_file(path, bounds.model_bytes, &data, &size, err);
-    if (status != LO_OK) goto done;
-    if (size == 0) {
-        status = lo_fail(err, LO_ERR_MODEL, "%s: empty file, not an ONNX model", path);
-        goto done;
-    }
-    status = lo_onnx_external_base(path, &folder, err);
-    if (status == LO_OK) status = lo_onnx_load(data, size, path, folder, &bounds, out, err);
-done:
-    lo_free(folder);
-    lo_free(data);
     return status;
 }

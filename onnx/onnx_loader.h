@@ -17,9 +17,8 @@
 /* ONNX bytes to a graph. `source` names the bytes in messages (a file name, or "<memory>");
  * external initializer data resolves in `external_base` (NULL: external data is refused); the
  * graph is held to `limits` (NULL: the defaults) and keeps them. */
-lo_status lo_onnx_load(const void *data, size_t size, const char *source,
-                       const char *external_base, const lo_limits *limits, lo_graph **out,
-                       lo_error *err);
+lo_status lo_onnx_load(const void *data, size_t size, const char *source, const char *external_base,
+                       const lo_limits *limits, lo_graph **out, lo_error *err);
 /* lo_onnx_load with no external data and the default limits. */
 lo_status lo_onnx_load_bytes(const void *data, size_t size, const char *source, lo_graph **out,
                              lo_error *err);
