@@ -2,16 +2,15 @@
  * an on-disk cache of device binaries so a process skips the OpenCL C compiler next time. */
 #include "cl_internal.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
+#include "disk_cache.h"
 #include "regular_file.h"
 
 #define LO_CL_CACHE_MAGIC       "LOCLBIN1"
@@ -22,29 +21,19 @@
 
 /* ---- FNV-1a 64 ---- */
 
-static uint64_t fnv1a(uint64_t hash, const void *data, size_t length)
-{
-    const unsigned char *bytes = data;
-    for (size_t i = 0; i < length; i++) {
-        hash ^= bytes[i];
-        hash *= 0x100000001b3ull;
-    }
-    return hash;
-}
-
 /* Fields are hashed with their terminating NUL so "ab"+"c" and "a"+"bc" differ. */
 static uint64_t fnv1a_str(uint64_t hash, const char *text)
 {
-    return fnv1a(hash, text, strlen(text) + 1);
+    return lo_fnv1a(hash, text, strlen(text) + 1);
 }
 
 static uint64_t cache_key(const lo_backend_context *ctx, const char *source, size_t length,
                           const char *options)
 {
-    uint64_t hash = 0xcbf29ce484222325ull;
+    uint64_t hash = LO_FNV1A_SEED;
     hash = fnv1a_str(hash, LO_CL_CACHE_MAGIC);
-    hash = fnv1a(hash, source, length);
-    hash = fnv1a(hash, "", 1);
+    hash = lo_fnv1a(hash, source, length);
+    hash = lo_fnv1a(hash, "", 1);
     hash = fnv1a_str(hash, options);
     hash = fnv1a_str(hash, ctx->desc.driver);
     hash = fnv1a_str(hash, ctx->desc.name);
@@ -54,30 +43,10 @@ static uint64_t cache_key(const lo_backend_context *ctx, const char *source, siz
 
 /* ---- cache files ---- */
 
-static bool cache_disabled(void)
-{
-    const char *off = getenv("LENET_ONNX_NO_BINARY_CACHE");
-    return off && off[0] && strcmp(off, "0") != 0;
-}
-
-/* $LENET_ONNX_CACHE_DIR, else $XDG_CACHE_HOME/lenet-onnx, else $HOME/.cache/lenet-onnx. */
-static bool cache_dir(char *dir, size_t size)
-{
-    const char *env = getenv("LENET_ONNX_CACHE_DIR");
-    int n = -1;
-    if (env && env[0])
-        n = snprintf(dir, size, "%s", env);
-    else if ((env = getenv("XDG_CACHE_HOME")) && env[0])
-        n = snprintf(dir, size, "%s/lenet-onnx", env);
-    else if ((env = getenv("HOME")) && env[0])
-        n = snprintf(dir, size, "%s/.cache/lenet-onnx", env);
-    return n > 0 && (size_t)n < size;
-}
-
 static bool cache_path(uint64_t key, char *path, size_t size)
 {
     char dir[4096];
-    if (!cache_dir(dir, sizeof dir)) return false;
+    if (!lo_disk_cache_dir(dir, sizeof dir)) return false;
     int n = snprintf(path, size, "%s/%016llx.clbin", dir, (unsigned long long)key);
     return n > 0 && (size_t)n < size;
 }
@@ -92,13 +61,7 @@ static bool make_parent_dirs(const char *path)
     char *slash = strrchr(buf, '/');
     if (!slash || slash == buf) return true;
     *slash = '\0';
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return false;
-        *p = '/';
-    }
-    return mkdir(buf, 0755) == 0 || errno == EEXIST;
+    return lo_make_dirs(buf);
 }
 
 static void put_u64(unsigned char *dst, uint64_t value)
@@ -242,7 +205,7 @@ lo_status lo_cl_build_program(lo_backend_context *ctx, const char *name, const c
     lo_status status = LO_OK;
     cl_program program = NULL;
     char *log = NULL;
-    bool use_cache = !cache_disabled();
+    bool use_cache = !lo_disk_cache_disabled();
     uint64_t key = cache_key(ctx, source, length, options);
     if (use_cache && (program = build_from_cache(ctx, key, options)) != NULL) {
         lo_trace("opencl: program '%s' [%s] loaded from the binary cache", name, options);

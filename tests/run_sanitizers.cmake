@@ -1,11 +1,6 @@
 # Configures, builds and tests an ASan+UBSan tree. Leaks inside the OpenCL driver (PoCL and
 # the LLVM it embeds) are not ours and are suppressed; any in our code fails the run.
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result)
-  if(NOT result EQUAL 0)
-    message(FATAL_ERROR "failed (${result}): ${ARGN}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_step.cmake)
 
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BUILD_DIR} -DCMAKE_BUILD_TYPE=Debug
     -DLENET_ONNX_SANITIZE=ON -DLENET_ONNX_SANITIZER_TESTS=OFF -DLENET_ONNX_WERROR=ON

@@ -1,11 +1,6 @@
 # Configures a ThreadSanitizer tree, builds the plugin and the threads test only, and runs it
 # with fewer inferences per thread (TSan is slow). Any data race in our code fails the run.
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result)
-  if(NOT result EQUAL 0)
-    message(FATAL_ERROR "failed (${result}): ${ARGN}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_step.cmake)
 
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BUILD_DIR} -DCMAKE_BUILD_TYPE=Debug
     -DLENET_ONNX_SANITIZE_THREAD=ON -DLENET_ONNX_SANITIZER_TESTS=OFF -DLENET_ONNX_WERROR=ON

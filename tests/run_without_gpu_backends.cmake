@@ -1,11 +1,6 @@
 # Configures, builds and tests a tree with every GPU backend turned off: the core and the host
 # reference backend alone must build, link no compute API, and pass the whole suite.
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result)
-  if(NOT result EQUAL 0)
-    message(FATAL_ERROR "failed (${result}): ${ARGN}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_step.cmake)
 
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BUILD_DIR} -DCMAKE_BUILD_TYPE=RelWithDebInfo
     -DLENET_ONNX_OPENCL=OFF -DLENET_ONNX_VULKAN=OFF -DLENET_ONNX_SANITIZER_TESTS=OFF

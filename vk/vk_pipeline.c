@@ -6,66 +6,23 @@
  */
 #include "vk_internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
+#include "disk_cache.h"
 #include "regular_file.h"
 
 #define CACHE_MAGIC     "LOVKPC01"
 #define CACHE_MAX_BYTES (256u << 20)
 
-static uint64_t fnv1a(const unsigned char *data, size_t bytes)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < bytes; i++)
-        h = (h ^ data[i]) * 0x100000001b3ull;
-    return h;
-}
-
-static bool cache_disabled(void)
-{
-    const char *off = getenv("LENET_ONNX_NO_BINARY_CACHE");
-    return off && off[0] && strcmp(off, "0") != 0;
-}
-
-/* $LENET_ONNX_CACHE_DIR, else $XDG_CACHE_HOME/lenet-onnx, else $HOME/.cache/lenet-onnx. */
-static bool cache_dir(char *dir, size_t size)
-{
-    const char *env = getenv("LENET_ONNX_CACHE_DIR");
-    int n = -1;
-    if (env && env[0])
-        n = snprintf(dir, size, "%s", env);
-    else if ((env = getenv("XDG_CACHE_HOME")) && env[0])
-        n = snprintf(dir, size, "%s/lenet-onnx", env);
-    else if ((env = getenv("HOME")) && env[0])
-        n = snprintf(dir, size, "%s/.cache/lenet-onnx", env);
-    return n > 0 && (size_t)n < size;
-}
-
-/* mkdir -p. */
-static bool make_dirs(const char *dir)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) return false;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return false;
-        *p = '/';
-    }
-    return mkdir(buf, 0755) == 0 || errno == EEXIST;
-}
-
 static void cache_path(lo_backend_context *ctx)
 {
     ctx->pipeline_cache_path[0] = '\0';
     char dir[3072];
-    if (cache_disabled() || !cache_dir(dir, sizeof dir)) return;
+    if (lo_disk_cache_disabled() || !lo_disk_cache_dir(dir, sizeof dir)) return;
     const VkPhysicalDeviceProperties *p = &ctx->properties;
     char uuid[2 * VK_UUID_SIZE + 1];
     for (unsigned i = 0; i < VK_UUID_SIZE; i++)
@@ -90,7 +47,9 @@ static void *cache_load(const char *path, size_t *bytes)
     memcpy(&size, header + 8, 8);
     memcpy(&hash, header + 16, 8);
     if (size == 0 || size > CACHE_MAX_BYTES || !(data = lo_malloc((size_t)size))) goto fail;
-    if (fread(data, 1, (size_t)size, f) != size || fnv1a(data, (size_t)size) != hash) goto fail;
+    if (fread(data, 1, (size_t)size, f) != size ||
+        lo_fnv1a(LO_FNV1A_SEED, data, (size_t)size) != hash)
+        goto fail;
     fclose(f);
     *bytes = (size_t)size;
     return data;
@@ -118,12 +77,12 @@ void lo_vk_pipeline_cache_save(lo_backend_context *ctx)
     snprintf(dir, sizeof dir, "%s", ctx->pipeline_cache_path);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
-    if (slash && !make_dirs(dir)) goto done;
+    if (slash && !lo_make_dirs(dir)) goto done;
     /* Written aside and renamed, so a reader never sees half a file. */
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", ctx->pipeline_cache_path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) goto done;
-    uint64_t size64 = size, hash = fnv1a(data, size);
+    uint64_t size64 = size, hash = lo_fnv1a(LO_FNV1A_SEED, data, size);
     bool ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&size64, 8, 1, f) == 1 &&
               fwrite(&hash, 8, 1, f) == 1 && fwrite(data, 1, size, f) == size;
     ok = fclose(f) == 0 && ok;
