@@ -116,6 +116,8 @@ static lo_status open_device(const lo_backend *b, uint32_t index, lenet_onnx_con
     context->desc.struct_size = sizeof context->desc;
     snprintf(context->desc.backend, sizeof context->desc.backend, "%s", b->name);
     context->desc.index = index;
+    lo_log(LENET_ONNX_LOG_INFO, "%s: opened device %u '%s' (%s %s)", b->name, (unsigned)index,
+           context->desc.name, context->desc.driver, context->desc.driver_version);
     *out = context;
     return LO_OK;
 }

@@ -65,6 +65,11 @@ lo_status lo_session_create(lenet_onnx_context *context, const lo_graph *model_g
         lo_fail_prefix(err, "%s: ", s->graph->source);
         goto fail;
     }
+    if (lo_log_enabled(LENET_ONNX_LOG_DEBUG))
+        for (int k = 0; k < s->schedule.num_steps; k++)
+            lo_trace("%s: planned step %d: %s of node '%s', output at arena+%zu", s->graph->source,
+                     k, s->schedule.steps[k].label, s->schedule.steps[k].node_name,
+                     s->schedule.steps[k].output.offset);
     *out = s;
     return LO_OK;
 fail:
