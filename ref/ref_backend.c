@@ -283,12 +283,12 @@ static lo_status ref_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_ba
     prepared->constants = lo_calloc((size_t)plan->num_constants + 1, sizeof *prepared->constants);
     prepared->inputs = lo_calloc((size_t)plan->num_inputs + 1, sizeof *prepared->inputs);
     prepared->outputs = lo_calloc((size_t)plan->num_outputs + 1, sizeof *prepared->outputs);
-    prepared->num_constants = plan->num_constants;
     if (!prepared->launches || !prepared->constants || !prepared->inputs || !prepared->outputs) {
         status =
             lo_fail(err, LO_ERR_NO_MEMORY, "out of memory preparing %d steps", plan->num_steps);
         goto done;
     }
+    prepared->num_constants = plan->num_constants; /* what release frees, once it exists */
     size_t scratch_bytes = 1;
     for (int i = 0; i < plan->num_steps && status == LO_OK; i++) {
         status = prepare_step(prepared, plan, arena, i, err);
