@@ -94,7 +94,8 @@ struct fake_model {
     unsigned char *fused; /* per node */
     size_t fused_count;
     uint64_t calls, fail_at;
-    void **blocks; /* tensor data, each exactly its size so ASan sees reads past it */
+    const char *injected; /* the accessor that failed on demand, if one did */
+    void **blocks;        /* tensor data, each exactly its size so ASan sees reads past it */
     size_t num_blocks, cap_blocks;
 };
 
@@ -177,8 +178,10 @@ long fake_live_statuses(void)
 /* Every accessor starts here: the injected failure, when this call is the chosen one. */
 #define ENTER(what)                                                                                \
     do {                                                                                           \
-        if (current && ++current->calls == current->fail_at)                                       \
+        if (current && ++current->calls == current->fail_at) {                                     \
+            current->injected = what;                                                              \
             return status(ORT_FAIL, "injected failure in " what);                                  \
+        }                                                                                          \
     } while (0)
 
 #define NEED(cond, what)                                                                           \
@@ -323,15 +326,17 @@ static OrtStatus *ORT_API_CALL api_OpAttr_GetType(const OrtOpAttr *a, OrtOpAttrT
     return NULL;
 }
 
-/* As ONNX Runtime: *out says the bytes needed; a short buffer fails with that size set. */
+/* As ONNX Runtime 1.23: *out says the bytes needed (a string's with its NUL), and a buffer
+ * shorter than that fails with *out set; an empty array fits any buffer, even none. */
 static OrtStatus *ORT_API_CALL api_ReadOpAttr(const OrtOpAttr *a, OrtOpAttrType type, void *data,
                                               size_t len, size_t *out)
 {
     ENTER("ReadOpAttr");
     NEED(a && out, "ReadOpAttr: null argument");
+    *out = 0;
     if (type != a->type) return status(ORT_INVALID_ARGUMENT, "ReadOpAttr: type mismatch");
     const void *src;
-    size_t need;
+    size_t need, terminator = 0;
     switch (type) {
     case ORT_OP_ATTR_INT:
         src = &a->i;
@@ -341,19 +346,21 @@ static OrtStatus *ORT_API_CALL api_ReadOpAttr(const OrtOpAttr *a, OrtOpAttrType 
         src = &a->f;
         need = sizeof a->f;
         break;
+    case ORT_OP_ATTR_STRING:
+        terminator = 1;
+        /* fall through */
     case ORT_OP_ATTR_INTS:
     case ORT_OP_ATTR_FLOATS:
-    case ORT_OP_ATTR_STRING:
         src = a->array;
-        need = a->array_bytes;
+        need = a->array_bytes + terminator;
         break;
     default:
-        return status(ORT_NOT_IMPLEMENTED, "ReadOpAttr: unsupported attribute type");
+        return status(ORT_INVALID_ARGUMENT, "Unexpected attribute type.");
     }
     *out = need;
-    if (!data || len < need)
-        return status(ORT_INVALID_ARGUMENT, "Size of data buffer is too small");
-    if (need) memcpy(data, src, need);
+    if (len < need) return status(ORT_INVALID_ARGUMENT, "Size of data not large enough");
+    if (need - terminator) memcpy(data, src, need - terminator);
+    if (terminator) ((char *)data)[need - 1] = '\0';
     return NULL;
 }
 
@@ -730,6 +737,12 @@ void fake_model_fail_at(fake_model *m, uint64_t call)
 {
     m->fail_at = call;
     m->calls = 0;
+    m->injected = NULL;
+}
+
+const char *fake_model_injected(const fake_model *m)
+{
+    return m->injected;
 }
 
 OrtEpGraphSupportInfo *fake_model_support(fake_model *m)
@@ -739,6 +752,7 @@ OrtEpGraphSupportInfo *fake_model_support(fake_model *m)
     if (!m->fused) abort();
     m->fused_count = 0;
     m->calls = 0; /* the same injected failure again, now inside GetCapability */
+    m->injected = NULL;
     current = m;
     return &m->support;
 }

@@ -30,6 +30,8 @@ fake_model *fake_model_decode(const uint8_t *data, size_t size);
 void fake_model_free(fake_model *m);
 const OrtGraph *fake_model_graph(const fake_model *m);
 void fake_model_fail_at(fake_model *m, uint64_t call);
+/* The accessor whose call failed on demand since then, or NULL. */
+const char *fake_model_injected(const fake_model *m);
 /* Nodes fused by EpGraphSupportInfo_AddNodesToFuse, and the support info to pass it. */
 OrtEpGraphSupportInfo *fake_model_support(fake_model *m);
 size_t fake_model_fused_nodes(const fake_model *m);
