@@ -9,7 +9,8 @@ if(LENET_ONNX_FUZZ)
     target_link_options(${target} PRIVATE -fsanitize=fuzzer)
   endforeach()
   add_executable(fuzz_png ${CMAKE_CURRENT_LIST_DIR}/fuzz_png.c
-                          ${PROJECT_SOURCE_DIR}/tools/png_image.c)
+                          ${PROJECT_SOURCE_DIR}/tools/png_image.c
+                          ${PROJECT_SOURCE_DIR}/tools/file_read.c)
   target_include_directories(fuzz_png PRIVATE ${PROJECT_SOURCE_DIR}/tools)
   target_link_libraries(fuzz_png PRIVATE PNG::PNG)
   target_link_options(fuzz_png PRIVATE -fsanitize=fuzzer)
