@@ -157,7 +157,10 @@ static lo_status read_array(const builder *b, const OrtOpAttr *attr, OrtOpAttrTy
 {
     size_t bytes = 0;
     OrtStatus *s = b->api->ReadOpAttr(attr, type, NULL, 0, &bytes);
-    if (s) b->api->ReleaseStatus(s); /* expected: the size query "fails" with the size */
+    /* The size query of a non-empty value "fails" with its size; one without a size is a real
+     * failure, not an empty array. */
+    if (s && bytes == 0) return check(b, s, err, "attribute");
+    if (s) b->api->ReleaseStatus(s);
     *count = bytes / elem_size;
     *out = lo_calloc(*count + 1, elem_size);
     if (!*out) return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", b->graph->source);
