@@ -511,6 +511,28 @@ static void test_hostile_values(void)
     fake_graph_output(m, y);
     expect_refused(m, "Constant with 4 bytes for 6 floats", "value");
 
+    /* A Shape node with no output (fuzz_ort_ep's first crash: its fold wrote output 0 of
+     * none): the trial plan refuses it, so nothing is fused. */
+    m = fake_model_create("shape_no_output", 8);
+    fake_model_opset(m, "", 13);
+    x = fake_value(m, "x", 1, 2, (int64_t[]){1, 4}, NULL);
+    y = fake_value(m, "y", 1, 2, (int64_t[]){1, 4}, NULL);
+    fake_graph_input(m, x);
+    fake_node(m, "shape", "Shape", "", 13, &x, 1, NULL, 0);
+    fake_node(m, "relu", "Relu", "", 6, &x, 1, &y, 1);
+    fake_graph_output(m, y);
+    r = run_intake(m);
+    CHECK(r.build == LO_OK && r.fused == 0 && !r.capability_failed);
+    lo_graph *g = NULL;
+    lo_error err;
+    lo_error_clear(&err);
+    CHECK(lo_ort_graph_build(fake_ort_api(), fake_model_graph(m), &g, &err) == LO_OK);
+    CHECK(lo_model_validate(g, &err) != LO_OK && strstr(err.message, "'shape'") &&
+          strstr(err.message, "no first output"));
+    printf("Shape without output: %s\n", err.message);
+    lo_graph_free(g);
+    fake_model_free(m);
+
     /* Rank past the limit; a graph input that is not a tensor. */
     m = fake_model_create("rank", 8);
     int64_t dims[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
