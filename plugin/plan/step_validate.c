@@ -189,10 +189,14 @@ static lo_status check_window_shapes(const lo_step *step, const int64_t kernel[2
                              a, (long long)kernel[a], (long long)dilation[a], (long long)in,
                              (long long)pad_begin[a], (long long)pad_end[a]);
         const int64_t floor_out = slack / stride[a] + 1;
-        const int64_t ceil_out = (slack + stride[a] - 1) / stride[a] + 1;
+        /* ceil(slack / stride) + 1, never forming slack + stride: strides reach INT64_MAX. */
+        const int64_t ceil_out = slack / stride[a] + (slack % stride[a] != 0) + 1;
         /* ceil_mode drops a last window that starts in the end padding (as PyTorch does); with
-         * a large end pad that is even below the floor size. */
-        const bool drops = ceil_out > 1 && (ceil_out - 1) * stride[a] >= in + pad_begin[a];
+         * a large end pad that is even below the floor size. A start past INT64_MAX is past it. */
+        int64_t last_start = 0;
+        const bool drops =
+            ceil_out > 1 && (__builtin_mul_overflow(ceil_out - 1, stride[a], &last_start) ||
+                             last_start >= in + pad_begin[a]);
         if (out != floor_out &&
             !(allow_ceil && (out == ceil_out || (drops && out == ceil_out - 1))))
             return step_fail(err, step, "axis %d: output size %lld, expected %lld%s", a,
