@@ -1,7 +1,8 @@
 # Fuzzing in CI. The main tree stays gcc: its ctests configure a clang-14 tree of their own
 # (build/fuzz, LENET_ONNX_FUZZ=ON: everything instrumented for libFuzzer, ASan and UBSan),
 # build the targets, fuzz each for a bounded time from the bundled models, fixtures and
-# images, and replay every input that ever failed (tests/fuzz/regressions/<target>/).
+# images (fuzz_ort_ep: from fake ONNX Runtime graphs that test_ort_ep_intake writes), and
+# replay every input that ever failed (tests/fuzz/regressions/<target>/).
 if(LENET_ONNX_FUZZ)
   foreach(target fuzz_model fuzz_loader)
     add_executable(${target} ${CMAKE_CURRENT_LIST_DIR}/${target}.c)
