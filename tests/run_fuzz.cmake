@@ -11,6 +11,10 @@ endfunction()
 
 set(targets fuzz_model fuzz_loader fuzz_png)
 set(build_targets ${targets} test_hostile)
+if(ORT_DIR) # ONNX Runtime's headers: the EP intake target and the program writing its seeds
+  list(APPEND targets fuzz_ort_ep)
+  list(APPEND build_targets fuzz_ort_ep test_ort_ep_intake)
+endif()
 set(ENV{UBSAN_OPTIONS} "print_stacktrace=1:halt_on_error=1")
 set(ENV{ASAN_OPTIONS} "detect_leaks=1")
 if(MODE STREQUAL "build")
@@ -19,7 +23,7 @@ if(MODE STREQUAL "build")
       ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BUILD_DIR} -DCMAKE_BUILD_TYPE=RelWithDebInfo
       -DLENET_ONNX_FUZZ=ON -DLENET_ONNX_SANITIZER_TESTS=OFF
       "-DCMAKE_C_FLAGS=${flags}" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"
-      "-DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=address,undefined" -DLENET_ONNX_ORT_DIR=)
+      "-DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=address,undefined" -DLENET_ONNX_ORT_DIR=${ORT_DIR})
   cmake_host_system_information(RESULT cores QUERY NUMBER_OF_LOGICAL_CORES)
   run(${CMAKE_COMMAND} --build ${BUILD_DIR} -j ${cores} --target ${build_targets})
   # test_hostile's generated models (deep nesting, huge pools, overflowing attributes,
@@ -28,12 +32,21 @@ if(MODE STREQUAL "build")
   file(MAKE_DIRECTORY ${BUILD_DIR}/seeds/hostile)
   run(${BUILD_DIR}/tests/test_hostile --corpus ${BUILD_DIR}/seeds/hostile
       WORKING_DIRECTORY ${SOURCE_DIR})
+  # fuzz_ort_ep's seeds: fake ONNX Runtime graphs (LeNet, a split run, every attribute kind).
+  if(ORT_DIR)
+    file(REMOVE_RECURSE ${BUILD_DIR}/seeds/ort_ep)
+    file(MAKE_DIRECTORY ${BUILD_DIR}/seeds/ort_ep)
+    run(${BUILD_DIR}/tests/test_ort_ep_intake --write-seeds ${BUILD_DIR}/seeds/ort_ep)
+  endif()
 elseif(MODE STREQUAL "fuzz")
   set(corpus ${BUILD_DIR}/corpus/${FUZZ_TARGET})
   set(artifacts ${BUILD_DIR}/artifacts/${FUZZ_TARGET}/)
   file(MAKE_DIRECTORY ${corpus} ${artifacts})
   if(FUZZ_TARGET STREQUAL "fuzz_png")
     set(seeds ${SOURCE_DIR}/samples ${SOURCE_DIR}/tests/fixtures)
+    set(max_len 65536)
+  elseif(FUZZ_TARGET STREQUAL "fuzz_ort_ep")
+    set(seeds ${BUILD_DIR}/seeds/ort_ep)
     set(max_len 65536)
   else()
     set(seeds ${SOURCE_DIR}/models ${SOURCE_DIR}/tests/fixtures ${BUILD_DIR}/seeds/hostile)

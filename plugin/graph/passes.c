@@ -54,6 +54,9 @@ lo_status lo_infer_and_fold(lo_graph *graph, lo_error *err)
         if (!row)
             return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err, "unsupported op '%s'",
                                 node->op_type);
+        /* Every op's first output is required; folds and passes write and follow it. */
+        if (node->num_outputs < 1 || node->outputs[0] < 0)
+            return lo_node_fail(graph, node, LO_ERR_MODEL, err, "has no first output");
         lo_status st = row->infer(graph, node, err);
         if (st != LO_OK) return st;
         /* Shapes are static by now, so a fold that needs only shapes can always run. */

@@ -105,26 +105,30 @@ static lo_status add_constant(builder *b, const char *name, const OrtValue *valu
     lo_shape shape;
     memset(&shape, 0, sizeof shape);
     const void *data = NULL;
-    lo_status st = check(b, api->GetTensorTypeAndShape(value, &info), err, name);
-    if (st == LO_OK) st = check(b, api->GetTensorElementType(info, &elem), err, name);
-    if (st == LO_OK) st = check(b, api->GetDimensionsCount(info, &rank), err, name);
+    /* A TENSOR attribute whose generated name is taken comes unnamed: the IR names it. */
+    const char *what = name ? name : "unnamed tensor attribute";
+    lo_status st = check(b, api->GetTensorTypeAndShape(value, &info), err, what);
+    if (st == LO_OK) st = check(b, api->GetTensorElementType(info, &elem), err, what);
+    if (st == LO_OK) st = check(b, api->GetDimensionsCount(info, &rank), err, what);
     if (st == LO_OK && rank > LO_MAX_RANK)
         st = lo_fail(err, LO_ERR_UNSUPPORTED,
                      "%s: initializer '%s' has rank %zu; at most %d is supported", b->graph->source,
-                     name, rank, LO_MAX_RANK);
-    if (st == LO_OK && rank) st = check(b, api->GetDimensions(info, shape.dims, rank), err, name);
+                     what, rank, LO_MAX_RANK);
+    if (st == LO_OK && rank) st = check(b, api->GetDimensions(info, shape.dims, rank), err, what);
     shape.rank = (int)rank;
     lo_dtype dtype = (lo_dtype)elem;
     if (st == LO_OK && lo_dtype_size(dtype) == 0)
         st = lo_fail(err, LO_ERR_UNSUPPORTED,
                      "%s: initializer '%s' has element type %d, which is not supported",
-                     b->graph->source, name, (int)elem);
-    int64_t numel = lo_shape_numel(&shape);
-    if (st == LO_OK && numel > 0) st = check(b, api->GetTensorData(value, &data), err, name);
+                     b->graph->source, what, (int)elem);
+    /* The bytes ONNX Runtime holds, not the shape's product, bound what is copied: the two
+     * must agree, which lo_tensor_set_data checks (with the element limits). */
+    size_t bytes = 0;
+    if (st == LO_OK) st = check(b, api->GetTensorSizeInBytes(value, &bytes), err, what);
+    if (st == LO_OK && bytes > 0) st = check(b, api->GetTensorData(value, &data), err, what);
     if (st == LO_OK)
         st = lo_graph_add_tensor(b->graph, name, dtype, &shape, LO_TENSOR_CONSTANT, index, err);
-    if (st == LO_OK)
-        st = lo_tensor_set_data(b->graph, *index, data, (size_t)numel * lo_dtype_size(dtype), err);
+    if (st == LO_OK) st = lo_tensor_set_data(b->graph, *index, data, bytes, err);
     if (info) api->ReleaseTensorTypeAndShapeInfo(info);
     return st;
 }
@@ -153,7 +157,10 @@ static lo_status read_array(const builder *b, const OrtOpAttr *attr, OrtOpAttrTy
 {
     size_t bytes = 0;
     OrtStatus *s = b->api->ReadOpAttr(attr, type, NULL, 0, &bytes);
-    if (s) b->api->ReleaseStatus(s); /* expected: the size query "fails" with the size */
+    /* The size query of a non-empty value "fails" with its size; one without a size is a real
+     * failure, not an empty array. */
+    if (s && bytes == 0) return check(b, s, err, "attribute");
+    if (s) b->api->ReleaseStatus(s);
     *count = bytes / elem_size;
     *out = lo_calloc(*count + 1, elem_size);
     if (!*out) return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory", b->graph->source);
