@@ -1,5 +1,6 @@
 /* Conv steps on OpenCL: kernel choice (blocked when the weights are constants and the device
- * prefers float vectors, else direct), weight re-layout, arguments and sizes.
+ * prefers float vectors, else direct; the _pool variants when the step has a MaxPool
+ * epilogue), weight re-layout, arguments and sizes.
  */
 #include "cl_launch_internal.h"
 
@@ -44,13 +45,32 @@ bool lo_cl_conv_blocked(const lo_backend_context *ctx, const lo_step *step)
            lo_cl_fits_int(lo_shape_numel(&step->inputs[0].shape));
 }
 
+/* The _pool kernels' trailing arguments: the pooled size and the pool's window. */
+static void add_pool_args(lo_cl_args *args, const lo_conv_params *p, int64_t PH, int64_t PW)
+{
+    const lo_pool_params *q = &p->pool;
+    lo_cl_arg_int(args, PH);
+    lo_cl_arg_int(args, PW);
+    lo_cl_arg_int(args, q->kernel[0]);
+    lo_cl_arg_int(args, q->kernel[1]);
+    lo_cl_arg_int(args, q->stride[0]);
+    lo_cl_arg_int(args, q->stride[1]);
+    lo_cl_arg_int(args, q->dilation[0]);
+    lo_cl_arg_int(args, q->dilation[1]);
+    lo_cl_arg_int(args, q->pad_begin[0]);
+    lo_cl_arg_int(args, q->pad_begin[1]);
+}
+
 lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
                              const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
 {
     const lo_conv_params *p = &step->params.conv;
     const lo_shape *xs = &step->inputs[0].shape, *ys = &step->output.shape;
+    const lo_shape full = lo_conv_full_shape(step); /* before the pool epilogue, if any */
     const int64_t N = xs->dims[0], C = xs->dims[1], H = xs->dims[2], W = xs->dims[3];
-    const int64_t M = ys->dims[1], OH = ys->dims[2], OW = ys->dims[3];
+    const int64_t M = ys->dims[1], OH = full.dims[2], OW = full.dims[3];
+    const int64_t PH = ys->dims[2], PW = ys->dims[3]; /* = OH, OW without a pool */
+    const bool pooled = p->has_pool;
     const int64_t G = p->group, Cg = C / G, Mg = M / G, KH = p->kernel[0], KW = p->kernel[1];
     const conv_blocking blocking = conv_blocking_of(ctx, step);
     const int vec = blocking.vec;
@@ -77,8 +97,9 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
                  (int)KW);
     else
         snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d", vec, LO_CL_CONV_PIX);
-    status = lo_cl_make_kernel(ctx, step, "conv", options,
-                               blocked ? "conv2d_blocked" : "conv2d_direct", &launch->kernel, err);
+    const char *name = blocked ? (pooled ? "conv2d_blocked_pool" : "conv2d_blocked")
+                               : (pooled ? "conv2d_direct_pool" : "conv2d_direct");
+    status = lo_cl_make_kernel(ctx, step, "conv", options, name, &launch->kernel, err);
     if (status != LO_OK) goto done;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
     const int act = p->activation == LO_ACT_RELU ? 1 : 0;
@@ -129,8 +150,11 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->pad_begin[0]);
         lo_cl_arg_int(&args, p->pad_begin[1]);
         lo_cl_arg_int(&args, act);
-        launch->variant = fixed ? "conv2d_blocked[fixed window]" : "conv2d_blocked";
-        const size_t items[3] = {(size_t)((OH * OW + LO_CL_CONV_PIX - 1) / LO_CL_CONV_PIX),
+        if (pooled) add_pool_args(&args, p, PH, PW);
+        launch->variant =
+            pooled ? (fixed ? "conv2d_blocked_pool[fixed window]" : "conv2d_blocked_pool")
+                   : (fixed ? "conv2d_blocked[fixed window]" : "conv2d_blocked");
+        const size_t items[3] = {(size_t)((PH * PW + LO_CL_CONV_PIX - 1) / LO_CL_CONV_PIX),
                                  (size_t)(G * MgB), (size_t)N};
         /* A small group (the SIMD width a kernel prefers) spreads even batch 1 over cores. */
         size_t multiple = 8;
@@ -165,7 +189,8 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->pad_begin[0]);
         lo_cl_arg_int(&args, p->pad_begin[1]);
         lo_cl_arg_int(&args, act);
-        launch->variant = "conv2d_direct";
+        if (pooled) add_pool_args(&args, p, PH, PW);
+        launch->variant = pooled ? "conv2d_direct_pool" : "conv2d_direct";
         const size_t items[3] = {(size_t)lo_shape_numel(ys), 1, 1};
         status = lo_cl_set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
     }

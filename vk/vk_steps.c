@@ -212,6 +212,10 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                           "a fused %s is not supported (its parameters are not "
                           "part of the step)",
                           lo_activation_name(p->activation));
+        if (p->has_pool)
+            return refuse(err, step,
+                          "a MaxPool epilogue has no Vulkan shader (the core then plans Conv and "
+                          "MaxPool as two steps)");
         for (int a = 0; a < 2; a++)
             if (!fits_u32(p->pad_begin[a]) || p->pad_begin[a] > INT32_MAX ||
                 !fits_u32(p->stride[a]) || !fits_u32(p->dilation[a]) || !fits_u32(p->kernel[a]))
