@@ -8,8 +8,28 @@
 
 #include "alloc.h"
 
-/* Output pixels per work-item of conv2d_blocked (its PIX): 8 vector accumulators. */
-#define LO_CL_CONV_PIX 8
+/* Output pixels per work-item of conv2d_blocked (its PIX): at most 8 vector accumulators
+ * (the _pool variant holds as many running maxima beside them, 17 vectors with the weights:
+ * within AVX-512's 32 registers). */
+#define LO_CL_CONV_PIX_MAX 8
+#define LO_CL_CONV_PIX_MIN 4
+
+/* The PIX that wastes the fewest lanes on a plane of `pixels` (the last block of a plane is
+ * partial), the larger on ties: LeNet's pooled 5x5 of conv2 takes 5 (one partial block of 8
+ * out of 4 cost it 20%), its 14x14 of conv1 takes 7. */
+static int conv_pix_for(int64_t pixels)
+{
+    int best = LO_CL_CONV_PIX_MAX;
+    int64_t best_padded = (pixels + best - 1) / best * best;
+    for (int pix = LO_CL_CONV_PIX_MAX - 1; pix >= LO_CL_CONV_PIX_MIN; pix--) {
+        const int64_t padded = (pixels + pix - 1) / pix * pix;
+        if (padded < best_padded) {
+            best = pix;
+            best_padded = padded;
+        }
+    }
+    return best;
+}
 
 /* The sizes of the blocked layout: Mg output channels per group in blocks of `vec`. */
 typedef struct conv_blocking {
@@ -90,13 +110,13 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
 
     /* Common square windows are unrolled at build time (a measured 15-25% on PoCL); one
      * program per such size, the rest share the runtime-window program. */
+    const int pix = blocked ? conv_pix_for(PH * PW) : LO_CL_CONV_PIX_MAX;
     const bool fixed =
         blocked && KH == KW && p->dilation[1] == 1 && (KW == 1 || KW == 3 || KW == 5 || KW == 7);
     if (fixed)
-        snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d -DFIXED_K=%d", vec, LO_CL_CONV_PIX,
-                 (int)KW);
+        snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d -DFIXED_K=%d", vec, pix, (int)KW);
     else
-        snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d", vec, LO_CL_CONV_PIX);
+        snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d", vec, pix);
     const char *name = blocked ? (pooled ? "conv2d_blocked_pool" : "conv2d_blocked")
                                : (pooled ? "conv2d_direct_pool" : "conv2d_direct");
     status = lo_cl_make_kernel(ctx, step, "conv", options, name, &launch->kernel, err);
@@ -154,8 +174,7 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         launch->variant =
             pooled ? (fixed ? "conv2d_blocked_pool[fixed window]" : "conv2d_blocked_pool")
                    : (fixed ? "conv2d_blocked[fixed window]" : "conv2d_blocked");
-        const size_t items[3] = {(size_t)((PH * PW + LO_CL_CONV_PIX - 1) / LO_CL_CONV_PIX),
-                                 (size_t)(G * MgB), (size_t)N};
+        const size_t items[3] = {(size_t)((PH * PW + pix - 1) / pix), (size_t)(G * MgB), (size_t)N};
         /* A small group (the SIMD width a kernel prefers) spreads even batch 1 over cores. */
         size_t multiple = 8;
         clGetKernelWorkGroupInfo(launch->kernel, ctx->device,
