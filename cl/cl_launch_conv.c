@@ -123,7 +123,20 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
     if (status != LO_OK) goto done;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
     const int act = p->activation == LO_ACT_RELU ? 1 : 0;
+    /* The packed bytes depend on the weights, the bias and these sizes only. */
+    lo_cl_constant_key key = {{0, 0}, ""};
     if (blocked) {
+        key.ids[0] = buffers->plan->constants[step->inputs[1].constant].id;
+        key.ids[1] = p->has_bias ? buffers->plan->constants[step->inputs[2].constant].id : 0;
+        snprintf(key.layout, sizeof key.layout, "conv v%d g%lld m%lld c%lld k%lldx%lld b%d", vec,
+                 (long long)G, (long long)M, (long long)Cg, (long long)KH, (long long)KW,
+                 p->has_bias ? 1 : 0);
+        /* A blocked Conv's weights without an id are never shared (key.ids[0] 0). */
+        if (p->has_bias && key.ids[1] == 0) key.ids[0] = 0;
+    }
+    if (blocked && lo_cl_constant_acquire(ctx, &key, &launch->extra)) {
+        /* Another plan of this context uploaded these packed weights already. */
+    } else if (blocked) {
         /* [g][block][c][kh][kw][vec] then the bias as [g][block][vec], zero past Mg. */
         packed = lo_calloc((size_t)(packed_w + packed_b), sizeof *packed);
         if (!packed) {
@@ -142,9 +155,11 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
                     packed[((gb * Cg + c) * KK + k) * vec + j] = wsrc[(m * Cg + c) * KK + k];
             if (bsrc) packed[packed_w + gb * vec + j] = bsrc[m];
         }
-        status = lo_cl_create_constant_buffer(ctx, step, packed, (size_t)(packed_w + packed_b),
-                                              &launch->extra, err);
+        status = lo_cl_create_constant_buffer(ctx, step, &key, packed,
+                                              (size_t)(packed_w + packed_b), &launch->extra, err);
         if (status != LO_OK) goto done;
+    }
+    if (blocked) {
         lo_cl_arg_mem(&args, x.mem);
         lo_cl_arg_int(&args, x.offset);
         lo_cl_arg_mem(&args, launch->extra);
