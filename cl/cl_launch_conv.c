@@ -10,21 +10,39 @@
 
 /* Output pixels per work-item of conv2d_blocked (its PIX): at most 8 vector accumulators
  * (the _pool variant holds as many running maxima beside them, 17 vectors with the weights:
- * within AVX-512's 32 registers). */
-#define LO_CL_CONV_PIX_MAX 8
-#define LO_CL_CONV_PIX_MIN 4
+ * within AVX-512's 32 registers). Each PIX is a program build per window size, so only a few
+ * are offered. */
+static const int conv_pix_choices[] = {8, 7, 5};
 
 /* The PIX that wastes the fewest lanes on a plane of `pixels` (the last block of a plane is
- * partial), the larger on ties: LeNet's pooled 5x5 of conv2 takes 5 (one partial block of 8
- * out of 4 cost it 20%), its 14x14 of conv1 takes 7. */
+ * partial), the first listed on ties: LeNet's pooled 5x5 of conv2 takes 5 (one partial block
+ * of 8 out of 4 cost it 20%), its 14x14 of conv1 takes 7 (whole rows, so SPAN applies). */
 static int conv_pix_for(int64_t pixels)
 {
-    int best = LO_CL_CONV_PIX_MAX;
+    int best = conv_pix_choices[0];
     int64_t best_padded = (pixels + best - 1) / best * best;
-    for (int pix = LO_CL_CONV_PIX_MAX - 1; pix >= LO_CL_CONV_PIX_MIN; pix--) {
+    for (size_t i = 1; i < sizeof conv_pix_choices / sizeof conv_pix_choices[0]; i++) {
+        const int pix = conv_pix_choices[i];
         const int64_t padded = (pixels + pix - 1) / pix * pix;
         if (padded < best_padded) {
             best = pix;
+            best_padded = padded;
+        }
+    }
+    return best;
+}
+
+/* Pooled pixels per work-item of the POOL_KW kernel, as conv_pix_for chooses, at most 16
+ * conv pixels (pooled times the pool width). */
+static int pooled_pix_for(int64_t pixels, int pool_kw)
+{
+    static const int choices[] = {7, 5, 4};
+    int best = 0;
+    int64_t best_padded = 0;
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        const int64_t padded = (pixels + choices[i] - 1) / choices[i] * choices[i];
+        if (choices[i] * pool_kw <= 16 && (best == 0 || padded < best_padded)) {
+            best = choices[i];
             best_padded = padded;
         }
     }
@@ -97,7 +115,7 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
     const int64_t MgB = blocking.blocks, packed_w = blocking.packed_w, packed_b = blocking.packed_b;
     float *packed = NULL;
     lo_cl_tensor x, w = {NULL, 0}, b = {NULL, 0}, y;
-    char options[64];
+    char options[96];
     const bool blocked = lo_cl_conv_blocked(ctx, step);
     /* The blocked kernel reads W and B only through its own re-laid-out copy. */
     lo_status status = lo_cl_place_tensor(step, buffers, &step->inputs[0], "X", &x, err);
@@ -110,13 +128,30 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
 
     /* Common square windows are unrolled at build time (a measured 15-25% on PoCL); one
      * program per such size, the rest share the runtime-window program. */
-    const int pix = blocked ? conv_pix_for(PH * PW) : LO_CL_CONV_PIX_MAX;
+    /* Pools whose windows tile each row (kernel width = stride, 2 or 3, no dilation) take the
+     * POOL_KW kernel: pooled pixels per work-item times the pool width are its PIX conv
+     * pixels, consecutive in a conv row (at most 16 accumulators). */
+    const lo_pool_params *q = &p->pool;
+    const int pool_kw = pooled && blocked && q->dilation[1] == 1 && q->stride[1] == q->kernel[1] &&
+                                (q->kernel[1] == 2 || q->kernel[1] == 3)
+                            ? (int)q->kernel[1]
+                            : 0;
+    const int per_item = !blocked  ? 1
+                         : pool_kw ? pooled_pix_for(PH * PW, pool_kw)
+                                   : conv_pix_for(PH * PW); /* output pixels per work-item */
+    const int pix = pool_kw ? per_item * pool_kw : per_item;
+    /* Input columns between consecutive conv pixels of a block in one row: the conv's stride,
+     * times the pool's for the general pooled kernel; spans past 2 take the general loop (one
+     * program each otherwise). */
+    const int64_t span = p->stride[1] * (pooled && !pool_kw ? q->stride[1] : 1);
     const bool fixed =
         blocked && KH == KW && p->dilation[1] == 1 && (KW == 1 || KW == 3 || KW == 5 || KW == 7);
+    int used = snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d", vec, pix);
     if (fixed)
-        snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d -DFIXED_K=%d", vec, pix, (int)KW);
-    else
-        snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d", vec, pix);
+        used += snprintf(options + used, sizeof options - (size_t)used, " -DFIXED_K=%d", (int)KW);
+    if (fixed && span <= 2)
+        used += snprintf(options + used, sizeof options - (size_t)used, " -DSPAN=%d", (int)span);
+    if (pool_kw) snprintf(options + used, sizeof options - (size_t)used, " -DPOOL_KW=%d", pool_kw);
     const char *name = blocked ? (pooled ? "conv2d_blocked_pool" : "conv2d_blocked")
                                : (pooled ? "conv2d_direct_pool" : "conv2d_direct");
     status = lo_cl_make_kernel(ctx, step, "conv", options, name, &launch->kernel, err);
@@ -189,7 +224,8 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         launch->variant =
             pooled ? (fixed ? "conv2d_blocked_pool[fixed window]" : "conv2d_blocked_pool")
                    : (fixed ? "conv2d_blocked[fixed window]" : "conv2d_blocked");
-        const size_t items[3] = {(size_t)((PH * PW + pix - 1) / pix), (size_t)(G * MgB), (size_t)N};
+        const size_t items[3] = {(size_t)((PH * PW + per_item - 1) / per_item), (size_t)(G * MgB),
+                                 (size_t)N};
         /* A small group (the SIMD width a kernel prefers) spreads even batch 1 over cores. */
         size_t multiple = 8;
         clGetKernelWorkGroupInfo(launch->kernel, ctx->device,

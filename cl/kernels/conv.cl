@@ -13,7 +13,9 @@
  *   into PIX running maxima (pools whose windows overlap recompute the shared conv pixels).
  *
  * Build options: -DVEC=8|16 (float vector width), -DPIX=n (pixels per work-item), and
- * optionally -DFIXED_K=k: conv2d_blocked then assumes a k x k window with dilation_w 1.
+ * optionally -DFIXED_K=k: conv2d_blocked then assumes a k x k window with dilation_w 1; with
+ * it -DSPAN=s: consecutive pixels of a block start s input columns apart when in one row
+ * (the conv's stride, times the pool's with a pool epilogue), so a row's inputs are shared.
  * Activation `act`: 0 none, 1 ReLU (lo_activation).
  */
 #include "floatv.cl"
@@ -120,6 +122,38 @@ static void conv_pixels(floatv *acc, const int *hb, const int *wb, const global 
 #pragma unroll
         for (int p = 0; p < PIX; p++)
             base[p] = hb[p] * W + wb[p];
+#if defined(FIXED_K) && defined(SPAN)
+        /* The PIX windows start SPAN input columns apart in one row (checked on the addresses
+         * themselves, so any block that passes reads exactly what the loop below would): each
+         * (c, kh) row segment is loaded once and every window's taps come from it, FIXED_K
+         * loads shared by up to FIXED_K windows instead of one load per tap and pixel. Conv1
+         * of LeNet (3 channels: few taps per weight load) was bound by those loads. */
+        bool one_row = true;
+#pragma unroll
+        for (int p = 1; p < PIX; p++)
+            one_row = one_row && base[p] == base[0] + p * SPAN;
+        if (one_row) {
+            for (int c = 0; c < Cg; c++) {
+#pragma unroll
+                for (int kh = 0; kh < FIXED_K; kh++) {
+                    const global float *xr = xg + c * HW + kh * DH * W + base[0];
+                    float xs[(PIX - 1) * SPAN + FIXED_K];
+#pragma unroll
+                    for (int i = 0; i < (PIX - 1) * SPAN + FIXED_K; i++)
+                        xs[i] = xr[i];
+#pragma unroll
+                    for (int kw = 0; kw < FIXED_K; kw++) {
+                        const floatv wv = VLOAD(kw, wp);
+#pragma unroll
+                        for (int p = 0; p < PIX; p++)
+                            acc[p] = fma((floatv)(xs[p * SPAN + kw]), wv, acc[p]);
+                    }
+                    wp += FIXED_K * VEC;
+                }
+            }
+            return;
+        }
+#endif
 #ifdef FIXED_K
         /* A FIXED_K x FIXED_K window with dilation_w 1 known at build time: both window loops
          * unroll, so the weights and inputs are read at constant displacements. */
@@ -174,17 +208,19 @@ static void conv_pixels(floatv *acc, const int *hb, const int *wb, const global 
 }
 
 /* Stores v[p] lane j at yb[j * plane + p] for the mcount channels and pcount pixels that
- * exist: a transpose through private memory. */
-static void store_block(global float *yb, const floatv *v, int plane, int mcount, int pcount)
+ * exist (count <= PIX pixels in v: a constant at each call): a transpose through private
+ * memory. */
+static void store_block(global float *yb, const floatv *v, int count, int plane, int mcount,
+                        int pcount)
 {
     float out[PIX][VEC];
 #pragma unroll
-    for (int p = 0; p < PIX; p++)
+    for (int p = 0; p < count; p++)
         VSTORE(v[p], 0, out[p]);
-    if (pcount == PIX) {
+    if (pcount == count) {
         for (int j = 0; j < mcount; j++) {
 #pragma unroll
-            for (int p = 0; p < PIX; p++)
+            for (int p = 0; p < count; p++)
                 yb[j * plane + p] = out[p][j];
         }
     } else {
@@ -232,10 +268,74 @@ kernel void conv2d_blocked(global const float *restrict x, int x_off,
 
     const int mb = gb - g * MgB;
     const int m0 = g * Mg + mb * VEC;
-    store_block(y + y_off + (n * M + m0) * OHW + q0, acc, OHW, min(VEC, Mg - mb * VEC),
+    store_block(y + y_off + (n * M + m0) * OHW + q0, acc, PIX, OHW, min(VEC, Mg - mb * VEC),
                 min(PIX, OHW - q0));
 }
 
+#ifdef POOL_KW
+/* conv2d_blocked_pool for pools whose windows tile each row (-DPOOL_KW=k: kernel width k,
+ * stride k, dilation 1): PIXP = PIX / k pooled pixels per work-item, and for each pool row
+ * the PIX conv pixels under their windows, which are consecutive in the conv output row, are
+ * one block (so -DSPAN shares the input row between them), then max-reduced k at a time. */
+#define PIXP (PIX / POOL_KW)
+kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
+                                global const float *restrict wt, int wt_off, int bias_off,
+                                global float *restrict y, int y_off, int C, int Cg, int H, int W,
+                                int M, int Mg, int MgB, int OH, int OW, int KH, int KW, int SH,
+                                int SW, int DH, int DW, int PT, int PL, int act, int PH, int PW,
+                                int QKH, int QKW, int QSH, int QSW, int QDH, int QDW, int QPT,
+                                int QPL)
+{
+    const int PHW = PH * PW;
+    const int q0 = (int)get_global_id(0) * PIXP;
+    if (q0 >= PHW) return;
+    const int gb = (int)get_global_id(1);
+    const int n = (int)get_global_id(2);
+    const int g = gb / MgB;
+    const global float *xg = x + x_off + (n * C + g * Cg) * H * W;
+    const global float *wp = wt + wt_off + gb * Cg * KH * KW * VEC;
+    const floatv bias = VLOAD(0, wt + bias_off + gb * VEC);
+
+    int oh0[PIXP], ow0[PIXP];
+#pragma unroll
+    for (int p = 0; p < PIXP; p++) {
+        const int q = min(q0 + p, PHW - 1);
+        const int ph = q / PW;
+        oh0[p] = ph * QSH - QPT;
+        ow0[p] = (q - ph * PW) * POOL_KW - QPL;
+    }
+    floatv best[PIXP];
+#pragma unroll
+    for (int p = 0; p < PIXP; p++)
+        best[p] = (floatv)(-INFINITY);
+
+    for (int i_h = 0; i_h < QKH; i_h++) {
+        int hb[PIX], wb[PIX];
+        bool used[PIX];
+        floatv acc[PIX];
+#pragma unroll
+        for (int k = 0; k < PIX; k++) {
+            const int oh = oh0[k / POOL_KW] + i_h * QDH, ow = ow0[k / POOL_KW] + k % POOL_KW;
+            used[k] = oh >= 0 && oh < OH && ow >= 0 && ow < OW;
+            hb[k] = clamp(oh, 0, OH - 1) * SH - PT;
+            wb[k] = clamp(ow, 0, OW - 1) * SW - PL;
+            acc[k] = bias;
+        }
+        conv_pixels(acc, hb, wb, xg, wp, Cg, H, W, KH, KW, DH, DW);
+#pragma unroll
+        for (int k = 0; k < PIX; k++) {
+            const floatv v = act == 1 ? fmax(acc[k], (floatv)0.0f) : acc[k];
+            const int p = k / POOL_KW;
+            best[p] = used[k] ? select(best[p], v, v > best[p]) : best[p];
+        }
+    }
+
+    const int mb = gb - g * MgB;
+    const int m0 = g * Mg + mb * VEC;
+    store_block(y + y_off + (n * M + m0) * PHW + q0, best, PIXP, PHW, min(VEC, Mg - mb * VEC),
+                min(PIXP, PHW - q0));
+}
+#else
 /* conv2d_blocked with a MaxPool epilogue: PIX pooled pixels (row-major over PH*PW) per
  * work-item. For each pool window position, the PIX conv pixels under it are computed as one
  * block and max-reduced; a position outside the conv output [OH,OW] computes a clamped pixel
@@ -296,6 +396,7 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
 
     const int mb = gb - g * MgB;
     const int m0 = g * Mg + mb * VEC;
-    store_block(y + y_off + (n * M + m0) * PHW + q0, best, PHW, min(VEC, Mg - mb * VEC),
+    store_block(y + y_off + (n * M + m0) * PHW + q0, best, PIX, PHW, min(VEC, Mg - mb * VEC),
                 min(PIX, PHW - q0));
 }
+#endif
