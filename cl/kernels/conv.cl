@@ -213,15 +213,17 @@ static void conv_pixels(floatv *acc, const int *hb, const int *wb, const global 
 static void store_block(global float *yb, const floatv *v, int count, int plane, int mcount,
                         int pcount)
 {
+    /* Loops run to PIX with count as a guard: constant trip counts unroll (a count bound
+     * would not before inlining, and the compiler warns), the guard folds once inlined. */
     float out[PIX][VEC];
 #pragma unroll
-    for (int p = 0; p < count; p++)
-        VSTORE(v[p], 0, out[p]);
+    for (int p = 0; p < PIX; p++)
+        if (p < count) VSTORE(v[p], 0, out[p]);
     if (pcount == count) {
         for (int j = 0; j < mcount; j++) {
 #pragma unroll
-            for (int p = 0; p < count; p++)
-                yb[j * plane + p] = out[p][j];
+            for (int p = 0; p < PIX; p++)
+                if (p < count) yb[j * plane + p] = out[p][j];
         }
     } else {
         for (int j = 0; j < mcount; j++)
