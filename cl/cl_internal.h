@@ -54,6 +54,30 @@ typedef struct lo_cl_program_cache {
     size_t count, capacity;
 } lo_cl_program_cache;
 
+/* ---- device copies of constants shared by a context's plans (cl_constant_cache.c) ---- */
+
+/* A constant's device copy is named by the plan constant ids it is made of (a blocked Conv's
+ * packed weights and bias: two; 0 for none) and its layout: a text holding every parameter the
+ * bytes depend on ("plain", "conv v16 g1 m16 c3 k5x5"). */
+typedef struct lo_cl_constant_key {
+    uint64_t ids[2];
+    char layout[96];
+} lo_cl_constant_key;
+
+typedef struct lo_cl_constant_entry {
+    lo_cl_constant_key key;
+    cl_mem mem;
+    size_t refs;
+    bool shared; /* found by key: false for constants without an id (private to one user) */
+} lo_cl_constant_entry;
+
+typedef struct lo_cl_constant_cache {
+    pthread_mutex_t lock;
+    lo_cl_constant_entry *entries;
+    size_t count, capacity;
+    size_t uploads; /* buffers created so far: tests check that a second plan adds none */
+} lo_cl_constant_cache;
+
 /* ---- the context and buffers (cl_backend.c) ---- */
 
 struct lo_backend_context {
@@ -72,7 +96,25 @@ struct lo_backend_context {
     cl_command_queue transfer_queue;
     pthread_mutex_t transfer_lock;
     lo_cl_program_cache programs;
+    lo_cl_constant_cache constants;
 };
+
+void lo_cl_constant_cache_init(lo_cl_constant_cache *cache);
+void lo_cl_constant_cache_release(lo_cl_constant_cache *cache);
+
+/* On a hit: one more reference to the device copy of key, in *out, and true. */
+bool lo_cl_constant_acquire(lo_backend_context *ctx, const lo_cl_constant_key *key, cl_mem *out);
+
+/* Uploads `bytes` of data as the device copy of key (one reference, in *out); when another
+ * thread added the key meanwhile, takes a reference to that copy instead. */
+lo_status lo_cl_constant_add(lo_backend_context *ctx, const lo_cl_constant_key *key,
+                             const void *data, size_t bytes, cl_mem *out, lo_error *err);
+
+/* Drops one reference to a copy from acquire or add (NULL: nothing); the last frees it. */
+void lo_cl_constant_release(lo_backend_context *ctx, cl_mem mem);
+
+/* How many device copies of constants the context has uploaded since it opened. */
+size_t lo_cl_constant_uploads(lo_backend_context *ctx);
 
 /* A 0-byte buffer holds mem == NULL: OpenCL cannot create one, and nothing reads it. */
 struct lo_backend_buffer {
@@ -112,21 +154,19 @@ typedef struct lo_cl_launch {
     size_t global[3];
     size_t local[3];
     bool empty;          /* no element to compute: nothing is enqueued */
-    cl_mem extra;        /* constants in a blocked layout, owned here, or NULL */
+    cl_mem extra;        /* constants in a blocked layout (a reference from the cache), or NULL */
     const char *variant; /* which kernel ran, for traces */
     char node_name[128]; /* copies: the plan may not outlive the prepared object */
     char label[64];
 } lo_cl_launch;
 
-/* Where a step's tensors live while a plan is prepared: the arena, and the one buffer of the
- * constants read in their plain layout (see cl_constants.c). The plan's host bytes of the
+/* Where a step's tensors live while a plan is prepared: the arena, and the buffer of each
+ * constant read in its plain layout (see cl_constants.c). The plan's host bytes of the
  * constants are valid only during prepare; re-layouts read them from there. */
 typedef struct lo_cl_buffers {
     cl_mem arena;
     size_t arena_bytes;
-    cl_mem constants;
-    size_t constants_bytes;
-    const size_t *constant_offsets; /* per plan constant: bytes into `constants`, or SIZE_MAX */
+    const cl_mem *constant_mems; /* per plan constant: its plain copy, or NULL */
     const lo_plan *plan;
 } lo_cl_buffers;
 
@@ -137,17 +177,15 @@ bool lo_cl_reads_plain(const lo_backend_context *ctx, const lo_step *step, int i
 
 lo_status lo_cl_launch_prepare(lo_backend_context *ctx, const lo_step *step,
                                const lo_cl_buffers *buffers, lo_cl_launch *out, lo_error *err);
-void lo_cl_launch_release(lo_cl_launch *launch);
+void lo_cl_launch_release(lo_backend_context *ctx, lo_cl_launch *launch);
 
 /* ---- cl_constants.c ---- */
 
-/* Uploads, once, every constant of the plan some launch reads in its plain layout, packed into
- * one read-only buffer (*out, NULL when there is none) at offsets aligned to the device's base
- * address alignment; offsets[c] receives constant c's byte offset, SIZE_MAX for the constants
- * no launch reads plainly. The writes are enqueued on `queue`: finish it before the host
- * bytes go. */
-lo_status lo_cl_upload_constants(lo_backend_context *ctx, cl_command_queue queue,
-                                 const lo_plan *plan, size_t *offsets, cl_mem *out, size_t *bytes,
+/* Gives every constant of the plan some launch reads in its plain layout a device copy from
+ * the context's cache (uploaded on a miss): mems[c] holds a reference to constant c's copy,
+ * NULL for the constants no launch reads plainly (and empty ones). The caller releases each
+ * non-NULL mems[c] with lo_cl_constant_release, also after a failure. */
+lo_status lo_cl_upload_constants(lo_backend_context *ctx, const lo_plan *plan, cl_mem *mems,
                                  lo_error *err);
 
 #endif

@@ -83,14 +83,15 @@ lo_status lo_cl_place_tensor(const lo_step *step, const lo_cl_buffers *buffers,
     size_t offset = ref->offset, capacity = buffers->arena_bytes;
     cl_mem mem = buffers->arena;
     if (constant) {
-        offset = buffers->constant_offsets[ref->constant];
-        if (offset == SIZE_MAX) /* a bug of lo_cl_reads_plain, never the model's */
+        offset = 0;
+        capacity = buffers->plan->constants[ref->constant].bytes;
+        /* An empty constant was not uploaded: any buffer will do, nothing reads it. */
+        if (buffers->constant_mems[ref->constant])
+            mem = buffers->constant_mems[ref->constant];
+        else if (capacity > 0) /* a bug of lo_cl_reads_plain, never the model's */
             return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT,
                                    "%s: constant %d was not uploaded in its plain layout", what,
                                    ref->constant);
-        capacity = buffers->constants_bytes;
-        /* An empty constant was not uploaded: any buffer will do, nothing reads it. */
-        if (buffers->constants) mem = buffers->constants;
     }
     if (esize == 0 || offset % esize != 0)
         return lo_cl_step_fail(err, step, LO_ERR_ARGUMENT,
@@ -176,18 +177,14 @@ lo_status lo_cl_set_sizes(const lo_backend_context *ctx, const lo_step *step, lo
 }
 
 lo_status lo_cl_create_constant_buffer(lo_backend_context *ctx, const lo_step *step,
-                                       const float *data, size_t count, cl_mem *out, lo_error *err)
+                                       const lo_cl_constant_key *key, const float *data,
+                                       size_t count, cl_mem *out, lo_error *err)
 {
-    cl_int rc = CL_SUCCESS;
-    *out = clCreateBuffer(ctx->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
-                          count * sizeof(float), (void *)data, &rc);
-    if (rc != CL_SUCCESS) {
-        *out = NULL;
-        return lo_cl_step_fail(err, step, lo_cl_status_of(rc),
-                               "clCreateBuffer (%zu bytes of re-laid-out constants) failed: %s",
-                               count * sizeof(float), lo_cl_error_name(rc));
-    }
-    return LO_OK;
+    lo_status status = lo_cl_constant_add(ctx, key, data, count * sizeof(float), out, err);
+    if (status != LO_OK)
+        lo_fail_prefix(err, "node '%s' (%s): ", step->node_name ? step->node_name : "?",
+                       step->label);
+    return status;
 }
 
 int lo_cl_vector_width(const lo_backend_context *ctx)
@@ -314,14 +311,14 @@ lo_status lo_cl_launch_prepare(lo_backend_context *ctx, const lo_step *step,
                  out->node_name, out->label, out->variant, out->global[0], out->global[1],
                  out->global[2], out->local[0], out->local[1], out->local[2],
                  out->empty ? " (empty: skipped)" : "");
-    if (status != LO_OK) lo_cl_launch_release(out);
+    if (status != LO_OK) lo_cl_launch_release(ctx, out);
     return status;
 }
 
-void lo_cl_launch_release(lo_cl_launch *launch)
+void lo_cl_launch_release(lo_backend_context *ctx, lo_cl_launch *launch)
 {
     if (launch->kernel) clReleaseKernel(launch->kernel);
-    if (launch->extra) clReleaseMemObject(launch->extra);
+    lo_cl_constant_release(ctx, launch->extra);
     launch->kernel = NULL;
     launch->extra = NULL;
 }

@@ -1,5 +1,6 @@
 /* Conv steps on OpenCL: kernel choice (blocked when the weights are constants and the device
- * prefers float vectors, else direct), weight re-layout, arguments and sizes.
+ * prefers float vectors, else direct; the _pool variants when the step has a MaxPool
+ * epilogue), weight re-layout, arguments and sizes.
  */
 #include "cl_launch_internal.h"
 
@@ -7,8 +8,46 @@
 
 #include "alloc.h"
 
-/* Output pixels per work-item of conv2d_blocked (its PIX): 8 vector accumulators. */
-#define LO_CL_CONV_PIX 8
+/* Output pixels per work-item of conv2d_blocked (its PIX): at most 8 vector accumulators
+ * (the _pool variant holds as many running maxima beside them, 17 vectors with the weights:
+ * within AVX-512's 32 registers). Each PIX is a program build per window size, so only a few
+ * are offered. */
+static const int conv_pix_choices[] = {8, 7, 5};
+
+/* The PIX that wastes the fewest lanes on a plane of `pixels` (the last block of a plane is
+ * partial), the first listed on ties: LeNet's pooled 5x5 of conv2 takes 5 (one partial block
+ * of 8 out of 4 cost it 20%), its 14x14 of conv1 takes 7 (whole rows, so SPAN applies). */
+static int conv_pix_for(int64_t pixels)
+{
+    int best = conv_pix_choices[0];
+    int64_t best_padded = (pixels + best - 1) / best * best;
+    for (size_t i = 1; i < sizeof conv_pix_choices / sizeof conv_pix_choices[0]; i++) {
+        const int pix = conv_pix_choices[i];
+        const int64_t padded = (pixels + pix - 1) / pix * pix;
+        if (padded < best_padded) {
+            best = pix;
+            best_padded = padded;
+        }
+    }
+    return best;
+}
+
+/* Pooled pixels per work-item of the POOL_KW kernel, as conv_pix_for chooses, at most 16
+ * conv pixels (pooled times the pool width). */
+static int pooled_pix_for(int64_t pixels, int pool_kw)
+{
+    static const int choices[] = {7, 5, 4};
+    int best = 0;
+    int64_t best_padded = 0;
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        const int64_t padded = (pixels + choices[i] - 1) / choices[i] * choices[i];
+        if (choices[i] * pool_kw <= 16 && (best == 0 || padded < best_padded)) {
+            best = choices[i];
+            best_padded = padded;
+        }
+    }
+    return best;
+}
 
 /* The sizes of the blocked layout: Mg output channels per group in blocks of `vec`. */
 typedef struct conv_blocking {
@@ -44,20 +83,39 @@ bool lo_cl_conv_blocked(const lo_backend_context *ctx, const lo_step *step)
            lo_cl_fits_int(lo_shape_numel(&step->inputs[0].shape));
 }
 
+/* The _pool kernels' trailing arguments: the pooled size and the pool's window. */
+static void add_pool_args(lo_cl_args *args, const lo_conv_params *p, int64_t PH, int64_t PW)
+{
+    const lo_pool_params *q = &p->pool;
+    lo_cl_arg_int(args, PH);
+    lo_cl_arg_int(args, PW);
+    lo_cl_arg_int(args, q->kernel[0]);
+    lo_cl_arg_int(args, q->kernel[1]);
+    lo_cl_arg_int(args, q->stride[0]);
+    lo_cl_arg_int(args, q->stride[1]);
+    lo_cl_arg_int(args, q->dilation[0]);
+    lo_cl_arg_int(args, q->dilation[1]);
+    lo_cl_arg_int(args, q->pad_begin[0]);
+    lo_cl_arg_int(args, q->pad_begin[1]);
+}
+
 lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
                              const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
 {
     const lo_conv_params *p = &step->params.conv;
     const lo_shape *xs = &step->inputs[0].shape, *ys = &step->output.shape;
+    const lo_shape full = lo_conv_full_shape(step); /* before the pool epilogue, if any */
     const int64_t N = xs->dims[0], C = xs->dims[1], H = xs->dims[2], W = xs->dims[3];
-    const int64_t M = ys->dims[1], OH = ys->dims[2], OW = ys->dims[3];
+    const int64_t M = ys->dims[1], OH = full.dims[2], OW = full.dims[3];
+    const int64_t PH = ys->dims[2], PW = ys->dims[3]; /* = OH, OW without a pool */
+    const bool pooled = p->has_pool;
     const int64_t G = p->group, Cg = C / G, Mg = M / G, KH = p->kernel[0], KW = p->kernel[1];
     const conv_blocking blocking = conv_blocking_of(ctx, step);
     const int vec = blocking.vec;
     const int64_t MgB = blocking.blocks, packed_w = blocking.packed_w, packed_b = blocking.packed_b;
     float *packed = NULL;
     lo_cl_tensor x, w = {NULL, 0}, b = {NULL, 0}, y;
-    char options[64];
+    char options[96];
     const bool blocked = lo_cl_conv_blocked(ctx, step);
     /* The blocked kernel reads W and B only through its own re-laid-out copy. */
     lo_status status = lo_cl_place_tensor(step, buffers, &step->inputs[0], "X", &x, err);
@@ -70,19 +128,50 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
 
     /* Common square windows are unrolled at build time (a measured 15-25% on PoCL); one
      * program per such size, the rest share the runtime-window program. */
+    /* Pools whose windows tile each row (kernel width = stride, 2 or 3, no dilation) take the
+     * POOL_KW kernel: pooled pixels per work-item times the pool width are its PIX conv
+     * pixels, consecutive in a conv row (at most 16 accumulators). */
+    const lo_pool_params *q = &p->pool;
+    const int pool_kw = pooled && blocked && q->dilation[1] == 1 && q->stride[1] == q->kernel[1] &&
+                                (q->kernel[1] == 2 || q->kernel[1] == 3)
+                            ? (int)q->kernel[1]
+                            : 0;
+    const int per_item = !blocked  ? 1
+                         : pool_kw ? pooled_pix_for(PH * PW, pool_kw)
+                                   : conv_pix_for(PH * PW); /* output pixels per work-item */
+    const int pix = pool_kw ? per_item * pool_kw : per_item;
+    /* Input columns between consecutive conv pixels of a block in one row: the conv's stride,
+     * times the pool's for the general pooled kernel; spans past 2 take the general loop (one
+     * program each otherwise). */
+    const int64_t span = p->stride[1] * (pooled && !pool_kw ? q->stride[1] : 1);
     const bool fixed =
         blocked && KH == KW && p->dilation[1] == 1 && (KW == 1 || KW == 3 || KW == 5 || KW == 7);
+    int used = snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d", vec, pix);
     if (fixed)
-        snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d -DFIXED_K=%d", vec, LO_CL_CONV_PIX,
-                 (int)KW);
-    else
-        snprintf(options, sizeof options, "-DVEC=%d -DPIX=%d", vec, LO_CL_CONV_PIX);
-    status = lo_cl_make_kernel(ctx, step, "conv", options,
-                               blocked ? "conv2d_blocked" : "conv2d_direct", &launch->kernel, err);
+        used += snprintf(options + used, sizeof options - (size_t)used, " -DFIXED_K=%d", (int)KW);
+    if (fixed && span <= 2)
+        used += snprintf(options + used, sizeof options - (size_t)used, " -DSPAN=%d", (int)span);
+    if (pool_kw) snprintf(options + used, sizeof options - (size_t)used, " -DPOOL_KW=%d", pool_kw);
+    const char *name = blocked ? (pooled ? "conv2d_blocked_pool" : "conv2d_blocked")
+                               : (pooled ? "conv2d_direct_pool" : "conv2d_direct");
+    status = lo_cl_make_kernel(ctx, step, "conv", options, name, &launch->kernel, err);
     if (status != LO_OK) goto done;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
     const int act = p->activation == LO_ACT_RELU ? 1 : 0;
+    /* The packed bytes depend on the weights, the bias and these sizes only. */
+    lo_cl_constant_key key = {{0, 0}, ""};
     if (blocked) {
+        key.ids[0] = buffers->plan->constants[step->inputs[1].constant].id;
+        key.ids[1] = p->has_bias ? buffers->plan->constants[step->inputs[2].constant].id : 0;
+        snprintf(key.layout, sizeof key.layout, "conv v%d g%lld m%lld c%lld k%lldx%lld b%d", vec,
+                 (long long)G, (long long)M, (long long)Cg, (long long)KH, (long long)KW,
+                 p->has_bias ? 1 : 0);
+        /* A blocked Conv's weights without an id are never shared (key.ids[0] 0). */
+        if (p->has_bias && key.ids[1] == 0) key.ids[0] = 0;
+    }
+    if (blocked && lo_cl_constant_acquire(ctx, &key, &launch->extra)) {
+        /* Another plan of this context uploaded these packed weights already. */
+    } else if (blocked) {
         /* [g][block][c][kh][kw][vec] then the bias as [g][block][vec], zero past Mg. */
         packed = lo_calloc((size_t)(packed_w + packed_b), sizeof *packed);
         if (!packed) {
@@ -101,9 +190,11 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
                     packed[((gb * Cg + c) * KK + k) * vec + j] = wsrc[(m * Cg + c) * KK + k];
             if (bsrc) packed[packed_w + gb * vec + j] = bsrc[m];
         }
-        status = lo_cl_create_constant_buffer(ctx, step, packed, (size_t)(packed_w + packed_b),
-                                              &launch->extra, err);
+        status = lo_cl_create_constant_buffer(ctx, step, &key, packed,
+                                              (size_t)(packed_w + packed_b), &launch->extra, err);
         if (status != LO_OK) goto done;
+    }
+    if (blocked) {
         lo_cl_arg_mem(&args, x.mem);
         lo_cl_arg_int(&args, x.offset);
         lo_cl_arg_mem(&args, launch->extra);
@@ -129,9 +220,12 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->pad_begin[0]);
         lo_cl_arg_int(&args, p->pad_begin[1]);
         lo_cl_arg_int(&args, act);
-        launch->variant = fixed ? "conv2d_blocked[fixed window]" : "conv2d_blocked";
-        const size_t items[3] = {(size_t)((OH * OW + LO_CL_CONV_PIX - 1) / LO_CL_CONV_PIX),
-                                 (size_t)(G * MgB), (size_t)N};
+        if (pooled) add_pool_args(&args, p, PH, PW);
+        launch->variant =
+            pooled ? (fixed ? "conv2d_blocked_pool[fixed window]" : "conv2d_blocked_pool")
+                   : (fixed ? "conv2d_blocked[fixed window]" : "conv2d_blocked");
+        const size_t items[3] = {(size_t)((PH * PW + per_item - 1) / per_item), (size_t)(G * MgB),
+                                 (size_t)N};
         /* A small group (the SIMD width a kernel prefers) spreads even batch 1 over cores. */
         size_t multiple = 8;
         clGetKernelWorkGroupInfo(launch->kernel, ctx->device,
@@ -165,7 +259,8 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->pad_begin[0]);
         lo_cl_arg_int(&args, p->pad_begin[1]);
         lo_cl_arg_int(&args, act);
-        launch->variant = "conv2d_direct";
+        if (pooled) add_pool_args(&args, p, PH, PW);
+        launch->variant = pooled ? "conv2d_direct_pool" : "conv2d_direct";
         const size_t items[3] = {(size_t)lo_shape_numel(ys), 1, 1};
         status = lo_cl_set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);
     }

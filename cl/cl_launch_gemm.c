@@ -70,9 +70,18 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
     const int act = p->activation == LO_ACT_RELU ? 1 : 0;
     lo_cl_arg_mem(&args, a.mem);
     lo_cl_arg_int(&args, a.offset);
+    const size_t count = (size_t)(K * NB * vec);
+    lo_cl_constant_key key = {{0, 0}, ""};
     if (blocked) {
+        key.ids[0] = buffers->plan->constants[step->inputs[1].constant].id;
+        snprintf(key.layout, sizeof key.layout, "gemm B v%d k%lld n%lld t%d", vec, (long long)K,
+                 (long long)N, p->trans_b ? 1 : 0);
+    }
+    if (blocked && lo_cl_constant_acquire(ctx, &key, &launch->extra)) {
+        lo_cl_arg_mem(&args, launch->extra); /* another plan's upload of the packed B */
+        lo_cl_arg_int(&args, 0);
+    } else if (blocked) {
         /* op(B) as [K][NB * vec], zero past N. */
-        const size_t count = (size_t)(K * NB * vec);
         packed = lo_calloc(count, sizeof *packed);
         if (!packed) {
             status = lo_cl_step_fail(err, step, LO_ERR_NO_MEMORY,
@@ -83,7 +92,7 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
         for (int64_t k = 0; k < K; k++)
             for (int64_t n = 0; n < N; n++)
                 packed[k * NB * vec + n] = p->trans_b ? src[n * K + k] : src[k * N + n];
-        status = lo_cl_create_constant_buffer(ctx, step, packed, count, &launch->extra, err);
+        status = lo_cl_create_constant_buffer(ctx, step, &key, packed, count, &launch->extra, err);
         if (status != LO_OK) goto done;
         lo_cl_arg_mem(&args, launch->extra);
         lo_cl_arg_int(&args, 0);

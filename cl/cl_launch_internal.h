@@ -55,8 +55,11 @@ lo_status lo_cl_set_sizes(const lo_backend_context *ctx, const lo_step *step, lo
                           cl_uint dims, const size_t items[3], size_t want_local, lo_error *err);
 lo_status lo_cl_finish_flat(lo_backend_context *ctx, const lo_step *step, lo_cl_launch *launch,
                             const lo_cl_args *args, const char *name, int64_t items, lo_error *err);
+/* Uploads a launch's re-laid-out constant as the context's shared copy of key (check
+ * lo_cl_constant_acquire first: a hit needs no re-layout); *out holds one reference. */
 lo_status lo_cl_create_constant_buffer(lo_backend_context *ctx, const lo_step *step,
-                                       const float *data, size_t count, cl_mem *out, lo_error *err);
+                                       const lo_cl_constant_key *key, const float *data,
+                                       size_t count, cl_mem *out, lo_error *err);
 int lo_cl_vector_width(const lo_backend_context *ctx);
 bool lo_cl_blocked_allowed(const lo_backend_context *ctx);
 

@@ -52,12 +52,11 @@ static lo_status check_element_counts(const lo_step *step, lo_error *err)
 
 /* The kernels' int arithmetic on window coordinates must not overflow: each window field
  * within INT_MAX / 4 and out * stride + kernel * dilation + in within INT_MAX / 2. */
-static lo_status check_window_int(const lo_step *step, const int64_t kernel[2],
+static lo_status check_window_int(const lo_shape *x, const lo_shape *y, const int64_t kernel[2],
                                   const int64_t stride[2], const int64_t dilation[2],
                                   const int64_t pad_begin[2], const int64_t pad_end[2],
                                   lo_error *err)
 {
-    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
     for (int a = 0; a < 2; a++) {
         const int64_t fields[5] = {kernel[a], stride[a], dilation[a], pad_begin[a], pad_end[a]};
         bool fits = y->dims[2 + a] <= INT_MAX && x->dims[2 + a] <= INT_MAX;
@@ -94,17 +93,25 @@ lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *ste
     switch (step->kind) {
     case LO_STEP_CONV: {
         const lo_conv_params *p = &step->params.conv;
+        /* A pool epilogue: the conv's window runs up to the unstored full output, the pool's
+         * from it to Y. */
+        const lo_shape full = lo_conv_full_shape(step);
         status = check_fused_activation(p->activation, err);
         if (status == LO_OK)
-            status = check_window_int(step, p->kernel, p->stride, p->dilation, p->pad_begin,
-                                      p->pad_end, err);
+            status = check_window_int(&step->inputs[0].shape, &full, p->kernel, p->stride,
+                                      p->dilation, p->pad_begin, p->pad_end, err);
+        if (status == LO_OK && p->has_pool) {
+            const lo_pool_params *q = &p->pool;
+            status = check_window_int(&full, &step->output.shape, q->kernel, q->stride, q->dilation,
+                                      q->pad_begin, q->pad_end, err);
+        }
         return status;
     }
     case LO_STEP_MAXPOOL:
     case LO_STEP_AVGPOOL: {
         const lo_pool_params *p = &step->params.pool;
-        return check_window_int(step, p->kernel, p->stride, p->dilation, p->pad_begin, p->pad_end,
-                                err);
+        return check_window_int(&step->inputs[0].shape, &step->output.shape, p->kernel, p->stride,
+                                p->dilation, p->pad_begin, p->pad_end, err);
     }
     case LO_STEP_GEMM:
         return check_fused_activation(step->params.gemm.activation, err);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Per thread: prepared plans of the ref backend may run on several threads at once. */
@@ -275,6 +276,32 @@ int ref_maxpool_u8(const lo_pool_params *p, const lo_shape *x_shape, const uint8
     if (pool_geometry(p, x_shape, y_shape, d)) return -1;
     maxpool(p, d, x, y, true);
     return 0;
+}
+
+int ref_conv_maxpool(const lo_conv_params *p, const lo_shape *x_shape, const float *x,
+                     const lo_shape *w_shape, const float *w, const float *b,
+                     const lo_shape *y_shape, float *y)
+{
+    if (x_shape->rank != 4 || w_shape->rank != 4 || y_shape->rank != 4)
+        return ref_fail("conv+maxpool: X, W and Y must have rank 4");
+    if (check_window("conv", p->kernel, p->stride, p->dilation, p->pad_begin, p->pad_end))
+        return -1;
+    /* The whole convolution, stored, then the pool over it: the plainest reading of the
+     * fused step. */
+    const lo_shape full =
+        ref_shape4(x_shape->dims[0], w_shape->dims[0],
+                   ref_conv_out_dim(x_shape->dims[2], p->kernel[0], p->stride[0], p->dilation[0],
+                                    p->pad_begin[0], p->pad_end[0]),
+                   ref_conv_out_dim(x_shape->dims[3], p->kernel[1], p->stride[1], p->dilation[1],
+                                    p->pad_begin[1], p->pad_end[1]));
+    const int64_t numel = ref_numel(&full);
+    if (numel < 1) return ref_fail("conv+maxpool: the convolution's output is empty");
+    float *conv = malloc((size_t)numel * sizeof *conv);
+    if (!conv) return ref_fail("conv+maxpool: out of memory");
+    int rc = ref_conv(p, x_shape, x, w_shape, w, b, &full, conv);
+    if (rc == 0) rc = ref_maxpool_f32(&p->pool, &full, conv, y_shape, y);
+    free(conv);
+    return rc;
 }
 
 int ref_gemm(const lo_gemm_params *p, const lo_shape *a_shape, const float *a,
@@ -665,6 +692,9 @@ int ref_run_step(const lo_step *step, const void *const *inputs, void *output)
             return -1;
         if (p->has_bias && (in[2].shape.rank != 1 || in[2].shape.dims[0] != in[1].shape.dims[0]))
             return ref_fail("conv: B must be [M]");
+        if (p->has_pool)
+            return ref_conv_maxpool(p, &in[0].shape, inputs[0], &in[1].shape, inputs[1],
+                                    p->has_bias ? inputs[2] : NULL, &step->output.shape, output);
         return ref_conv(p, &in[0].shape, inputs[0], &in[1].shape, inputs[1],
                         p->has_bias ? inputs[2] : NULL, &step->output.shape, output);
     }

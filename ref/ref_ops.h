@@ -47,6 +47,10 @@ int ref_conv(const lo_conv_params *p, const lo_shape *x_shape, const float *x,
 
 /* MaxPool: x [N,C,H,W], y [N,C,OH,OW] where OH, OW are the floor or ceil_mode sizes. Padding
  * never wins a max; a window with no input element at all gives -inf (0 for uint8). */
+/* Conv with its activation, then MaxPool(p->pool) over the result (p->has_pool's step). */
+int ref_conv_maxpool(const lo_conv_params *p, const lo_shape *x_shape, const float *x,
+                     const lo_shape *w_shape, const float *w, const float *b,
+                     const lo_shape *y_shape, float *y);
 int ref_maxpool_f32(const lo_pool_params *p, const lo_shape *x_shape, const float *x,
                     const lo_shape *y_shape, float *y);
 int ref_maxpool_u8(const lo_pool_params *p, const lo_shape *x_shape, const uint8_t *x,

@@ -1,5 +1,6 @@
 /* Random Conv, MaxPool and AveragePool steps: windows of every shape, stride, dilation and
- * padding, grouped and depthwise convolutions, ceil-mode and global pools. */
+ * padding, grouped and depthwise convolutions, ceil-mode and global pools, and Conv steps with
+ * a MaxPool epilogue (lo_conv_params.has_pool). */
 #include "kernel_harness.h"
 
 #include <stdio.h>
@@ -36,7 +37,8 @@ static int64_t random_kernel_dim(void)
     return chance(0.3) ? 1 + 2 * rint_(0, 3) : rint_(1, 7); /* odd sizes often */
 }
 
-void gen_conv(batch *b, int index)
+/* A random Conv step in pc (inputs set, not yet added). */
+static void random_conv(batch *b, int index, pending *pc_out)
 {
     pending pc;
     lo_conv_params *p = &pc.st.params.conv;
@@ -109,6 +111,62 @@ void gen_conv(batch *b, int index)
                                     p->pad_begin[0], p->pad_end[0]),
                    ref_conv_out_dim(in[1], p->kernel[1], p->stride[1], p->dilation[1],
                                     p->pad_begin[1], p->pad_end[1]));
+    *pc_out = pc;
+}
+
+void gen_conv(batch *b, int index)
+{
+    pending pc;
+    random_conv(b, index, &pc);
+    batch_add(b, &pc);
+}
+
+static bool windows_nonempty(int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                             int64_t dilation, int64_t pad_begin);
+
+/* A random MaxPool window over an input of in[2] (every window seeing an element), its output
+ * size in out[2]; half of them the 2x2 or 3x3 stride-2 windows networks use. */
+static void random_pool_over(const int64_t in[2], lo_pool_params *p, int64_t out[2])
+{
+    for (int attempt = 0; attempt < 50; attempt++) {
+        memset(p, 0, sizeof *p);
+        const bool classic = chance(0.5);
+        const bool ceil_mode = chance(0.3);
+        const int pad_mode = classic || chance(0.5) ? 0 : (int)rint_(1, 3);
+        p->kernel[0] = classic ? (chance(0.75) ? 2 : 3) : rint_(1, 4);
+        p->kernel[1] = classic || chance(0.5) ? p->kernel[0] : rint_(1, 4);
+        bool ok = true;
+        for (int a = 0; a < 2 && ok; a++) {
+            p->stride[a] = classic ? 2 : rint_(1, 3);
+            p->dilation[a] = classic || chance(0.8) ? 1 : 2;
+            const int64_t extent = p->dilation[a] * (p->kernel[a] - 1) + 1;
+            random_pads(pad_mode, extent, &p->pad_begin[a], &p->pad_end[a]);
+            out[a] = ref_pool_out_dim(in[a], p->kernel[a], p->stride[a], p->dilation[a],
+                                      p->pad_begin[a], p->pad_end[a], ceil_mode);
+            ok = out[a] >= 1 && windows_nonempty(in[a], out[a], p->kernel[a], p->stride[a],
+                                                 p->dilation[a], p->pad_begin[a]);
+        }
+        if (ok) return;
+    }
+    memset(p, 0, sizeof *p); /* a 1x1 window fits any input */
+    for (int a = 0; a < 2; a++) {
+        p->kernel[a] = p->stride[a] = p->dilation[a] = 1;
+        out[a] = in[a];
+    }
+}
+
+void gen_conv_pool(batch *b, int index)
+{
+    pending pc;
+    random_conv(b, index, &pc);
+    lo_conv_params *p = &pc.st.params.conv;
+    const int64_t full[2] = {pc.st.output.shape.dims[2], pc.st.output.shape.dims[3]};
+    int64_t out[2];
+    random_pool_over(full, &p->pool, out);
+    p->has_pool = true;
+    snprintf(pc.st.label, sizeof pc.st.label, "Conv%s+MaxPool", p->activation ? "+Relu" : "");
+    pc.st.output.shape.dims[2] = out[0];
+    pc.st.output.shape.dims[3] = out[1];
     batch_add(b, &pc);
 }
 

@@ -39,6 +39,7 @@ typedef enum {
     GEN_SOFTMAX,
     GEN_BATCHNORM,
     GEN_MATMUL,
+    GEN_CONV_POOL,
 } gen_kind;
 
 static void run_cases(gen_kind kind, const char *what, int count)
@@ -97,6 +98,9 @@ static void run_cases(gen_kind kind, const char *what, int count)
                 break;
             case GEN_MATMUL:
                 gen_matmul(b);
+                break;
+            case GEN_CONV_POOL:
+                gen_conv_pool(b, done);
                 break;
             }
         }
@@ -178,6 +182,7 @@ int main(int argc, char **argv)
     const double t0 = now_s();
     const int k = (int)(scale * 200.0 + 0.5);
     run_cases(GEN_CONV, "conv", 4 * k);
+    run_cases(GEN_CONV_POOL, "conv+maxpool", 2 * k);
     run_cases(GEN_POOL_F32, "maxpool f32", 3 * k);
     run_cases(GEN_POOL_U8, "maxpool u8", 2 * k);
     run_cases(GEN_GEMM, "gemm", 4 * k);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "onnx_loader.h"
 #include "op_table.h"
 #include "passes.h"
 #include "planner.h"
@@ -130,6 +131,91 @@ static void test_passes(void)
     lo_graph_free(g);
 }
 
+/* A backend that runs everything, or everything but a Conv's MaxPool epilogue: all the
+ * scheduler asks of it is supports(). */
+static lo_status supports_all(const lo_backend_context *ctx, const lo_step *step, lo_error *e)
+{
+    (void)ctx, (void)step, (void)e;
+    return LO_OK;
+}
+
+static lo_status refuses_pool_epilogue(const lo_backend_context *ctx, const lo_step *step,
+                                       lo_error *e)
+{
+    (void)ctx;
+    if (step->kind == LO_STEP_CONV && step->params.conv.has_pool)
+        return lo_fail(e, LO_ERR_UNSUPPORTED, "no pool epilogue here");
+    return LO_OK;
+}
+
+/* LeNet scheduled for a backend: the labels of its steps joined by spaces. */
+static int lenet_schedule(lo_status (*supports)(const lo_backend_context *, const lo_step *,
+                                                lo_error *),
+                          bool conv1_is_output, char *labels, size_t size)
+{
+    lo_graph *g = NULL;
+    labels[0] = '\0';
+    CHECK_OK(lo_onnx_load_file("models/lenet.onnx", &g, &err), &err);
+    if (!g) return -1;
+    CHECK_OK(lo_run_passes(g, 2, &err), &err);
+    if (conv1_is_output) { /* conv1's (Relu'd) output also leaves the graph */
+        int conv1 = -1;
+        for (int n = 0; n < g->num_nodes && conv1 < 0; n++)
+            if (!g->nodes[n].removed && strcmp(g->nodes[n].name, "/conv1/Conv") == 0) conv1 = n;
+        CHECK(conv1 >= 0);
+        if (conv1 >= 0) {
+            const int t = g->nodes[conv1].outputs[0];
+            CHECK_OK(lo_graph_add_output(g, t, &err), &err);
+            g->tensors[t].is_graph_output = true;
+        }
+    }
+    const lo_backend backend = {.name = "stub", .supports = supports};
+    lo_schedule s;
+    int steps = -1;
+    const lo_status built = lo_schedule_build(
+        g, &(lo_schedule_options){.backend = &backend, .alignment = 64, .reuse = true}, &s, &err);
+    CHECK_OK(built, &err);
+    if (built == LO_OK) {
+        steps = s.num_steps;
+        size_t used = 0;
+        for (int k = 0; k < s.num_steps; k++)
+            used += (size_t)snprintf(labels + used, used < size ? size - used : 0, "%s%s",
+                                     k ? " " : "", s.steps[k].label);
+        if (s.num_steps > 0 && s.steps[0].params.conv.has_pool) {
+            /* conv1's 28x28 output, pooled 2x2, never stored: the step writes [2,16,14,14]. */
+            const lo_shape *y = &s.steps[0].output.shape;
+            CHECK(y->rank == 4 && y->dims[0] == 2 && y->dims[2] == 14 && y->dims[3] == 14);
+            const lo_shape full = lo_conv_full_shape(&s.steps[0]);
+            CHECK(full.rank == 4 && full.dims[2] == 28 && full.dims[3] == 28);
+            CHECK(s.steps[0].params.conv.pool.kernel[0] == 2 &&
+                  s.steps[0].params.conv.pool.stride[1] == 2);
+        }
+        lo_schedule_free(&s);
+    }
+    lo_graph_free(g);
+    return steps;
+}
+
+/* The scheduler folds each MaxPool into the Conv before it where the backend runs the fused
+ * step, keeps the two steps where it refuses it, and never fuses a conv output that is also
+ * a graph output. */
+static void test_conv_pool_fusion(void)
+{
+    char labels[256];
+    int steps = lenet_schedule(supports_all, false, labels, sizeof labels);
+    CHECK_MSG(steps == 5 && strcmp(labels, "Conv+Relu+MaxPool Conv+Relu+MaxPool Gemm+Relu "
+                                           "Gemm+Relu Gemm") == 0,
+              "%d steps: %s", steps, labels);
+    steps = lenet_schedule(refuses_pool_epilogue, false, labels, sizeof labels);
+    CHECK_MSG(steps == 7 && strcmp(labels, "Conv+Relu MaxPool Conv+Relu MaxPool Gemm+Relu "
+                                           "Gemm+Relu Gemm") == 0,
+              "%d steps: %s", steps, labels);
+    steps = lenet_schedule(supports_all, true, labels, sizeof labels);
+    CHECK_MSG(steps == 6 && strcmp(labels, "Conv+Relu MaxPool Conv+Relu+MaxPool Gemm+Relu "
+                                           "Gemm+Relu Gemm") == 0,
+              "%d steps: %s", steps, labels);
+}
+
 static void test_bind_batch_errors(void)
 {
     lo_graph *g = build_view_size_graph();
@@ -217,8 +303,15 @@ static void test_lenet_session(const lenet_onnx_api *api, lenet_onnx_context *co
         CHECK_OK(api->session_create(context, model, &options, &session, &err), &err);
         if (!session) continue;
         const lo_schedule *s = &session->schedule;
-        /* Conv+Relu, MaxPool, Conv+Relu, MaxPool, Gemm+Relu, Gemm+Relu, Gemm. */
-        CHECK_MSG(s->num_steps == 7, "%d steps", s->num_steps);
+        /* Each MaxPool runs as the epilogue of the Conv before it (every backend built has the
+         * fused kernel; test_session's stub backends check the fallback). */
+        static const char *const labels[] = {"Conv+Relu+MaxPool", "Conv+Relu+MaxPool", "Gemm+Relu",
+                                             "Gemm+Relu", "Gemm"};
+        const int steps = 5;
+        CHECK_MSG(s->num_steps == steps, "%d steps on %s", s->num_steps, context->backend->name);
+        for (int k = 0; k < s->num_steps && k < steps; k++)
+            CHECK_MSG(strcmp(s->steps[k].label, labels[k]) == 0, "step %d is %s, expected %s", k,
+                      s->steps[k].label, labels[k]);
         size_t peak = peak_live_bytes(s, s->alignment);
         CHECK_MSG(s->arena_bytes <= peak, "arena %zu > peak live %zu", s->arena_bytes, peak);
         CHECK(s->arena_bytes < s->naive_arena_bytes);
@@ -226,7 +319,7 @@ static void test_lenet_session(const lenet_onnx_api *api, lenet_onnx_context *co
                s->arena_bytes, peak, s->naive_arena_bytes, s->constant_bytes);
         lenet_onnx_session_stats stats;
         CHECK_OK(api->session_stats(session, &stats, &err), &err);
-        CHECK(stats.arena_bytes == s->arena_bytes && stats.step_count == 7);
+        CHECK(stats.arena_bytes == s->arena_bytes && stats.step_count == (uint32_t)steps);
         CHECK_OK(api->session_io_info(session, LENET_ONNX_OUTPUT, 0, &info, &err), &err);
         CHECK(info.dims[0] == batch && info.dims[1] == 10 && info.size_bytes == batch * 40u);
         size_t needed = 0;
@@ -318,6 +411,7 @@ int main(void)
 {
     test_passes();
     test_bind_batch_errors();
+    test_conv_pool_fusion();
     const lenet_onnx_api *api = lo_api_table(LENET_ONNX_ABI_VERSION);
     CHECK(api && api->struct_size == sizeof *api);
     lenet_onnx_context *context = NULL;

@@ -125,6 +125,7 @@ typedef enum lo_vk_shader {
     LO_VK_SHADER_GEMM,
     LO_VK_SHADER_CONV_BLOCKED, /* register-blocked variants for CPU devices */
     LO_VK_SHADER_GEMM_BLOCKED,
+    LO_VK_SHADER_CONV_POOL, /* Conv with a MaxPool epilogue */
     LO_VK_NUM_SHADERS,
     /* Not a shader: a COPY step is vkCmdCopyBuffer. */
     LO_VK_BUFFER_COPY = LO_VK_NUM_SHADERS,

@@ -214,8 +214,16 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                           lo_activation_name(p->activation));
         for (int a = 0; a < 2; a++)
             if (!fits_u32(p->pad_begin[a]) || p->pad_begin[a] > INT32_MAX ||
-                !fits_u32(p->stride[a]) || !fits_u32(p->dilation[a]) || !fits_u32(p->kernel[a]))
+                !fits_u32(p->stride[a]) || !fits_u32(p->dilation[a]) || !fits_u32(p->kernel[a]) ||
+                (p->has_pool && (!fits_u32(p->pool.pad_begin[a]) ||
+                                 p->pool.pad_begin[a] > INT32_MAX || !fits_u32(p->pool.stride[a]) ||
+                                 !fits_u32(p->pool.dilation[a]) || !fits_u32(p->pool.kernel[a]))))
                 return refuse(err, step, "window parameters past 32 bits");
+        if (p->has_pool) {
+            uint64_t groups[3];
+            linear_groups(ctx, (uint64_t)out_n, groups);
+            return check_grid(ctx, step, groups, err);
+        }
         uint64_t groups[3];
         conv_groups(ctx, step, groups);
         return check_grid(ctx, step, groups, err);
@@ -460,6 +468,59 @@ static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, 
     uint64_t groups[3];
     conv_groups(ctx, step, groups);
     set_groups(d, groups);
+    return LO_OK;
+}
+
+static bool step_kind_conv_pool(const lo_vk_program *prog, int index)
+{
+    return prog->plan->steps[index].params.conv.has_pool;
+}
+
+/* Conv with a MaxPool epilogue: one invocation per pooled output (conv_pool.comp). */
+static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *prog, int index,
+                                 lo_error *err)
+{
+    const lo_step *step = &prog->plan->steps[index];
+    const lo_conv_params *p = &step->params.conv;
+    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
+    const lo_shape full = lo_conv_full_shape(step);
+    lo_vk_dispatch *d;
+    lo_status st = add_dispatch(prog, index, LO_VK_SHADER_CONV_POOL, &d, err);
+    if (st != LO_OK) return st;
+    const bool w_constant = step->inputs[1].buffer == LO_BUFFER_CONSTANT;
+    if ((st = tensor_range(prog, step, &step->output, LO_VK_LAYOUT_PLAIN, 0, &d->bindings[0],
+                           err)) != LO_OK ||
+        (st = tensor_range(prog, step, &step->inputs[0], LO_VK_LAYOUT_PLAIN, 0, &d->bindings[1],
+                           err)) != LO_OK ||
+        (st = tensor_range(prog, step, &step->inputs[1],
+                           w_constant ? LO_VK_LAYOUT_CONV_W : LO_VK_LAYOUT_PLAIN, p->group,
+                           &d->bindings[2], err)) != LO_OK)
+        return st;
+    if (p->has_bias) {
+        if ((st = tensor_range(prog, step, &step->inputs[2], LO_VK_LAYOUT_PLAIN, 0, &d->bindings[3],
+                               err)) != LO_OK)
+            return st;
+    } else {
+        d->bindings[3] = d->bindings[2]; /* unread, but every binding must be valid */
+    }
+    const uint32_t c = (uint32_t)x->dims[1], m = (uint32_t)y->dims[1];
+    const uint32_t cg = c / (uint32_t)p->group, mg = m / (uint32_t)p->group;
+    const uint32_t depth = cg * (uint32_t)(p->kernel[0] * p->kernel[1]);
+    const uint32_t count = (uint32_t)numel(&step->output);
+    const uint32_t push[32] = {
+        c, (uint32_t)x->dims[2], (uint32_t)x->dims[3], m, (uint32_t)full.dims[2],
+        (uint32_t)full.dims[3], (uint32_t)y->dims[2], (uint32_t)y->dims[3], count, cg, mg,
+        (uint32_t)p->kernel[0], (uint32_t)p->kernel[1], (uint32_t)p->stride[0],
+        (uint32_t)p->stride[1], (uint32_t)p->dilation[0], (uint32_t)p->dilation[1],
+        (uint32_t)p->pad_begin[0], (uint32_t)p->pad_begin[1],
+        /* W's strides, as build_conv lays them out */
+        w_constant ? depth * mg : mg * depth, w_constant ? 1u : depth, w_constant ? mg : 1u,
+        p->has_bias ? 1u : 0u, (uint32_t)p->activation, (uint32_t)p->pool.kernel[0],
+        (uint32_t)p->pool.kernel[1], (uint32_t)p->pool.stride[0], (uint32_t)p->pool.stride[1],
+        (uint32_t)p->pool.dilation[0], (uint32_t)p->pool.dilation[1],
+        (uint32_t)p->pool.pad_begin[0], (uint32_t)p->pool.pad_begin[1]};
+    memcpy(d->push, push, sizeof push);
+    set_linear(ctx, d, count);
     return LO_OK;
 }
 
@@ -813,7 +874,8 @@ static lo_status build_step(const lo_backend_context *ctx, lo_vk_program *prog, 
     if (numel(&step->output) == 0) return LO_OK; /* nothing to compute */
     switch (step->kind) {
     case LO_STEP_CONV:
-        return build_conv(ctx, prog, index, err);
+        return step_kind_conv_pool(prog, index) ? build_conv_pool(ctx, prog, index, err)
+                                                : build_conv(ctx, prog, index, err);
     case LO_STEP_MAXPOOL:
     case LO_STEP_AVGPOOL:
         return build_pool(ctx, prog, index, err);

@@ -1,21 +1,48 @@
-/* 2-D convolution over NCHW tensors (semantics: plugin/step.h, LO_STEP_CONV).
+/* 2-D convolution over NCHW tensors (semantics: plugin/seam/step.h, LO_STEP_CONV), each with an
+ * optional MaxPool epilogue (lo_conv_params.has_pool): the *_pool kernels write only the
+ * pooled output, computing the conv values of each pool window in registers.
  *
- * conv2d_direct: one work-item per output value; any group, stride, dilation and padding.
- *   The fallback, and the natural shape for GPUs.
- * conv2d_blocked: one work-item per VEC output channels x PIX output pixels (pixels counted
- *   row-major over OH*OW, so a block may span rows). The weights are re-laid out at prepare
- *   time as [group][channel block][C/group][KH][KW][VEC] with the bias as [group][block][VEC]
- *   behind them, zero-filled past M/group: the inner loop is one vector load of weights and
- *   PIX broadcast fma()s into PIX vector accumulators held in registers.
+ * conv2d_direct(_pool): one work-item per output value; any group, stride, dilation and
+ *   padding. The fallback, and the natural shape for GPUs.
+ * conv2d_blocked(_pool): one work-item per VEC output channels x PIX output pixels (pixels
+ *   counted row-major over OH*OW, or PH*PW pooled, so a block may span rows). The weights are
+ *   re-laid out at prepare time as [group][channel block][C/group][KH][KW][VEC] with the bias
+ *   as [group][block][VEC] behind them, zero-filled past M/group: the inner loop is one vector
+ *   load of weights and PIX broadcast fma()s into PIX vector accumulators held in registers.
+ *   With a pool, each pool window position is one such block of PIX conv pixels, max-reduced
+ *   into PIX running maxima (pools whose windows overlap recompute the shared conv pixels).
  *
  * Build options: -DVEC=8|16 (float vector width), -DPIX=n (pixels per work-item), and
- * optionally -DFIXED_K=k: conv2d_blocked then assumes a k x k window with dilation_w 1.
+ * optionally -DFIXED_K=k: conv2d_blocked then assumes a k x k window with dilation_w 1; with
+ * it -DSPAN=s: consecutive pixels of a block start s input columns apart when in one row
+ * (the conv's stride, times the pool's with a pool epilogue), so a row's inputs are shared.
  * Activation `act`: 0 none, 1 ReLU (lo_activation).
  */
 #include "floatv.cl"
 #ifndef PIX
 #define PIX 8
 #endif
+
+/* The activated convolution of one output pixel whose window's top-left input corner is
+ * (h0, w0); xg is the group's first input channel, wm output channel m's weights. */
+static float conv_point(const global float *xg, const global float *wm, float acc, int Cg, int H,
+                        int W, int KH, int KW, int DH, int DW, int h0, int w0, int act)
+{
+    const int HW = H * W;
+    for (int c = 0; c < Cg; c++) {
+        for (int kh = 0; kh < KH; kh++) {
+            const int ih = h0 + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            const global float *xr = xg + c * HW + ih * W;
+            const global float *wr = wm + (c * KH + kh) * KW;
+            for (int kw = 0; kw < KW; kw++) {
+                const int iw = w0 + kw * DW;
+                if (iw >= 0 && iw < W) acc = fma(xr[iw], wr[kw], acc);
+            }
+        }
+    }
+    return act == 1 ? fmax(acc, 0.0f) : acc;
+}
 
 kernel void conv2d_direct(global const float *restrict x, int x_off, global const float *restrict w,
                           int w_off, global const float *restrict b, int b_off, int has_bias,
@@ -33,69 +60,100 @@ kernel void conv2d_direct(global const float *restrict x, int x_off, global cons
     const int n = t / M;
     const int Mg = M / group, Cg = C / group;
     const int g = m / Mg;
-    const int HW = H * W;
-    const global float *xg = x + x_off + (n * C + g * Cg) * HW;
+    const global float *xg = x + x_off + (n * C + g * Cg) * H * W;
     const global float *wm = w + w_off + m * Cg * KH * KW;
-    const int h0 = oh * SH - PT, w0 = ow * SW - PL;
-    float acc = has_bias ? b[b_off + m] : 0.0f;
-    for (int c = 0; c < Cg; c++) {
-        for (int kh = 0; kh < KH; kh++) {
-            const int ih = h0 + kh * DH;
-            if (ih < 0 || ih >= H) continue;
-            const global float *xr = xg + c * HW + ih * W;
-            const global float *wr = wm + (c * KH + kh) * KW;
-            for (int kw = 0; kw < KW; kw++) {
-                const int iw = w0 + kw * DW;
-                if (iw >= 0 && iw < W) acc = fma(xr[iw], wr[kw], acc);
-            }
-        }
-    }
-    if (act == 1) acc = fmax(acc, 0.0f);
-    y[y_off + i] = acc;
+    y[y_off + i] = conv_point(xg, wm, has_bias ? b[b_off + m] : 0.0f, Cg, H, W, KH, KW, DH, DW,
+                              oh * SH - PT, ow * SW - PL, act);
 }
 
-kernel void conv2d_blocked(global const float *restrict x, int x_off,
-                           global const float *restrict wt, int wt_off, int bias_off,
-                           global float *restrict y, int y_off, int C, int Cg, int H, int W, int M,
-                           int Mg, int MgB, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
-                           int DW, int PT, int PL, int act)
+/* conv2d_direct with a MaxPool epilogue: one work-item per pooled output [N,M,PH,PW], the max
+ * over the pool window's positions inside the conv output [OH,OW] (the padding never wins). */
+kernel void conv2d_direct_pool(global const float *restrict x, int x_off,
+                               global const float *restrict w, int w_off,
+                               global const float *restrict b, int b_off, int has_bias,
+                               global float *restrict y, int y_off, int N, int C, int H, int W,
+                               int M, int OH, int OW, int group, int KH, int KW, int SH, int SW,
+                               int DH, int DW, int PT, int PL, int act, int PH, int PW, int QKH,
+                               int QKW, int QSH, int QSW, int QDH, int QDW, int QPT, int QPL)
 {
-    const int OHW = OH * OW;
-    const int q0 = (int)get_global_id(0) * PIX;
-    if (q0 >= OHW) return;                /* the global size is rounded up to the local size */
-    const int gb = (int)get_global_id(1); /* group * MgB + channel block */
-    const int n = (int)get_global_id(2);
-    const int g = gb / MgB;
-    const int HW = H * W;
-    const global float *xg = x + x_off + (n * C + g * Cg) * HW;
-    const global float *wp = wt + wt_off + gb * Cg * KH * KW * VEC;
+    const int i = (int)get_global_id(0);
+    if (i >= N * M * PH * PW) return;
+    const int pw = i % PW;
+    int t = i / PW;
+    const int ph = t % PH;
+    t /= PH;
+    const int m = t % M;
+    const int n = t / M;
+    const int Mg = M / group, Cg = C / group;
+    const int g = m / Mg;
+    const global float *xg = x + x_off + (n * C + g * Cg) * H * W;
+    const global float *wm = w + w_off + m * Cg * KH * KW;
+    const float bias = has_bias ? b[b_off + m] : 0.0f;
+    float best = -INFINITY;
+    for (int i_h = 0; i_h < QKH; i_h++) {
+        const int oh = ph * QSH - QPT + i_h * QDH;
+        if (oh < 0 || oh >= OH) continue;
+        for (int i_w = 0; i_w < QKW; i_w++) {
+            const int ow = pw * QSW - QPL + i_w * QDW;
+            if (ow < 0 || ow >= OW) continue;
+            const float v = conv_point(xg, wm, bias, Cg, H, W, KH, KW, DH, DW, oh * SH - PT,
+                                       ow * SW - PL, act);
+            best = v > best ? v : best;
+        }
+    }
+    y[y_off + i] = best;
+}
 
-    /* Top-left input corner of each pixel's window; past-the-end pixels repeat the last one
-     * so that every read stays in bounds. */
-    int hb[PIX], wb[PIX];
+/* Adds to acc[p] the convolution of PIX pixels whose windows' top-left input corners are
+ * (hb[p], wb[p]); wp is the channel block's packed weights, xg the group's first channel. */
+static void conv_pixels(floatv *acc, const int *hb, const int *wb, const global float *xg,
+                        const global float *wp, int Cg, int H, int W, int KH, int KW, int DH,
+                        int DW)
+{
+    const int HW = H * W;
     bool inside = true;
 #pragma unroll
-    for (int p = 0; p < PIX; p++) {
-        const int q = min(q0 + p, OHW - 1);
-        const int oh = q / OW;
-        hb[p] = oh * SH - PT;
-        wb[p] = (q - oh * OW) * SW - PL;
+    for (int p = 0; p < PIX; p++)
         inside = inside && hb[p] >= 0 && hb[p] + (KH - 1) * DH < H && wb[p] >= 0 &&
                  wb[p] + (KW - 1) * DW < W;
-    }
-
-    const floatv bias = VLOAD(0, wt + bias_off + gb * VEC);
-    floatv acc[PIX];
-#pragma unroll
-    for (int p = 0; p < PIX; p++)
-        acc[p] = bias;
-
     if (inside) {
         /* No window touches the padding: no bounds checks in the hot loop. */
         int base[PIX];
 #pragma unroll
         for (int p = 0; p < PIX; p++)
             base[p] = hb[p] * W + wb[p];
+#if defined(FIXED_K) && defined(SPAN)
+        /* The PIX windows start SPAN input columns apart in one row (checked on the addresses
+         * themselves, so any block that passes reads exactly what the loop below would): each
+         * (c, kh) row segment is loaded once and every window's taps come from it, FIXED_K
+         * loads shared by up to FIXED_K windows instead of one load per tap and pixel. Conv1
+         * of LeNet (3 channels: few taps per weight load) was bound by those loads. */
+        bool one_row = true;
+#pragma unroll
+        for (int p = 1; p < PIX; p++)
+            one_row = one_row && base[p] == base[0] + p * SPAN;
+        if (one_row) {
+            for (int c = 0; c < Cg; c++) {
+#pragma unroll
+                for (int kh = 0; kh < FIXED_K; kh++) {
+                    const global float *xr = xg + c * HW + kh * DH * W + base[0];
+                    float xs[(PIX - 1) * SPAN + FIXED_K];
+#pragma unroll
+                    for (int i = 0; i < (PIX - 1) * SPAN + FIXED_K; i++)
+                        xs[i] = xr[i];
+#pragma unroll
+                    for (int kw = 0; kw < FIXED_K; kw++) {
+                        const floatv wv = VLOAD(kw, wp);
+#pragma unroll
+                        for (int p = 0; p < PIX; p++)
+                            acc[p] = fma((floatv)(xs[p * SPAN + kw]), wv, acc[p]);
+                    }
+                    wp += FIXED_K * VEC;
+                }
+            }
+            return;
+        }
+#endif
 #ifdef FIXED_K
         /* A FIXED_K x FIXED_K window with dilation_w 1 known at build time: both window loops
          * unroll, so the weights and inputs are read at constant displacements. */
@@ -147,26 +205,200 @@ kernel void conv2d_blocked(global const float *restrict x, int x_off,
             }
         }
     }
+}
 
-    /* Transpose through private memory: output channel j of pixel p goes to y[m0+j][q0+p]. */
-    const int mb = gb - g * MgB;
-    const int m0 = g * Mg + mb * VEC;
-    const int mcount = min(VEC, Mg - mb * VEC);
-    const int pcount = min(PIX, OHW - q0);
+/* Stores v[p] lane j at yb[j * plane + p] for the mcount channels and pcount pixels that
+ * exist (count <= PIX pixels in v: a constant at each call): a transpose through private
+ * memory. */
+static void store_block(global float *yb, const floatv *v, int count, int plane, int mcount,
+                        int pcount)
+{
+    /* Loops run to PIX with count as a guard: constant trip counts unroll (a count bound
+     * would not before inlining, and the compiler warns), the guard folds once inlined. */
     float out[PIX][VEC];
 #pragma unroll
     for (int p = 0; p < PIX; p++)
-        VSTORE(act == 1 ? fmax(acc[p], (floatv)0.0f) : acc[p], 0, out[p]);
-    global float *yb = y + y_off + (n * M + m0) * OHW + q0;
-    if (pcount == PIX) {
+        if (p < count) VSTORE(v[p], 0, out[p]);
+    if (pcount == count) {
         for (int j = 0; j < mcount; j++) {
 #pragma unroll
             for (int p = 0; p < PIX; p++)
-                yb[j * OHW + p] = out[p][j];
+                if (p < count) yb[j * plane + p] = out[p][j];
         }
     } else {
         for (int j = 0; j < mcount; j++)
             for (int p = 0; p < pcount; p++)
-                yb[j * OHW + p] = out[p][j];
+                yb[j * plane + p] = out[p][j];
     }
 }
+
+kernel void conv2d_blocked(global const float *restrict x, int x_off,
+                           global const float *restrict wt, int wt_off, int bias_off,
+                           global float *restrict y, int y_off, int C, int Cg, int H, int W, int M,
+                           int Mg, int MgB, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
+                           int DW, int PT, int PL, int act)
+{
+    const int OHW = OH * OW;
+    const int q0 = (int)get_global_id(0) * PIX;
+    if (q0 >= OHW) return;                /* the global size is rounded up to the local size */
+    const int gb = (int)get_global_id(1); /* group * MgB + channel block */
+    const int n = (int)get_global_id(2);
+    const int g = gb / MgB;
+    const global float *xg = x + x_off + (n * C + g * Cg) * H * W;
+    const global float *wp = wt + wt_off + gb * Cg * KH * KW * VEC;
+
+    /* Top-left input corner of each pixel's window; past-the-end pixels repeat the last one
+     * so that every read stays in bounds. */
+    int hb[PIX], wb[PIX];
+#pragma unroll
+    for (int p = 0; p < PIX; p++) {
+        const int q = min(q0 + p, OHW - 1);
+        const int oh = q / OW;
+        hb[p] = oh * SH - PT;
+        wb[p] = (q - oh * OW) * SW - PL;
+    }
+
+    const floatv bias = VLOAD(0, wt + bias_off + gb * VEC);
+    floatv acc[PIX];
+#pragma unroll
+    for (int p = 0; p < PIX; p++)
+        acc[p] = bias;
+    conv_pixels(acc, hb, wb, xg, wp, Cg, H, W, KH, KW, DH, DW);
+#pragma unroll
+    for (int p = 0; p < PIX; p++)
+        acc[p] = act == 1 ? fmax(acc[p], (floatv)0.0f) : acc[p];
+
+    const int mb = gb - g * MgB;
+    const int m0 = g * Mg + mb * VEC;
+    store_block(y + y_off + (n * M + m0) * OHW + q0, acc, PIX, OHW, min(VEC, Mg - mb * VEC),
+                min(PIX, OHW - q0));
+}
+
+#ifdef POOL_KW
+/* conv2d_blocked_pool for pools whose windows tile each row (-DPOOL_KW=k: kernel width k,
+ * stride k, dilation 1): PIXP = PIX / k pooled pixels per work-item, and for each pool row
+ * the PIX conv pixels under their windows, which are consecutive in the conv output row, are
+ * one block (so -DSPAN shares the input row between them), then max-reduced k at a time. */
+#define PIXP (PIX / POOL_KW)
+kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
+                                global const float *restrict wt, int wt_off, int bias_off,
+                                global float *restrict y, int y_off, int C, int Cg, int H, int W,
+                                int M, int Mg, int MgB, int OH, int OW, int KH, int KW, int SH,
+                                int SW, int DH, int DW, int PT, int PL, int act, int PH, int PW,
+                                int QKH, int QKW, int QSH, int QSW, int QDH, int QDW, int QPT,
+                                int QPL)
+{
+    const int PHW = PH * PW;
+    const int q0 = (int)get_global_id(0) * PIXP;
+    if (q0 >= PHW) return;
+    const int gb = (int)get_global_id(1);
+    const int n = (int)get_global_id(2);
+    const int g = gb / MgB;
+    const global float *xg = x + x_off + (n * C + g * Cg) * H * W;
+    const global float *wp = wt + wt_off + gb * Cg * KH * KW * VEC;
+    const floatv bias = VLOAD(0, wt + bias_off + gb * VEC);
+
+    int oh0[PIXP], ow0[PIXP];
+#pragma unroll
+    for (int p = 0; p < PIXP; p++) {
+        const int q = min(q0 + p, PHW - 1);
+        const int ph = q / PW;
+        oh0[p] = ph * QSH - QPT;
+        ow0[p] = (q - ph * PW) * POOL_KW - QPL;
+    }
+    floatv best[PIXP];
+#pragma unroll
+    for (int p = 0; p < PIXP; p++)
+        best[p] = (floatv)(-INFINITY);
+
+    for (int i_h = 0; i_h < QKH; i_h++) {
+        int hb[PIX], wb[PIX];
+        bool used[PIX];
+        floatv acc[PIX];
+#pragma unroll
+        for (int k = 0; k < PIX; k++) {
+            const int oh = oh0[k / POOL_KW] + i_h * QDH, ow = ow0[k / POOL_KW] + k % POOL_KW;
+            used[k] = oh >= 0 && oh < OH && ow >= 0 && ow < OW;
+            hb[k] = clamp(oh, 0, OH - 1) * SH - PT;
+            wb[k] = clamp(ow, 0, OW - 1) * SW - PL;
+            acc[k] = bias;
+        }
+        conv_pixels(acc, hb, wb, xg, wp, Cg, H, W, KH, KW, DH, DW);
+#pragma unroll
+        for (int k = 0; k < PIX; k++) {
+            const floatv v = act == 1 ? fmax(acc[k], (floatv)0.0f) : acc[k];
+            const int p = k / POOL_KW;
+            best[p] = used[k] ? select(best[p], v, v > best[p]) : best[p];
+        }
+    }
+
+    const int mb = gb - g * MgB;
+    const int m0 = g * Mg + mb * VEC;
+    store_block(y + y_off + (n * M + m0) * PHW + q0, best, PIXP, PHW, min(VEC, Mg - mb * VEC),
+                min(PIXP, PHW - q0));
+}
+#else
+/* conv2d_blocked with a MaxPool epilogue: PIX pooled pixels (row-major over PH*PW) per
+ * work-item. For each pool window position, the PIX conv pixels under it are computed as one
+ * block and max-reduced; a position outside the conv output [OH,OW] computes a clamped pixel
+ * that is not used. */
+kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
+                                global const float *restrict wt, int wt_off, int bias_off,
+                                global float *restrict y, int y_off, int C, int Cg, int H, int W,
+                                int M, int Mg, int MgB, int OH, int OW, int KH, int KW, int SH,
+                                int SW, int DH, int DW, int PT, int PL, int act, int PH, int PW,
+                                int QKH, int QKW, int QSH, int QSW, int QDH, int QDW, int QPT,
+                                int QPL)
+{
+    const int PHW = PH * PW;
+    const int q0 = (int)get_global_id(0) * PIX;
+    if (q0 >= PHW) return;
+    const int gb = (int)get_global_id(1);
+    const int n = (int)get_global_id(2);
+    const int g = gb / MgB;
+    const global float *xg = x + x_off + (n * C + g * Cg) * H * W;
+    const global float *wp = wt + wt_off + gb * Cg * KH * KW * VEC;
+    const floatv bias = VLOAD(0, wt + bias_off + gb * VEC);
+
+    /* Each pooled pixel's pool window origin in the conv output. */
+    int oh0[PIX], ow0[PIX];
+#pragma unroll
+    for (int p = 0; p < PIX; p++) {
+        const int q = min(q0 + p, PHW - 1);
+        const int ph = q / PW;
+        oh0[p] = ph * QSH - QPT;
+        ow0[p] = (q - ph * PW) * QSW - QPL;
+    }
+    floatv best[PIX];
+#pragma unroll
+    for (int p = 0; p < PIX; p++)
+        best[p] = (floatv)(-INFINITY);
+
+    for (int i_h = 0; i_h < QKH; i_h++)
+        for (int i_w = 0; i_w < QKW; i_w++) {
+            int hb[PIX], wb[PIX];
+            bool used[PIX];
+            floatv acc[PIX];
+#pragma unroll
+            for (int p = 0; p < PIX; p++) {
+                const int oh = oh0[p] + i_h * QDH, ow = ow0[p] + i_w * QDW;
+                used[p] = oh >= 0 && oh < OH && ow >= 0 && ow < OW;
+                hb[p] = clamp(oh, 0, OH - 1) * SH - PT;
+                wb[p] = clamp(ow, 0, OW - 1) * SW - PL;
+                acc[p] = bias;
+            }
+            conv_pixels(acc, hb, wb, xg, wp, Cg, H, W, KH, KW, DH, DW);
+#pragma unroll
+            for (int p = 0; p < PIX; p++) {
+                const floatv v = act == 1 ? fmax(acc[p], (floatv)0.0f) : acc[p];
+                /* v > best lane by lane, as MaxPool compares (a NaN never wins). */
+                best[p] = used[p] ? select(best[p], v, v > best[p]) : best[p];
+            }
+        }
+
+    const int mb = gb - g * MgB;
+    const int m0 = g * Mg + mb * VEC;
+    store_block(y + y_off + (n * M + m0) * PHW + q0, best, PIX, PHW, min(VEC, Mg - mb * VEC),
+                min(PIX, PHW - q0));
+}
+#endif

@@ -17,3 +17,11 @@ add_test(NAME device_failures
                  $<TARGET_FILE:lenet-onnx-run> $<TARGET_FILE:lo_stub_icd>)
 set_tests_properties(device_failures PROPERTIES WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
                                                 ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)
+
+# Plans of one model on one context share one device copy of each constant (cl_constant_cache.c).
+add_executable(test_cl_constant_share ${CMAKE_CURRENT_LIST_DIR}/test_cl_constant_share.c)
+target_link_libraries(test_cl_constant_share PRIVATE lo_backend_opencl OpenCL::OpenCL m)
+target_include_directories(test_cl_constant_share PRIVATE ${PROJECT_SOURCE_DIR}/cl
+                                                          ${PROJECT_SOURCE_DIR}/tests)
+add_test(NAME cl_constant_share COMMAND test_cl_constant_share)
+set_tests_properties(cl_constant_share PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)

@@ -436,8 +436,7 @@ static lenet_onnx_status session_step_info(const lenet_onnx_session *session, si
     memset(out, 0, sizeof *out);
     snprintf(out->node_name, sizeof out->node_name, "%s", sc->steps[step].node_name);
     snprintf(out->op_type, sizeof out->op_type, "%s", sc->steps[step].label);
-    const lo_node *node = &session->graph->nodes[sc->step_nodes[step]];
-    lo_tensor_info(&session->graph->tensors[node->outputs[0]], &out->output);
+    lo_tensor_info(&session->graph->tensors[sc->step_outputs[step]], &out->output);
     return LO_OK;
 }
 

@@ -1,5 +1,6 @@
 #include "schedule.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ static lo_status lower_steps(const lo_graph *graph, lo_schedule *s, lo_error *er
         int k = s->num_steps;
         lo_status st = lo_op_lower(graph, node, row, &s->steps[k], s->step_reads[k], err);
         if (st != LO_OK) return st;
+        s->step_outputs[k] = node->outputs[0];
         s->step_nodes[s->num_steps++] = n;
     }
     return LO_OK;
@@ -49,6 +51,103 @@ static size_t tensor_bytes(const lo_tensor *t)
     size_t bytes;
     if (numel < 0 || !lo_mul_size((size_t)numel, lo_dtype_size(t->dtype), &bytes)) return SIZE_MAX;
     return bytes;
+}
+
+static bool is_output_storage(const lo_graph *graph, int root);
+
+/* A tensor's shape and dtype, in the arena at `offset` or as constant 0: enough for the
+ * checks that do not look at placement. */
+static lo_tensor_ref unplaced_ref(const lo_graph *graph, int index, size_t offset)
+{
+    lo_tensor_ref ref;
+    memset(&ref, 0, sizeof ref);
+    ref.dtype = graph->tensors[index].dtype;
+    ref.shape = graph->tensors[index].shape;
+    if (graph->tensors[lo_storage_root(graph, index)].role == LO_TENSOR_CONSTANT)
+        ref.buffer = LO_BUFFER_CONSTANT;
+    else
+        ref.offset = offset;
+    return ref;
+}
+
+/* Conv step `conv` with MaxPool step `pool` as its epilogue, if that step is valid and the
+ * backend (when one is given) runs it. The output is placed past every input so the trial
+ * passes the aliasing check. */
+static bool fused_conv_pool(const lo_graph *graph, const lo_schedule *s,
+                            const lo_schedule_options *options, int conv, int pool, lo_step *out)
+{
+    *out = s->steps[conv];
+    lo_conv_params *p = &out->params.conv;
+    p->has_pool = true;
+    p->pool = s->steps[pool].params.pool;
+    size_t end = 0;
+    for (int i = 0; i < out->num_inputs; i++) {
+        out->inputs[i] = unplaced_ref(graph, s->step_reads[conv][i], 0);
+        size_t bytes = lo_tensor_ref_bytes(&out->inputs[i]);
+        if (bytes > end) end = bytes;
+    }
+    out->output = unplaced_ref(graph, s->step_outputs[pool], end);
+    snprintf(out->label, sizeof out->label, "%.55s+MaxPool", s->steps[conv].label);
+    lo_error err;
+    lo_error_clear(&err);
+    if (lo_step_validate(out, &err) != LO_OK) return false;
+    return !options->backend || options->backend->supports(options->context, out, &err) == LO_OK;
+}
+
+/* Conv(+activation) then a MaxPool of its output, where the MaxPool is the conv output's only
+ * reader (as its input 0) and it is not a graph output: one step, so the pooled-away
+ * activations are never written. Backends that refuse the fused step keep the two steps.
+ * Linear in steps and reads: readers are counted once, fused steps compacted once. */
+static lo_status fuse_conv_pool(const lo_graph *graph, lo_schedule *s,
+                                const lo_schedule_options *options, lo_error *err)
+{
+    const size_t tensors = (size_t)graph->num_tensors + 1;
+    int *readers = lo_calloc(tensors, sizeof *readers); /* reads per storage root */
+    int *reader = lo_malloc(tensors * sizeof *reader);  /* the step of the last read */
+    bool *absorbed = lo_calloc((size_t)s->num_steps + 1, sizeof *absorbed);
+    if (!readers || !reader || !absorbed) {
+        lo_free(readers);
+        lo_free(reader);
+        lo_free(absorbed);
+        return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory while scheduling", graph->source);
+    }
+    for (int k = 0; k < s->num_steps; k++)
+        for (int i = 0; i < s->steps[k].num_inputs; i++) {
+            int root = lo_storage_root(graph, s->step_reads[k][i]);
+            readers[root]++;
+            reader[root] = k;
+        }
+    for (int k = 0; k < s->num_steps; k++) {
+        if (s->steps[k].kind != LO_STEP_CONV || s->steps[k].params.conv.has_pool) continue;
+        const int conv_out = s->step_outputs[k], root = lo_storage_root(graph, conv_out);
+        if (graph->tensors[conv_out].dtype != LO_DTYPE_FLOAT || readers[root] != 1 ||
+            is_output_storage(graph, root))
+            continue;
+        const int pool = reader[root];
+        lo_step fused;
+        if (pool <= k || s->steps[pool].kind != LO_STEP_MAXPOOL ||
+            s->step_reads[pool][0] != conv_out ||
+            graph->tensors[s->step_outputs[pool]].dtype != LO_DTYPE_FLOAT ||
+            !fused_conv_pool(graph, s, options, k, pool, &fused))
+            continue;
+        s->steps[k] = fused;
+        s->step_outputs[k] = s->step_outputs[pool];
+        absorbed[pool] = true;
+    }
+    int kept = 0;
+    for (int k = 0; k < s->num_steps; k++) {
+        if (absorbed[k]) continue;
+        s->steps[kept] = s->steps[k];
+        s->step_nodes[kept] = s->step_nodes[k];
+        s->step_outputs[kept] = s->step_outputs[k];
+        memcpy(s->step_reads[kept], s->step_reads[k], sizeof s->step_reads[k]);
+        kept++;
+    }
+    s->num_steps = kept;
+    lo_free(readers);
+    lo_free(reader);
+    lo_free(absorbed);
+    return LO_OK;
 }
 
 /* Extends the lifetime of the arena buffer holding tensor `index` to cover `step`, creating
@@ -82,7 +181,7 @@ static void collect_lifetimes(const lo_graph *graph, const lo_schedule *s, place
     for (int k = 0; k < s->num_steps; k++) {
         for (int i = 0; i < s->steps[k].num_inputs; i++)
             use_tensor(graph, p, s->step_reads[k][i], k);
-        use_tensor(graph, p, graph->nodes[s->step_nodes[k]].outputs[0], k);
+        use_tensor(graph, p, s->step_outputs[k], k);
     }
     int last_step = s->num_steps > 0 ? s->num_steps - 1 : 0;
     for (int i = 0; i < graph->num_outputs; i++)
@@ -131,7 +230,7 @@ static void share_in_place(const lo_graph *graph, const lo_schedule *s, placemen
         into[b] = b;
     for (int k = 0; k < s->num_steps; k++) {
         const lo_step *step = &s->steps[k];
-        int out_root = lo_storage_root(graph, graph->nodes[s->step_nodes[k]].outputs[0]);
+        int out_root = lo_storage_root(graph, s->step_outputs[k]);
         int out_slot = folded_slot(into, p->arena_slot[out_root]);
         for (int i = 0; i < step->num_inputs && runs_in_place(step, i); i++) {
             int in_root = lo_storage_root(graph, s->step_reads[k][i]);
@@ -212,6 +311,7 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *op
     placement p = {lo_malloc(tensors * sizeof(int)), lo_malloc(tensors * sizeof(int)),
                    lo_malloc(tensors * sizeof(lo_plan_buffer)), 0};
     s->step_nodes = lo_malloc(nodes * sizeof *s->step_nodes);
+    s->step_outputs = lo_malloc(nodes * sizeof *s->step_outputs);
     s->step_reads = lo_malloc(nodes * sizeof *s->step_reads);
     s->steps = lo_calloc(nodes, sizeof *s->steps);
     s->constants = lo_calloc(tensors, sizeof *s->constants);
@@ -220,12 +320,13 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *op
     s->outputs = lo_calloc((size_t)graph->num_outputs + 1, sizeof *s->outputs);
     lo_status st = LO_OK;
     if (!order || !p.arena_slot || !p.constant_index || !p.buffers || !s->step_nodes ||
-        !s->step_reads || !s->steps || !s->constants || !s->constant_tensors || !s->inputs ||
-        !s->outputs) {
+        !s->step_outputs || !s->step_reads || !s->steps || !s->constants || !s->constant_tensors ||
+        !s->inputs || !s->outputs) {
         st = lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory while scheduling", graph->source);
         goto done;
     }
     if ((st = lower_steps(graph, s, err)) != LO_OK) goto done;
+    if ((st = fuse_conv_pool(graph, s, options, err)) != LO_OK) goto done;
     collect_lifetimes(graph, s, &p);
     collect_constants(graph, s, &p);
     /* The baseline (and the no-reuse layout): every tensor after the previous one. */
@@ -263,7 +364,7 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *op
         lo_step *step = &s->steps[k];
         for (int i = 0; i < step->num_inputs; i++)
             step->inputs[i] = ref_of(graph, &p, s->step_reads[k][i]);
-        step->output = ref_of(graph, &p, node->outputs[0]);
+        step->output = ref_of(graph, &p, s->step_outputs[k]);
         /* The core's check names the node itself; a backend gives the reason alone. */
         if ((st = lo_step_validate(step, err)) != LO_OK) {
             lo_fail_prefix(err, "%s: ", graph->source);
@@ -299,6 +400,7 @@ void lo_schedule_free(lo_schedule *s)
 {
     lo_free(s->steps);
     lo_free(s->step_nodes);
+    lo_free(s->step_outputs);
     lo_free(s->step_reads);
     lo_free(s->inputs);
     lo_free(s->outputs);

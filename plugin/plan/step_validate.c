@@ -168,12 +168,11 @@ static int64_t window_slack(int64_t in, int64_t kernel, int64_t dilation, int64_
 
 /* X [N,C,H,W] and Y [N,*,OH,OW], rank 4 both, OH and OW the window's output sizes: the floor
  * size for Conv, the floor or a ceil_mode size for pooling. */
-static lo_status check_window_shapes(const lo_step *step, const int64_t kernel[2],
-                                     const int64_t stride[2], const int64_t dilation[2],
-                                     const int64_t pad_begin[2], const int64_t pad_end[2],
-                                     bool allow_ceil, lo_error *err)
+static lo_status check_window_shapes(const lo_step *step, const lo_shape *x, const lo_shape *y,
+                                     const int64_t kernel[2], const int64_t stride[2],
+                                     const int64_t dilation[2], const int64_t pad_begin[2],
+                                     const int64_t pad_end[2], bool allow_ceil, lo_error *err)
 {
-    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
     char xs[160], ys[160];
     if (x->rank != 4 || y->rank != 4)
         return step_fail(err, step, "input %s and output %s must be [N,C,H,W]",
@@ -219,9 +218,24 @@ static lo_status check_conv(const lo_step *step, lo_error *err)
     if (status == LO_OK)
         status =
             check_window(step, p->kernel, p->stride, p->dilation, p->pad_begin, p->pad_end, err);
+    if (status != LO_OK) return status;
+    /* With a pool epilogue the window checks run on the unstored conv output, then the pool's
+     * on the way from it to Y. */
+    const lo_shape full = lo_conv_full_shape(step);
+    if (p->has_pool) {
+        const lo_pool_params *q = &p->pool;
+        if (full.rank != 4)
+            return step_fail(err, step, "the convolution's window does not fit input %s",
+                             shape_text(x, xs, sizeof xs));
+        status =
+            check_window(step, q->kernel, q->stride, q->dilation, q->pad_begin, q->pad_end, err);
+        if (status == LO_OK)
+            status = check_window_shapes(step, &full, y, q->kernel, q->stride, q->dilation,
+                                         q->pad_begin, q->pad_end, true, err);
+    }
     if (status == LO_OK)
-        status = check_window_shapes(step, p->kernel, p->stride, p->dilation, p->pad_begin,
-                                     p->pad_end, false, err);
+        status = check_window_shapes(step, x, p->has_pool ? &full : y, p->kernel, p->stride,
+                                     p->dilation, p->pad_begin, p->pad_end, false, err);
     if (status != LO_OK) return status;
     const int64_t C = x->dims[1], M = w->rank == 4 ? w->dims[0] : -1;
     if (w->rank != 4 || p->group < 1 || C % p->group != 0 || M % p->group != 0 ||
@@ -247,11 +261,11 @@ static lo_status check_pool(const lo_step *step, lo_error *err)
     if (status == LO_OK)
         status =
             check_window(step, p->kernel, p->stride, p->dilation, p->pad_begin, p->pad_end, err);
+    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
     if (status == LO_OK)
-        status = check_window_shapes(step, p->kernel, p->stride, p->dilation, p->pad_begin,
+        status = check_window_shapes(step, x, y, p->kernel, p->stride, p->dilation, p->pad_begin,
                                      p->pad_end, true, err);
     if (status != LO_OK) return status;
-    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
     if (x->dims[1] != y->dims[1])
         return step_fail(err, step, "input %s and output %s differ in C",
                          shape_text(x, xs, sizeof xs), shape_text(y, ys, sizeof ys));

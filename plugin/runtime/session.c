@@ -173,7 +173,7 @@ size_t lo_session_describe(const lenet_onnx_session *s, char *text, size_t size)
             sink_ref(&sink, g, sc->step_reads[k][i], &step->inputs[i]);
         }
         sink_printf(&sink, " -> ");
-        sink_ref(&sink, g, node->outputs[0], &step->output);
+        sink_ref(&sink, g, sc->step_outputs[k], &step->output);
         sink_printf(&sink, "\n");
     }
     for (int i = 0; i < g->num_inputs; i++) {

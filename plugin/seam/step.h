@@ -47,17 +47,6 @@ typedef enum lo_activation {
     LO_ACT_CLIP,       /* min(max(x, min), max); absent bounds are -inf / +inf */
 } lo_activation;
 
-typedef struct lo_conv_params {
-    int64_t group;
-    int64_t kernel[2];    /* KH, KW (also W's last two dims) */
-    int64_t stride[2];    /* H, W */
-    int64_t dilation[2];  /* H, W */
-    int64_t pad_begin[2]; /* top, left */
-    int64_t pad_end[2];   /* bottom, right */
-    bool has_bias;
-    lo_activation activation;
-} lo_conv_params;
-
 /* Output size per axis is the output tensor's shape: ceil_mode and auto_pad are already
  * resolved into it and into the pads. Windows that run past the padded input are clipped.
  * AVGPOOL divides by the window positions inside the padded input (count_include_pad) or
@@ -70,6 +59,25 @@ typedef struct lo_pool_params {
     int64_t pad_end[2];
     bool count_include_pad;
 } lo_pool_params;
+
+/* has_pool: a MaxPool epilogue. The convolution (with its activation) yields [N,M,OH,OW],
+ * OH and OW its floor window sizes (lo_conv_full_shape); that tensor is never stored: the
+ * step's output is MaxPool(pool) over it, [N,M,PH,PW], exactly as a MAXPOOL step would write.
+ * The core fuses only where the conv's output has no other reader and is not a graph output,
+ * and only when the backend's supports() accepts the fused step; otherwise it plans Conv and
+ * MaxPool as two steps. Labels say "Conv+Relu+MaxPool". */
+typedef struct lo_conv_params {
+    int64_t group;
+    int64_t kernel[2];    /* KH, KW (also W's last two dims) */
+    int64_t stride[2];    /* H, W */
+    int64_t dilation[2];  /* H, W */
+    int64_t pad_begin[2]; /* top, left */
+    int64_t pad_end[2];   /* bottom, right */
+    bool has_bias;
+    lo_activation activation;
+    bool has_pool;
+    lo_pool_params pool; /* when has_pool (count_include_pad unused) */
+} lo_conv_params;
 
 /* Constant-mode padding: output dim d is in[d] + pad_begin[d] + pad_end[d]; element y[i] is
  * x[i - pad_begin] where that lies inside x, else value. Negative pads crop. */
@@ -235,6 +243,11 @@ typedef struct lo_plan {
 
 const char *lo_activation_name(lo_activation activation);
 const char *lo_binary_op_name(lo_binary_op op);
+
+/* A CONV step's convolution output [N,M,OH,OW] before any pool epilogue (the step's output
+ * shape when it has none): OH, OW are the floor window sizes of inputs[0] under the conv's
+ * window. Rank 0 when the step is not a rank-4 CONV or its window does not fit. */
+lo_shape lo_conv_full_shape(const lo_step *step);
 
 /* Bytes of the tensor: elements times the dtype's size; 0 when unknown or too large. */
 size_t lo_tensor_ref_bytes(const lo_tensor_ref *ref);
