@@ -1166,14 +1166,17 @@ def check_compare(exe):
     steps = doc["steps"]
     if not steps or steps[0]["shape"][0] != len(images) or steps[-1]["shape"] != [len(images), 10]:
         fail("steps: %r" % steps)
-    for st in steps:
+    compared = [st for st in steps if st["compared"]]
+    if not compared or not steps[-1]["compared"]:
+        fail("the output step was not compared: %r" % steps)
+    for st in compared:
         if not (0 <= st["max_abs_err"] <= 1e-4) or st["past_tolerance"] != 0:
             fail("step %r" % st)
     args = ["--compare-backend", "ref", "--tolerance", "0,0", MODEL] + images
     proc = run(exe, args)
     if doc["backend"] == "ref":
         # The reference against itself: the same code on the same inputs, exactly equal.
-        if any(st["max_abs_err"] != 0 for st in steps):
+        if any(not st["compared"] or st["max_abs_err"] != 0 for st in steps):
             fail("ref against ref is not exact: %r" % steps)
         if proc is None or proc.returncode != 0:
             fail(describe(args, proc) + " (ref against ref must pass with no tolerance)")

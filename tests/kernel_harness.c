@@ -437,6 +437,8 @@ void set_input(pending *pc, int i, lo_dtype dtype, lo_shape shape, const void *d
     if (pc->st.num_inputs < i + 1) pc->st.num_inputs = i + 1;
 }
 
+int refused_optional;
+
 /* The core's validation and both backends must take a generated step. */
 static bool step_accepted(const lo_step *st)
 {
@@ -446,6 +448,12 @@ static bool step_accepted(const lo_step *st)
     if (status == LO_OK) {
         who = be->name;
         status = be->supports(ctx, st, &err);
+        /* A pool epilogue is an optional fusion (step.h): a backend may refuse it, with a
+         * reason, and the core then plans Conv and MaxPool apart. Counted, not failed. */
+        if (status == LO_ERR_UNSUPPORTED && st->kind == LO_STEP_CONV && st->params.conv.has_pool) {
+            refused_optional++;
+            return false;
+        }
     }
     if (status == LO_OK) {
         who = ref_be->name;

@@ -139,4 +139,7 @@ void oracle_self_checks(void);
 void validator_checks(void);
 void multi_step_tests(void);
 
+/* Generated steps the backend under test refused as an optional fusion (a pool epilogue). */
+extern int refused_optional;
+
 #endif

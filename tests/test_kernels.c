@@ -199,6 +199,9 @@ int main(int argc, char **argv)
     run_cases(GEN_MATMUL, "matmul", 2 * k);
     multi_step_tests();
     printf("backend tests: %.2f s\n", now_s() - t0);
+    if (refused_optional)
+        printf("%d steps with an optional fusion refused by %s (the core runs them apart)\n",
+               refused_optional, be->name);
 
     be->close(ctx);
     ref_be->close(ref_ctx);

@@ -1,7 +1,8 @@
 /* The per-node divergence report: one model run on two backends (the one under test and a
- * reference, usually "ref") on the same inputs, every step's output compared. Both sessions
- * keep every intermediate (no arena reuse), and the plan is the same on both (the core plans,
- * backends only run), so step k of one is step k of the other. */
+ * reference, usually "ref") on the same inputs, every step's output compared with the
+ * reference's step writing the same tensor. Both sessions keep every intermediate (no arena
+ * reuse); the core plans both alike, except optional fusions a backend refuses, whose inner
+ * tensors then have no counterpart (reported, not compared). */
 #ifndef LO_COMPARE_BACKENDS_H
 #define LO_COMPARE_BACKENDS_H
 
@@ -16,6 +17,7 @@ typedef struct lo_compare_step {
     double max_abs_err;    /* max |test - reference| */
     double max_rel_err;    /* max |test - reference| / |reference| over elements with |ref| > 0 */
     size_t past_tolerance; /* elements where |test - ref| > atol + rtol * |ref| */
+    bool compared;         /* false: the reference's plan has no step writing this tensor */
 } lo_compare_step;
 
 typedef struct lo_compare_report {
@@ -42,7 +44,8 @@ void lo_compare_report_free(lo_compare_report *report);
 
 /* The report as a table, or as one JSON object: {"model", "backend", "device",
  * "reference_backend", "reference_device", "atol", "rtol", "first_past_tolerance": int|null,
- * "steps": [{"step", "node", "op", "shape", "max_abs_err", "max_rel_err", "past_tolerance"}]}. */
+ * "steps": [{"step", "node", "op", "shape", "compared", and when compared "max_abs_err",
+ * "max_rel_err", "past_tolerance"}]}. */
 void lo_compare_print(FILE *out, const lo_compare_report *report, const char *model, bool json);
 
 #endif

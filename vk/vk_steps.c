@@ -219,6 +219,13 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                                  p->pool.pad_begin[a] > INT32_MAX || !fits_u32(p->pool.stride[a]) ||
                                  !fits_u32(p->pool.dilation[a]) || !fits_u32(p->pool.kernel[a]))))
                 return refuse(err, step, "window parameters past 32 bits");
+        /* Measured on lavapipe (LeNet, batch 64): the register-blocked conv and a separate pool
+         * take 79 ms, conv_pool.comp 297 ms; so on CPU devices the core keeps them apart. */
+        if (p->has_pool && !ctx->tiled)
+            return refuse(err, step,
+                          "a MaxPool epilogue runs with the GPU shaders only "
+                          "(LENET_ONNX_VK_TILED=1 forces them); on this CPU device a separate "
+                          "MaxPool is faster");
         if (p->has_pool) {
             uint64_t groups[3];
             linear_groups(ctx, (uint64_t)out_n, groups);
