@@ -33,9 +33,4 @@ foreach(backend IN LISTS lo_kernel_backends)
   set_tests_properties(kernels_${backend} PROPERTIES LABELS "device" TIMEOUT 300
                                                      ENVIRONMENT "${LENET_ONNX_TEST_ENV}")
 endforeach()
-if(opencl IN_LIST lo_kernel_backends)
-  # The direct kernels GPUs run (no CPU vector blocking), on another seed.
-  add_test(NAME kernels_opencl_generic COMMAND test_kernels opencl 977)
-  set_tests_properties(kernels_opencl_generic PROPERTIES LABELS "device" TIMEOUT 300
-                       ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_GENERIC=1")
-endif()
+# A backend's own variants of its kernel test live in its folder (cl/tests, vk/tests).

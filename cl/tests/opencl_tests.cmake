@@ -25,3 +25,8 @@ target_include_directories(test_cl_constant_share PRIVATE ${PROJECT_SOURCE_DIR}/
                                                           ${PROJECT_SOURCE_DIR}/tests)
 add_test(NAME cl_constant_share COMMAND test_cl_constant_share)
 set_tests_properties(cl_constant_share PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)
+
+# The direct kernels GPUs run (no CPU vector blocking), against ref, on another seed.
+add_test(NAME kernels_opencl_generic COMMAND test_kernels opencl 977)
+set_tests_properties(kernels_opencl_generic PROPERTIES LABELS "device" TIMEOUT 300
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_GENERIC=1")
