@@ -416,17 +416,16 @@ static void set_linear(const lo_backend_context *ctx, lo_vk_dispatch *d, uint64_
     set_groups(d, groups);
 }
 
-static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, int index,
-                            lo_error *err)
+/* Conv's bindings, as conv.comp, conv_blocked.comp and conv_pool.comp declare them: Y, X, W
+ * (output channels contiguous when constant: transposed at prepare) and B (W again when there is
+ * none: unread, but every binding must be valid); and W's strides per group, output channel
+ * and (ci, kh, kw) tap. */
+static lo_status bind_conv(lo_vk_program *prog, const lo_step *step, lo_vk_dispatch *d,
+                           uint32_t w_strides[3], lo_error *err)
 {
-    const lo_step *step = &prog->plan->steps[index];
     const lo_conv_params *p = &step->params.conv;
-    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
-    lo_vk_dispatch *d;
-    lo_status st = add_dispatch(
-        prog, index, ctx->tiled ? LO_VK_SHADER_CONV : LO_VK_SHADER_CONV_BLOCKED, &d, err);
-    if (st != LO_OK) return st;
     const bool w_constant = step->inputs[1].buffer == LO_BUFFER_CONSTANT;
+    lo_status st;
     if ((st = tensor_range(prog, step, &step->output, LO_VK_LAYOUT_PLAIN, 0, &d->bindings[0],
                            err)) != LO_OK ||
         (st = tensor_range(prog, step, &step->inputs[0], LO_VK_LAYOUT_PLAIN, 0, &d->bindings[1],
@@ -440,11 +439,32 @@ static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, 
                                err)) != LO_OK)
             return st;
     } else {
-        d->bindings[3] = d->bindings[2]; /* unread, but every binding must be valid */
+        d->bindings[3] = d->bindings[2];
     }
+    const uint32_t mg = (uint32_t)step->inputs[1].shape.dims[0] / (uint32_t)p->group;
+    const uint32_t depth =
+        (uint32_t)step->inputs[1].shape.dims[1] * (uint32_t)(p->kernel[0] * p->kernel[1]);
+    /* [group][k][oc] when transposed at prepare, else the model's [oc][k]. */
+    w_strides[0] = mg * depth;
+    w_strides[1] = w_constant ? 1u : depth;
+    w_strides[2] = w_constant ? mg : 1u;
+    return LO_OK;
+}
+
+static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, int index,
+                            lo_error *err)
+{
+    const lo_step *step = &prog->plan->steps[index];
+    const lo_conv_params *p = &step->params.conv;
+    const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
+    lo_vk_dispatch *d;
+    lo_status st = add_dispatch(
+        prog, index, ctx->tiled ? LO_VK_SHADER_CONV : LO_VK_SHADER_CONV_BLOCKED, &d, err);
+    if (st != LO_OK) return st;
+    uint32_t w_strides[3];
+    if ((st = bind_conv(prog, step, d, w_strides, err)) != LO_OK) return st;
     const uint32_t c = (uint32_t)x->dims[1], m = (uint32_t)y->dims[1];
     const uint32_t cg = c / (uint32_t)p->group, mg = m / (uint32_t)p->group;
-    const uint32_t depth = cg * (uint32_t)(p->kernel[0] * p->kernel[1]);
     const uint32_t pixels = (uint32_t)(y->dims[0] * y->dims[2] * y->dims[3]);
     const uint32_t push[22] = {
         c,
@@ -464,10 +484,9 @@ static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, 
         (uint32_t)p->dilation[1],
         (uint32_t)p->pad_begin[0],
         (uint32_t)p->pad_begin[1],
-        /* W's strides (group, output channel, k): [group][k][oc] when transposed at prepare. */
-        w_constant ? depth * mg : mg * depth,
-        w_constant ? 1u : depth,
-        w_constant ? mg : 1u,
+        w_strides[0],
+        w_strides[1],
+        w_strides[2],
         p->has_bias ? 1u : 0u,
         (uint32_t)p->activation,
     };
@@ -476,11 +495,6 @@ static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, 
     conv_groups(ctx, step, groups);
     set_groups(d, groups);
     return LO_OK;
-}
-
-static bool step_kind_conv_pool(const lo_vk_program *prog, int index)
-{
-    return prog->plan->steps[index].params.conv.has_pool;
 }
 
 /* Conv with a MaxPool epilogue: one invocation per pooled output (conv_pool.comp). */
@@ -494,38 +508,43 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
     lo_vk_dispatch *d;
     lo_status st = add_dispatch(prog, index, LO_VK_SHADER_CONV_POOL, &d, err);
     if (st != LO_OK) return st;
-    const bool w_constant = step->inputs[1].buffer == LO_BUFFER_CONSTANT;
-    if ((st = tensor_range(prog, step, &step->output, LO_VK_LAYOUT_PLAIN, 0, &d->bindings[0],
-                           err)) != LO_OK ||
-        (st = tensor_range(prog, step, &step->inputs[0], LO_VK_LAYOUT_PLAIN, 0, &d->bindings[1],
-                           err)) != LO_OK ||
-        (st = tensor_range(prog, step, &step->inputs[1],
-                           w_constant ? LO_VK_LAYOUT_CONV_W : LO_VK_LAYOUT_PLAIN, p->group,
-                           &d->bindings[2], err)) != LO_OK)
-        return st;
-    if (p->has_bias) {
-        if ((st = tensor_range(prog, step, &step->inputs[2], LO_VK_LAYOUT_PLAIN, 0, &d->bindings[3],
-                               err)) != LO_OK)
-            return st;
-    } else {
-        d->bindings[3] = d->bindings[2]; /* unread, but every binding must be valid */
-    }
+    uint32_t w_strides[3];
+    if ((st = bind_conv(prog, step, d, w_strides, err)) != LO_OK) return st;
     const uint32_t c = (uint32_t)x->dims[1], m = (uint32_t)y->dims[1];
     const uint32_t cg = c / (uint32_t)p->group, mg = m / (uint32_t)p->group;
-    const uint32_t depth = cg * (uint32_t)(p->kernel[0] * p->kernel[1]);
     const uint32_t count = (uint32_t)numel(&step->output);
-    const uint32_t push[32] = {
-        c, (uint32_t)x->dims[2], (uint32_t)x->dims[3], m, (uint32_t)full.dims[2],
-        (uint32_t)full.dims[3], (uint32_t)y->dims[2], (uint32_t)y->dims[3], count, cg, mg,
-        (uint32_t)p->kernel[0], (uint32_t)p->kernel[1], (uint32_t)p->stride[0],
-        (uint32_t)p->stride[1], (uint32_t)p->dilation[0], (uint32_t)p->dilation[1],
-        (uint32_t)p->pad_begin[0], (uint32_t)p->pad_begin[1],
-        /* W's strides, as build_conv lays them out */
-        w_constant ? depth * mg : mg * depth, w_constant ? 1u : depth, w_constant ? mg : 1u,
-        p->has_bias ? 1u : 0u, (uint32_t)p->activation, (uint32_t)p->pool.kernel[0],
-        (uint32_t)p->pool.kernel[1], (uint32_t)p->pool.stride[0], (uint32_t)p->pool.stride[1],
-        (uint32_t)p->pool.dilation[0], (uint32_t)p->pool.dilation[1],
-        (uint32_t)p->pool.pad_begin[0], (uint32_t)p->pool.pad_begin[1]};
+    const uint32_t push[32] = {c,
+                               (uint32_t)x->dims[2],
+                               (uint32_t)x->dims[3],
+                               m,
+                               (uint32_t)full.dims[2],
+                               (uint32_t)full.dims[3],
+                               (uint32_t)y->dims[2],
+                               (uint32_t)y->dims[3],
+                               count,
+                               cg,
+                               mg,
+                               (uint32_t)p->kernel[0],
+                               (uint32_t)p->kernel[1],
+                               (uint32_t)p->stride[0],
+                               (uint32_t)p->stride[1],
+                               (uint32_t)p->dilation[0],
+                               (uint32_t)p->dilation[1],
+                               (uint32_t)p->pad_begin[0],
+                               (uint32_t)p->pad_begin[1],
+                               w_strides[0],
+                               w_strides[1],
+                               w_strides[2],
+                               p->has_bias ? 1u : 0u,
+                               (uint32_t)p->activation,
+                               (uint32_t)p->pool.kernel[0],
+                               (uint32_t)p->pool.kernel[1],
+                               (uint32_t)p->pool.stride[0],
+                               (uint32_t)p->pool.stride[1],
+                               (uint32_t)p->pool.dilation[0],
+                               (uint32_t)p->pool.dilation[1],
+                               (uint32_t)p->pool.pad_begin[0],
+                               (uint32_t)p->pool.pad_begin[1]};
     memcpy(d->push, push, sizeof push);
     set_linear(ctx, d, count);
     return LO_OK;
@@ -881,8 +900,9 @@ static lo_status build_step(const lo_backend_context *ctx, lo_vk_program *prog, 
     if (numel(&step->output) == 0) return LO_OK; /* nothing to compute */
     switch (step->kind) {
     case LO_STEP_CONV:
-        return step_kind_conv_pool(prog, index) ? build_conv_pool(ctx, prog, index, err)
-                                                : build_conv(ctx, prog, index, err);
+        return prog->plan->steps[index].params.conv.has_pool
+                   ? build_conv_pool(ctx, prog, index, err)
+                   : build_conv(ctx, prog, index, err);
     case LO_STEP_MAXPOOL:
     case LO_STEP_AVGPOOL:
         return build_pool(ctx, prog, index, err);
