@@ -31,7 +31,7 @@ void lo_cl_constant_cache_release(lo_cl_constant_cache *cache)
 
 static bool same_key(const lo_cl_constant_key *a, const lo_cl_constant_key *b)
 {
-    return a->ids[0] == b->ids[0] && a->ids[1] == b->ids[1] && strcmp(a->layout, b->layout) == 0;
+    return memcmp(a->ids, b->ids, sizeof a->ids) == 0 && strcmp(a->layout, b->layout) == 0;
 }
 
 /* Index of the shareable entry for key (ids[0] 0: an unknown constant, never shared), or -1.

@@ -59,8 +59,10 @@ typedef struct lo_cl_program_cache {
 /* A constant's device copy is named by the plan constant ids it is made of (a blocked Conv's
  * packed weights and bias: two; 0 for none) and its layout: a text holding every parameter the
  * bytes depend on ("plain", "conv v16 g1 m16 c3 k5x5"). */
+/* Constant ids a re-laid-out buffer may be made from (a Gemm chain's B and C per layer). */
+#define LO_CL_KEY_IDS 6
 typedef struct lo_cl_constant_key {
-    uint64_t ids[2];
+    uint64_t ids[LO_CL_KEY_IDS];
     char layout[96];
 } lo_cl_constant_key;
 

@@ -252,6 +252,8 @@ bool lo_cl_reads_plain(const lo_backend_context *ctx, const lo_step *step, int i
         return input == 0 || !lo_cl_conv_blocked(ctx, step);
     case LO_STEP_GEMM:
         return input != 1 || !lo_cl_gemm_blocked(ctx, step);
+    case LO_STEP_GEMM_CHAIN: /* B and C only through the packed copy */
+        return input == 0;
     case LO_STEP_UNARY: /* X, and Clip's bounds known only at run time */
         return input == 0 || input == step->params.unary.min_input ||
                input == step->params.unary.max_input;
@@ -300,6 +302,9 @@ lo_status lo_cl_launch_prepare(lo_backend_context *ctx, const lo_step *step,
         break;
     case LO_STEP_MATMUL:
         status = lo_cl_prepare_matmul(ctx, step, buffers, out, err);
+        break;
+    case LO_STEP_GEMM_CHAIN:
+        status = lo_cl_prepare_chain(ctx, step, buffers, out, err);
         break;
     default: /* validated steps never get here */
         status = lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED, "step kind %d has no OpenCL kernel",

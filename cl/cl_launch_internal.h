@@ -83,6 +83,10 @@ lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
 bool lo_cl_gemm_blocked(const lo_backend_context *ctx, const lo_step *step);
 lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
                              const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
+/* Gemm chains (cl_launch_chain.c): what the kernel cannot run, and its launch. */
+lo_status lo_cl_chain_supported(const lo_backend_context *ctx, const lo_step *step, lo_error *err);
+lo_status lo_cl_prepare_chain(lo_backend_context *ctx, const lo_step *step,
+                              const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
 lo_status lo_cl_prepare_matmul(lo_backend_context *ctx, const lo_step *step,
                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
 

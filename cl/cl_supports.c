@@ -86,7 +86,6 @@ static lo_status check_strides_int(int rank, const int64_t *strides, const char 
 
 lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *step, lo_error *err)
 {
-    (void)ctx; /* no kernel uses local memory or needs a device feature beyond OpenCL 1.2 */
     lo_status status = check_dtypes(step, err);
     if (status == LO_OK) status = check_element_counts(step, err);
     if (status != LO_OK) return status;
@@ -115,6 +114,8 @@ lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *ste
     }
     case LO_STEP_GEMM:
         return check_fused_activation(step->params.gemm.activation, err);
+    case LO_STEP_GEMM_CHAIN:
+        return lo_cl_chain_supported(ctx, step, err);
     case LO_STEP_PAD: {
         const lo_pad_params *p = &step->params.pad;
         for (int d = 0; d < step->inputs[0].shape.rank; d++)

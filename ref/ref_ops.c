@@ -682,6 +682,43 @@ static int same_small_type(const lo_step *step)
     return 0;
 }
 
+/* Each layer as its own Gemm, the intermediates in host scratch: the chain's oracle is the
+ * composition of the single-Gemm oracle. */
+static int ref_gemm_chain(const lo_step *step, const void *const *inputs, void *output)
+{
+    const lo_gemm_chain_params *p = &step->params.gemm_chain;
+    const int64_t rows = step->inputs[0].shape.dims[0];
+    const float *a = inputs[0];
+    lo_shape a_shape = step->inputs[0].shape;
+    float *scratch[2] = {NULL, NULL};
+    int rc = 0;
+    for (int l = 0; l < p->layers && rc == 0; l++) {
+        const lo_gemm_params *g = &p->layer[l];
+        int64_t k, n;
+        lo_gemm_chain_layer_dims(step, l, &k, &n);
+        const bool last = l == p->layers - 1;
+        float *y = last ? output : NULL;
+        if (!last) {
+            free(scratch[l % 2]);
+            y = scratch[l % 2] = malloc((size_t)(rows * n > 0 ? rows * n : 1) * sizeof *y);
+            if (!y) {
+                rc = ref_fail("gemm chain: out of memory for a [%lld,%lld] intermediate",
+                              (long long)rows, (long long)n);
+                break;
+            }
+        }
+        const lo_shape y_shape = ref_shape2(rows, n);
+        rc = ref_gemm(g, &a_shape, a, &step->inputs[p->b_input[l]].shape, inputs[p->b_input[l]],
+                      g->has_c ? &step->inputs[p->c_input[l]].shape : NULL,
+                      g->has_c ? inputs[p->c_input[l]] : NULL, &y_shape, y);
+        a = y;
+        a_shape = y_shape;
+    }
+    free(scratch[0]);
+    free(scratch[1]);
+    return rc;
+}
+
 int ref_run_step(const lo_step *step, const void *const *inputs, void *output)
 {
     const lo_tensor_ref *in = step->inputs;
@@ -779,6 +816,9 @@ int ref_run_step(const lo_step *step, const void *const *inputs, void *output)
         if (check_inputs(step, 2, 2, inputs) || all_float(step)) return -1;
         return ref_matmul(&in[0].shape, inputs[0], &in[1].shape, inputs[1], &step->output.shape,
                           output);
+    case LO_STEP_GEMM_CHAIN:
+        if (check_inputs(step, 1, LO_STEP_MAX_INPUTS, inputs) || all_float(step)) return -1;
+        return ref_gemm_chain(step, inputs, output);
     }
     return ref_fail("unknown step kind %d", (int)step->kind);
 }

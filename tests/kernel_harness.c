@@ -126,6 +126,8 @@ const char *kind_name(lo_step_kind kind)
         return "BatchNorm";
     case LO_STEP_MATMUL:
         return "MatMul";
+    case LO_STEP_GEMM_CHAIN:
+        return "GemmChain";
     }
     return "?";
 }
@@ -245,6 +247,16 @@ void describe_step(const lo_step *st)
                 p->m, p->n, p->k, strides_str(p->batch_rank, p->batch_dims, sd, sizeof sd),
                 strides_str(p->batch_rank, p->a_strides, sa, sizeof sa),
                 strides_str(p->batch_rank, p->b_strides, sb, sizeof sb));
+        break;
+    }
+    case LO_STEP_GEMM_CHAIN: {
+        const lo_gemm_chain_params *p = &st->params.gemm_chain;
+        for (int l = 0; l < p->layers; l++)
+            fprintf(stderr,
+                    "    layer %d: alpha=%.9g beta=%.9g trans_b=%d has_c=%d act=%s b=in%d c=in%d\n",
+                    l, (double)p->layer[l].alpha, (double)p->layer[l].beta, p->layer[l].trans_b,
+                    p->layer[l].has_c, act_name(p->layer[l].activation), p->b_input[l],
+                    p->c_input[l]);
         break;
     }
     }
@@ -448,9 +460,11 @@ static bool step_accepted(const lo_step *st)
     if (status == LO_OK) {
         who = be->name;
         status = be->supports(ctx, st, &err);
-        /* A pool epilogue is an optional fusion (step.h): a backend may refuse it, with a
-         * reason, and the core then plans Conv and MaxPool apart. Counted, not failed. */
-        if (status == LO_ERR_UNSUPPORTED && st->kind == LO_STEP_CONV && st->params.conv.has_pool) {
+        /* A pool epilogue and a Gemm chain are optional fusions (step.h): a backend may refuse
+         * them, with a reason, and the core then plans the steps apart. Counted, not failed. */
+        if (status == LO_ERR_UNSUPPORTED &&
+            ((st->kind == LO_STEP_CONV && st->params.conv.has_pool) ||
+             st->kind == LO_STEP_GEMM_CHAIN)) {
             refused_optional++;
             return false;
         }

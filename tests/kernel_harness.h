@@ -122,6 +122,7 @@ void gen_conv(batch *b, int index);
 void gen_conv_pool(batch *b, int index); /* Conv with a MaxPool epilogue */
 void gen_pool(batch *b, lo_step_kind kind, lo_dtype dtype);
 void gen_gemm(batch *b, int index);
+void gen_gemm_chain(batch *b, int index); /* Gemms in turn: a classifier head */
 void gen_matmul(batch *b);
 void gen_unary(batch *b);
 void gen_activation(batch *b, int index);
@@ -139,7 +140,8 @@ void oracle_self_checks(void);
 void validator_checks(void);
 void multi_step_tests(void);
 
-/* Generated steps the backend under test refused as an optional fusion (a pool epilogue). */
+/* Generated steps the backend under test refused as an optional fusion (a pool epilogue, a
+ * Gemm chain). */
 extern int refused_optional;
 
 #endif

@@ -2,6 +2,7 @@
  * products, batched and broadcast matrix products with 1-D promotion. */
 #include "kernel_harness.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +64,52 @@ void gen_gemm(batch *b, int index)
     if (p->has_c) set_input(&pc, 2, LO_DTYPE_FLOAT, cs, random_f32(b, ref_numel(&cs), -1, 1), 0.25);
     pc.st.output.dtype = LO_DTYPE_FLOAT;
     pc.st.output.shape = ref_shape2(m, n);
+    batch_add(b, &pc);
+}
+
+/* A classifier head as one step: 1 to 3 layers (LeNet's is 800 -> 120 -> 84 -> 10), up to
+ * LO_GEMM_CHAIN_MAX_ROWS rows, every form of C the chain takes, B and C constants. */
+void gen_gemm_chain(batch *b, int index)
+{
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    pc.st.kind = LO_STEP_GEMM_CHAIN;
+    lo_gemm_chain_params *p = &pc.st.params.gemm_chain;
+    p->layers = 1 + index % LO_GEMM_CHAIN_MAX_LAYERS;
+    const bool large = index % 5 == 4;
+    const int64_t m = chance(0.3) ? 1 : rint_(1, LO_GEMM_CHAIN_MAX_ROWS);
+    int64_t width = large ? rint_(400, 900) : rint_(1, 70);
+    set_input(&pc, 0, LO_DTYPE_FLOAT, ref_shape2(m, width), random_f32(b, m * width, -1, 1), 0.8);
+    int next = 1, used = 0;
+    for (int l = 0; l < p->layers; l++) {
+        lo_gemm_params *g = &p->layer[l];
+        const int64_t n = large && l == 0 ? rint_(70, 130) : rint_(1, 40);
+        g->trans_b = chance(0.5);
+        g->alpha = chance(0.5) ? 1.0f : ref_rng_float(&rng, -2.0f, 2.0f);
+        g->beta = chance(0.5) ? 1.0f : ref_rng_float(&rng, -2.0f, 2.0f);
+        g->activation = chance(0.6) ? LO_ACT_RELU : LO_ACT_NONE;
+        p->b_input[l] = next;
+        /* Weights of a trained layer's scale (1/sqrt(K)) keep every layer's values near 1, so
+         * the comparison's tolerance means the same after three layers as after one. */
+        const float scale = 1.0f / sqrtf((float)width);
+        const lo_shape bs = g->trans_b ? ref_shape2(n, width) : ref_shape2(width, n);
+        set_input(&pc, next++, LO_DTYPE_FLOAT, bs, random_f32(b, width * n, -scale, scale), 0.0);
+        const int form = (int)rint_(0, 4);
+        g->has_c = form != 0;
+        if (g->has_c) {
+            const lo_shape cs = form == 1   ? ref_shape1(n)
+                                : form == 2 ? ref_shape2(1, n)
+                                : form == 3 ? ref_shape(0, NULL)
+                                            : ref_shape2(1, 1);
+            p->c_input[l] = next;
+            set_input(&pc, next++, LO_DTYPE_FLOAT, cs, random_f32(b, ref_numel(&cs), -1, 1), 0.0);
+        }
+        used += snprintf(pc.st.label + used, sizeof pc.st.label - (size_t)used, "%sGemm%s",
+                         l ? ">" : "", g->activation ? "+Relu" : "");
+        width = n;
+    }
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = ref_shape2(m, width);
     batch_add(b, &pc);
 }
 

@@ -251,6 +251,34 @@ void oracle_self_checks(void)
         CHECK(ref_gemm(&g, &s22, a, &s22, b, &s3, va, &s22, y) != 0);
     }
 
+    /* A two-layer chain through the dispatcher, worked by hand: [1,2] -> x [[1,-1],[2,1]] + [0,-5],
+     * ReLU -> [5,0]; then x [[1],[1]] (B given as [1,2], trans_b) * 2 + 3 * 1 -> 13. */
+    {
+        lo_step st;
+        memset(&st, 0, sizeof st);
+        st.kind = LO_STEP_GEMM_CHAIN;
+        lo_gemm_chain_params *p = &st.params.gemm_chain;
+        p->layers = 2;
+        p->layer[0] = (lo_gemm_params){1.0f, 1.0f, false, false, true, LO_ACT_RELU};
+        p->layer[1] = (lo_gemm_params){2.0f, 3.0f, false, true, true, LO_ACT_NONE};
+        p->b_input[0] = 1;
+        p->c_input[0] = 2;
+        p->b_input[1] = 3;
+        p->c_input[1] = 4;
+        st.num_inputs = 5;
+        const lo_shape shapes[5] = {ref_shape2(1, 2), ref_shape2(2, 2), ref_shape1(2),
+                                    ref_shape2(1, 2), ref_shape(0, NULL)};
+        for (int i = 0; i < 5; i++)
+            st.inputs[i] = (lo_tensor_ref){i ? LO_BUFFER_CONSTANT : LO_BUFFER_ARENA, LO_DTYPE_FLOAT,
+                                           0, i, shapes[i]};
+        st.output = (lo_tensor_ref){LO_BUFFER_ARENA, LO_DTYPE_FLOAT, 0, 0, ref_shape2(1, 1)};
+        const float a[2] = {1, 2}, b0[4] = {1, -1, 2, 1}, c0[2] = {0, -5}, b1[2] = {1, 1},
+                    c1[1] = {1};
+        const void *ins[5] = {a, b0, c0, b1, c1};
+        float y[1] = {0};
+        CHECK(ref_run_step(&st, ins, y) == 0 && y[0] == 13.0f);
+    }
+
     /* Relu and copy. */
     {
         const float x[5] = {-1.5f, 0.0f, 2.0f, -0.0f, 1e-30f};

@@ -208,6 +208,26 @@ static void pool_checks(void)
     expect_invalid(&st, "window larger than the padded input", "does not fit");
 }
 
+/* A [3,5] through 5 -> 6 (B [5,6], C [6]) -> 4 (B [4,6] transposed, no C). */
+static lo_step chain_step(void)
+{
+    lo_step st = make_step(LO_STEP_GEMM_CHAIN, "Gemm+Relu>Gemm");
+    lo_gemm_chain_params *p = &st.params.gemm_chain;
+    p->layers = 2;
+    p->layer[0] = (lo_gemm_params){1.0f, 1.0f, false, false, true, LO_ACT_RELU};
+    p->layer[1] = (lo_gemm_params){1.0f, 1.0f, false, true, false, LO_ACT_NONE};
+    p->b_input[0] = 1;
+    p->c_input[0] = 2;
+    p->b_input[1] = 3;
+    st.num_inputs = 4;
+    st.inputs[0] = arena(LO_DTYPE_FLOAT, ref_shape2(3, 5));
+    st.inputs[1] = constant(0, ref_shape2(5, 6));
+    st.inputs[2] = constant(1, ref_shape1(6));
+    st.inputs[3] = constant(2, ref_shape2(4, 6));
+    st.output = arena(LO_DTYPE_FLOAT, ref_shape2(3, 4));
+    return st;
+}
+
 static void matrix_checks(void)
 {
     lo_step st = gemm_step();
@@ -224,6 +244,29 @@ static void matrix_checks(void)
     st = matmul_step();
     st.params.matmul.n = 3;
     expect_invalid(&st, "matmul output size", "does not fit its tensors");
+
+    st = chain_step();
+    expect_valid(&st, "gemm chain");
+    st.params.gemm_chain.layers = 4;
+    expect_invalid(&st, "gemm chain of 4 layers", "4 layers");
+    st = chain_step();
+    st.params.gemm_chain.layer[1].trans_a = true;
+    expect_invalid(&st, "gemm chain trans_a", "layer 1 has trans_a set");
+    st = chain_step();
+    st.inputs[3] = arena(LO_DTYPE_FLOAT, st.inputs[3].shape);
+    expect_invalid(&st, "gemm chain B in the arena", "layer 1: B is not a constant");
+    st = chain_step();
+    st.inputs[3].shape = ref_shape2(4, 7);
+    expect_invalid(&st, "gemm chain widths", "does not take 6 inputs");
+    st = chain_step();
+    st.inputs[2].shape = ref_shape2(3, 6);
+    expect_invalid(&st, "gemm chain C per row", "C [3,6] is not one value");
+    st = chain_step();
+    st.params.gemm_chain.c_input[0] = 0;
+    expect_invalid(&st, "gemm chain input order", "layer 0 names inputs 1 and 0");
+    st = chain_step();
+    st.output.shape = ref_shape2(3, 5);
+    expect_invalid(&st, "gemm chain output", "expected 4 inputs and 4 columns");
 }
 
 static void elementwise_checks(void)

@@ -7,9 +7,9 @@
  * Usage: test_kernels [BACKEND] [SEED [SCALE]]. BACKEND is a backend of this build (opencl,
  * vulkan, ...; by default the first other than ref); a backend that finds no device fails. SEED
  * (decimal or 0x...) reproduces a run; SCALE multiplies the number of random cases (default 1: 800
- * convs, 1000 max pools, 800 gemms, 400 relus, 400 copies, 400 each of average pools, pads, concats
- * and transposes, 400 other activations, 600 binaries, 400 softmaxes, 200 batchnorms and 400
- * matmuls).
+ * convs, 1000 max pools, 800 gemms, 200 gemm chains, 400 relus, 400 copies, 400 each of average
+ * pools, pads, concats and transposes, 400 other activations, 600 binaries, 400 softmaxes, 200
+ * batchnorms and 400 matmuls).
  *
  * Random cases are grouped many to a plan, each step in its own arena region, because prepare
  * and the first launch of each kernel shape cost far more than the run. The arena is filled
@@ -40,6 +40,7 @@ typedef enum {
     GEN_BATCHNORM,
     GEN_MATMUL,
     GEN_CONV_POOL,
+    GEN_GEMM_CHAIN,
 } gen_kind;
 
 static void run_cases(gen_kind kind, const char *what, int count)
@@ -101,6 +102,9 @@ static void run_cases(gen_kind kind, const char *what, int count)
                 break;
             case GEN_CONV_POOL:
                 gen_conv_pool(b, done);
+                break;
+            case GEN_GEMM_CHAIN:
+                gen_gemm_chain(b, done);
                 break;
             }
         }
@@ -186,6 +190,7 @@ int main(int argc, char **argv)
     run_cases(GEN_POOL_F32, "maxpool f32", 3 * k);
     run_cases(GEN_POOL_U8, "maxpool u8", 2 * k);
     run_cases(GEN_GEMM, "gemm", 4 * k);
+    run_cases(GEN_GEMM_CHAIN, "gemm chain", k);
     run_cases(GEN_UNARY, "unary relu", 2 * k);
     run_cases(GEN_COPY, "copy", 2 * k);
     run_cases(GEN_AVGPOOL, "averagepool", 2 * k);

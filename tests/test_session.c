@@ -131,8 +131,8 @@ static void test_passes(void)
     lo_graph_free(g);
 }
 
-/* A backend that runs everything, or everything but a Conv's MaxPool epilogue: all the
- * scheduler asks of it is supports(). */
+/* Backends that run everything, or everything but one optional fusion: all the scheduler
+ * asks of them is supports(). */
 static lo_status supports_all(const lo_backend_context *ctx, const lo_step *step, lo_error *e)
 {
     (void)ctx, (void)step, (void)e;
@@ -148,23 +148,39 @@ static lo_status refuses_pool_epilogue(const lo_backend_context *ctx, const lo_s
     return LO_OK;
 }
 
-/* LeNet scheduled for a backend: the labels of its steps joined by spaces. */
+static lo_status refuses_chains(const lo_backend_context *ctx, const lo_step *step, lo_error *e)
+{
+    (void)ctx;
+    if (step->kind == LO_STEP_GEMM_CHAIN) return lo_fail(e, LO_ERR_UNSUPPORTED, "no chains here");
+    return LO_OK;
+}
+
+static lo_status two_layer_chains(const lo_backend_context *ctx, const lo_step *step, lo_error *e)
+{
+    (void)ctx;
+    if (step->kind == LO_STEP_GEMM_CHAIN && step->params.gemm_chain.layers > 2)
+        return lo_fail(e, LO_ERR_UNSUPPORTED, "two layers at most here");
+    return LO_OK;
+}
+
+/* LeNet at `batch` scheduled for a backend, with the output of node `also_output` (or none)
+ * made a graph output too: the labels of its steps joined by spaces. */
 static int lenet_schedule(lo_status (*supports)(const lo_backend_context *, const lo_step *,
                                                 lo_error *),
-                          bool conv1_is_output, char *labels, size_t size)
+                          int64_t batch, const char *also_output, char *labels, size_t size)
 {
     lo_graph *g = NULL;
     labels[0] = '\0';
     CHECK_OK(lo_onnx_load_file("models/lenet.onnx", &g, &err), &err);
     if (!g) return -1;
-    CHECK_OK(lo_run_passes(g, 2, &err), &err);
-    if (conv1_is_output) { /* conv1's (Relu'd) output also leaves the graph */
-        int conv1 = -1;
-        for (int n = 0; n < g->num_nodes && conv1 < 0; n++)
-            if (!g->nodes[n].removed && strcmp(g->nodes[n].name, "/conv1/Conv") == 0) conv1 = n;
-        CHECK(conv1 >= 0);
-        if (conv1 >= 0) {
-            const int t = g->nodes[conv1].outputs[0];
+    CHECK_OK(lo_run_passes(g, batch, &err), &err);
+    if (also_output) {
+        int node = -1;
+        for (int n = 0; n < g->num_nodes && node < 0; n++)
+            if (!g->nodes[n].removed && strcmp(g->nodes[n].name, also_output) == 0) node = n;
+        CHECK_MSG(node >= 0, "no node %s", also_output);
+        if (node >= 0) {
+            const int t = g->nodes[node].outputs[0];
             CHECK_OK(lo_graph_add_output(g, t, &err), &err);
             g->tensors[t].is_graph_output = true;
         }
@@ -182,13 +198,22 @@ static int lenet_schedule(lo_status (*supports)(const lo_backend_context *, cons
             used += (size_t)snprintf(labels + used, used < size ? size - used : 0, "%s%s",
                                      k ? " " : "", s.steps[k].label);
         if (s.num_steps > 0 && s.steps[0].params.conv.has_pool) {
-            /* conv1's 28x28 output, pooled 2x2, never stored: the step writes [2,16,14,14]. */
+            /* conv1's 28x28 output, pooled 2x2, never stored: the step writes [N,16,14,14]. */
             const lo_shape *y = &s.steps[0].output.shape;
-            CHECK(y->rank == 4 && y->dims[0] == 2 && y->dims[2] == 14 && y->dims[3] == 14);
+            CHECK(y->rank == 4 && y->dims[0] == batch && y->dims[2] == 14 && y->dims[3] == 14);
             const lo_shape full = lo_conv_full_shape(&s.steps[0]);
             CHECK(full.rank == 4 && full.dims[2] == 28 && full.dims[3] == 28);
             CHECK(s.steps[0].params.conv.pool.kernel[0] == 2 &&
                   s.steps[0].params.conv.pool.stride[1] == 2);
+        }
+        const lo_step *last = s.num_steps > 0 ? &s.steps[s.num_steps - 1] : NULL;
+        if (last && last->kind == LO_STEP_GEMM_CHAIN && last->params.gemm_chain.layers == 3) {
+            /* A [N,800], then fc1..fc3's weights and biases; the logits out. */
+            const lo_gemm_chain_params *p = &last->params.gemm_chain;
+            CHECK(last->num_inputs == 7 && p->b_input[2] == 5 && p->c_input[2] == 6);
+            CHECK(last->inputs[0].shape.dims[1] == 800 && last->output.shape.dims[0] == batch &&
+                  last->output.shape.dims[1] == 10);
+            CHECK(p->layer[0].activation == LO_ACT_RELU && p->layer[2].activation == LO_ACT_NONE);
         }
         lo_schedule_free(&s);
     }
@@ -196,24 +221,40 @@ static int lenet_schedule(lo_status (*supports)(const lo_backend_context *, cons
     return steps;
 }
 
-/* The scheduler folds each MaxPool into the Conv before it where the backend runs the fused
- * step, keeps the two steps where it refuses it, and never fuses a conv output that is also
- * a graph output. */
-static void test_conv_pool_fusion(void)
+/* The scheduler folds each MaxPool into the Conv before it and chains the classifier's Gemms
+ * at small batches where the backend runs the fused steps, keeps the steps apart where it
+ * refuses them, and never fuses across a tensor that is also a graph output. */
+static void test_fusions(void)
 {
-    char labels[256];
-    int steps = lenet_schedule(supports_all, false, labels, sizeof labels);
-    CHECK_MSG(steps == 5 && strcmp(labels, "Conv+Relu+MaxPool Conv+Relu+MaxPool Gemm+Relu "
-                                           "Gemm+Relu Gemm") == 0,
-              "%d steps: %s", steps, labels);
-    steps = lenet_schedule(refuses_pool_epilogue, false, labels, sizeof labels);
-    CHECK_MSG(steps == 7 && strcmp(labels, "Conv+Relu MaxPool Conv+Relu MaxPool Gemm+Relu "
-                                           "Gemm+Relu Gemm") == 0,
-              "%d steps: %s", steps, labels);
-    steps = lenet_schedule(supports_all, true, labels, sizeof labels);
-    CHECK_MSG(steps == 6 && strcmp(labels, "Conv+Relu MaxPool Conv+Relu+MaxPool Gemm+Relu "
-                                           "Gemm+Relu Gemm") == 0,
-              "%d steps: %s", steps, labels);
+    static const struct {
+        lo_status (*supports)(const lo_backend_context *, const lo_step *, lo_error *);
+        int64_t batch;
+        const char *also_output;
+        const char *labels;
+    } cases[] = {
+        {supports_all, 2, NULL, "Conv+Relu+MaxPool Conv+Relu+MaxPool Gemm+Relu>Gemm+Relu>Gemm"},
+        {supports_all, LO_GEMM_CHAIN_MAX_ROWS, NULL,
+         "Conv+Relu+MaxPool Conv+Relu+MaxPool Gemm+Relu>Gemm+Relu>Gemm"},
+        {supports_all, LO_GEMM_CHAIN_MAX_ROWS + 1, NULL,
+         "Conv+Relu+MaxPool Conv+Relu+MaxPool Gemm+Relu Gemm+Relu Gemm"},
+        {refuses_pool_epilogue, 2, NULL,
+         "Conv+Relu MaxPool Conv+Relu MaxPool Gemm+Relu>Gemm+Relu>Gemm"},
+        {supports_all, 2, "/conv1/Conv",
+         "Conv+Relu MaxPool Conv+Relu+MaxPool Gemm+Relu>Gemm+Relu>Gemm"},
+        {refuses_chains, 1, NULL, "Conv+Relu+MaxPool Conv+Relu+MaxPool Gemm+Relu Gemm+Relu Gemm"},
+        {two_layer_chains, 1, NULL, "Conv+Relu+MaxPool Conv+Relu+MaxPool Gemm+Relu>Gemm+Relu Gemm"},
+        {supports_all, 1, "/fc2/Gemm",
+         "Conv+Relu+MaxPool Conv+Relu+MaxPool Gemm+Relu>Gemm+Relu Gemm"},
+        {supports_all, 1, "/fc1/Gemm",
+         "Conv+Relu+MaxPool Conv+Relu+MaxPool Gemm+Relu Gemm+Relu>Gemm"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char labels[256];
+        lenet_schedule(cases[i].supports, cases[i].batch, cases[i].also_output, labels,
+                       sizeof labels);
+        CHECK_MSG(strcmp(labels, cases[i].labels) == 0, "case %zu: %s, expected %s", i, labels,
+                  cases[i].labels);
+    }
 }
 
 static void test_bind_batch_errors(void)
@@ -304,10 +345,17 @@ static void test_lenet_session(const lenet_onnx_api *api, lenet_onnx_context *co
         if (!session) continue;
         const lo_schedule *s = &session->schedule;
         /* Each MaxPool runs as the epilogue of the Conv before it (every backend built has the
-         * fused kernel; test_session's stub backends check the fallback). */
-        static const char *const labels[] = {"Conv+Relu+MaxPool", "Conv+Relu+MaxPool", "Gemm+Relu",
-                                             "Gemm+Relu", "Gemm"};
-        const int steps = 5;
+         * fused kernel; test_fusions' stub backends check the fallback), and at small batches
+         * the classifier is one Gemm chain where the backend has that kernel (not Vulkan's
+         * yet). */
+        const bool chained =
+            batch <= LO_GEMM_CHAIN_MAX_ROWS && strcmp(context->backend->name, "vulkan") != 0;
+        static const char *const apart[] = {"Conv+Relu+MaxPool", "Conv+Relu+MaxPool", "Gemm+Relu",
+                                            "Gemm+Relu", "Gemm"};
+        static const char *const chain[] = {"Conv+Relu+MaxPool", "Conv+Relu+MaxPool",
+                                            "Gemm+Relu>Gemm+Relu>Gemm"};
+        const char *const *labels = chained ? chain : apart;
+        const int steps = chained ? 3 : 5;
         CHECK_MSG(s->num_steps == steps, "%d steps on %s", s->num_steps, context->backend->name);
         for (int k = 0; k < s->num_steps && k < steps; k++)
             CHECK_MSG(strcmp(s->steps[k].label, labels[k]) == 0, "step %d is %s, expected %s", k,
@@ -411,7 +459,7 @@ int main(void)
 {
     test_passes();
     test_bind_batch_errors();
-    test_conv_pool_fusion();
+    test_fusions();
     const lenet_onnx_api *api = lo_api_table(LENET_ONNX_ABI_VERSION);
     CHECK(api && api->struct_size == sizeof *api);
     lenet_onnx_context *context = NULL;

@@ -26,7 +26,8 @@ static const char *kind_name(lo_step_kind kind)
                                         [LO_STEP_BINARY] = "Binary",
                                         [LO_STEP_SOFTMAX] = "Softmax",
                                         [LO_STEP_BATCHNORM] = "BatchNormalization",
-                                        [LO_STEP_MATMUL] = "MatMul"};
+                                        [LO_STEP_MATMUL] = "MatMul",
+                                        [LO_STEP_GEMM_CHAIN] = "GemmChain"};
     if ((int)kind < 1 || (size_t)kind >= sizeof names / sizeof names[0]) return "?";
     return names[kind];
 }
@@ -259,6 +260,9 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
         matrix_groups(ctx, (uint64_t)p->m, (uint64_t)p->n, (uint64_t)batch, groups);
         return check_grid(ctx, step, groups, err);
     }
+    case LO_STEP_GEMM_CHAIN:
+        /* The core then keeps the Gemms as separate steps (an optional fusion). */
+        return refuse(err, step, "Gemm chains have no Vulkan shader yet");
     case LO_STEP_BINARY:
         if (step->params.binary.op < LO_BIN_ADD || step->params.binary.op > LO_BIN_PRELU)
             return refuse(err, step, "binary op %d has no kernel", (int)step->params.binary.op);
@@ -910,6 +914,8 @@ static lo_status build_step(const lo_backend_context *ctx, lo_vk_program *prog, 
         return build_gemm(ctx, prog, index, err);
     case LO_STEP_MATMUL:
         return build_matmul(ctx, prog, index, err);
+    case LO_STEP_GEMM_CHAIN: /* refused by supports() */
+        break;
     case LO_STEP_UNARY:
         return build_unary(ctx, prog, index, err);
     case LO_STEP_COPY:

@@ -55,6 +55,11 @@ static size_t tensor_bytes(const lo_tensor *t)
 
 static bool is_output_storage(const lo_graph *graph, int root);
 
+static bool is_constant(const lo_graph *graph, int tensor)
+{
+    return graph->tensors[lo_storage_root(graph, tensor)].role == LO_TENSOR_CONSTANT;
+}
+
 /* A tensor's shape and dtype, in the arena at `offset` or as constant 0: enough for the
  * checks that do not look at placement. */
 static lo_tensor_ref unplaced_ref(const lo_graph *graph, int index, size_t offset)
@@ -63,7 +68,7 @@ static lo_tensor_ref unplaced_ref(const lo_graph *graph, int index, size_t offse
     memset(&ref, 0, sizeof ref);
     ref.dtype = graph->tensors[index].dtype;
     ref.shape = graph->tensors[index].shape;
-    if (graph->tensors[lo_storage_root(graph, index)].role == LO_TENSOR_CONSTANT)
+    if (is_constant(graph, index))
         ref.buffer = LO_BUFFER_CONSTANT;
     else
         ref.offset = offset;
@@ -94,46 +99,152 @@ static bool fused_conv_pool(const lo_graph *graph, const lo_schedule *s,
     return !options->backend || options->backend->supports(options->context, out, &err) == LO_OK;
 }
 
+/* Who reads each storage root: how many step inputs, and the step of the last. */
+typedef struct read_counts {
+    int *readers;
+    int *reader;
+} read_counts;
+
+/* The one step reading step k's output, where that output is float, has no other reader and
+ * is not a graph output; -1 otherwise. */
+static int sole_reader(const lo_graph *graph, const lo_schedule *s, const read_counts *reads, int k)
+{
+    const int out = s->step_outputs[k], root = lo_storage_root(graph, out);
+    if (graph->tensors[out].dtype != LO_DTYPE_FLOAT || reads->readers[root] != 1 ||
+        is_output_storage(graph, root))
+        return -1;
+    return reads->reader[root] > k ? reads->reader[root] : -1;
+}
+
 /* Conv(+activation) then a MaxPool of its output, where the MaxPool is the conv output's only
  * reader (as its input 0) and it is not a graph output: one step, so the pooled-away
- * activations are never written. Backends that refuse the fused step keep the two steps.
- * Linear in steps and reads: readers are counted once, fused steps compacted once. */
-static lo_status fuse_conv_pool(const lo_graph *graph, lo_schedule *s,
-                                const lo_schedule_options *options, lo_error *err)
+ * activations are never written. Backends that refuse the fused step keep the two steps. */
+static void fuse_conv_pool(const lo_graph *graph, lo_schedule *s,
+                           const lo_schedule_options *options, const read_counts *reads, int k,
+                           bool *absorbed)
+{
+    if (s->steps[k].kind != LO_STEP_CONV || s->steps[k].params.conv.has_pool) return;
+    const int pool = sole_reader(graph, s, reads, k);
+    lo_step fused;
+    if (pool < 0 || s->steps[pool].kind != LO_STEP_MAXPOOL ||
+        s->step_reads[pool][0] != s->step_outputs[k] ||
+        graph->tensors[s->step_outputs[pool]].dtype != LO_DTYPE_FLOAT ||
+        !fused_conv_pool(graph, s, options, k, pool, &fused))
+        return;
+    s->steps[k] = fused;
+    s->step_outputs[k] = s->step_outputs[pool];
+    absorbed[pool] = true;
+}
+
+/* A Gemm that can be a layer of a chain: A not transposed, a constant B, a constant C that
+ * broadcasts along M only, at most LO_GEMM_CHAIN_MAX_ROWS rows. */
+static bool chainable_gemm(const lo_graph *graph, const lo_schedule *s, int k)
+{
+    const lo_step *step = &s->steps[k];
+    if (step->kind != LO_STEP_GEMM || step->params.gemm.trans_a) return false;
+    const lo_shape *y = &graph->tensors[s->step_outputs[k]].shape;
+    if (y->rank != 2 || y->dims[0] > LO_GEMM_CHAIN_MAX_ROWS ||
+        graph->tensors[s->step_reads[k][0]].dtype != LO_DTYPE_FLOAT ||
+        !is_constant(graph, s->step_reads[k][1]))
+        return false;
+    if (!step->params.gemm.has_c) return true;
+    const lo_shape *c = &graph->tensors[s->step_reads[k][2]].shape;
+    return is_constant(graph, s->step_reads[k][2]) && (c->rank < 2 || c->dims[0] == 1);
+}
+
+/* The chain of Gemms `layer[0..count)` as one step (its inputs as in fused_conv_pool: unplaced,
+ * the output past them), if valid and the backend, when given, runs it. */
+static bool chained_gemms(const lo_graph *graph, const lo_schedule *s,
+                          const lo_schedule_options *options, const int *layer, int count,
+                          lo_step *out, int *reads)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = LO_STEP_GEMM_CHAIN;
+    out->node_name = s->steps[layer[0]].node_name;
+    lo_gemm_chain_params *p = &out->params.gemm_chain;
+    p->layers = count;
+    reads[0] = s->step_reads[layer[0]][0];
+    int n = 1, used = 0;
+    for (int l = 0; l < count; l++) {
+        const lo_step *g = &s->steps[layer[l]];
+        p->layer[l] = g->params.gemm;
+        p->b_input[l] = n;
+        reads[n++] = s->step_reads[layer[l]][1];
+        if (g->params.gemm.has_c) {
+            p->c_input[l] = n;
+            reads[n++] = s->step_reads[layer[l]][2];
+        }
+        used += snprintf(out->label + used, sizeof out->label - (size_t)used, "%s%s", l ? ">" : "",
+                         g->label);
+        if (used >= (int)sizeof out->label) return false; /* the label would not say it all */
+    }
+    out->num_inputs = n;
+    size_t end = 0;
+    for (int i = 0; i < n; i++) {
+        out->inputs[i] = unplaced_ref(graph, reads[i], 0);
+        const size_t bytes = lo_tensor_ref_bytes(&out->inputs[i]);
+        if (bytes > end) end = bytes;
+    }
+    out->output = unplaced_ref(graph, s->step_outputs[layer[count - 1]], end);
+    lo_error err;
+    lo_error_clear(&err);
+    if (lo_step_validate(out, &err) != LO_OK) return false;
+    return !options->backend || options->backend->supports(options->context, out, &err) == LO_OK;
+}
+
+/* Gemms each reading the previous one's output as its only reader (a classifier head), at
+ * small batches: one step, as long a chain as the backend takes (two layers at least). */
+static void fuse_gemm_chain(const lo_graph *graph, lo_schedule *s,
+                            const lo_schedule_options *options, const read_counts *reads, int k,
+                            bool *absorbed)
+{
+    if (absorbed[k] || !chainable_gemm(graph, s, k)) return;
+    int layer[LO_GEMM_CHAIN_MAX_LAYERS] = {k}, count = 1;
+    while (count < LO_GEMM_CHAIN_MAX_LAYERS) {
+        const int prev = layer[count - 1], next = sole_reader(graph, s, reads, prev);
+        if (next < 0 || absorbed[next] || !chainable_gemm(graph, s, next) ||
+            s->step_reads[next][0] != s->step_outputs[prev])
+            break;
+        layer[count++] = next;
+    }
+    for (; count >= 2; count--) {
+        lo_step chain;
+        int chain_reads[LO_STEP_MAX_INPUTS];
+        if (!chained_gemms(graph, s, options, layer, count, &chain, chain_reads)) continue;
+        s->steps[k] = chain;
+        s->step_outputs[k] = s->step_outputs[layer[count - 1]];
+        for (int i = 0; i < LO_STEP_MAX_INPUTS; i++)
+            s->step_reads[k][i] = i < chain.num_inputs ? chain_reads[i] : 0;
+        for (int l = 1; l < count; l++)
+            absorbed[layer[l]] = true;
+        return;
+    }
+}
+
+/* The fusions: Conv+MaxPool, then Gemm chains. Linear in steps and reads: readers are counted
+ * once, fused steps compacted once. */
+static lo_status fuse_steps(const lo_graph *graph, lo_schedule *s,
+                            const lo_schedule_options *options, lo_error *err)
 {
     const size_t tensors = (size_t)graph->num_tensors + 1;
-    int *readers = lo_calloc(tensors, sizeof *readers); /* reads per storage root */
-    int *reader = lo_malloc(tensors * sizeof *reader);  /* the step of the last read */
+    read_counts reads = {lo_calloc(tensors, sizeof(int)), lo_malloc(tensors * sizeof(int))};
     bool *absorbed = lo_calloc((size_t)s->num_steps + 1, sizeof *absorbed);
-    if (!readers || !reader || !absorbed) {
-        lo_free(readers);
-        lo_free(reader);
+    if (!reads.readers || !reads.reader || !absorbed) {
+        lo_free(reads.readers);
+        lo_free(reads.reader);
         lo_free(absorbed);
         return lo_fail(err, LO_ERR_NO_MEMORY, "%s: out of memory while scheduling", graph->source);
     }
     for (int k = 0; k < s->num_steps; k++)
         for (int i = 0; i < s->steps[k].num_inputs; i++) {
             int root = lo_storage_root(graph, s->step_reads[k][i]);
-            readers[root]++;
-            reader[root] = k;
+            reads.readers[root]++;
+            reads.reader[root] = k;
         }
-    for (int k = 0; k < s->num_steps; k++) {
-        if (s->steps[k].kind != LO_STEP_CONV || s->steps[k].params.conv.has_pool) continue;
-        const int conv_out = s->step_outputs[k], root = lo_storage_root(graph, conv_out);
-        if (graph->tensors[conv_out].dtype != LO_DTYPE_FLOAT || readers[root] != 1 ||
-            is_output_storage(graph, root))
-            continue;
-        const int pool = reader[root];
-        lo_step fused;
-        if (pool <= k || s->steps[pool].kind != LO_STEP_MAXPOOL ||
-            s->step_reads[pool][0] != conv_out ||
-            graph->tensors[s->step_outputs[pool]].dtype != LO_DTYPE_FLOAT ||
-            !fused_conv_pool(graph, s, options, k, pool, &fused))
-            continue;
-        s->steps[k] = fused;
-        s->step_outputs[k] = s->step_outputs[pool];
-        absorbed[pool] = true;
-    }
+    for (int k = 0; k < s->num_steps; k++)
+        fuse_conv_pool(graph, s, options, &reads, k, absorbed);
+    for (int k = 0; k < s->num_steps; k++)
+        fuse_gemm_chain(graph, s, options, &reads, k, absorbed);
     int kept = 0;
     for (int k = 0; k < s->num_steps; k++) {
         if (absorbed[k]) continue;
@@ -144,8 +255,8 @@ static lo_status fuse_conv_pool(const lo_graph *graph, lo_schedule *s,
         kept++;
     }
     s->num_steps = kept;
-    lo_free(readers);
-    lo_free(reader);
+    lo_free(reads.readers);
+    lo_free(reads.reader);
     lo_free(absorbed);
     return LO_OK;
 }
@@ -326,7 +437,7 @@ lo_status lo_schedule_build(const lo_graph *graph, const lo_schedule_options *op
         goto done;
     }
     if ((st = lower_steps(graph, s, err)) != LO_OK) goto done;
-    if ((st = fuse_conv_pool(graph, s, options, err)) != LO_OK) goto done;
+    if ((st = fuse_steps(graph, s, options, err)) != LO_OK) goto done;
     collect_lifetimes(graph, s, &p);
     collect_constants(graph, s, &p);
     /* The baseline (and the no-reuse layout): every tensor after the previous one. */

@@ -1,9 +1,10 @@
 /* The scheduler: turns a graph that went through the passes into a plan a backend can run.
  * It lowers every remaining compute node to a step in node order (already topological),
- * folds a MaxPool into the Conv before it where that is legal and the backend runs the fused
- * step, validates each step once, asks the backend whether it runs it, works out every activation's
- * lifetime from what the steps read, places them in one arena with the greedy planner, and
- * lists the constants the steps read (the model's own bytes, never copied). */
+ * folds a MaxPool into the Conv before it and chains a small batch's classifier Gemms into one
+ * step where that is legal and the backend runs the fused step, validates each step once, asks the
+ * backend whether it runs it, works out every activation's lifetime from what the steps read,
+ * places them in one arena with the greedy planner, and lists the constants the steps read (the
+ * model's own bytes, never copied). */
 #ifndef LO_SCHEDULE_H
 #define LO_SCHEDULE_H
 
@@ -14,7 +15,7 @@
 
 typedef struct lo_schedule {
     lo_step *steps;
-    int *step_nodes;                       /* the graph node each step came from */
+    int *step_nodes; /* the graph node each step came from */
     /* The graph tensor each step writes: its node's first output; for a Conv that took a
      * MaxPool in as its epilogue, the pool's output. */
     int *step_outputs;

@@ -305,6 +305,58 @@ static lo_status check_gemm(const lo_step *step, lo_error *err)
     return LO_OK;
 }
 
+/* Each layer a Gemm whose A is the previous output (A [M,K0] for layer 0), trans_a false, its
+ * B and C constants, C one value, [N] or [1,N]; inputs named once each, in order: A, then per
+ * layer B and C. */
+static lo_status check_gemm_chain(const lo_step *step, lo_error *err)
+{
+    const lo_gemm_chain_params *p = &step->params.gemm_chain;
+    char as[160], bs[160];
+    if (p->layers < 1 || p->layers > LO_GEMM_CHAIN_MAX_LAYERS)
+        return step_fail(err, step, "%d layers (1 to %d)", p->layers, LO_GEMM_CHAIN_MAX_LAYERS);
+    const lo_shape *a = &step->inputs[0].shape, *y = &step->output.shape;
+    if (step->num_inputs < 1 || a->rank != 2 || y->rank != 2 || y->dims[0] != a->dims[0])
+        return step_fail(err, step, "A %s and Y %s must be matrices of the same rows",
+                         shape_text(a, as, sizeof as), shape_text(y, bs, sizeof bs));
+    int next = 1;
+    int64_t width = a->dims[1];
+    for (int l = 0; l < p->layers; l++) {
+        const lo_gemm_params *g = &p->layer[l];
+        lo_status status = check_activation(step, g->activation, err);
+        if (status != LO_OK) return status;
+        if (g->trans_a) return step_fail(err, step, "layer %d has trans_a set", l);
+        if (p->b_input[l] != next || (g->has_c ? p->c_input[l] != next + 1 : p->c_input[l] != 0))
+            return step_fail(err, step, "layer %d names inputs %d and %d, expected %d%s", l,
+                             p->b_input[l], p->c_input[l], next, g->has_c ? " and the next" : "");
+        next += g->has_c ? 2 : 1;
+        if (next > step->num_inputs)
+            return step_fail(err, step, "layer %d names inputs past the %d given", l,
+                             step->num_inputs);
+        int64_t k, n;
+        lo_gemm_chain_layer_dims(step, l, &k, &n);
+        for (int i = p->b_input[l]; i < next; i++)
+            if (step->inputs[i].buffer != LO_BUFFER_CONSTANT)
+                return step_fail(err, step, "layer %d: %s is not a constant", l,
+                                 i == p->b_input[l] ? "B" : "C");
+        const lo_shape *b = &step->inputs[p->b_input[l]].shape;
+        if (b->rank != 2 || k != width)
+            return step_fail(err, step, "layer %d: B %s (trans_b %d) does not take %lld inputs", l,
+                             shape_text(b, bs, sizeof bs), (int)g->trans_b, (long long)width);
+        if (g->has_c) {
+            const lo_shape *c = &step->inputs[p->c_input[l]].shape;
+            const int64_t numel = lo_shape_numel(c);
+            if (c->rank > 2 || (c->rank == 2 && c->dims[0] != 1) || (numel != 1 && numel != n))
+                return step_fail(err, step, "layer %d: C %s is not one value, [%lld] or [1,%lld]",
+                                 l, shape_text(c, as, sizeof as), (long long)n, (long long)n);
+        }
+        width = n;
+    }
+    if (next != step->num_inputs || y->dims[1] != width)
+        return step_fail(err, step, "%d inputs and Y %s, expected %d inputs and %lld columns",
+                         step->num_inputs, shape_text(y, bs, sizeof bs), next, (long long)width);
+    return LO_OK;
+}
+
 static lo_status check_unary(const lo_step *step, lo_error *err)
 {
     const lo_unary_params *p = &step->params.unary;
@@ -524,6 +576,8 @@ lo_status lo_step_validate(const lo_step *step, lo_error *err)
         return check_batchnorm(step, err);
     case LO_STEP_MATMUL:
         return check_matmul(step, err);
+    case LO_STEP_GEMM_CHAIN:
+        return check_gemm_chain(step, err);
     }
     return step_fail(err, step, "unknown step kind %d", (int)step->kind);
 }

@@ -76,3 +76,17 @@ lo_shape lo_conv_full_shape(const lo_step *step)
     }
     return full;
 }
+
+void lo_gemm_chain_layer_dims(const lo_step *step, int layer, int64_t *k, int64_t *n)
+{
+    const lo_gemm_chain_params *p = &step->params.gemm_chain;
+    *k = *n = 0;
+    if (layer < 0 || layer >= LO_GEMM_CHAIN_MAX_LAYERS || p->b_input[layer] < 1 ||
+        p->b_input[layer] >= step->num_inputs)
+        return;
+    const lo_shape *b = &step->inputs[p->b_input[layer]].shape;
+    const bool t = p->layer[layer].trans_b;
+    if (b->rank != 2) return;
+    *k = b->dims[t ? 1 : 0];
+    *n = b->dims[t ? 0 : 1];
+}

@@ -35,6 +35,8 @@ typedef enum lo_step_kind {
     /* in: X, scale, B, mean, var (channels values each); out same shape */
     LO_STEP_BATCHNORM,
     LO_STEP_MATMUL, /* in: A [...,M,K], B [...,K,N] (batch read through strides); out */
+    /* in: A [M,K], then each layer's B and optional C; out [M,N of the last layer] */
+    LO_STEP_GEMM_CHAIN,
 } lo_step_kind;
 
 /* An element-wise function applied to a value; also fused into the end of Conv and Gemm. */
@@ -108,6 +110,24 @@ typedef struct lo_gemm_params {
     bool has_c;
     lo_activation activation;
 } lo_gemm_params;
+
+/* Gemms applied in turn, each to the previous one's output: a classifier head in one step,
+ * its intermediate rows never written. Layer 0 reads input 0 as A [M,K0]; layer l reads
+ * inputs b_input[l] as B and, when layer[l].has_c, c_input[l] as C: constants, in that order.
+ * Each layer is a Gemm as LO_STEP_GEMM defines it, with trans_a false and a C that broadcasts
+ * along M only (one value, [N] or [1,N]). The core chains Gemms only where each
+ * intermediate has no other reader and is not a graph output, for at most
+ * LO_GEMM_CHAIN_MAX_ROWS rows (small batches: larger ones run faster as separate blocked
+ * Gemms), and only when the backend's supports() accepts the chain. Labels say
+ * "Gemm+Relu>Gemm+Relu>Gemm". */
+#define LO_GEMM_CHAIN_MAX_LAYERS 3
+#define LO_GEMM_CHAIN_MAX_ROWS   16
+typedef struct lo_gemm_chain_params {
+    int layers;
+    lo_gemm_params layer[LO_GEMM_CHAIN_MAX_LAYERS];
+    int b_input[LO_GEMM_CHAIN_MAX_LAYERS];
+    int c_input[LO_GEMM_CHAIN_MAX_LAYERS]; /* 0 when the layer has no C */
+} lo_gemm_chain_params;
 
 /* An activation with its parameters: what a Unary step runs, and what a fused activation of
  * Conv and Gemm will carry. Fields an activation does not use are ignored. */
@@ -201,6 +221,7 @@ typedef struct lo_step {
         lo_softmax_params softmax;
         lo_batchnorm_params batchnorm;
         lo_matmul_params matmul;
+        lo_gemm_chain_params gemm_chain;
     } params;
     lo_tensor_ref inputs[LO_STEP_MAX_INPUTS];
     int num_inputs;
@@ -248,6 +269,9 @@ const char *lo_binary_op_name(lo_binary_op op);
  * shape when it has none): OH, OW are the floor window sizes of inputs[0] under the conv's
  * window. Rank 0 when the step is not a rank-4 CONV or its window does not fit. */
 lo_shape lo_conv_full_shape(const lo_step *step);
+
+/* Layer `layer` of a GEMM_CHAIN step: its input width K and output width N. */
+void lo_gemm_chain_layer_dims(const lo_step *step, int layer, int64_t *k, int64_t *n);
 
 /* Bytes of the tensor: elements times the dtype's size; 0 when unknown or too large. */
 size_t lo_tensor_ref_bytes(const lo_tensor_ref *ref);
