@@ -1,7 +1,9 @@
 /* An FMA loop on every core (see bench_peak.h). Each thread runs independent accumulators, more
  * than an FMA's latency times the FMA ports, so the units never wait on a result; the sum is
  * returned so that no compiler drops the work. The ISA-specific loops are compiled with target
- * attributes and chosen by __builtin_cpu_supports: no -march flag for the whole program. */
+ * attributes and chosen by __builtin_cpu_supports: no -march flag for the whole program. They
+ * call the FMA intrinsics rather than write a * b + c on vector types: under -std=c11 GCC does
+ * not contract that into an FMA, and the loop would measure half the peak. */
 #include "bench_peak.h"
 
 #include <pthread.h>
