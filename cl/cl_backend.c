@@ -487,6 +487,40 @@ done:
     return status;
 }
 
+/* Device bytes of a buffer; 0 when the driver will not say. */
+static uint64_t mem_bytes(cl_mem mem)
+{
+    size_t bytes = 0;
+    return clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof bytes, &bytes, NULL) == CL_SUCCESS ? bytes
+                                                                                          : 0;
+}
+
+/* True when mem is among the first n plain copies or launches' re-laid-out constants. */
+static bool counted_before(const lo_prepared *p, cl_mem mem, int plain, int launches)
+{
+    for (int c = 0; c < plain; c++)
+        if (p->constant_mems[c] == mem) return true;
+    for (int i = 0; i < launches; i++)
+        if (p->launches[i].extra == mem) return true;
+    return false;
+}
+
+/* Every constant buffer the plan's launches read, each once: the plain copies and the blocked
+ * re-layouts. They come from the context's cache (cl_constant_cache.c), so sessions of one
+ * model share them; each session counts what its plan reads. */
+static uint64_t ocl_constant_bytes(const lo_prepared *p)
+{
+    uint64_t total = 0;
+    if (!p) return 0;
+    for (int c = 0; c < p->num_constants; c++)
+        if (p->constant_mems[c] && !counted_before(p, p->constant_mems[c], c, 0))
+            total += mem_bytes(p->constant_mems[c]);
+    for (int i = 0; i < p->num_launches; i++)
+        if (p->launches[i].extra && !counted_before(p, p->launches[i].extra, p->num_constants, i))
+            total += mem_bytes(p->launches[i].extra);
+    return total;
+}
+
 const lo_backend *lo_opencl_backend(void)
 {
     static const lo_backend backend = {
@@ -506,6 +540,7 @@ const lo_backend *lo_opencl_backend(void)
         .prepare = ocl_prepare,
         .run = ocl_run,
         .release = ocl_release,
+        .constant_bytes = ocl_constant_bytes,
     };
     return &backend;
 }

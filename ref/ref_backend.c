@@ -43,7 +43,8 @@ struct lo_prepared {
     int num_launches;
     void **constants; /* host copies of the constants some step reads, else NULL */
     int num_constants;
-    unsigned char *scratch; /* each step writes here first: outputs may alias their inputs */
+    uint64_t constant_bytes; /* the bytes of those copies */
+    unsigned char *scratch;  /* each step writes here first: outputs may alias their inputs */
     lo_ref_io *inputs, *outputs;
     int num_inputs, num_outputs;
 };
@@ -234,6 +235,7 @@ static lo_status place_constant(lo_prepared *prepared, const lo_plan *plan,
             return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory copying constant '%s' (%zu bytes)",
                            c->name ? c->name : "?", bytes);
         if (bytes > 0) memcpy(*copy, c->data, bytes);
+        prepared->constant_bytes += bytes;
     }
     *at = *copy;
     return LO_OK;
@@ -370,6 +372,11 @@ static lo_status ref_run(lo_prepared *prepared, const void *const *inputs, void 
     return LO_OK;
 }
 
+static uint64_t ref_constant_bytes(const lo_prepared *prepared)
+{
+    return prepared ? prepared->constant_bytes : 0;
+}
+
 const lo_backend *lo_ref_backend(void)
 {
     static const lo_backend backend = {
@@ -389,6 +396,7 @@ const lo_backend *lo_ref_backend(void)
         .prepare = ref_prepare,
         .run = ref_run,
         .release = ref_release,
+        .constant_bytes = ref_constant_bytes,
     };
     return &backend;
 }

@@ -49,3 +49,11 @@ foreach(backend IN LISTS lo_caching_backends)
   set_tests_properties(cache_fifo_${backend} PROPERTIES TIMEOUT 300
                        ENVIRONMENT "LENET_ONNX_BACKEND=${backend}")
 endforeach()
+
+# ABI 4: session_memory (the arena at its lower bound for every exported fixture, the
+# constants on the device) and session_step_cost.
+add_executable(test_abi_memory test_abi_memory.c)
+target_link_libraries(test_abi_memory PRIVATE lenet_onnx_core)
+target_include_directories(test_abi_memory PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME abi_memory COMMAND test_abi_memory WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(abi_memory PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 300)

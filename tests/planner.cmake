@@ -5,3 +5,10 @@ target_link_libraries(test_planner PRIVATE lenet_onnx_core)
 add_test(NAME planner COMMAND test_planner)
 set_tests_properties(planner PROPERTIES LABELS "unit" TIMEOUT 60
                      ENVIRONMENT "${LENET_ONNX_TEST_ENV}")
+
+# What each planned step costs (FLOPs, bytes), against hand-computed values.
+add_executable(test_step_cost test_step_cost.c)
+target_link_libraries(test_step_cost PRIVATE lenet_onnx_core)
+add_test(NAME planner_step_cost COMMAND test_step_cost)
+set_tests_properties(planner_step_cost PROPERTIES LABELS "unit" TIMEOUT 60
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV}")

@@ -54,6 +54,18 @@ static void test_bad_tables_are_refused(void)
     CHECK(lo_registry_check(&copy, &err) == LO_ERR_ABI);
     CHECK_MSG(strstr(err.message, "'prepare'"), "%s", err.message);
 
+    /* A version 2 table ends before constant_bytes: a version 3 one must fill it. */
+    copy = *ref;
+    copy.constant_bytes = NULL;
+    CHECK(lo_registry_check(&copy, &err) == LO_ERR_ABI);
+    CHECK_MSG(strstr(err.message, "'constant_bytes'"), "%s", err.message);
+
+    copy = *ref;
+    copy.api_version = 2;
+    CHECK(lo_registry_check(&copy, &err) == LO_ERR_ABI);
+    CHECK_MSG(strstr(err.message, "version 2") && strstr(err.message, "version 3"), "%s",
+              err.message);
+
     copy = *ref;
     copy.name = "";
     CHECK(lo_registry_check(&copy, &err) == LO_ERR_ABI);

@@ -1,9 +1,12 @@
 /* lenet-onnx-bench: times whole inferences (session_run: input upload, every kernel, output
  * download) of one or more models per batch size, after a warm-up, and reports min, mean,
- * median, p90, p95, p99 and max latency, throughput and the arena size. --compare-ort times ONNX
- * Runtime's CPU execution provider on the same models, batches and inputs through the same
- * timing loop (bench_ort.c). --profile adds per-step times, also as a Chrome trace (--trace).
- * The contract (options, JSON, exit codes) is in docs/cli.md.
+ * median, p90, p95, p99 and max latency, throughput, GFLOP/s against the machine's peak
+ * (bench_peak.c) and the memory a session holds. --compare-ort times ONNX Runtime's CPU
+ * execution provider on the same models, batches and inputs through the same timing loop
+ * (bench_ort.c), in alternating rounds so that the machine's noise hits both, and prints their
+ * ratio. --profile adds per-step times, FLOPs and GFLOP/s, also as a Chrome trace (--trace).
+ * FLOPs are the library's count (session_step_cost), not the tool's guess. The contract
+ * (options, JSON, exit codes) is in docs/cli.md.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -18,6 +21,7 @@
 
 #include "bench_inputs.h"
 #include "bench_ort.h"
+#include "bench_peak.h"
 #include "bench_stats.h"
 #include "cli.h"
 #include "lenet-onnx/lenet_onnx.h"
@@ -31,6 +35,12 @@
 #define MIN_TIMED_RUNS   3
 #define MAX_PROFILE_RUNS 1000
 #define MAX_ITERATIONS   100000000ul
+/* --compare-ort: ours and ONNX Runtime take turns, this many rounds each of a share of the
+ * budget, so a slow spell of the machine falls on both rather than on one. */
+#define COMPARE_ROUNDS 5
+/* The FMA loop that measures the peak at start-up. */
+#define PEAK_SECONDS 0.2
+#define MAX_PEAK     1e9 /* GFLOP/s: an exaflop; anything past it is a typo */
 /* ONNX Runtime for --compare-ort when neither --ort-lib nor $LENET_ONNX_ORT_LIB says: the build
  * tree's link (a path relative to this program, so nothing of the build tree is printed or
  * needed by an installed copy), else the dynamic loader's search. */
@@ -52,6 +62,7 @@ typedef struct options {
     const char *plugin; /* --plugin, or NULL: the loader's search order */
     bool plugin_given;
     const char *ort_lib; /* --ort-lib, or NULL */
+    double peak_gflops;  /* --peak, or 0: measured */
 } options;
 
 typedef struct result {
@@ -63,6 +74,9 @@ typedef struct result {
     bench_stats stats;
     double images_per_s;
     uint64_t arena_bytes;
+    uint64_t flops_per_run; /* the network's, as the library counts it; 0: not known */
+    bool has_memory;        /* lenet-onnx rows of an ABI 4 library */
+    lenet_onnx_session_memory memory;
 } result;
 
 static void usage(FILE *f)
@@ -80,11 +94,14 @@ static void usage(FILE *f)
           "  --warmup N        untimed runs first (default: 5 and a fifth of the time)\n"
           "  --input FILE      feed a PNG/JPEG image (scaled to [0,1]) or a .pb/.npy tensor,\n"
           "                    repeated over the batch (default: fixed pseudo-random values)\n"
-          "  --profile         per-step times of each batch after the timings\n"
+          "  --profile         per-step times, FLOPs and GFLOP/s of each batch after the timings\n"
           "  --trace FILE      with --profile: also a Chrome trace (chrome://tracing, Perfetto)\n"
           "  --compare-ort     also time ONNX Runtime's CPU provider (one thread per core),\n"
           "                    loaded from --ort-lib, else $LENET_ONNX_ORT_LIB, else the build\n"
-          "                    tree's copy, else " ORT_SONAME "\n"
+          "                    tree's copy, else " ORT_SONAME ", in alternating rounds with\n"
+          "                    lenet-onnx, and print the ratio of the two per batch\n"
+          "  --peak GFLOPS     the device's fp32 peak for % of peak (default: measured on the\n"
+          "                    CPU by an FMA loop on every core; give a GPU's here)\n"
           "  --json            print one JSON object\n"
           "  --quiet           no progress on stderr (shown only on a terminal anyway)\n"
           "  --device D        an index, cpu, gpu, or part of a device name (default:\n"
@@ -122,7 +139,7 @@ static const cli_option bench_options[] = {
     {"--input", true},  {"--trace", true},   {"--device", true},       {"--backend", true},
     {"--plugin", true}, {"--ort-lib", true}, {"--compare-ort", false}, {"--profile", false},
     {"--json", false},  {"--quiet", false},  {"--help", false},        {"--version", false},
-    {NULL, false},
+    {"--peak", true},   {NULL, false},
 };
 
 static int apply_option(void *state, const char *name, const char *value, cli_error *err)
@@ -162,6 +179,11 @@ static int apply_option(void *state, const char *name, const char *value, cli_er
         o->plugin_given = true;
     } else if (strcmp(name, "--ort-lib") == 0) {
         o->ort_lib = value;
+    } else if (strcmp(name, "--peak") == 0) {
+        if (!cli_parse_double(value, &o->peak_gflops) || !(o->peak_gflops > 0.0) ||
+            o->peak_gflops > MAX_PEAK)
+            return cli_fail(err, CLI_EXIT_USAGE, "--peak '%s': expected GFLOP/s in (0, %g]", value,
+                            MAX_PEAK);
     } else {
         bool *flag = strcmp(name, "--compare-ort") == 0 ? &o->compare_ort
                      : strcmp(name, "--profile") == 0   ? &o->profile
@@ -335,37 +357,69 @@ static int warm_up(const runner *r, const options *o, progress *p, cli_error *er
     }
 }
 
+/* Run times of one runtime, pooled over rounds. */
+typedef struct samples {
+    double *ms;
+    size_t n, cap;
+} samples;
+
+static int samples_add(samples *s, double ms, cli_error *err)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        double *grown = realloc(s->ms, cap * sizeof *grown);
+        if (!grown) return cli_fail(err, CLI_EXIT_RUNTIME, "out of host memory");
+        s->ms = grown;
+        s->cap = cap;
+    }
+    s->ms[s->n++] = ms;
+    return 0;
+}
+
+/* How long one round runs: exactly `runs` runs when fixed, else for `seconds` and at least
+ * `min_runs` runs. */
+typedef struct round_budget {
+    bool fixed;
+    size_t runs;
+    double seconds;
+    size_t min_runs;
+} round_budget;
+
+static int time_round(const runner *r, const round_budget *b, progress *p, samples *s,
+                      cli_error *err)
+{
+    const double start = now_s();
+    size_t done = 0;
+    int rc = 0;
+    while (!rc &&
+           (b->fixed ? done < b->runs : done < b->min_runs || now_s() - start < b->seconds)) {
+        double t0 = now_s();
+        rc = r->run(r->self, err);
+        if (!rc) rc = samples_add(s, (now_s() - t0) * 1e3, err);
+        done++;
+        progress_show(p, "timing", s->n, false);
+    }
+    return rc;
+}
+
+/* The statistics of the pooled runs, and throughput over the time they took. */
+static void samples_finish(samples *s, uint32_t batch, result *res)
+{
+    bench_stats_compute(s->ms, s->n, &res->stats);
+    res->batch = batch;
+    double total = res->stats.duration_s;
+    res->images_per_s = total > 0.0 ? (double)batch * (double)s->n / total : 0.0;
+}
+
 /* Warm-up, then --iterations runs or runs for --seconds; fills res's timings. */
 static int time_runs(const runner *r, const options *o, progress *p, result *res, cli_error *err)
 {
-    double *times = NULL;
-    size_t n = 0, cap = 0;
+    samples s = {0};
+    const round_budget all = {o->iterations != 0, o->iterations, o->seconds, MIN_TIMED_RUNS};
     int rc = warm_up(r, o, p, err);
-    double start = now_s();
-    while (!rc && (o->iterations ? n < o->iterations
-                                 : n < MIN_TIMED_RUNS || now_s() - start < o->seconds)) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 1024;
-            double *nt = realloc(times, ncap * sizeof *nt);
-            if (!nt) {
-                rc = cli_fail(err, CLI_EXIT_RUNTIME, "out of host memory");
-                break;
-            }
-            times = nt;
-            cap = ncap;
-        }
-        double t0 = now_s();
-        rc = r->run(r->self, err);
-        times[n++] = (now_s() - t0) * 1e3;
-        progress_show(p, "timing", n, false);
-    }
-    if (!rc) {
-        bench_stats_compute(times, n, &res->stats);
-        res->batch = p->batch;
-        double total = res->stats.duration_s;
-        res->images_per_s = total > 0.0 ? (double)res->batch * (double)n / total : 0.0;
-    }
-    free(times);
+    if (!rc) rc = time_round(r, &all, p, &s, err);
+    if (!rc) samples_finish(&s, p->batch, res);
+    free(s.ms);
     return rc;
 }
 
@@ -375,37 +429,52 @@ typedef struct ort_compare {
     const char *device;
 } ort_compare;
 
-/* ONNX Runtime on the inputs lenet-onnx was timed with. A failure here only ends the
- * comparison (said on stderr, cmp->ort cleared): 1 when a row was added, else 0. */
-static int bench_ort_batch(ort_compare *cmp, const options *o, const char *model,
-                           const io_buffers *io, uint32_t batch, result *res)
+/* Ends the comparison after an ONNX Runtime failure: said on stderr; lenet-onnx goes on. */
+static void ort_give_up(ort_compare *cmp, const cli_error *err)
 {
-    char msg[512];
-    cli_error err = {0};
-    bench_ort_session *s = bench_ort_session_create(cmp->ort, model, batch, io->in, io->in_bytes,
-                                                    io->n_in, msg, sizeof msg);
-    int rc = CLI_EXIT_RUNTIME;
-    if (!s) {
-        cli_fail(&err, CLI_EXIT_RUNTIME, "onnxruntime (batch %" PRIu32 "): %s", batch, msg);
-    } else {
-        ort_runner ort = {s, batch};
-        runner r = {ort_run, &ort};
-        progress p = {!o->quiet && isatty(2), model, "onnxruntime", batch, 0.0};
-        rc = time_runs(&r, o, &p, res, &err);
-        progress_clear(&p);
-        bench_ort_session_release(s);
+    fprintf(stderr, PROGRAM ": %s; --compare-ort: no more ONNX Runtime rows\n", err->message);
+    cmp->ort = NULL;
+}
+
+/* Ours and ONNX Runtime in turns: both warmed up, then COMPARE_ROUNDS rounds of ours then
+ * theirs, each round a COMPARE_ROUNDS-th of the budget, the runs of each pooled. res[0] gets
+ * ours, res[1] theirs (*rows 2); when ONNX Runtime fails the comparison ends there and ours
+ * runs every round alone (*rows 1). */
+static int compare_runs(const runner *ours, bench_ort_session *session, const options *o,
+                        const char *model, uint32_t batch, ort_compare *cmp, result *res,
+                        size_t *rows, cli_error *err)
+{
+    ort_runner ort = {session, batch};
+    const runner theirs = {ort_run, &ort};
+    progress p_ours = {!o->quiet && isatty(2), model, "lenet-onnx", batch, 0.0};
+    progress p_theirs = p_ours;
+    p_theirs.runtime = "onnxruntime";
+    samples a = {0}, b = {0};
+    cli_error ort_err = {0};
+    int rc = warm_up(ours, o, &p_ours, err);
+    bool ort_on = !rc && warm_up(&theirs, o, &p_theirs, &ort_err) == 0;
+    for (unsigned long k = 0; !rc && k < COMPARE_ROUNDS; k++) {
+        const round_budget share = {o->iterations != 0,
+                                    o->iterations * (k + 1) / COMPARE_ROUNDS -
+                                        o->iterations * k / COMPARE_ROUNDS,
+                                    o->seconds / COMPARE_ROUNDS, 1};
+        rc = time_round(ours, &share, &p_ours, &a, err);
+        if (!rc && ort_on) ort_on = time_round(&theirs, &share, &p_theirs, &b, &ort_err) == 0;
     }
-    if (rc) {
-        fprintf(stderr, PROGRAM ": %s; --compare-ort: no more ONNX Runtime rows\n", err.message);
-        cmp->ort = NULL;
-        return 0;
+    progress_clear(&p_ours);
+    if (!rc) {
+        samples_finish(&a, batch, &res[0]);
+        *rows = 1;
+        if (ort_on) {
+            samples_finish(&b, batch, &res[1]);
+            *rows = 2;
+        } else {
+            ort_give_up(cmp, &ort_err);
+        }
     }
-    res->model = model;
-    res->runtime = "onnxruntime";
-    res->backend = "cpu";
-    res->device = cmp->device;
-    res->arena_bytes = 0; /* ONNX Runtime does not expose its arena's size */
-    return 1;
+    free(a.ms);
+    free(b.ms);
+    return rc;
 }
 
 static int create_session(const lenet_onnx_api *api, lenet_onnx_context *ctx,
@@ -432,9 +501,37 @@ typedef struct bench_target {
     const char *path;
     const options *o;
     const cli_device *device;
+    double peak_gflops; /* --peak, or measured; 0: unknown */
 } bench_target;
 
-/* One batch: the lenet-onnx row in res[0], then ONNX Runtime's in res[1] when comparing. */
+/* The network's FLOPs per run: the library's per-step counts (ABI 4) summed; 0 when the
+ * library cannot say. */
+static uint64_t network_flops(const lenet_onnx_api *api, const lenet_onnx_session *s,
+                              uint32_t steps)
+{
+    uint64_t total = 0;
+    lenet_onnx_error lib = {0};
+    if (!CLI_HAS_SLOT(api, session_step_cost)) return 0;
+    for (uint32_t i = 0; i < steps; i++) {
+        lenet_onnx_step_cost cost = {.struct_size = sizeof cost};
+        if (api->session_step_cost(s, i, &cost, &lib) != LENET_ONNX_OK) return 0;
+        total += cost.flops;
+    }
+    return total;
+}
+
+/* The session's arena, its lower bound and its constants (ABI 4); false when not known. */
+static bool memory_of(const lenet_onnx_api *api, const lenet_onnx_session *s,
+                      lenet_onnx_session_memory *out)
+{
+    lenet_onnx_error lib = {0};
+    memset(out, 0, sizeof *out);
+    out->struct_size = sizeof *out;
+    return CLI_HAS_SLOT(api, session_memory) && api->session_memory(s, out, &lib) == LENET_ONNX_OK;
+}
+
+/* One batch: the lenet-onnx row in res[0], then ONNX Runtime's in res[1] when comparing (the
+ * two timed in alternating rounds). */
 static int bench_batch(const bench_target *t, uint32_t batch, ort_compare *cmp, result *res,
                        size_t *n_rows, cli_error *err)
 {
@@ -452,21 +549,47 @@ static int bench_batch(const bench_target *t, uint32_t batch, ort_compare *cmp, 
         if (status != LENET_ONNX_OK)
             rc = cli_fail_library(err, api, status, &lib, CLI_EXIT_RUNTIME, "session_stats");
     }
+    bench_ort_session *theirs = NULL;
+    if (!rc && cmp->ort) {
+        char msg[512];
+        theirs = bench_ort_session_create(cmp->ort, t->path, batch, io.in, io.in_bytes, io.n_in,
+                                          msg, sizeof msg);
+        if (!theirs) {
+            cli_error ort_err = {0};
+            cli_fail(&ort_err, CLI_EXIT_RUNTIME, "onnxruntime (batch %" PRIu32 "): %s", batch, msg);
+            ort_give_up(cmp, &ort_err);
+        }
+    }
     if (!rc) {
         lenet_runner lr = {api, s, &io, batch};
-        runner r = {lenet_run, &lr};
-        progress p = {!t->o->quiet && isatty(2), t->path, "lenet-onnx", batch, 0.0};
-        rc = time_runs(&r, t->o, &p, &res[0], err);
-        progress_clear(&p);
+        runner ours = {lenet_run, &lr};
+        if (theirs) {
+            rc = compare_runs(&ours, theirs, t->o, t->path, batch, cmp, res, n_rows, err);
+        } else {
+            progress p = {!t->o->quiet && isatty(2), t->path, "lenet-onnx", batch, 0.0};
+            rc = time_runs(&ours, t->o, &p, &res[0], err);
+            progress_clear(&p);
+            *n_rows = rc ? 0 : 1;
+        }
+    }
+    if (!rc) {
         res[0].model = t->path;
         res[0].runtime = "lenet-onnx";
         res[0].backend = t->device->backend;
         res[0].device = t->device->name;
         res[0].arena_bytes = stats.arena_bytes;
+        res[0].flops_per_run = network_flops(api, s, stats.step_count);
+        res[0].has_memory = memory_of(api, s, &res[0].memory);
     }
-    if (!rc) *n_rows = 1;
-    if (!rc && cmp->ort)
-        *n_rows += (size_t)bench_ort_batch(cmp, t->o, t->path, &io, batch, &res[1]);
+    if (!rc && *n_rows == 2) {
+        res[1].model = t->path;
+        res[1].runtime = "onnxruntime";
+        res[1].backend = "cpu";
+        res[1].device = cmp->device;
+        res[1].arena_bytes = 0; /* ONNX Runtime does not expose its arena's size */
+        res[1].flops_per_run = res[0].flops_per_run; /* the same network */
+    }
+    bench_ort_session_release(theirs);
     io_free(&io);
     if (s) api->session_release(s);
     return rc;
@@ -511,8 +634,33 @@ static void trace_names(trace_file *tr, size_t model_index, const char *model, u
             model_index, batch, batch);
 }
 
-/* Per-step times from a profiling session, averaged over runs. Profiling adds a wait per
- * step, so these are for finding the slow step, not for comparing with the timed results. */
+/* "12.3" GFLOP/s and "4.5%" of peak, or "-" where a figure is not known. */
+static void format_rate(uint64_t flops, double ms, double peak, char *rate, size_t rate_size,
+                        char *share, size_t share_size)
+{
+    double gflops = flops && ms > 0.0 ? (double)flops / (ms * 1e-3) * 1e-9 : 0.0;
+    if (gflops > 0.0)
+        snprintf(rate, rate_size, "%.2f", gflops);
+    else
+        snprintf(rate, rate_size, "-");
+    if (gflops > 0.0 && peak > 0.0)
+        snprintf(share, share_size, "%.2f%%", 100.0 * gflops / peak);
+    else
+        snprintf(share, share_size, "-");
+}
+
+static void print_profile_row(FILE *f, const char *index, const char *op, const char *node,
+                              double ms, uint64_t flops, double peak)
+{
+    char rate[32], share[32];
+    format_rate(flops, ms, peak, rate, sizeof rate, share, sizeof share);
+    fprintf(f, "  %-4s %-24s %-32s %12.4f %12.4f %10s %8s\n", index, op, node, ms,
+            (double)flops * 1e-6, rate, share);
+}
+
+/* Per-step times from a profiling session, averaged over runs, with each step's FLOPs as the
+ * library counts them. Profiling adds a wait per step, so these are for finding the slow step
+ * (and how far from the peak it runs), not for comparing with the timed results. */
 static int profile_batch(const bench_target *t, size_t model_index, uint32_t batch, FILE *f,
                          trace_file *tr, cli_error *err)
 {
@@ -560,15 +708,25 @@ static int profile_batch(const bench_target *t, size_t model_index, uint32_t bat
     }
     if (!rc) {
         double total = 0.0;
+        uint64_t total_flops = 0;
         fprintf(f, "\nprofile of %s, batch %" PRIu32 " (mean of %zu profiled runs):\n", t->path,
                 batch, runs);
-        fprintf(f, "  %-4s %-24s %-32s %12s\n", "step", "op", "node", "ms");
+        fprintf(f, "  %-4s %-24s %-32s %12s %12s %10s %8s\n", "step", "op", "node", "ms", "MFLOP",
+                "GFLOP/s", "%peak");
         for (size_t i = 0; i < n_steps; i++) {
             double ms = sums[i] / (double)runs;
+            lenet_onnx_step_cost cost = {.struct_size = sizeof cost};
+            if (!CLI_HAS_SLOT(api, session_step_cost) ||
+                api->session_step_cost(s, i, &cost, &lib) != LENET_ONNX_OK)
+                cost.flops = 0;
+            char index[24];
+            snprintf(index, sizeof index, "%zu", i);
+            print_profile_row(f, index, steps[i].op_type, steps[i].node_name, ms, cost.flops,
+                              t->peak_gflops);
             total += ms;
-            fprintf(f, "  %-4zu %-24s %-32s %12.4f\n", i, steps[i].op_type, steps[i].node_name, ms);
+            total_flops += cost.flops;
         }
-        fprintf(f, "  %-4s %-24s %-32s %12.4f\n", "", "total", "", total);
+        print_profile_row(f, "", "total", "", total, total_flops, t->peak_gflops);
     }
     free(steps);
     free(sums);
@@ -583,14 +741,43 @@ static double finite_or_zero(double v)
     return isfinite(v) ? v : 0.0;
 }
 
-static void print_json(const lenet_onnx_api *api, const options *o, const result *res, size_t n)
+/* The network's GFLOP/s over a row's timed runs; 0 when its FLOPs are not known. */
+static double row_gflops(const result *r)
+{
+    return r->batch ? (double)r->flops_per_run * r->images_per_s / (double)r->batch * 1e-9 : 0.0;
+}
+
+/* res[i] and res[i + 1] are the two runtimes on one model and batch. */
+static bool is_pair(const result *res, size_t n, size_t i)
+{
+    return i + 1 < n && strcmp(res[i].runtime, "lenet-onnx") == 0 &&
+           strcmp(res[i + 1].runtime, "onnxruntime") == 0 && res[i].batch == res[i + 1].batch &&
+           strcmp(res[i].model, res[i + 1].model) == 0;
+}
+
+/* lenet-onnx's images/s over ONNX Runtime's (above 1: faster), and median latency over
+ * theirs (below 1: faster). */
+static void pair_ratios(const result *ours, const result *theirs, double *throughput,
+                        double *latency)
+{
+    *throughput = theirs->images_per_s > 0.0 ? ours->images_per_s / theirs->images_per_s : 0.0;
+    *latency =
+        theirs->stats.median_ms > 0.0 ? ours->stats.median_ms / theirs->stats.median_ms : 0.0;
+}
+
+static void print_json(const lenet_onnx_api *api, const options *o, const bench_peak *peak,
+                       bool peak_measured, const result *res, size_t n)
 {
     printf("{\"tool\": \"" PROGRAM "\", \"version\": ");
     cli_json_string(stdout, cli_tools_version());
     printf(", \"library_version\": ");
     cli_json_string(stdout, api->version_string());
-    printf(", \"seconds\": %.6g, \"iterations\": %lu, \"results\": [",
-           o->iterations ? 0 : o->seconds, o->iterations);
+    printf(", \"seconds\": %.6g, \"iterations\": %lu, \"peak_gflops\": %.6g, \"peak_source\": ",
+           o->iterations ? 0 : o->seconds, o->iterations, finite_or_zero(peak->gflops));
+    cli_json_string(stdout, peak_measured ? "measured" : peak->gflops > 0.0 ? "--peak" : "none");
+    printf(", \"peak_threads\": %d", peak_measured ? peak->threads : 0);
+    if (o->compare_ort) printf(", \"compare_rounds\": %d", COMPARE_ROUNDS);
+    printf(", \"results\": [");
     for (size_t i = 0; i < n; i++) {
         const result *r = &res[i];
         const bench_stats *s = &r->stats;
@@ -605,17 +792,36 @@ static void print_json(const lenet_onnx_api *api, const options *o, const result
         printf(", \"batch\": %" PRIu32 ", \"runs\": %zu, \"duration_s\": %.6g, \"min_ms\": %.6g, "
                "\"mean_ms\": %.6g, \"median_ms\": %.6g, \"p90_ms\": %.6g, \"p95_ms\": %.6g, "
                "\"p99_ms\": %.6g, \"max_ms\": %.6g, \"images_per_s\": %.6g, \"arena_bytes\": "
-               "%" PRIu64 "}",
+               "%" PRIu64 ", \"flops_per_run\": %" PRIu64 ", \"gflops\": %.6g",
                r->batch, s->runs, finite_or_zero(s->duration_s), finite_or_zero(s->min_ms),
                finite_or_zero(s->mean_ms), finite_or_zero(s->median_ms), finite_or_zero(s->p90_ms),
                finite_or_zero(s->p95_ms), finite_or_zero(s->p99_ms), finite_or_zero(s->max_ms),
-               finite_or_zero(r->images_per_s), r->arena_bytes);
+               finite_or_zero(r->images_per_s), r->arena_bytes, r->flops_per_run,
+               finite_or_zero(row_gflops(r)));
+        if (r->has_memory)
+            printf(", \"arena_lower_bound_bytes\": %" PRIu64 ", \"naive_arena_bytes\": %" PRIu64
+                   ", \"model_constant_bytes\": %" PRIu64 ", \"device_constant_bytes\": %" PRIu64,
+                   r->memory.arena_lower_bound_bytes, r->memory.naive_arena_bytes,
+                   r->memory.model_constant_bytes, r->memory.device_constant_bytes);
+        printf("}");
     }
-    printf("\n]}\n");
+    printf("\n], \"comparisons\": [");
+    size_t pairs = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_pair(res, n, i)) continue;
+        double throughput, latency;
+        pair_ratios(&res[i], &res[i + 1], &throughput, &latency);
+        printf("%s\n  {\"model\": ", pairs++ ? "," : "");
+        cli_json_string(stdout, res[i].model);
+        printf(", \"batch\": %" PRIu32 ", \"images_per_s_ratio\": %.6g, "
+               "\"median_latency_ratio\": %.6g}",
+               res[i].batch, finite_or_zero(throughput), finite_or_zero(latency));
+    }
+    printf("%s]}\n", pairs ? "\n" : "");
 }
 
 static void print_table_header(const options *o, const cli_device *device, const bench_ort *ort,
-                               const char *ort_device)
+                               const char *ort_device, const bench_peak *peak, bool peak_measured)
 {
     printf("device:  %s\nbackend: %s\n", device->name, device->backend);
     if (o->iterations)
@@ -624,28 +830,78 @@ static void print_table_header(const options *o, const cli_device *device, const
     else
         printf("timed:   %g s per batch, whole inferences (upload + kernels + download)\n",
                o->seconds);
+    if (peak_measured)
+        printf("peak:    %.1f GFLOP/s fp32 (measured: FMA loop, %d threads, %s)%s\n", peak->gflops,
+               peak->threads, peak->isa,
+               device->type == LENET_ONNX_DEVICE_TYPE_CPU
+                   ? ""
+                   : "; that is the CPU's: give the device's with --peak");
+    else if (peak->gflops > 0.0)
+        printf("peak:    %.1f GFLOP/s fp32 (given: --peak)\n", peak->gflops);
+    else
+        printf("peak:    unknown (the FMA loop could not run; give it with --peak)\n");
+    printf("flops:   the network's, counted by the library from the planned steps (a "
+           "multiply-add is 2)\n");
     if (ort)
         printf("onnxruntime %s: default CPU execution provider, %d intra-op threads (one per "
-               "core), on %s;\n         arena_bytes 0: ONNX Runtime does not expose its arena "
-               "size\n",
-               bench_ort_version(ort), bench_ort_threads(ort), ort_device);
+               "core), on %s;\n         timed in %d alternating rounds with lenet-onnx; "
+               "arena_bytes 0: ONNX Runtime does not expose its arena size\n",
+               bench_ort_version(ort), bench_ort_threads(ort), ort_device, COMPARE_ROUNDS);
 }
 
 static void print_model_header(const char *model)
 {
-    printf("\nmodel:   %s\n%-11s %6s %9s %9s %9s %9s %9s %9s %9s %12s %12s %8s\n", model, "runtime",
-           "batch", "min_ms", "mean_ms", "median_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms",
-           "images/s", "arena_bytes", "runs");
+    printf("\nmodel:   %s\n%-11s %6s %9s %9s %9s %9s %9s %9s %9s %12s %12s %8s %9s %7s\n", model,
+           "runtime", "batch", "min_ms", "mean_ms", "median_ms", "p90_ms", "p95_ms", "p99_ms",
+           "max_ms", "images/s", "arena_bytes", "runs", "GFLOP/s", "%peak");
 }
 
-static void print_table_row(const result *r)
+static void print_table_row(const result *r, double peak)
 {
     const bench_stats *s = &r->stats;
+    char rate[32], share[32];
+    double seconds_per_run = r->images_per_s > 0.0 ? (double)r->batch / r->images_per_s : 0.0;
+    format_rate(r->flops_per_run, seconds_per_run * 1e3, peak, rate, sizeof rate, share,
+                sizeof share);
     printf("%-11s %6" PRIu32 " %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %12.1f %12" PRIu64
-           " %8zu\n",
+           " %8zu %9s %7s\n",
            r->runtime, r->batch, s->min_ms, s->mean_ms, s->median_ms, s->p90_ms, s->p95_ms,
-           s->p99_ms, s->max_ms, r->images_per_s, r->arena_bytes, s->runs);
+           s->p99_ms, s->max_ms, r->images_per_s, r->arena_bytes, s->runs, rate, share);
     fflush(stdout);
+}
+
+/* After a batch's two rows: how lenet-onnx compares, in plain words. */
+static void print_ratio(const result *ours, const result *theirs)
+{
+    double throughput, latency;
+    pair_ratios(ours, theirs, &throughput, &latency);
+    printf("%-11s %6" PRIu32 ": %.2fx ORT's images/s (%s), median %.2fx ORT's latency (%s)\n",
+           "ratio", ours->batch, throughput, throughput >= 1.0 ? "faster" : "slower", latency,
+           latency <= 1.0 ? "faster" : "slower");
+    fflush(stdout);
+}
+
+/* Per model, after its table: what each batch's session holds. */
+static void print_memory(const result *res, size_t n)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        const result *r = &res[i];
+        if (!r->has_memory) continue;
+        if (!any)
+            printf("memory:  %6s %12s %12s %12s %14s %14s\n", "batch", "arena_bytes", "lower_bound",
+                   "naive_bytes", "model_consts", "device_consts");
+        any = true;
+        printf("         %6" PRIu32 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %14" PRIu64
+               " %14" PRIu64 "\n",
+               r->batch, r->memory.arena_bytes, r->memory.arena_lower_bound_bytes,
+               r->memory.naive_arena_bytes, r->memory.model_constant_bytes,
+               r->memory.device_constant_bytes);
+    }
+    if (any)
+        printf("         (lower_bound: the most bytes alive at one step, no arena can be "
+               "smaller; device_consts: what\n          the backend reads the weights from, in "
+               "its layouts, shared with other sessions of the model)\n");
 }
 
 /* The batches to time: the model's own when its batch is static, else the requested list. */
@@ -713,13 +969,16 @@ static int bench_model(bench_target *t, size_t model_index, ort_compare *cmp, re
     size_t n_batches;
     int rc = pick_batches(t->api, model, t->path, o, batches, &n_batches, err);
     if (!rc && !o->json) print_model_header(t->path);
+    const size_t first = *n_res;
     for (size_t i = 0; i < n_batches && !rc; i++) {
         size_t rows = 0;
         rc = bench_batch(t, batches[i], cmp, &res[*n_res], &rows, err);
         for (size_t k = 0; k < rows && !o->json; k++)
-            print_table_row(&res[*n_res + k]);
+            print_table_row(&res[*n_res + k], t->peak_gflops);
+        if (rows == 2 && !o->json) print_ratio(&res[*n_res], &res[*n_res + 1]);
         *n_res += rows;
     }
+    if (!rc && !o->json) print_memory(&res[first], *n_res - first);
     for (size_t i = 0; i < n_batches && !rc && o->profile; i++)
         rc = profile_batch(t, model_index, batches[i], o->json ? stderr : stdout, tr, err);
     t->api->model_release(model);
@@ -774,9 +1033,16 @@ int main(int argc, char **argv)
         if (!tr.f) rc = cli_fail(&err, CLI_EXIT_USAGE, "--trace %s: cannot write", o.trace);
         if (tr.f) fputs("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [", tr.f);
     }
-    if (!rc && !o.json) print_table_header(&o, &device, ort, cpu_name);
+    /* The peak before any session runs, so that nothing else competes for the cores. */
+    bench_peak peak = {o.peak_gflops, 0, ""};
+    bool peak_measured = false;
+    if (!rc && !(o.peak_gflops > 0.0)) {
+        peak_measured = bench_peak_measure(PEAK_SECONDS, &peak) == 0;
+        if (!peak_measured) peak.gflops = 0.0;
+    }
+    if (!rc && !o.json) print_table_header(&o, &device, ort, cpu_name, &peak, peak_measured);
     for (size_t m = 0; m < o.n_models && !rc; m++) {
-        bench_target target = {api, ctx, NULL, o.models[m], &o, &device};
+        bench_target target = {api, ctx, NULL, o.models[m], &o, &device, peak.gflops};
         rc = bench_model(&target, m, &cmp, res, &n_res, &tr, &err);
     }
     if (tr.f) {
@@ -784,7 +1050,7 @@ int main(int argc, char **argv)
         if (fclose(tr.f) != 0 && !rc)
             rc = cli_fail(&err, CLI_EXIT_RUNTIME, "--trace %s: cannot write", o.trace);
     }
-    if (!rc && o.json) print_json(api, &o, res, n_res);
+    if (!rc && o.json) print_json(api, &o, &peak, peak_measured, res, n_res);
     if (rc) cli_report(PROGRAM, &err);
     free(res);
     free(o.models);

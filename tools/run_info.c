@@ -40,6 +40,15 @@ void run_info_print_plan(FILE *out, const lenet_onnx_api *api, const lenet_onnx_
     size_t length = strlen(text);
     fprintf(out, "%s%s", text, length && text[length - 1] == '\n' ? "" : "\n");
     free(text);
+    /* Libraries of ABI 4 also say what the backend holds the constants in. */
+    lenet_onnx_session_memory memory = {.struct_size = sizeof memory};
+    lenet_onnx_error lib = {0};
+    if (CLI_HAS_SLOT(api, session_memory) &&
+        api->session_memory(session, &memory, &lib) == LENET_ONNX_OK)
+        fprintf(out,
+                "device constants: %" PRIu64 " bytes as the backend holds them for this plan "
+                "(the model's: %" PRIu64 " bytes)\n",
+                memory.device_constant_bytes, memory.model_constant_bytes);
 }
 
 static const char *dtype_name(lenet_onnx_dtype dtype)

@@ -56,6 +56,7 @@ static const lo_backend vulkan_backend = {
     .prepare = lo_vk_prepare,
     .run = lo_vk_run,
     .release = lo_vk_release,
+    .constant_bytes = lo_vk_constant_bytes,
 };
 
 const lo_backend *lo_vulkan_backend(void);

@@ -296,5 +296,7 @@ lo_status lo_vk_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_backend
 lo_status lo_vk_run(lo_prepared *prepared, const void *const *inputs, void *const *outputs,
                     double *step_ms, lo_error *err);
 void lo_vk_release(lo_prepared *prepared);
+/* The constants' buffer's bytes: every constant the dispatches read, in their layouts. */
+uint64_t lo_vk_constant_bytes(const lo_prepared *prepared);
 
 #endif

@@ -20,6 +20,7 @@ struct lo_prepared {
     lo_backend_context *ctx;
     lo_backend_buffer *arena;
     lo_backend_buffer *constants;
+    size_t constant_bytes;      /* the constants' bytes in that buffer (0: only a placeholder) */
     lo_backend_buffer *staging; /* NULL when the arena is mapped */
     VkDescriptorPool descriptor_pool;
     VkCommandPool command_pool;
@@ -30,6 +31,11 @@ struct lo_prepared {
     lo_vk_io *inputs, *outputs;
     int num_inputs, num_outputs;
 };
+
+uint64_t lo_vk_constant_bytes(const lo_prepared *p)
+{
+    return p ? p->constant_bytes : 0;
+}
 
 void lo_vk_release(lo_prepared *p)
 {
@@ -162,6 +168,7 @@ static lo_status upload_constants(lo_prepared *p, const lo_vk_program *prog, lo_
     const size_t bytes = prog->constant_bytes ? prog->constant_bytes : 16;
     lo_status st = lo_vk_buffer_create(p->ctx, bytes, LO_VK_MEMORY_DEVICE, &p->constants, err);
     if (st != LO_OK || prog->constant_bytes == 0) return st;
+    p->constant_bytes = prog->constant_bytes;
     if (p->constants->mapped) {
         lo_vk_program_fill_constants(prog, p->constants->mapped);
         return LO_OK;

@@ -11,6 +11,7 @@
 #include "passes.h"
 #include "registry.h"
 #include "session.h"
+#include "step_cost.h"
 
 #define LO_VERSION_STRING "0.2.0"
 
@@ -484,6 +485,49 @@ static lenet_onnx_status session_arena_layout(const lenet_onnx_session *session,
     return LO_OK;
 }
 
+/* Fills an ABI struct that starts with struct_size: an older host's smaller struct gets the
+ * fields it knows. */
+static void fill_sized(void *out, const void *full, size_t full_size)
+{
+    uint32_t given;
+    memcpy(&given, out, sizeof given);
+    memcpy(out, full, given == 0 || given > full_size ? full_size : given);
+}
+
+static lenet_onnx_status session_step_cost(const lenet_onnx_session *session, size_t step,
+                                           lenet_onnx_step_cost *out, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session || !out) return lo_fail(err, LO_ERR_ARGUMENT, "session_step_cost: NULL argument");
+    const lo_schedule *sc = &session->schedule;
+    if (step >= (size_t)sc->num_steps)
+        return lo_fail(err, LO_ERR_ARGUMENT, "session_step_cost: step %zu out of range (%d steps)",
+                       step, sc->num_steps);
+    const lo_step_cost cost = lo_step_cost_of(&sc->steps[step]);
+    const lenet_onnx_step_cost full = {sizeof full, cost.flops, cost.bytes_read,
+                                       cost.bytes_written};
+    fill_sized(out, &full, sizeof full);
+    return LO_OK;
+}
+
+static lenet_onnx_status session_memory(const lenet_onnx_session *session,
+                                        lenet_onnx_session_memory *out, lenet_onnx_error *err)
+{
+    lo_error_clear(err);
+    if (!session || !out) return lo_fail(err, LO_ERR_ARGUMENT, "session_memory: NULL argument");
+    const lo_schedule *sc = &session->schedule;
+    lenet_onnx_session_memory full;
+    memset(&full, 0, sizeof full);
+    full.struct_size = sizeof full;
+    full.arena_bytes = sc->arena_bytes;
+    full.arena_lower_bound_bytes = sc->peak_live_bytes;
+    full.naive_arena_bytes = sc->naive_arena_bytes;
+    full.model_constant_bytes = sc->constant_bytes;
+    full.device_constant_bytes = session->context->backend->constant_bytes(session->prepared);
+    fill_sized(out, &full, sizeof full);
+    return LO_OK;
+}
+
 static lenet_onnx_status set_host_hooks(const lenet_onnx_host_hooks *hooks, lenet_onnx_error *err)
 {
     lo_error_clear(err);
@@ -545,6 +589,9 @@ static const lenet_onnx_api api_table = {
     /* ABI 3 (limits and lifetimes) */
     .model_load_file_with_limits = model_load_file_with_limits,
     .model_load_bytes_with_limits = model_load_bytes_with_limits,
+    /* ABI 4 */
+    .session_step_cost = session_step_cost,
+    .session_memory = session_memory,
 };
 
 const lenet_onnx_api *lo_api_table(uint32_t abi_version)

@@ -26,7 +26,7 @@
 
 /* Raised when a slot is added, removed or changes meaning; the registry refuses a backend
  * built against another version. */
-#define LO_BACKEND_API_VERSION 2u
+#define LO_BACKEND_API_VERSION 3u
 
 typedef struct lo_backend_context lo_backend_context;
 typedef struct lo_backend_buffer lo_backend_buffer;
@@ -78,6 +78,14 @@ typedef struct lo_backend {
     lo_status (*run)(lo_prepared *prepared, const void *const *inputs, void *const *outputs,
                      double *step_ms, lo_error *err);
     void (*release)(lo_prepared *prepared);
+
+    /* ---- version 3 ---- */
+
+    /* Bytes of device memory this prepared plan reads its constants from, in the layouts its
+     * kernels read (plain copies and re-laid-out ones alike; a constant read in two layouts
+     * counts twice). A copy the backend shares with other prepared plans (sessions of one
+     * model) counts in each of them: this is what the plan reads, not what it alone owns. */
+    uint64_t (*constant_bytes)(const lo_prepared *prepared);
 } lo_backend;
 
 #endif

@@ -30,6 +30,7 @@ lo_status lo_registry_check(const lo_backend *b, lo_error *err)
         {"prepare", b->prepare != NULL},
         {"run", b->run != NULL},
         {"release", b->release != NULL},
+        {"constant_bytes", b->constant_bytes != NULL},
     };
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!required[i].present)

@@ -9,7 +9,8 @@
  * A host checks api->struct_size before using a slot newer than the ABI it asked for. ABI 2
  * appended set_host_hooks and lenet_onnx_host_hooks. ABI 3 made backends a registry chosen by
  * name (list_backends, list_backend_devices, context_options.backend_name, device choice by
- * type or name) with API-neutral device descriptions (lenet_onnx_device_desc).
+ * type or name) with API-neutral device descriptions (lenet_onnx_device_desc). ABI 4 appended
+ * session_step_cost and session_memory (what a plan computes and what memory it holds).
  *
  * Threading: concurrent runs on different sessions are safe; one session is used by one thread
  * at a time: a session_run that finds the session running on another thread returns
@@ -37,7 +38,7 @@
 extern "C" {
 #endif
 
-#define LENET_ONNX_ABI_VERSION 3u
+#define LENET_ONNX_ABI_VERSION 4u
 
 typedef enum lenet_onnx_status {
     LENET_ONNX_OK = 0,
@@ -259,6 +260,34 @@ typedef struct lenet_onnx_load_options {
     uint64_t max_arena_bytes;     /* the activation arena of any plan (sessions too): 4 GiB */
 } lenet_onnx_load_options;
 
+/* What one planned step costs (ABI 4), counted by the library from the step's kind, parameters
+ * and shapes, not measured: FLOPs with a multiply-add as 2 (a fused bias, activation or
+ * MaxPool epilogue included; copies and layout steps 0) and the bytes a kernel must read and
+ * write at least (each input once, constants included, and the output once). The rules are in
+ * docs/abi.md. */
+typedef struct lenet_onnx_step_cost {
+    uint32_t struct_size; /* in: 0 or sizeof of the host's struct; that many bytes are filled */
+    uint64_t flops;
+    uint64_t bytes_read;
+    uint64_t bytes_written;
+} lenet_onnx_step_cost;
+
+/* A session's memory (ABI 4). */
+typedef struct lenet_onnx_session_memory {
+    uint32_t struct_size; /* in: 0 or sizeof of the host's struct; that many bytes are filled */
+    uint64_t arena_bytes; /* the one device buffer holding every activation */
+    /* No placement can do better: the most (aligned) bytes of tensors alive at one step. */
+    uint64_t arena_lower_bound_bytes;
+    uint64_t naive_arena_bytes; /* every activation its own slot, nothing reused */
+    /* The constants the steps read, as the model holds them (session_stats.weights_bytes). */
+    uint64_t model_constant_bytes;
+    /* Device memory the backend reads those constants from for this session's plan, in the
+     * layouts its kernels read (a constant re-laid out and also read plain counts twice). A
+     * backend may share these buffers between sessions of one model on one context (OpenCL
+     * does): each session reports what its plan reads, so sessions' figures do not add up. */
+    uint64_t device_constant_bytes;
+} lenet_onnx_session_memory;
+
 typedef struct lenet_onnx_context lenet_onnx_context;
 typedef struct lenet_onnx_model lenet_onnx_model;
 typedef struct lenet_onnx_session lenet_onnx_session;
@@ -343,8 +372,7 @@ typedef struct lenet_onnx_api {
     /* Copies step `step`'s output as the last run left it (size_bytes of its step info) into
      * data; only for sessions made with keep_intermediates, after a successful run. */
     lenet_onnx_status (*session_read_step_output)(lenet_onnx_session *session, size_t step,
-                                                  void *data, size_t size,
-                                                  lenet_onnx_error *err);
+                                                  void *data, size_t size, lenet_onnx_error *err);
     /* The arena's buffers: up to `capacity` entries, *count set to how many there are. */
     lenet_onnx_status (*session_arena_layout)(const lenet_onnx_session *session,
                                               lenet_onnx_arena_entry *entries, size_t capacity,
@@ -387,6 +415,16 @@ typedef struct lenet_onnx_api {
                                                       const lenet_onnx_load_options *options,
                                                       lenet_onnx_model **out,
                                                       lenet_onnx_error *err);
+
+    /* ---- ABI 4 ---- */
+
+    /* The cost of step `step` (below session_stats.step_count), as lenet_onnx_step_cost says;
+     * the same for every backend. */
+    lenet_onnx_status (*session_step_cost)(const lenet_onnx_session *session, size_t step,
+                                           lenet_onnx_step_cost *out, lenet_onnx_error *err);
+    /* The arena, its lower bound, and the constants in the model's and the device's bytes. */
+    lenet_onnx_status (*session_memory)(const lenet_onnx_session *session,
+                                        lenet_onnx_session_memory *out, lenet_onnx_error *err);
 } lenet_onnx_api;
 
 /* The one entry point. Returns NULL when abi_version is 0 or newer than this library provides;
