@@ -96,6 +96,25 @@ static void test_lenet(void)
     fc1.num_inputs = 3;
     fc1.params.gemm = (lo_gemm_params){1.0f, 1.0f, false, true, true, LO_ACT_RELU};
     check_cost("fc1", &fc1, 192000 + 240, (800 + 96000 + 120) * 4, 120 * 4);
+    /* The head as one chain at batch 2: fc1 (above, twice), fc2 [120 -> 84] and fc3 [84 -> 10],
+     * each with its bias and fc2 with its Relu: what the three Gemms cost apart. */
+    lo_step head = step_of(LO_STEP_GEMM_CHAIN, shape2(2, 10));
+    const lo_shape shapes[7] = {shape2(2, 800),     shape2(120, 800),    (lo_shape){1, {120}},
+                                shape2(84, 120),    (lo_shape){1, {84}}, shape2(10, 84),
+                                (lo_shape){1, {10}}};
+    head.num_inputs = 7;
+    for (int i = 0; i < 7; i++)
+        head.inputs[i] = i ? constant(shapes[i]) : arena(shapes[i]);
+    lo_gemm_chain_params *p = &head.params.gemm_chain;
+    p->layers = 3;
+    for (int l = 0; l < 3; l++) {
+        p->layer[l] =
+            (lo_gemm_params){1.0f, 1.0f, false, true, true, l < 2 ? LO_ACT_RELU : LO_ACT_NONE};
+        p->b_input[l] = 1 + 2 * l;
+        p->c_input[l] = 2 + 2 * l;
+    }
+    check_cost("head", &head, 2 * ((192000 + 240) + (2 * 10080 + 168) + (2 * 840 + 10)),
+               (1600 + 96000 + 120 + 10080 + 84 + 840 + 10) * 4, 20 * 4);
 }
 
 static void test_grouped_strided_conv(void)

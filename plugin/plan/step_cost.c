@@ -45,19 +45,41 @@ static uint64_t conv_flops(const lo_step *step)
     return flops;
 }
 
-static uint64_t gemm_flops(const lo_step *step)
+/* One Gemm of [rows, k] by [k, n]: the products, then alpha, beta * C and the activation. */
+static uint64_t gemm_layer_flops(const lo_gemm_params *p, uint64_t rows, uint64_t k, uint64_t n)
 {
-    const lo_gemm_params *p = &step->params.gemm;
-    const lo_shape *a = &step->inputs[0].shape;
-    if (a->rank != 2 || step->output.shape.rank != 2) return 0;
-    const uint64_t k = positive(p->trans_a ? a->dims[0] : a->dims[1]);
-    const uint64_t outputs = numel(&step->output.shape);
+    const uint64_t outputs = mul_sat(rows, n);
     uint64_t flops = mul_sat(2, mul_sat(outputs, k));
     uint64_t extra = 0;
     if (p->alpha != 1.0f) extra++;
     if (p->has_c) extra += p->beta != 1.0f ? 2 : 1;
     if (p->activation != LO_ACT_NONE) extra++;
     return add_sat(flops, mul_sat(outputs, extra));
+}
+
+static uint64_t gemm_flops(const lo_step *step)
+{
+    const lo_gemm_params *p = &step->params.gemm;
+    const lo_shape *a = &step->inputs[0].shape, *y = &step->output.shape;
+    if (a->rank != 2 || y->rank != 2) return 0;
+    return gemm_layer_flops(p, positive(y->dims[0]), positive(p->trans_a ? a->dims[0] : a->dims[1]),
+                            positive(y->dims[1]));
+}
+
+/* A chain costs what its Gemms would apart. */
+static uint64_t gemm_chain_flops(const lo_step *step)
+{
+    const lo_gemm_chain_params *p = &step->params.gemm_chain;
+    const lo_shape *y = &step->output.shape;
+    if (y->rank != 2) return 0;
+    uint64_t flops = 0;
+    for (int l = 0; l < p->layers && l < LO_GEMM_CHAIN_MAX_LAYERS; l++) {
+        int64_t k, n;
+        lo_gemm_chain_layer_dims(step, l, &k, &n);
+        flops = add_sat(
+            flops, gemm_layer_flops(&p->layer[l], positive(y->dims[0]), positive(k), positive(n)));
+    }
+    return flops;
 }
 
 static uint64_t matmul_flops(const lo_step *step)
@@ -78,6 +100,8 @@ static uint64_t step_flops(const lo_step *step)
         return conv_flops(step);
     case LO_STEP_GEMM:
         return gemm_flops(step);
+    case LO_STEP_GEMM_CHAIN:
+        return gemm_chain_flops(step);
     case LO_STEP_MATMUL:
         return matmul_flops(step);
     case LO_STEP_MAXPOOL:
