@@ -30,3 +30,11 @@ set_tests_properties(cl_constant_share PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST
 add_test(NAME kernels_opencl_generic COMMAND test_kernels opencl 977)
 set_tests_properties(kernels_opencl_generic PROPERTIES LABELS "device" TIMEOUT 300
                      ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_GENERIC=1")
+
+# The local-memory tiled kernels GPUs run for Conv and Gemm (cl_launch_tiled.c), forced on the
+# CPU device, against ref, on another seed. The trace names each launch's kernel: a Conv or
+# Gemm that took a direct kernel instead (a tile the device refused) fails the test.
+add_test(NAME kernels_opencl_tiled COMMAND test_kernels opencl 1213)
+set_tests_properties(kernels_opencl_tiled PROPERTIES LABELS "device" TIMEOUT 300
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_TILED=1;LENET_ONNX_TRACE=1"
+                     FAIL_REGULAR_EXPRESSION "conv2d_direct|conv2d_blocked|gemm_direct|gemm_blocked|the direct kernel runs")
