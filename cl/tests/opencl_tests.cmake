@@ -38,3 +38,14 @@ add_test(NAME kernels_opencl_tiled COMMAND test_kernels opencl 1213)
 set_tests_properties(kernels_opencl_tiled PROPERTIES LABELS "device" TIMEOUT 300
                      ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_TILED=1;LENET_ONNX_TRACE=1"
                      FAIL_REGULAR_EXPRESSION "conv2d_direct|conv2d_blocked|gemm_direct|gemm_blocked|the direct kernel runs")
+
+# The bundled model end to end with the tiled kernels: every sample's scores against PyTorch's
+# (check_run_json.py batch) and every step against ref (compare).
+foreach(check batch compare)
+  add_test(NAME cli_${check}_opencl_tiled
+           COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/check_run_json.py ${check}
+                   $<TARGET_FILE:lenet-onnx-run>)
+  set_tests_properties(cli_${check}_opencl_tiled PROPERTIES
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TIMEOUT 600
+    ENVIRONMENT "${lo_cli_env};LENET_ONNX_BACKEND=opencl;LENET_ONNX_CL_TILED=1")
+endforeach()
