@@ -11,15 +11,16 @@
 
 #include <stdio.h>
 
-/* A tile of TM = ly * wm rows x TN = lx * wn columns, computed by lx x ly work-items (at most
- * 256, the common GPU limit, and a multiple of TN: tiles.cl stages slabs so). */
+/* A tile of TM = ly * wm rows x TN = lx * wn columns, computed by lx x ly work-items (a
+ * multiple of TN: tiles.cl stages slabs so). */
 typedef struct tile_shape {
     int lx, ly, wm, wn;
-    const char *variant[3]; /* per lo_cl_tiled_kind, for traces and --profile */
+    const char *variant[3]; /* per lo_cl_tiled_kind, for traces */
 } tile_shape;
 
-/* From the fewest rows up: a product takes the first tile as tall as its rows, the last past
- * them. Few rows (a small batch's Gemm, LeNet's 6-channel conv1) take wide, short tiles. */
+/* 256 work-items (the common GPU limit), from the fewest rows up: a product takes the first
+ * tile as tall as its rows, the last past them. Few rows (a small batch's Gemm, LeNet's
+ * 16-channel conv1) take wide, short tiles. */
 static const tile_shape tile_shapes[] = {
     {32, 8, 1, 4, {"gemm_tiled[8x128]", "conv_tiled[8x128]", "conv_tiled_pool[8x128]"}},
     {16, 16, 1, 4, {"gemm_tiled[16x64]", "conv_tiled[16x64]", "conv_tiled_pool[16x64]"}},
@@ -27,15 +28,23 @@ static const tile_shape tile_shapes[] = {
     {16, 16, 4, 4, {"gemm_tiled[64x64]", "conv_tiled[64x64]", "conv_tiled_pool[64x64]"}},
 };
 
+/* Smaller groups, tried in turn where the device or the compiled kernel allows fewer than 256
+ * work-items per group, before the direct kernel. */
+static const tile_shape small_tile_shapes[] = {
+    {16, 8, 1, 4, {"gemm_tiled[8x64]", "conv_tiled[8x64]", "conv_tiled_pool[8x64]"}},
+    {8, 8, 1, 4, {"gemm_tiled[8x32]", "conv_tiled[8x32]", "conv_tiled_pool[8x32]"}},
+};
+
+#define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
+
 /* The reduction depth of a slab: tiles.cl's TK. */
 #define TILE_DEPTH 16
 
 static const tile_shape *tile_for(int64_t rows)
 {
-    const size_t count = sizeof tile_shapes / sizeof tile_shapes[0];
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < COUNT_OF(tile_shapes); i++)
         if (rows <= (int64_t)tile_shapes[i].ly * tile_shapes[i].wm) return &tile_shapes[i];
-    return &tile_shapes[count - 1];
+    return &tile_shapes[COUNT_OF(tile_shapes) - 1];
 }
 
 /* The two slabs of tiles.cl, each row padded by one float. */
@@ -50,53 +59,72 @@ static size_t groups_of(int64_t count, int per_group)
     return (size_t)((count + per_group - 1) / per_group);
 }
 
-bool lo_cl_prepare_tiled(lo_backend_context *ctx, const lo_step *step, lo_cl_tiled_kind kind,
-                         int64_t rows, int64_t cols, int64_t layers, lo_cl_launch *launch)
+typedef enum tile_outcome { TILE_RUNS, TILE_TOO_LARGE, TILE_NOT_BUILT } tile_outcome;
+
+/* Builds the tiled kernel of `kind` with tile t into *out when the device runs it. */
+static tile_outcome try_tile(lo_backend_context *ctx, const lo_step *step, lo_cl_tiled_kind kind,
+                             const tile_shape *t, cl_kernel *out)
 {
     static const char *const programs[3] = {"gemm_tiled", "conv_tiled", "conv_tiled"};
     static const char *const kernels[3] = {"gemm_tiled", "conv_tiled", "conv_tiled_pool"};
-    const tile_shape *t = tile_for(rows);
     const size_t group_items = (size_t)t->lx * (size_t)t->ly;
     const char *node = step->node_name ? step->node_name : "?";
-    launch->kernel = NULL;
+    *out = NULL;
     if (group_items > ctx->max_work_group_size || tile_local_bytes(t) > ctx->local_mem_bytes) {
         lo_trace("opencl: node '%s' (%s): %s needs %zu work-items and %llu bytes of local memory, "
-                 "the device allows %zu and %llu: the direct kernel runs",
+                 "the device allows %zu and %llu",
                  node, step->label, t->variant[kind], group_items,
                  (unsigned long long)tile_local_bytes(t), ctx->max_work_group_size,
                  (unsigned long long)ctx->local_mem_bytes);
-        return false;
+        return TILE_TOO_LARGE;
     }
     char options[64];
     snprintf(options, sizeof options, "-DLX=%d -DLY=%d -DWM=%d -DWN=%d", t->lx, t->ly, t->wm,
              t->wn);
     lo_error build_err = {LO_OK, ""};
-    cl_kernel kernel = NULL;
-    if (lo_cl_make_kernel(ctx, step, programs[kind], options, kernels[kind], &kernel, &build_err) !=
+    if (lo_cl_make_kernel(ctx, step, programs[kind], options, kernels[kind], out, &build_err) !=
         LO_OK) {
         /* A compiler's refusal of a kernel the direct one can replace costs speed, not the
-         * model. */
-        lo_log(LENET_ONNX_LOG_WARNING, "opencl: %s: the direct kernel runs instead",
-               build_err.message);
-        return false;
+         * model; another tile would fare no better. */
+        lo_log(LENET_ONNX_LOG_WARNING, "opencl: %s", build_err.message);
+        return TILE_NOT_BUILT;
     }
     /* What this kernel, compiled for this device, allows (registers may cap the group). */
     size_t max_group = 0;
     cl_ulong local_bytes = 0;
-    cl_int rc = clGetKernelWorkGroupInfo(kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
+    cl_int rc = clGetKernelWorkGroupInfo(*out, ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
                                          sizeof max_group, &max_group, NULL);
     if (rc == CL_SUCCESS)
-        rc = clGetKernelWorkGroupInfo(kernel, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE,
+        rc = clGetKernelWorkGroupInfo(*out, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE,
                                       sizeof local_bytes, &local_bytes, NULL);
     if (rc != CL_SUCCESS || max_group < group_items || local_bytes > ctx->local_mem_bytes) {
-        lo_trace("opencl: node '%s' (%s): %s compiled allows %zu work-items per group and "
-                 "needs %llu bytes of local memory (%s): the direct kernel runs",
+        lo_trace("opencl: node '%s' (%s): %s as compiled allows %zu work-items per group and "
+                 "needs %llu bytes of local memory%s%s",
                  node, step->label, t->variant[kind], max_group, (unsigned long long)local_bytes,
-                 rc == CL_SUCCESS ? "too few or too many" : lo_cl_error_name(rc));
-        clReleaseKernel(kernel);
+                 rc == CL_SUCCESS ? "" : ": clGetKernelWorkGroupInfo failed: ",
+                 rc == CL_SUCCESS ? "" : lo_cl_error_name(rc));
+        clReleaseKernel(*out);
+        *out = NULL;
+        return TILE_TOO_LARGE;
+    }
+    return TILE_RUNS;
+}
+
+bool lo_cl_prepare_tiled(lo_backend_context *ctx, const lo_step *step, lo_cl_tiled_kind kind,
+                         int64_t rows, int64_t cols, int64_t layers, lo_cl_launch *launch)
+{
+    const tile_shape *t = tile_for(rows);
+    tile_outcome outcome = try_tile(ctx, step, kind, t, &launch->kernel);
+    for (size_t i = 0; outcome == TILE_TOO_LARGE && i < COUNT_OF(small_tile_shapes); i++) {
+        t = &small_tile_shapes[i];
+        outcome = try_tile(ctx, step, kind, t, &launch->kernel);
+    }
+    if (outcome != TILE_RUNS) {
+        lo_trace("opencl: node '%s' (%s): %s: the direct kernel runs",
+                 step->node_name ? step->node_name : "?", step->label,
+                 outcome == TILE_NOT_BUILT ? "the tiled kernel did not build" : "no tile fits");
         return false;
     }
-    launch->kernel = kernel;
     launch->variant = t->variant[kind];
     launch->dims = 3;
     launch->local[0] = (size_t)t->lx;
