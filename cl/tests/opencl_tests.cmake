@@ -49,3 +49,19 @@ foreach(check batch compare)
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TIMEOUT 600
     ENVIRONMENT "${lo_cli_env};LENET_ONNX_BACKEND=opencl;LENET_ONNX_CL_TILED=1")
 endforeach()
+
+# The kernel choice itself, on the bundled model: CPU devices keep the register-blocked kernels
+# by default (the batch throughput on PoCL depends on them), LENET_ONNX_CL_TILED=1 gives Conv
+# (with its MaxPool epilogue) and Gemm the tiled ones.
+set(lo_choice_args -DRUN=$<TARGET_FILE:lenet-onnx-run> -DMODEL=${PROJECT_SOURCE_DIR}/models/lenet.onnx
+    -DIMAGE=${PROJECT_SOURCE_DIR}/samples/00000-ankle-boot.png)
+add_test(NAME opencl_choice_cpu
+         COMMAND ${CMAKE_COMMAND} ${lo_choice_args} "-DEXPECT=conv2d_blocked_pool;gemm_blocked"
+                 -DFORBID=_tiled -P ${CMAKE_CURRENT_LIST_DIR}/check_kernel_choice.cmake)
+add_test(NAME opencl_choice_tiled
+         COMMAND ${CMAKE_COMMAND} ${lo_choice_args} "-DEXPECT=conv_tiled_pool;gemm_tiled"
+                 "-DFORBID=conv2d|gemm_(direct|blocked)"
+                 -P ${CMAKE_CURRENT_LIST_DIR}/check_kernel_choice.cmake)
+set_tests_properties(opencl_choice_cpu PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)
+set_tests_properties(opencl_choice_tiled PROPERTIES TIMEOUT 120
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_TILED=1")
