@@ -19,8 +19,8 @@ typedef struct tile_shape {
 } tile_shape;
 
 /* 256 work-items (the common GPU limit), from the fewest rows up: a product takes the first
- * tile as tall as its rows, the last past them. Few rows (a small batch's Gemm, LeNet's
- * 16-channel conv1) take wide, short tiles. */
+ * tile as tall as its rows, the last past them, so few rows (a small batch's Gemm, a Conv of
+ * few channels per group) waste few work-items on rows past the end. */
 static const tile_shape tile_shapes[] = {
     {32, 8, 1, 4, {"gemm_tiled[8x128]", "conv_tiled[8x128]", "conv_tiled_pool[8x128]"}},
     {16, 16, 1, 4, {"gemm_tiled[16x64]", "conv_tiled[16x64]", "conv_tiled_pool[16x64]"}},
