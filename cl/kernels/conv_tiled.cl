@@ -59,8 +59,8 @@ static inline void conv_tile(float acc[WM][WN], local float *w_slab, local float
 }
 
 /* The bias of the tile's rows (0 past the group's last channel, never stored). */
-static inline void load_bias(float bias[WM], const global float *b, int has_bias, int oc0,
-                             int rows, int ty)
+static inline void load_bias(float bias[WM], const global float *b, int has_bias, int oc0, int rows,
+                             int ty)
 {
 #pragma unroll
     for (int i = 0; i < WM; i++) {
@@ -96,8 +96,8 @@ conv_tiled(global const float *restrict x, int x_off, global const float *restri
 
     float acc[WM][WN];
     clear_tile(acc);
-    conv_tile(acc, w_slab, x_slab, w + w_off + oc0 * Kr, Mg - m0, o, Kr, KHW, KW, H, W, DH, DW,
-              tx, ty, lid);
+    conv_tile(acc, w_slab, x_slab, w + w_off + oc0 * Kr, Mg - m0, o, Kr, KHW, KW, H, W, DH, DW, tx,
+              ty, lid);
 
     float bias[WM];
     load_bias(bias, b + b_off, has_bias, oc0, Mg - m0, ty);
@@ -168,8 +168,8 @@ conv_tiled_pool(global const float *restrict x, int x_off, global const float *r
             const patch_origin o = {sx, soh * SH - PT, sow * SW - PL, s_ok};
             float acc[WM][WN];
             clear_tile(acc);
-            conv_tile(acc, w_slab, x_slab, w + w_off + oc0 * Kr, Mg - m0, o, Kr, KHW, KW, H, W,
-                      DH, DW, tx, ty, lid);
+            conv_tile(acc, w_slab, x_slab, w + w_off + oc0 * Kr, Mg - m0, o, Kr, KHW, KW, H, W, DH,
+                      DW, tx, ty, lid);
 #pragma unroll
             for (int j = 0; j < WN; j++) {
                 const int oh = oh0[j] + qh * QDH, ow = ow0[j] + qw * QDW;

@@ -22,12 +22,12 @@
 #ifndef WN
 #define WN 4
 #endif
-#define TK 16
-#define TM (LY * WM)
-#define TN (LX * WN)
+#define TK          16
+#define TM          (LY * WM)
+#define TN          (LX * WN)
 #define GROUP_ITEMS (LX * LY)
-#define A_STRIDE (TM + 1)
-#define B_STRIDE (TN + 1)
+#define A_STRIDE    (TM + 1)
+#define B_STRIDE    (TN + 1)
 
 #if GROUP_ITEMS % TN != 0
 #error "the work-group size must be a multiple of the tile's columns"
