@@ -123,13 +123,17 @@ static lo_status ocl_open(uint32_t index, lo_backend_context **out, lo_error *er
     }
     ctx->alignment = lo_cl_alignment_of(align_bits);
     ctx->generic_only = env_flag("LENET_ONNX_CL_GENERIC");
+    const char *tiled = getenv("LENET_ONNX_CL_TILED");
+    ctx->tiled = tiled && tiled[0] ? strcmp(tiled, "0") != 0
+                                   : (ctx->type & CL_DEVICE_TYPE_GPU) && !ctx->generic_only;
     lo_log(LENET_ONNX_LOG_INFO,
            "opencl: opened device %u '%s' on '%s' (driver %s), max work-group %zu, local "
-           "memory %llu, float vector width %u, alignment %zu%s",
+           "memory %llu, float vector width %u, alignment %zu%s%s",
            (unsigned)ctx->desc.index, ctx->desc.name, ctx->desc.driver, ctx->desc.driver_version,
            ctx->max_work_group_size, (unsigned long long)ctx->local_mem_bytes,
            (unsigned)ctx->preferred_float_width, ctx->alignment,
-           ctx->generic_only ? ", direct kernels only" : "");
+           ctx->generic_only ? ", direct kernels only" : "",
+           ctx->tiled ? ", tiled Conv and Gemm" : "");
 done:
     if (status != LO_OK) {
         ocl_close(ctx);

@@ -93,7 +93,10 @@ struct lo_backend_context {
     cl_ulong max_alloc_bytes;
     cl_uint preferred_float_width; /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
     bool generic_only;             /* LENET_ONNX_CL_GENERIC=1: no blocked fast paths */
-    size_t alignment;              /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes */
+    /* Conv and Gemm take the local-memory tiled kernels (cl_launch_tiled.c): on GPUs unless
+     * LENET_ONNX_CL_GENERIC is set; LENET_ONNX_CL_TILED=1 or 0 overrides both. */
+    bool tiled;
+    size_t alignment; /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes */
     /* Blocking buffer copies share one queue, so they are serialised by a lock. */
     cl_command_queue transfer_queue;
     pthread_mutex_t transfer_lock;

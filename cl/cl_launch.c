@@ -193,7 +193,8 @@ int lo_cl_vector_width(const lo_backend_context *ctx)
 }
 
 /* The blocked kernels pay off where the device prefers float vectors (CPUs); GPUs, which
- * report a preferred width of 1, run the direct kernels' one item per output. */
+ * report a preferred width of 1, run the tiled kernels for Conv and Gemm (ctx->tiled, which
+ * also wins where both apply) and the direct kernels' one item per output for the rest. */
 bool lo_cl_blocked_allowed(const lo_backend_context *ctx)
 {
     return !ctx->generic_only && ctx->preferred_float_width >= 8;

@@ -1,5 +1,6 @@
-/* Gemm and MatMul steps on OpenCL: kernel choice (Gemm blocked when B is a constant and the
- * device prefers float vectors, else direct), B's re-layout, arguments and sizes.
+/* Gemm and MatMul steps on OpenCL: kernel choice (Gemm tiled on a tiled context, see
+ * cl_launch_tiled.c; blocked when B is a constant and the device prefers float vectors; else
+ * direct), B's re-layout, arguments and sizes.
  */
 #include "cl_launch_internal.h"
 
@@ -34,8 +35,9 @@ bool lo_cl_gemm_blocked(const lo_backend_context *ctx, const lo_step *step)
 {
     int64_t K, N, NB;
     gemm_sizes(ctx, step, &K, &N, &NB);
-    return lo_cl_blocked_allowed(ctx) && step->inputs[1].buffer == LO_BUFFER_CONSTANT && K > 0 &&
-           N > 0 && lo_cl_fits_int(K * NB * lo_cl_vector_width(ctx));
+    return lo_cl_blocked_allowed(ctx) && !ctx->tiled &&
+           step->inputs[1].buffer == LO_BUFFER_CONSTANT && K > 0 && N > 0 &&
+           lo_cl_fits_int(K * NB * lo_cl_vector_width(ctx));
 }
 
 lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
@@ -63,8 +65,13 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
     if (p->has_c) gemm_c_strides(&step->inputs[2].shape, &c_sm, &c_sn);
 
     snprintf(options, sizeof options, "-DVEC=%d -DMR=%d", vec, blocked ? mr : LO_CL_GEMM_MR);
-    status = lo_cl_make_kernel(ctx, step, "gemm", options, blocked ? "gemm_blocked" : "gemm_direct",
-                               &launch->kernel, err);
+    /* gemm_tiled takes gemm_direct's arguments; where the device cannot run it, gemm_direct
+     * does. */
+    const bool tiled =
+        !blocked && ctx->tiled && lo_cl_prepare_tiled(ctx, step, LO_CL_TILED_GEMM, M, N, 1, launch);
+    if (!tiled)
+        status = lo_cl_make_kernel(ctx, step, "gemm", options,
+                                   blocked ? "gemm_blocked" : "gemm_direct", &launch->kernel, err);
     if (status != LO_OK) goto done;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
     const int act = p->activation == LO_ACT_RELU ? 1 : 0;
@@ -128,7 +135,7 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
                                  CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, sizeof multiple,
                                  &multiple, NULL);
         status = lo_cl_set_sizes(ctx, step, launch, 2, items, multiple, err);
-    } else {
+    } else if (!tiled) {
         launch->variant = "gemm_direct";
         const size_t items[3] = {(size_t)(M * N), 1, 1};
         status = lo_cl_set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);

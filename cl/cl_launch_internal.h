@@ -90,6 +90,24 @@ lo_status lo_cl_prepare_chain(lo_backend_context *ctx, const lo_step *step,
 lo_status lo_cl_prepare_matmul(lo_backend_context *ctx, const lo_step *step,
                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
 
+/* ---- cl_launch_tiled.c ---- */
+
+/* The tiled kernels, each taking the arguments of its direct kernel (conv2d_direct,
+ * conv2d_direct_pool, gemm_direct). */
+typedef enum lo_cl_tiled_kind {
+    LO_CL_TILED_GEMM,
+    LO_CL_TILED_CONV,
+    LO_CL_TILED_CONV_POOL,
+} lo_cl_tiled_kind;
+
+/* Sets the launch's kernel, variant and sizes to the tiled kernel of `kind` for `layers`
+ * products of rows x cols outputs (Conv: a group's channels x the batch's pixels, one layer
+ * per group; Gemm: M x N, one layer), leaving its arguments to the caller. False, with
+ * launch->kernel NULL and the reason in the trace, when the device cannot run the tile or
+ * does not build it: the caller takes the direct kernel. */
+bool lo_cl_prepare_tiled(lo_backend_context *ctx, const lo_step *step, lo_cl_tiled_kind kind,
+                         int64_t rows, int64_t cols, int64_t layers, lo_cl_launch *launch);
+
 /* ---- cl_launch_eltwise.c ---- */
 
 lo_status lo_cl_prepare_elementwise(lo_backend_context *ctx, const lo_step *step,

@@ -86,6 +86,10 @@ static lo_status check_strides_int(int rank, const int64_t *strides, const char 
 
 lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *step, lo_error *err)
 {
+    /* No kernel needs a device feature beyond OpenCL 1.2; the tiled kernels' local memory and
+     * work-group size are checked at prepare time, where a tile that does not fit takes the
+     * direct kernel instead (cl_launch_tiled.c); a Gemm chain's rows must fit local memory
+     * (lo_cl_chain_supported: the core then plans the Gemms apart). */
     lo_status status = check_dtypes(step, err);
     if (status == LO_OK) status = check_element_counts(step, err);
     if (status != LO_OK) return status;

@@ -1,5 +1,6 @@
 /* Random Gemm and MatMul steps: every transpose, every broadcast of C, classifier-sized
- * products, batched and broadcast matrix products with 1-D promotion. */
+ * products, sizes at the edges of tiles, batched and broadcast matrix products with 1-D promotion.
+ */
 #include "kernel_harness.h"
 
 #include <math.h>
@@ -12,6 +13,13 @@ static int64_t gemm_dim(void)
     return r == 0 ? 1 : r == 1 ? 70 : rint_(1, 70);
 }
 
+/* A size at a tile edge of blocked and tiled kernels: a power of two from 8 to 128, or one
+ * more or one less. */
+static int64_t tile_edge_dim(void)
+{
+    return ((int64_t)8 << rint_(0, 4)) + rint_(-1, 1);
+}
+
 void gen_gemm(batch *b, int index)
 {
     pending pc;
@@ -20,8 +28,11 @@ void gen_gemm(batch *b, int index)
     pc.st.kind = LO_STEP_GEMM;
     /* Some cases are the size of a classifier layer (LeNet's first is 400 -> 120). */
     const bool large = index % 8 == 7;
-    const int64_t m = gemm_dim(), n = large ? rint_(70, 130) : gemm_dim(),
-                  k = large ? rint_(100, 512) : gemm_dim();
+    /* Some at the edges of tiles: whole tiles, and one row, column or step past or short. */
+    const bool edges = !large && chance(0.15);
+    const int64_t m = edges ? tile_edge_dim() : gemm_dim();
+    const int64_t n = edges ? tile_edge_dim() : large ? rint_(70, 130) : gemm_dim();
+    const int64_t k = edges ? tile_edge_dim() : large ? rint_(100, 512) : gemm_dim();
     p->trans_a = index & 1;
     p->trans_b = (index >> 1) & 1;
     p->alpha = chance(0.3) ? 1.0f : ref_rng_float(&rng, -2.0f, 2.0f);

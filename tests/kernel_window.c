@@ -63,10 +63,11 @@ static void random_conv(batch *b, int index, pending *pc_out)
             c = group * rint_(1, 4);
             m = group * rint_(1, 12);
             break;
-        case 3: /* many output channels: several vector blocks and a partial last one */
+        case 3: /* many output channels: several vector blocks and a partial last one, or a
+                 * tile's rows (8 to 64), whole or one more or less */
             group = 1;
             c = rint_(1, 16);
-            m = rint_(17, 40);
+            m = chance(0.5) ? rint_(17, 40) : ((int64_t)8 << rint_(0, 3)) + rint_(-1, 1);
             break;
         default:
             group = 1;

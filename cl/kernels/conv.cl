@@ -3,7 +3,7 @@
  * pooled output, computing the conv values of each pool window in registers.
  *
  * conv2d_direct(_pool): one work-item per output value; any group, stride, dilation and
- *   padding. The fallback, and the natural shape for GPUs.
+ *   padding. The fallback (GPUs run conv_tiled.cl's kernels where their tile fits).
  * conv2d_blocked(_pool): one work-item per VEC output channels x PIX output pixels (pixels
  *   counted row-major over OH*OW, or PH*PW pooled, so a block may span rows). The weights are
  *   re-laid out at prepare time as [group][channel block][C/group][KH][KW][VEC] with the bias

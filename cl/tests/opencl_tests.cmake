@@ -30,3 +30,46 @@ set_tests_properties(cl_constant_share PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST
 add_test(NAME kernels_opencl_generic COMMAND test_kernels opencl 977)
 set_tests_properties(kernels_opencl_generic PROPERTIES LABELS "device" TIMEOUT 300
                      ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_GENERIC=1")
+
+# The local-memory tiled kernels GPUs run for Conv and Gemm (cl_launch_tiled.c), forced on the
+# CPU device, against ref, on another seed. The trace names each launch's kernel: a Conv or
+# Gemm that took a direct kernel instead (a tile the device refused) fails the test.
+add_test(NAME kernels_opencl_tiled COMMAND test_kernels opencl 1213)
+set_tests_properties(kernels_opencl_tiled PROPERTIES LABELS "device" TIMEOUT 300
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_TILED=1;LENET_ONNX_TRACE=1"
+                     FAIL_REGULAR_EXPRESSION "conv2d_direct|conv2d_blocked|gemm_direct|gemm_blocked|the direct kernel runs")
+
+# The bundled model end to end with the tiled kernels: every sample's scores against PyTorch's
+# (check_run_json.py batch) and every step against ref (compare).
+foreach(check batch compare)
+  add_test(NAME cli_${check}_opencl_tiled
+           COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/check_run_json.py ${check}
+                   $<TARGET_FILE:lenet-onnx-run>)
+  set_tests_properties(cli_${check}_opencl_tiled PROPERTIES
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TIMEOUT 600
+    ENVIRONMENT "${lo_cli_env};LENET_ONNX_BACKEND=opencl;LENET_ONNX_CL_TILED=1")
+endforeach()
+
+# The kernel choice itself, on the bundled model: CPU devices keep the register-blocked kernels
+# by default (the batch throughput on PoCL depends on them), LENET_ONNX_CL_TILED=1 gives Conv
+# (with its MaxPool epilogue) and Gemm the tiled ones; the samples folder runs as one batch of
+# 20, past the Gemm chain's rows. One image (batch 1) runs the head as one chain.
+set(lo_choice_args -DRUN=$<TARGET_FILE:lenet-onnx-run> -DMODEL=${PROJECT_SOURCE_DIR}/models/lenet.onnx
+    -DIMAGE=${PROJECT_SOURCE_DIR}/samples)
+add_test(NAME opencl_choice_cpu
+         COMMAND ${CMAKE_COMMAND} ${lo_choice_args} "-DEXPECT=conv2d_blocked_pool;gemm_blocked"
+                 -DFORBID=_tiled|gemm_chain -P ${CMAKE_CURRENT_LIST_DIR}/check_kernel_choice.cmake)
+add_test(NAME opencl_choice_tiled
+         COMMAND ${CMAKE_COMMAND} ${lo_choice_args} "-DEXPECT=conv_tiled_pool;gemm_tiled"
+                 "-DFORBID=conv2d|gemm_(direct|blocked|chain)"
+                 -P ${CMAKE_CURRENT_LIST_DIR}/check_kernel_choice.cmake)
+add_test(NAME opencl_choice_chain
+         COMMAND ${CMAKE_COMMAND} -DRUN=$<TARGET_FILE:lenet-onnx-run>
+                 -DMODEL=${PROJECT_SOURCE_DIR}/models/lenet.onnx
+                 -DIMAGE=${PROJECT_SOURCE_DIR}/samples/00000-ankle-boot.png
+                 "-DEXPECT=conv2d_blocked_pool;gemm_chain" "-DFORBID=gemm_(direct|blocked|tiled)"
+                 -P ${CMAKE_CURRENT_LIST_DIR}/check_kernel_choice.cmake)
+set_tests_properties(opencl_choice_chain PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)
+set_tests_properties(opencl_choice_cpu PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)
+set_tests_properties(opencl_choice_tiled PROPERTIES TIMEOUT 120
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_TILED=1")
