@@ -32,9 +32,10 @@ for backend in $backends; do
         models/lenet.onnx samples/
     check "compare_ref_$backend" 60 "$build/tools/lenet-onnx-run" --backend "$backend" \
         --device gpu --compare-backend ref models/lenet.onnx samples/
-    # With LENET_ONNX_ORT_LIB set, ONNX Runtime's CPU provider is timed beside it.
+    # With LENET_ONNX_ORT_LIB set, ONNX Runtime's CPU provider is timed beside it; with
+    # GPU_PEAK_GFLOPS, the card's fp32 peak gives each step's fraction of it.
     check "bench_$backend" 180 "$build/tools/lenet-onnx-bench" --backend "$backend" --device gpu \
-        ${LENET_ONNX_ORT_LIB:+--compare-ort} --batch 1,64,256,1024,4096 --seconds 1 --profile \
-        models/lenet.onnx
+        ${LENET_ONNX_ORT_LIB:+--compare-ort} ${GPU_PEAK_GFLOPS:+--peak "$GPU_PEAK_GFLOPS"} \
+        --batch 1,64,256,1024,4096 --seconds 1 --profile models/lenet.onnx
 done
 exit "$failed"
