@@ -38,6 +38,12 @@ static int64_t random_kernel_dim(void)
 }
 
 /* A random Conv step in pc (inputs set, not yet added). */
+/* One case in ten is shaped like a network's layer (a conv, then a pool tiling its rows). */
+static bool network_shaped(int index)
+{
+    return index % 10 == 5;
+}
+
 static void random_conv(batch *b, int index, pending *pc_out)
 {
     pending pc;
@@ -78,6 +84,27 @@ static void random_conv(batch *b, int index, pending *pc_out)
         /* Now and then a large image, so the grid spans many work-groups. */
         const bool large = index % 25 == 24;
         p->group = group;
+        if (network_shaped(index)) {
+            /* The layers networks have (LeNet's conv1 is 3 -> 16 channels, 5x5 on 32x32): a
+             * square window, stride 1, no padding or "same"; backends have fast paths for
+             * them, which random windows seldom reach. */
+            n = rint_(1, 3);
+            c = rint_(1, 16);
+            m = rint_(4, 32);
+            group = p->group = 1;
+            p->kernel[0] = p->kernel[1] = chance(0.5) ? 3 : 5;
+            const bool same = chance(0.3);
+            const int64_t side = rint_(p->kernel[0] + 3, 32);
+            for (int a = 0; a < 2; a++) {
+                p->stride[a] = p->dilation[a] = 1;
+                p->pad_begin[a] = p->pad_end[a] = same ? (p->kernel[a] - 1) / 2 : 0;
+                in[a] = side;
+                out[a] =
+                    ref_conv_out_dim(in[a], p->kernel[a], 1, 1, p->pad_begin[a], p->pad_end[a]);
+            }
+            if (n * m * out[0] * out[1] * c * p->kernel[0] * p->kernel[1] <= 2000000) break;
+            continue;
+        }
         p->kernel[0] = random_kernel_dim();
         p->kernel[1] = chance(0.5) ? p->kernel[0] : random_kernel_dim();
         const int pad_mode = (int)rint_(0, 3);
@@ -164,6 +191,16 @@ void gen_conv_pool(batch *b, int index)
     const int64_t full[2] = {pc.st.output.shape.dims[2], pc.st.output.shape.dims[3]};
     int64_t out[2];
     random_pool_over(full, &p->pool, out);
+    if (network_shaped(index) && full[0] >= 3 && full[1] >= 3) {
+        /* The pool networks put after such a layer: 2x2 (or 3x3) windows tiling the rows. */
+        memset(&p->pool, 0, sizeof p->pool);
+        const int64_t k = chance(0.75) ? 2 : 3;
+        for (int a = 0; a < 2; a++) {
+            p->pool.kernel[a] = p->pool.stride[a] = k;
+            p->pool.dilation[a] = 1;
+            out[a] = full[a] / k;
+        }
+    }
     p->has_pool = true;
     snprintf(pc.st.label, sizeof pc.st.label, "Conv%s+MaxPool", p->activation ? "+Relu" : "");
     pc.st.output.shape.dims[2] = out[0];

@@ -96,13 +96,45 @@ kernel void conv2d_direct_pool(global const float *restrict x, int x_off,
         for (int i_w = 0; i_w < QKW; i_w++) {
             const int ow = pw * QSW - QPL + i_w * QDW;
             if (ow < 0 || ow >= OW) continue;
-            const float v = conv_point(xg, wm, bias, Cg, H, W, KH, KW, DH, DW, oh * SH - PT,
-                                       ow * SW - PL, act);
+            const float v =
+                conv_point(xg, wm, bias, Cg, H, W, KH, KW, DH, DW, oh * SH - PT, ow * SW - PL, act);
             best = v > best ? v : best;
         }
     }
     y[y_off + i] = best;
 }
+
+#if defined(FIXED_K) && defined(SPAN)
+/* Adds to acc[p] the convolution of PIX pixels whose windows lie inside the input, in one row,
+ * SPAN input columns apart, the first window's top-left corner at x (in the group's first
+ * channel): each (c, kh) row segment is loaded once and every window's taps come from it,
+ * FIXED_K loads shared by up to FIXED_K windows instead of one load per tap and pixel. Conv1
+ * of LeNet (3 channels: few taps per weight load) was bound by those loads. */
+/* Always inlined: called from two places, a call would pass the accumulators through memory. */
+__attribute__((always_inline)) static inline void
+conv_row(floatv *acc, const global float *x, const global float *wp, int Cg, int H, int W, int DH)
+{
+    const int HW = H * W;
+    for (int c = 0; c < Cg; c++) {
+#pragma unroll
+        for (int kh = 0; kh < FIXED_K; kh++) {
+            const global float *xr = x + c * HW + kh * DH * W;
+            float xs[(PIX - 1) * SPAN + FIXED_K];
+#pragma unroll
+            for (int i = 0; i < (PIX - 1) * SPAN + FIXED_K; i++)
+                xs[i] = xr[i];
+#pragma unroll
+            for (int kw = 0; kw < FIXED_K; kw++) {
+                const floatv wv = VLOAD(kw, wp);
+#pragma unroll
+                for (int p = 0; p < PIX; p++)
+                    acc[p] = fma((floatv)(xs[p * SPAN + kw]), wv, acc[p]);
+            }
+            wp += FIXED_K * VEC;
+        }
+    }
+}
+#endif
 
 /* Adds to acc[p] the convolution of PIX pixels whose windows' top-left input corners are
  * (hb[p], wb[p]); wp is the channel block's packed weights, xg the group's first channel. */
@@ -124,33 +156,13 @@ static void conv_pixels(floatv *acc, const int *hb, const int *wb, const global 
             base[p] = hb[p] * W + wb[p];
 #if defined(FIXED_K) && defined(SPAN)
         /* The PIX windows start SPAN input columns apart in one row (checked on the addresses
-         * themselves, so any block that passes reads exactly what the loop below would): each
-         * (c, kh) row segment is loaded once and every window's taps come from it, FIXED_K
-         * loads shared by up to FIXED_K windows instead of one load per tap and pixel. Conv1
-         * of LeNet (3 channels: few taps per weight load) was bound by those loads. */
+         * themselves, so any block that passes reads exactly what the loop below would). */
         bool one_row = true;
 #pragma unroll
         for (int p = 1; p < PIX; p++)
             one_row = one_row && base[p] == base[0] + p * SPAN;
         if (one_row) {
-            for (int c = 0; c < Cg; c++) {
-#pragma unroll
-                for (int kh = 0; kh < FIXED_K; kh++) {
-                    const global float *xr = xg + c * HW + kh * DH * W + base[0];
-                    float xs[(PIX - 1) * SPAN + FIXED_K];
-#pragma unroll
-                    for (int i = 0; i < (PIX - 1) * SPAN + FIXED_K; i++)
-                        xs[i] = xr[i];
-#pragma unroll
-                    for (int kw = 0; kw < FIXED_K; kw++) {
-                        const floatv wv = VLOAD(kw, wp);
-#pragma unroll
-                        for (int p = 0; p < PIX; p++)
-                            acc[p] = fma((floatv)(xs[p * SPAN + kw]), wv, acc[p]);
-                    }
-                    wp += FIXED_K * VEC;
-                }
-            }
+            conv_row(acc, xg + base[0], wp, Cg, H, W, DH);
             return;
         }
 #endif
@@ -311,26 +323,54 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
     for (int p = 0; p < PIXP; p++)
         best[p] = (floatv)(-INFINITY);
 
-    for (int i_h = 0; i_h < QKH; i_h++) {
-        int hb[PIX], wb[PIX];
-        bool used[PIX];
-        floatv acc[PIX];
+#if defined(FIXED_K) && defined(SPAN)
+    /* The common case, decided once for the work-item from its first and last pixel: its
+     * pooled pixels lie in one pooled row, so its PIX conv pixels are consecutive in one conv
+     * row for every pool row, all inside the conv output, their windows inside the input.
+     * Then no per-pixel bound is checked (they cost conv1 of LeNet 12% of its time). */
+    const int ph0 = q0 / PW;
+    const int first_w = ow0[0], last_w = ow0[PIXP - 1] + POOL_KW - 1;
+    const int first_h = ph0 * QSH - QPT, last_h = first_h + (QKH - 1) * QDH;
+    if (q0 + PIXP <= PHW && (q0 + PIXP - 1) / PW == ph0 && first_w >= 0 && last_w < OW &&
+        first_h >= 0 && last_h < OH && first_w * SW - PL >= 0 &&
+        last_w * SW - PL + FIXED_K - 1 < W && first_h * SH - PT >= 0 &&
+        last_h * SH - PT + (FIXED_K - 1) * DH < H) {
+        for (int i_h = 0; i_h < QKH; i_h++) {
+            floatv acc[PIX];
 #pragma unroll
-        for (int k = 0; k < PIX; k++) {
-            const int oh = oh0[k / POOL_KW] + i_h * QDH, ow = ow0[k / POOL_KW] + k % POOL_KW;
-            used[k] = oh >= 0 && oh < OH && ow >= 0 && ow < OW;
-            hb[k] = clamp(oh, 0, OH - 1) * SH - PT;
-            wb[k] = clamp(ow, 0, OW - 1) * SW - PL;
-            acc[k] = bias;
-        }
-        conv_pixels(acc, hb, wb, xg, wp, Cg, H, W, KH, KW, DH, DW);
+            for (int k = 0; k < PIX; k++)
+                acc[k] = bias;
+            const int hb = (first_h + i_h * QDH) * SH - PT;
+            conv_row(acc, xg + hb * W + first_w * SW - PL, wp, Cg, H, W, DH);
 #pragma unroll
-        for (int k = 0; k < PIX; k++) {
-            const floatv v = act == 1 ? fmax(acc[k], (floatv)0.0f) : acc[k];
-            const int p = k / POOL_KW;
-            best[p] = used[k] ? select(best[p], v, v > best[p]) : best[p];
+            for (int k = 0; k < PIX; k++) {
+                const floatv v = act == 1 ? fmax(acc[k], (floatv)0.0f) : acc[k];
+                const int p = k / POOL_KW;
+                best[p] = select(best[p], v, v > best[p]);
+            }
         }
-    }
+    } else
+#endif
+        for (int i_h = 0; i_h < QKH; i_h++) {
+            int hb[PIX], wb[PIX];
+            bool used[PIX];
+            floatv acc[PIX];
+#pragma unroll
+            for (int k = 0; k < PIX; k++) {
+                const int oh = oh0[k / POOL_KW] + i_h * QDH, ow = ow0[k / POOL_KW] + k % POOL_KW;
+                used[k] = oh >= 0 && oh < OH && ow >= 0 && ow < OW;
+                hb[k] = clamp(oh, 0, OH - 1) * SH - PT;
+                wb[k] = clamp(ow, 0, OW - 1) * SW - PL;
+                acc[k] = bias;
+            }
+            conv_pixels(acc, hb, wb, xg, wp, Cg, H, W, KH, KW, DH, DW);
+#pragma unroll
+            for (int k = 0; k < PIX; k++) {
+                const floatv v = act == 1 ? fmax(acc[k], (floatv)0.0f) : acc[k];
+                const int p = k / POOL_KW;
+                best[p] = used[k] ? select(best[p], v, v > best[p]) : best[p];
+            }
+        }
 
     const int mb = gb - g * MgB;
     const int m0 = g * Mg + mb * VEC;
