@@ -107,6 +107,11 @@ static lo_status ocl_open(uint32_t index, lo_backend_context **out, lo_error *er
         rc = clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof ctx->type, &ctx->type, NULL);
     }
     if (rc == CL_SUCCESS) {
+        what = "clGetDeviceInfo(CL_DEVICE_MAX_COMPUTE_UNITS)";
+        rc = clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof ctx->compute_units,
+                             &ctx->compute_units, NULL);
+    }
+    if (rc == CL_SUCCESS) {
         what = "clGetDeviceInfo(CL_DEVICE_MEM_BASE_ADDR_ALIGN)";
         rc = clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits,
                              &align_bits, NULL);
@@ -126,6 +131,7 @@ static lo_status ocl_open(uint32_t index, lo_backend_context **out, lo_error *er
     const char *tiled = getenv("LENET_ONNX_CL_TILED");
     ctx->tiled = tiled && tiled[0] ? strcmp(tiled, "0") != 0
                                    : (ctx->type & CL_DEVICE_TYPE_GPU) && !ctx->generic_only;
+    ctx->tiled_forced = ctx->tiled && tiled && tiled[0];
     lo_log(LENET_ONNX_LOG_INFO,
            "opencl: opened device %u '%s' on '%s' (driver %s), max work-group %zu, local "
            "memory %llu, float vector width %u, alignment %zu%s%s",

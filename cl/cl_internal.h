@@ -96,7 +96,9 @@ struct lo_backend_context {
     /* Conv and Gemm take the local-memory tiled kernels (cl_launch_tiled.c): on GPUs unless
      * LENET_ONNX_CL_GENERIC is set; LENET_ONNX_CL_TILED=1 or 0 overrides both. */
     bool tiled;
-    size_t alignment; /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes */
+    bool tiled_forced;     /* by LENET_ONNX_CL_TILED=1: tiled even where the grid is small */
+    cl_uint compute_units; /* CL_DEVICE_MAX_COMPUTE_UNITS */
+    size_t alignment;      /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes */
     /* Blocking buffer copies share one queue, so they are serialised by a lock. */
     cl_command_queue transfer_queue;
     pthread_mutex_t transfer_lock;

@@ -73,3 +73,11 @@ set_tests_properties(opencl_choice_chain PROPERTIES ENVIRONMENT "${LENET_ONNX_TE
 set_tests_properties(opencl_choice_cpu PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)
 set_tests_properties(opencl_choice_tiled PROPERTIES TIMEOUT 120
                      ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_TILED=1")
+
+# The device's fixed cost per inference (cl/bench/cl_dispatch_floor.c): a benchmark, run here
+# briefly only to keep it working; it asserts nothing about time.
+add_executable(cl_dispatch_floor ${PROJECT_SOURCE_DIR}/cl/bench/cl_dispatch_floor.c)
+target_link_libraries(cl_dispatch_floor PRIVATE OpenCL::OpenCL)
+add_test(NAME cl_dispatch_floor_smoke COMMAND cl_dispatch_floor 0 20)
+set_tests_properties(cl_dispatch_floor_smoke PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}"
+                     TIMEOUT 60 PASS_REGULAR_EXPRESSION "kernels +median_us")
