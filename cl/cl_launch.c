@@ -219,7 +219,7 @@ lo_status lo_cl_bind_tensors(const lo_step *step, const lo_cl_buffers *buffers, 
 {
     static const char *const names[LO_STEP_MAX_INPUTS] = {
         "input 0", "input 1", "input 2", "input 3", "input 4", "input 5", "input 6", "input 7"};
-    lo_cl_tensor t;
+    lo_cl_tensor t = {NULL, 0};
     for (int i = 0; i <= count; i++) {
         const bool out = i == count;
         lo_status status = lo_cl_place_tensor(step, buffers, out ? &step->output : &step->inputs[i],
