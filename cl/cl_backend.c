@@ -132,6 +132,7 @@ static lo_status ocl_open(uint32_t index, lo_backend_context **out, lo_error *er
     ctx->tiled = tiled && tiled[0] ? strcmp(tiled, "0") != 0
                                    : (ctx->type & CL_DEVICE_TYPE_GPU) && !ctx->generic_only;
     ctx->tiled_forced = ctx->tiled && tiled && tiled[0];
+    ctx->reduce_forced = env_flag("LENET_ONNX_CL_REDUCE");
     lo_log(LENET_ONNX_LOG_INFO,
            "opencl: opened device %u '%s' on '%s' (driver %s), max work-group %zu, local "
            "memory %llu, float vector width %u, alignment %zu%s%s",

@@ -97,6 +97,7 @@ struct lo_backend_context {
      * LENET_ONNX_CL_GENERIC is set; LENET_ONNX_CL_TILED=1 or 0 overrides both. */
     bool tiled;
     bool tiled_forced;     /* by LENET_ONNX_CL_TILED=1: tiled even where the grid is small */
+    bool reduce_forced;    /* LENET_ONNX_CL_REDUCE=1: the reduce kernels for every grid */
     cl_uint compute_units; /* CL_DEVICE_MAX_COMPUTE_UNITS */
     size_t alignment;      /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes */
     /* Blocking buffer copies share one queue, so they are serialised by a lock. */

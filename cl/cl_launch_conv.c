@@ -1,7 +1,7 @@
-/* Conv steps on OpenCL: kernel choice (tiled on a tiled context, see cl_launch_tiled.c;
- * blocked when the weights are constants and the device prefers float vectors; else direct;
- * the _pool variants when the step has a MaxPool epilogue), weight re-layout, arguments and
- * sizes.
+/* Conv steps on OpenCL: kernel choice (tiled or reduce on a tiled context, see
+ * cl_launch_tiled.c; blocked when the weights are constants and the device prefers float
+ * vectors; else direct; the _pool variants when the step has a MaxPool epilogue), weight
+ * re-layout, arguments and sizes.
  */
 #include "cl_launch_internal.h"
 
@@ -78,7 +78,8 @@ bool lo_cl_conv_blocked(const lo_backend_context *ctx, const lo_step *step)
     const int64_t Mg = step->output.shape.dims[1] / p->group;
     const bool constant_weights = step->inputs[1].buffer == LO_BUFFER_CONSTANT &&
                                   (!p->has_bias || step->inputs[2].buffer == LO_BUFFER_CONSTANT);
-    if (!lo_cl_blocked_allowed(ctx) || ctx->tiled || !constant_weights || Mg < 4 || Cg <= 0)
+    if (!lo_cl_blocked_allowed(ctx) || ctx->tiled || ctx->reduce_forced || !constant_weights ||
+        Mg < 4 || Cg <= 0)
         return false;
     const conv_blocking b = conv_blocking_of(ctx, step);
     return lo_cl_fits_int(b.packed_w + b.packed_b) &&
@@ -156,13 +157,14 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
     if (pool_kw) snprintf(options + used, sizeof options - (size_t)used, " -DPOOL_KW=%d", pool_kw);
     const char *name = blocked ? (pooled ? "conv2d_blocked_pool" : "conv2d_blocked")
                                : (pooled ? "conv2d_direct_pool" : "conv2d_direct");
-    /* The tiled kernels take the direct kernels' arguments; where the device cannot run
-     * them, the direct kernel does. */
-    const bool tiled =
-        !blocked && ctx->tiled &&
+    /* The GPU's kernels (tiled, or one work-group per output on small grids) take the direct
+     * kernels' arguments; where the device cannot run them, the direct kernel does. */
+    const bool gpu_kernel =
+        !blocked && (ctx->tiled || ctx->reduce_forced) &&
         lo_cl_prepare_tiled(ctx, step, pooled ? LO_CL_TILED_CONV_POOL : LO_CL_TILED_CONV, Mg,
-                            N * PH * PW, G, launch);
-    if (!tiled) status = lo_cl_make_kernel(ctx, step, "conv", options, name, &launch->kernel, err);
+                            N * PH * PW, G, Cg * KH * KW, launch);
+    if (!gpu_kernel)
+        status = lo_cl_make_kernel(ctx, step, "conv", options, name, &launch->kernel, err);
     if (status != LO_OK) goto done;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
     const int act = p->activation == LO_ACT_RELU ? 1 : 0;
@@ -268,7 +270,7 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->pad_begin[1]);
         lo_cl_arg_int(&args, act);
         if (pooled) add_pool_args(&args, p, PH, PW);
-        if (!tiled) {
+        if (!gpu_kernel) {
             launch->variant = name;
             const size_t items[3] = {(size_t)lo_shape_numel(ys), 1, 1};
             status = lo_cl_set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);

@@ -1,4 +1,4 @@
-/* Gemm and MatMul steps on OpenCL: kernel choice (Gemm tiled on a tiled context, see
+/* Gemm and MatMul steps on OpenCL: kernel choice (Gemm tiled or reduce on a tiled context, see
  * cl_launch_tiled.c; blocked when B is a constant and the device prefers float vectors; else
  * direct), B's re-layout, arguments and sizes.
  */
@@ -35,7 +35,7 @@ bool lo_cl_gemm_blocked(const lo_backend_context *ctx, const lo_step *step)
 {
     int64_t K, N, NB;
     gemm_sizes(ctx, step, &K, &N, &NB);
-    return lo_cl_blocked_allowed(ctx) && !ctx->tiled &&
+    return lo_cl_blocked_allowed(ctx) && !ctx->tiled && !ctx->reduce_forced &&
            step->inputs[1].buffer == LO_BUFFER_CONSTANT && K > 0 && N > 0 &&
            lo_cl_fits_int(K * NB * lo_cl_vector_width(ctx));
 }
@@ -65,11 +65,11 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
     if (p->has_c) gemm_c_strides(&step->inputs[2].shape, &c_sm, &c_sn);
 
     snprintf(options, sizeof options, "-DVEC=%d -DMR=%d", vec, blocked ? mr : LO_CL_GEMM_MR);
-    /* gemm_tiled takes gemm_direct's arguments; where the device cannot run it, gemm_direct
-     * does. */
-    const bool tiled =
-        !blocked && ctx->tiled && lo_cl_prepare_tiled(ctx, step, LO_CL_TILED_GEMM, M, N, 1, launch);
-    if (!tiled)
+    /* gemm_tiled and gemm_reduce take gemm_direct's arguments; where the device cannot run
+     * them, gemm_direct does. */
+    const bool gpu_kernel = !blocked && (ctx->tiled || ctx->reduce_forced) &&
+                            lo_cl_prepare_tiled(ctx, step, LO_CL_TILED_GEMM, M, N, 1, K, launch);
+    if (!gpu_kernel)
         status = lo_cl_make_kernel(ctx, step, "gemm", options,
                                    blocked ? "gemm_blocked" : "gemm_direct", &launch->kernel, err);
     if (status != LO_OK) goto done;
@@ -135,7 +135,7 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
                                  CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, sizeof multiple,
                                  &multiple, NULL);
         status = lo_cl_set_sizes(ctx, step, launch, 2, items, multiple, err);
-    } else if (!tiled) {
+    } else if (!gpu_kernel) {
         launch->variant = "gemm_direct";
         const size_t items[3] = {(size_t)(M * N), 1, 1};
         status = lo_cl_set_sizes(ctx, step, launch, 1, items, LO_CL_FLAT_LOCAL, err);

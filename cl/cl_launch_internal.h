@@ -100,13 +100,23 @@ typedef enum lo_cl_tiled_kind {
     LO_CL_TILED_CONV_POOL,
 } lo_cl_tiled_kind;
 
-/* Sets the launch's kernel, variant and sizes to the tiled kernel of `kind` for `layers`
- * products of rows x cols outputs (Conv: a group's channels x the batch's pixels, one layer
- * per group; Gemm: M x N, one layer), leaving its arguments to the caller. False, with
- * launch->kernel NULL and the reason in the trace, when the device cannot run the tile or
- * does not build it: the caller takes the direct kernel. */
+/* Sets the launch's kernel, variant and sizes to the kernel a GPU runs for `layers` products
+ * of rows x cols outputs, each a sum of `depth` products (Conv: a group's channels x the
+ * batch's pixels, one layer per group, Cg x KH x KW deep; Gemm: M x N, one layer, K deep):
+ * the tiled kernel of `kind` where the grid has tiles enough to fill the device, else the
+ * reduce kernel (cl_launch_reduce.c); LENET_ONNX_CL_TILED=1 and LENET_ONNX_CL_REDUCE=1 force
+ * one. Its arguments are left to the caller. False, with launch->kernel NULL and the reason in
+ * the trace, when the device cannot run either or does not build it: the caller takes the
+ * direct kernel. */
 bool lo_cl_prepare_tiled(lo_backend_context *ctx, const lo_step *step, lo_cl_tiled_kind kind,
-                         int64_t rows, int64_t cols, int64_t layers, lo_cl_launch *launch);
+                         int64_t rows, int64_t cols, int64_t layers, int64_t depth,
+                         lo_cl_launch *launch);
+
+/* The reduce kernel of `kind` for `outputs` values of `depth` products each: one work-group per
+ * value (cl_launch_reduce.c). False, with launch->kernel NULL, where it does not build or
+ * run. */
+bool lo_cl_prepare_reduce(lo_backend_context *ctx, const lo_step *step, lo_cl_tiled_kind kind,
+                          int64_t outputs, int64_t depth, lo_cl_launch *launch);
 
 /* ---- cl_launch_eltwise.c ---- */
 

@@ -114,23 +114,27 @@ static tile_outcome try_tile(lo_backend_context *ctx, const lo_step *step, lo_cl
  * against the direct kernel's 0.140 in 25 tiles (batch 64), 0.174 against 0.362 in 100 (batch
  * 256); fc1's 0.069 against 0.047 in 2 tiles, 0.070 against 0.115 in 8. A grid of fewer tiles
  * than a quarter of the compute units leaves the device idle where one item per output does
- * not: the direct kernel runs then, unless LENET_ONNX_CL_TILED=1 asks for tiles anyway. */
+ * not: the reduce kernels run then (one work-group per output), unless LENET_ONNX_CL_TILED=1
+ * asks for tiles anyway. */
 static bool enough_tiles(const lo_backend_context *ctx, size_t tiles)
 {
     return ctx->tiled_forced || tiles * 4 >= ctx->compute_units;
 }
 
 bool lo_cl_prepare_tiled(lo_backend_context *ctx, const lo_step *step, lo_cl_tiled_kind kind,
-                         int64_t rows, int64_t cols, int64_t layers, lo_cl_launch *launch)
+                         int64_t rows, int64_t cols, int64_t layers, int64_t depth,
+                         lo_cl_launch *launch)
 {
     const tile_shape *t = tile_for(rows);
     const size_t tiles =
         groups_of(cols, t->lx * t->wn) * groups_of(rows, t->ly * t->wm) * (size_t)layers;
-    if (!enough_tiles(ctx, tiles)) {
-        lo_trace("opencl: node '%s' (%s): %zu tiles for %u compute units: the direct kernel runs",
-                 step->node_name ? step->node_name : "?", step->label, tiles,
-                 (unsigned)ctx->compute_units);
-        return false;
+    if (ctx->reduce_forced || !enough_tiles(ctx, tiles)) {
+        if (!ctx->reduce_forced)
+            lo_trace("opencl: node '%s' (%s): %zu tiles for %u compute units: one work-group "
+                     "per output instead",
+                     step->node_name ? step->node_name : "?", step->label, tiles,
+                     (unsigned)ctx->compute_units);
+        return lo_cl_prepare_reduce(ctx, step, kind, rows * cols * layers, depth, launch);
     }
     tile_outcome outcome = try_tile(ctx, step, kind, t, &launch->kernel);
     for (size_t i = 0; outcome == TILE_TOO_LARGE && i < COUNT_OF(small_tile_shapes); i++) {

@@ -74,6 +74,14 @@ set_tests_properties(opencl_choice_cpu PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST
 set_tests_properties(opencl_choice_tiled PROPERTIES TIMEOUT 120
                      ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_TILED=1")
 
+# The reduce kernels GPUs run on grids too small for tiles (one work-group per output value,
+# cl_launch_reduce.c), forced on the CPU device for every Conv and Gemm, against ref, on
+# another seed and a quarter of the cases (PoCL runs a group's items one after another).
+add_test(NAME kernels_opencl_reduce COMMAND test_kernels opencl 4242 0.25)
+set_tests_properties(kernels_opencl_reduce PROPERTIES LABELS "device" TIMEOUT 300
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_REDUCE=1;LENET_ONNX_TRACE=1"
+                     FAIL_REGULAR_EXPRESSION "conv2d_direct|conv2d_blocked|gemm_direct|gemm_blocked|_tiled|failed to build")
+
 # The device's fixed cost per inference (cl/bench/cl_dispatch_floor.c): a benchmark, run here
 # briefly only to keep it working; it asserts nothing about time.
 add_executable(cl_dispatch_floor ${PROJECT_SOURCE_DIR}/cl/bench/cl_dispatch_floor.c)
