@@ -3,6 +3,8 @@
  */
 #include "cl_launch_internal.h"
 
+#include <stdio.h>
+
 lo_status lo_cl_prepare_elementwise(lo_backend_context *ctx, const lo_step *step,
                                     const lo_cl_buffers *buffers, lo_cl_launch *launch,
                                     lo_error *err)
@@ -15,8 +17,10 @@ lo_status lo_cl_prepare_elementwise(lo_backend_context *ctx, const lo_step *step
     if (status == LO_OK) status = lo_cl_place_tensor(step, buffers, &step->output, "Y", &y, err);
     if (status != LO_OK) return status;
     const char *name = unary ? "unary" : "copy";
-    status = lo_cl_make_kernel(ctx, step, "eltwise", u8 ? "-DT=uchar" : "-DT=float -DT_IS_FLOAT",
-                               name, &launch->kernel, err);
+    char options[64];
+    snprintf(options, sizeof options, "%s -DOP=%d", u8 ? "-DT=uchar" : "-DT=float -DT_IS_FLOAT",
+             unary ? (int)step->params.unary.op : 0);
+    status = lo_cl_make_kernel(ctx, step, "eltwise", options, name, &launch->kernel, err);
     if (status != LO_OK) return status;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
     lo_cl_arg_mem(&args, x.mem);
@@ -103,5 +107,16 @@ lo_status lo_cl_prepare_batchnorm(lo_backend_context *ctx, const lo_step *step,
     lo_cl_arg_int(&args, p->channels);
     lo_cl_arg_int(&args, p->inner);
     lo_cl_arg_float(&args, p->epsilon);
-    return lo_cl_finish_flat(ctx, step, launch, &args, "batchnorm", n, err);
+    launch->variant = "batchnorm";
+    const size_t items[3] = {
+        (size_t)p->inner, (size_t)p->channels,
+        (size_t)(p->channels * p->inner > 0 ? n / (p->channels * p->inner) : 0)};
+    /* A group along the inner axis, no longer than it. */
+    const size_t local = p->inner < LO_CL_FLAT_LOCAL ? (size_t)p->inner : LO_CL_FLAT_LOCAL;
+    status = lo_cl_set_sizes(ctx, step, launch, 3, items, local ? local : 1, err);
+    if (status == LO_OK && args.rc != CL_SUCCESS)
+        status =
+            lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(batchnorm, %u) failed: %s",
+                            (unsigned)args.failed, lo_cl_error_name(args.rc));
+    return status;
 }
