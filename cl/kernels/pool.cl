@@ -4,10 +4,11 @@
  * maxpool2d: one work-item per output value; any kernel, stride, dilation and padding.
  *   Window positions in the padding are skipped; a window wholly in the padding (impossible
  *   for valid ONNX) yields the type's lowest value without reading anything.
- * maxpool2d_2x2: kernel 2x2, stride 2, no dilation, no padding, every window inside the
- *   input: eight outputs per work-item with explicit vectors.
+ * maxpool2d_2x2, avgpool2d_2x2: kernel 2x2, stride 2, no dilation, no padding, every window
+ *   inside the input: eight outputs per work-item with explicit vectors.
  *
- * Build options: -DT=float|uchar and -DT_LOWEST=... (-INFINITY or 0).
+ * Build options: -DT=float|uchar and -DT_LOWEST=... (-INFINITY or 0), -DT_IS_FLOAT with
+ * float.
  */
 #ifndef T
 #define T float
@@ -51,11 +52,14 @@ kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict 
 }
 
 /* Eight outputs of one row per work-item: two 16-wide loads (one per input row), a vertical
- * max, then the max of the even and odd lanes. A row's last block may read past the row end
- * into the next row (those lanes are not stored); only a block whose reads would pass the end
- * of the tensor takes the scalar path. */
-kernel void maxpool2d_2x2(global const T *restrict x, int x_off, global T *restrict y, int y_off,
-                          int NC, int H, int W, int OH, int OW)
+ * max (or sum), then the max (or sum) of the even and odd lanes, a sum scaled by a quarter. A
+ * row's last block may read past the row end into the next row (those lanes are not stored);
+ * only a block whose reads would pass the end of the tensor takes the scalar path. Always
+ * inlined: `average` is a constant in each kernel below. */
+__attribute__((always_inline)) static inline void pool_2x2(const global T *restrict x, int x_off,
+                                                           global T *restrict y, int y_off, int NC,
+                                                           int H, int W, int OH, int OW,
+                                                           bool average)
 {
     const int OWB = (OW + 7) / 8;
     const int i = (int)get_global_id(0);
@@ -69,8 +73,14 @@ kernel void maxpool2d_2x2(global const T *restrict x, int x_off, global T *restr
     const int count = min(8, OW - ow0);
     if (NC * H * W - x0 >= W + 16) { /* written so that nothing overflows */
         const VT16 a = vload16(0, xp), b = vload16(0, xp + W);
-        const VT16 m = VMAX(a, b);
-        const VT8 o = VMAX(m.even, m.odd);
+        VT8 o;
+        if (average) {
+            const VT16 m = a + b;
+            o = (m.even + m.odd) * (T)0.25f;
+        } else {
+            const VT16 m = VMAX(a, b);
+            o = VMAX(m.even, m.odd);
+        }
         if (count == 8) {
             vstore8(o, 0, yp);
         } else {
@@ -82,11 +92,26 @@ kernel void maxpool2d_2x2(global const T *restrict x, int x_off, global T *restr
     } else {
         for (int j = 0; j < count; j++) {
             const global T *xj = xp + 2 * j;
-            const T ab = VMAX(xj[0], xj[1]), cd = VMAX(xj[W], xj[W + 1]);
-            yp[j] = VMAX(ab, cd);
+            yp[j] = average ? ((xj[0] + xj[1]) + (xj[W] + xj[W + 1])) * (T)0.25f
+                            : VMAX(VMAX(xj[0], xj[1]), VMAX(xj[W], xj[W + 1]));
         }
     }
 }
+
+kernel void maxpool2d_2x2(global const T *restrict x, int x_off, global T *restrict y, int y_off,
+                          int NC, int H, int W, int OH, int OW)
+{
+    pool_2x2(x, x_off, y, y_off, NC, H, W, OH, OW, false);
+}
+
+#ifdef T_IS_FLOAT
+/* AveragePool with the same window: every window inside the input, so four values each. */
+kernel void avgpool2d_2x2(global const T *restrict x, int x_off, global T *restrict y, int y_off,
+                          int NC, int H, int W, int OH, int OW)
+{
+    pool_2x2(x, x_off, y, y_off, NC, H, W, OH, OW, true);
+}
+#endif
 
 /* 2-D average pooling (LO_STEP_AVGPOOL), float only: one work-item per output value. The sum
  * covers the window's input pixels; the divisor counts its positions inside the padded input
