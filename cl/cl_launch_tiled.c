@@ -114,11 +114,20 @@ static tile_outcome try_tile(lo_backend_context *ctx, const lo_step *step, lo_cl
  * against the direct kernel's 0.140 in 25 tiles (batch 64), 0.174 against 0.362 in 100 (batch
  * 256); fc1's 0.069 against 0.047 in 2 tiles, 0.070 against 0.115 in 8. A grid of fewer tiles
  * than a quarter of the compute units leaves the device idle where one item per output does
- * not: the reduce kernels run then (one work-group per output), unless LENET_ONNX_CL_TILED=1
- * asks for tiles anyway. */
+ * not: the reduce kernels run then (one work-group per output) where the grid has few outputs
+ * too, the direct kernels where it has many; LENET_ONNX_CL_TILED=1 asks for tiles anyway. */
 static bool enough_tiles(const lo_backend_context *ctx, size_t tiles)
 {
     return ctx->tiled_forced || tiles * 4 >= ctx->compute_units;
+}
+
+/* Measured on the H200: at batch 1 (800 to 3136 outputs per conv, 120 per Gemm) the reduce
+ * kernels took LeNet from 0.231 to 0.075 ms; at batch 64 conv2's 51,200 outputs ran faster one
+ * item each (the whole run 0.367 ms against 0.457 with every small grid reduced). A grid of
+ * fewer outputs than 256 per compute unit cannot hide the latency one item per output. */
+static bool few_outputs(const lo_backend_context *ctx, int64_t outputs)
+{
+    return outputs < (int64_t)ctx->compute_units * 256;
 }
 
 bool lo_cl_prepare_tiled(lo_backend_context *ctx, const lo_step *step, lo_cl_tiled_kind kind,
@@ -129,12 +138,20 @@ bool lo_cl_prepare_tiled(lo_backend_context *ctx, const lo_step *step, lo_cl_til
     const size_t tiles =
         groups_of(cols, t->lx * t->wn) * groups_of(rows, t->ly * t->wm) * (size_t)layers;
     if (ctx->reduce_forced || !enough_tiles(ctx, tiles)) {
+        const int64_t outputs = rows * cols * layers;
+        if (!ctx->reduce_forced && !few_outputs(ctx, outputs)) {
+            lo_trace("opencl: node '%s' (%s): %zu tiles and %lld outputs for %u compute units: "
+                     "the direct kernel runs",
+                     step->node_name ? step->node_name : "?", step->label, tiles,
+                     (long long)outputs, (unsigned)ctx->compute_units);
+            return false;
+        }
         if (!ctx->reduce_forced)
             lo_trace("opencl: node '%s' (%s): %zu tiles for %u compute units: one work-group "
                      "per output instead",
                      step->node_name ? step->node_name : "?", step->label, tiles,
                      (unsigned)ctx->compute_units);
-        return lo_cl_prepare_reduce(ctx, step, kind, rows * cols * layers, depth, launch);
+        return lo_cl_prepare_reduce(ctx, step, kind, outputs, depth, launch);
     }
     tile_outcome outcome = try_tile(ctx, step, kind, t, &launch->kernel);
     for (size_t i = 0; outcome == TILE_TOO_LARGE && i < COUNT_OF(small_tile_shapes); i++) {
