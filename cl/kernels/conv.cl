@@ -105,24 +105,31 @@ kernel void conv2d_direct_pool(global const float *restrict x, int x_off,
 }
 
 #if defined(FIXED_K) && defined(SPAN)
-/* Adds to acc[p] the convolution of PIX pixels whose windows lie inside the input, in one row,
- * SPAN input columns apart, the first window's top-left corner at x (in the group's first
- * channel): each (c, kh) row segment is loaded once and every window's taps come from it,
- * FIXED_K loads shared by up to FIXED_K windows instead of one load per tap and pixel. Conv1
- * of LeNet (3 channels: few taps per weight load) was bound by those loads. */
-/* Always inlined: called from two places, a call would pass the accumulators through memory. */
-__attribute__((always_inline)) static inline void
-conv_row(floatv *acc, const global float *x, const global float *wp, int Cg, int H, int W, int DH)
+/* Adds to acc[p] the convolution of PIX pixels in one row, SPAN input columns apart, the first
+ * window's top-left corner at (h0, w0) of the group's first channel xg: each (c, kh) row
+ * segment is loaded once and every window's taps come from it, FIXED_K loads shared by up to
+ * FIXED_K windows instead of one load per tap and pixel (conv1 of LeNet, 3 channels, was bound
+ * by those loads). With `masked`, windows may reach into the padding: rows outside the input
+ * are skipped and columns outside read as zero, so a row of a padded conv's border ("same"
+ * padding puts every block of a narrow output there) runs this loop too. Always inlined:
+ * called from several places, a call would pass the accumulators through memory, and
+ * `masked` is a constant at each. */
+__attribute__((always_inline)) static inline void conv_row(floatv *acc, const global float *xg,
+                                                           int h0, int w0, const global float *wp,
+                                                           int Cg, int H, int W, int DH,
+                                                           bool masked)
 {
     const int HW = H * W;
     for (int c = 0; c < Cg; c++) {
 #pragma unroll
-        for (int kh = 0; kh < FIXED_K; kh++) {
-            const global float *xr = x + c * HW + kh * DH * W;
+        for (int kh = 0; kh < FIXED_K; kh++, wp += FIXED_K * VEC) {
+            const int ih = h0 + kh * DH;
+            if (masked && (ih < 0 || ih >= H)) continue;
+            const global float *xr = xg + c * HW + ih * W + w0;
             float xs[(PIX - 1) * SPAN + FIXED_K];
 #pragma unroll
             for (int i = 0; i < (PIX - 1) * SPAN + FIXED_K; i++)
-                xs[i] = xr[i];
+                xs[i] = !masked || (w0 + i >= 0 && w0 + i < W) ? xr[i] : 0.0f;
 #pragma unroll
             for (int kw = 0; kw < FIXED_K; kw++) {
                 const floatv wv = VLOAD(kw, wp);
@@ -130,7 +137,6 @@ conv_row(floatv *acc, const global float *x, const global float *wp, int Cg, int
                 for (int p = 0; p < PIX; p++)
                     acc[p] = fma((floatv)(xs[p * SPAN + kw]), wv, acc[p]);
             }
-            wp += FIXED_K * VEC;
         }
     }
 }
@@ -162,7 +168,7 @@ static void conv_pixels(floatv *acc, const int *hb, const int *wb, const global 
         for (int p = 1; p < PIX; p++)
             one_row = one_row && base[p] == base[0] + p * SPAN;
         if (one_row) {
-            conv_row(acc, xg + base[0], wp, Cg, H, W, DH);
+            conv_row(acc, xg, hb[0], wb[0], wp, Cg, H, W, DH, false);
             return;
         }
 #endif
@@ -200,6 +206,17 @@ static void conv_pixels(floatv *acc, const int *hb, const int *wb, const global 
         }
 #endif
     } else {
+#if defined(FIXED_K) && defined(SPAN)
+        /* Windows reaching into the padding, all in one row and SPAN columns apart. */
+        bool one_row = true;
+#pragma unroll
+        for (int p = 1; p < PIX; p++)
+            one_row = one_row && hb[p] == hb[0] && wb[p] == wb[0] + p * SPAN;
+        if (one_row) {
+            conv_row(acc, xg, hb[0], wb[0], wp, Cg, H, W, DH, true);
+            return;
+        }
+#endif
         for (int c = 0; c < Cg; c++) {
             const global float *xc = xg + c * HW;
             for (int kh = 0; kh < KH; kh++) {
@@ -341,7 +358,7 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
             for (int k = 0; k < PIX; k++)
                 acc[k] = bias;
             const int hb = (first_h + i_h * QDH) * SH - PT;
-            conv_row(acc, xg + hb * W + first_w * SW - PL, wp, Cg, H, W, DH);
+            conv_row(acc, xg, hb, first_w * SW - PL, wp, Cg, H, W, DH, false);
 #pragma unroll
             for (int k = 0; k < PIX; k++) {
                 const floatv v = act == 1 ? fmax(acc[k], (floatv)0.0f) : acc[k];
