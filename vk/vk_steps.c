@@ -101,7 +101,8 @@ static void linear_groups(const lo_backend_context *ctx, uint64_t count, uint64_
     groups[2] = 1;
 }
 
-/* Conv's grid: 32 x 32 tiles per group, or (pixel blocks of 4, channel blocks of 8, groups)
+/* Conv's grid: tiles of 32 channels x 32 pixels (x 64 pooled pixels with a MaxPool epilogue:
+ * the output is the pooled one) per group, or (pixel blocks of 4, channel blocks of 8, groups)
  * with one invocation per block. */
 static void conv_groups(const lo_backend_context *ctx, const lo_step *step, uint64_t groups[3])
 {
@@ -109,7 +110,8 @@ static void conv_groups(const lo_backend_context *ctx, const lo_step *step, uint
     const uint64_t group = (uint64_t)(step->params.conv.group > 0 ? step->params.conv.group : 1);
     const uint64_t mg = (uint64_t)y->dims[1] / group;
     if (ctx->tiled) {
-        groups[0] = ceil_div((uint64_t)(y->dims[0] * y->dims[2] * y->dims[3]), LO_VK_TILE);
+        groups[0] = ceil_div((uint64_t)(y->dims[0] * y->dims[2] * y->dims[3]),
+                             step->params.conv.has_pool ? LO_VK_POOL_TILE : LO_VK_TILE);
         groups[1] = ceil_div(mg, LO_VK_TILE);
         groups[2] = group;
     } else {
@@ -221,17 +223,13 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                                  !fits_u32(p->pool.dilation[a]) || !fits_u32(p->pool.kernel[a]))))
                 return refuse(err, step, "window parameters past 32 bits");
         /* Measured on lavapipe (LeNet, batch 64): the register-blocked conv and a separate pool
-         * take 79 ms, conv_pool.comp 297 ms; so on CPU devices the core keeps them apart. */
+         * took 79 ms, a direct fused shader (one invocation per output) 297 ms; so on CPU
+         * devices the core keeps them apart. */
         if (p->has_pool && !ctx->tiled)
             return refuse(err, step,
                           "a MaxPool epilogue runs with the GPU shaders only "
                           "(LENET_ONNX_VK_TILED=1 forces them); on this CPU device a separate "
                           "MaxPool is faster");
-        if (p->has_pool) {
-            uint64_t groups[3];
-            linear_groups(ctx, (uint64_t)out_n, groups);
-            return check_grid(ctx, step, groups, err);
-        }
         uint64_t groups[3];
         conv_groups(ctx, step, groups);
         return check_grid(ctx, step, groups, err);
@@ -420,7 +418,7 @@ static void set_linear(const lo_backend_context *ctx, lo_vk_dispatch *d, uint64_
     set_groups(d, groups);
 }
 
-/* Conv's bindings, as conv.comp, conv_blocked.comp and conv_pool.comp declare them: Y, X, W
+/* Conv's bindings, as conv.comp, conv_blocked.comp and conv_pool_tiled.comp declare them: Y, X, W
  * (output channels contiguous when constant: transposed at prepare) and B (W again when there is
  * none: unread, but every binding must be valid); and W's strides per group, output channel
  * and (ci, kh, kw) tap. */
@@ -501,7 +499,7 @@ static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, 
     return LO_OK;
 }
 
-/* Conv with a MaxPool epilogue: one invocation per pooled output (conv_pool.comp). */
+/* Conv with a MaxPool epilogue: tiles of channels x pooled pixels (conv_pool_tiled.comp). */
 static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *prog, int index,
                                  lo_error *err)
 {
@@ -516,7 +514,7 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
     if ((st = bind_conv(prog, step, d, w_strides, err)) != LO_OK) return st;
     const uint32_t c = (uint32_t)x->dims[1], m = (uint32_t)y->dims[1];
     const uint32_t cg = c / (uint32_t)p->group, mg = m / (uint32_t)p->group;
-    const uint32_t count = (uint32_t)numel(&step->output);
+    const uint32_t pooled_pixels = (uint32_t)(y->dims[0] * y->dims[2] * y->dims[3]);
     const uint32_t push[32] = {c,
                                (uint32_t)x->dims[2],
                                (uint32_t)x->dims[3],
@@ -525,7 +523,7 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
                                (uint32_t)full.dims[3],
                                (uint32_t)y->dims[2],
                                (uint32_t)y->dims[3],
-                               count,
+                               pooled_pixels,
                                cg,
                                mg,
                                (uint32_t)p->kernel[0],
@@ -550,7 +548,9 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
                                (uint32_t)p->pool.pad_begin[0],
                                (uint32_t)p->pool.pad_begin[1]};
     memcpy(d->push, push, sizeof push);
-    set_linear(ctx, d, count);
+    uint64_t groups[3];
+    conv_groups(ctx, step, groups);
+    set_groups(d, groups);
     return LO_OK;
 }
 
