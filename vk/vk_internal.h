@@ -125,7 +125,8 @@ typedef enum lo_vk_shader {
     LO_VK_SHADER_GEMM,
     LO_VK_SHADER_CONV_BLOCKED, /* register-blocked variants for CPU devices */
     LO_VK_SHADER_GEMM_BLOCKED,
-    LO_VK_SHADER_CONV_POOL, /* Conv with a MaxPool epilogue, tiled (GPU shaders only) */
+    LO_VK_SHADER_CONV_POOL,       /* Conv with a MaxPool epilogue, tiled (GPU shaders only) */
+    LO_VK_SHADER_CONV_POOL_SHORT, /* the same for groups of at most 16 output channels */
     LO_VK_NUM_SHADERS,
     /* Not a shader: a COPY step is vkCmdCopyBuffer. */
     LO_VK_BUFFER_COPY = LO_VK_NUM_SHADERS,
@@ -144,8 +145,11 @@ const lo_vk_shader_info *lo_vk_shader_get(lo_vk_shader shader);
 /* Invocations per work-group of the one-output-per-invocation shaders; tiles of conv and gemm. */
 #define LO_VK_GROUP_SIZE 64u
 #define LO_VK_TILE       32u
-/* The pooled pixels of conv_pool_tiled.comp's tile (its channels: LO_VK_TILE). */
-#define LO_VK_POOL_TILE 64u
+/* conv_pool_tiled.comp's tile: LO_VK_TILE channels x 64 pooled pixels; for groups of at most
+ * 16 output channels conv_pool_tiled_short.comp's: 16 x 128. */
+#define LO_VK_POOL_TILE       64u
+#define LO_VK_POOL_SHORT_ROWS 16u
+#define LO_VK_POOL_SHORT_TILE 128u
 /* Softmax lines at least this long take a work-group each. */
 #define LO_VK_WIDE_SOFTMAX 256
 

@@ -101,18 +101,33 @@ static void linear_groups(const lo_backend_context *ctx, uint64_t count, uint64_
     groups[2] = 1;
 }
 
-/* Conv's grid: tiles of 32 channels x 32 pixels (x 64 pooled pixels with a MaxPool epilogue:
- * the output is the pooled one) per group, or (pixel blocks of 4, channel blocks of 8, groups)
- * with one invocation per block. */
+static uint64_t conv_group_outputs(const lo_step *step)
+{
+    const int64_t group = step->params.conv.group > 0 ? step->params.conv.group : 1;
+    return (uint64_t)(step->output.shape.dims[1] / group);
+}
+
+/* A Conv+MaxPool of few channels per group takes the short tile. */
+static bool conv_pool_short(const lo_step *step)
+{
+    return conv_group_outputs(step) <= LO_VK_POOL_SHORT_ROWS;
+}
+
+/* Conv's grid: tiles of 32 channels x 32 pixels (with a MaxPool epilogue, whose output is the
+ * pooled one: 32 x 64 or 16 x 128 pooled pixels) per group, or (pixel blocks of 4, channel
+ * blocks of 8, groups) with one invocation per block. */
 static void conv_groups(const lo_backend_context *ctx, const lo_step *step, uint64_t groups[3])
 {
     const lo_shape *y = &step->output.shape;
     const uint64_t group = (uint64_t)(step->params.conv.group > 0 ? step->params.conv.group : 1);
-    const uint64_t mg = (uint64_t)y->dims[1] / group;
+    const uint64_t mg = conv_group_outputs(step);
     if (ctx->tiled) {
+        const bool pool = step->params.conv.has_pool, short_tile = pool && conv_pool_short(step);
         groups[0] = ceil_div((uint64_t)(y->dims[0] * y->dims[2] * y->dims[3]),
-                             step->params.conv.has_pool ? LO_VK_POOL_TILE : LO_VK_TILE);
-        groups[1] = ceil_div(mg, LO_VK_TILE);
+                             short_tile ? LO_VK_POOL_SHORT_TILE
+                             : pool     ? LO_VK_POOL_TILE
+                                        : LO_VK_TILE);
+        groups[1] = ceil_div(mg, short_tile ? LO_VK_POOL_SHORT_ROWS : LO_VK_TILE);
         groups[2] = group;
     } else {
         groups[0] =
@@ -508,7 +523,9 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
     const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
     const lo_shape full = lo_conv_full_shape(step);
     lo_vk_dispatch *d;
-    lo_status st = add_dispatch(prog, index, LO_VK_SHADER_CONV_POOL, &d, err);
+    lo_status st = add_dispatch(
+        prog, index, conv_pool_short(step) ? LO_VK_SHADER_CONV_POOL_SHORT : LO_VK_SHADER_CONV_POOL,
+        &d, err);
     if (st != LO_OK) return st;
     uint32_t w_strides[3];
     if ((st = bind_conv(prog, step, d, w_strides, err)) != LO_OK) return st;
