@@ -150,6 +150,8 @@ const lo_vk_shader_info *lo_vk_shader_get(lo_vk_shader shader);
 #define LO_VK_POOL_TILE       64u
 #define LO_VK_POOL_SHORT_ROWS 16u
 #define LO_VK_POOL_SHORT_TILE 128u
+/* The most shared memory either of them declares (past Vulkan's guaranteed 16 KiB). */
+#define LO_VK_POOL_SHARED_BYTES 18944u
 /* Softmax lines at least this long take a work-group each. */
 #define LO_VK_WIDE_SOFTMAX 256
 

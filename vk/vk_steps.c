@@ -245,6 +245,11 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                           "a MaxPool epilogue runs with the GPU shaders only "
                           "(LENET_ONNX_VK_TILED=1 forces them); on this CPU device a separate "
                           "MaxPool is faster");
+        if (p->has_pool && limits->maxComputeSharedMemorySize < LO_VK_POOL_SHARED_BYTES)
+            return refuse(err, step,
+                          "a MaxPool epilogue needs %u bytes of shared memory; the device "
+                          "allows %u (a separate MaxPool runs)",
+                          LO_VK_POOL_SHARED_BYTES, limits->maxComputeSharedMemorySize);
         uint64_t groups[3];
         conv_groups(ctx, step, groups);
         return check_grid(ctx, step, groups, err);

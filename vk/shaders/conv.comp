@@ -38,11 +38,11 @@ void main()
     uint sp = p0 + lid % TN;
     bool s_ok = sp < p.pixels;
     uint spc = s_ok ? sp : 0u, n = spc / plane, spot = spc % plane;
-    patch_origin o = make_origin((n * p.c + g * p.cg) * p.h * p.w,
-                                 int((spot / p.ow) * p.sh) - p.ph,
-                                 int((spot % p.ow) * p.sw) - p.pw, s_ok);
-    float acc[WM][WN];
-    conv_tile(acc, o, first_row, rows, depth, tx, ty);
+    patch_origin o[1];
+    o[0] = make_origin((n * p.c + g * p.cg) * p.h * p.w, int((spot / p.ow) * p.sh) - p.ph,
+                       int((spot % p.ow) * p.sw) - p.pw, s_ok);
+    float acc[1][WM][WN];
+    conv_tiles(acc, o, 1u, first_row, rows, depth, tx, ty);
 
     for (uint i = 0u; i < WM; i++) {
         uint r = ty + LY * i;
@@ -53,7 +53,7 @@ void main()
             uint q = p0 + tx + LX * j;
             if (q >= p.pixels) continue;
             y[((q / plane) * p.m + gm) * plane + q % plane] =
-                activate(p.act, acc[i][j] + b, 0.0, 0.0, 0.0);
+                activate(p.act, acc[0][i][j] + b, 0.0, 0.0, 0.0);
         }
     }
 }

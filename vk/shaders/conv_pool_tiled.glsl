@@ -1,5 +1,5 @@
-// The body of conv_pool_tiled*.comp, which define the tile (LX, LY, WM, WN: conv_tile.glsl)
-// and include it.
+// The body of conv_pool_tiled*.comp, which define the tile (LX, LY, WM, WN and NPOS, the pool
+// window positions computed per pass: conv_tile.glsl) and include it.
 layout(std430, binding = 0) writeonly buffer Y { float y[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 2) readonly buffer W { float wt[]; };
@@ -52,22 +52,30 @@ void main()
         for (uint j = 0u; j < WN; j++)
             best[i][j] = uintBitsToFloat(0xff800000u); // -inf
 
-    for (uint qa = 0u; qa < p.pkh; qa++) {
-        int dy = int(qa * p.pdh);
-        for (uint qb = 0u; qb < p.pkw; qb++) {
-            int dx = int(qb * p.pdw);
+    // The pool window's positions, NPOS at a time (sharing each W slab).
+    uint positions = p.pkh * p.pkw;
+    for (uint pos0 = 0u; pos0 < positions; pos0 += NPOS) {
+        uint tiles = min(positions - pos0, uint(NPOS));
+        patch_origin o[NPOS];
+        int dy[NPOS], dx[NPOS];
+        for (uint t = 0u; t < NPOS; t++) {
+            uint pos = min(pos0 + t, positions - 1u);
+            dy[t] = int((pos / p.pkw) * p.pdh);
+            dx[t] = int((pos % p.pkw) * p.pdw);
             // A position outside the conv output stages a clamped pixel, never used.
-            int soy = clamp(s_oy0 + dy, 0, int(p.oh) - 1);
-            int sox = clamp(s_ox0 + dx, 0, int(p.ow) - 1);
-            patch_origin o = make_origin(x_base, soy * int(p.sh) - p.ph, sox * int(p.sw) - p.pw,
-                                         s_ok);
-            float acc[WM][WN];
-            conv_tile(acc, o, first_row, rows, depth, tx, ty);
+            int soy = clamp(s_oy0 + dy[t], 0, int(p.oh) - 1);
+            int sox = clamp(s_ox0 + dx[t], 0, int(p.ow) - 1);
+            o[t] = make_origin(x_base, soy * int(p.sh) - p.ph, sox * int(p.sw) - p.pw, s_ok);
+        }
+        float acc[NPOS][WM][WN];
+        conv_tiles(acc, o, tiles, first_row, rows, depth, tx, ty);
+        for (uint t = 0u; t < NPOS; t++) {
+            if (t >= tiles) break;
             for (uint j = 0u; j < WN; j++) {
-                int oy = oy0[j] + dy, ox = ox0[j] + dx;
+                int oy = oy0[j] + dy[t], ox = ox0[j] + dx[t];
                 if (oy < 0 || oy >= int(p.oh) || ox < 0 || ox >= int(p.ow)) continue;
                 for (uint i = 0u; i < WM; i++) {
-                    float v = activate(p.act, acc[i][j] + b[i], 0.0, 0.0, 0.0);
+                    float v = activate(p.act, acc[t][i][j] + b[i], 0.0, 0.0, 0.0);
                     best[i][j] = v > best[i][j] ? v : best[i][j]; // a NaN never wins
                 }
             }

@@ -9,11 +9,18 @@
 // The slabs are reduction-major, [k][row] with each k's row padded by one word, so a slab
 // staged along k (W in the model's own layout) spreads its stores over the banks too.
 //
+// Several (NPOS) tiles may share the W slab: the same rows over other columns (the positions of
+// a pool window), each with its own X slab and accumulators, so that W is staged and the
+// work-group synchronises once per slab for all of them.
+//
 // The including shader defines LX, LY, WM, WN (plain ints; LX * LY <= 256, a multiple of TN)
-// and declares buffers x (X) and wt (W) and push constants p with at least h, w (X's size),
+// and optionally NPOS (default 1), and declares buffers x (X) and wt (W) and push constants p with at least h, w (X's size),
 // kh, kw, dh, dw (the kernel) and w_m, w_k (W's strides per output channel and per reduction
 // step) before the include, which sets the work-group size.
 #extension GL_GOOGLE_include_directive : require
+#ifndef NPOS
+#define NPOS 1
+#endif
 #if (LX * LY) > 256 || (LX * LY) % (LX * WN) != 0
 #error "a work-group of at most 256 invocations, a multiple of the tile's columns"
 #endif
@@ -29,7 +36,7 @@ const uint W_STRIDE = TM + 1u;
 const uint X_STRIDE = TN + 1u;
 
 shared float w_slab[TK * W_STRIDE];
-shared float x_slab[TK * X_STRIDE];
+shared float x_slab[NPOS * TK * X_STRIDE];
 // The taps of the slab being staged, decoded once per slab rather than per staged element
 // (two integer divisions each): X's offset of step k from a window's top-left corner, and the
 // corner's row and column distance; tap_dy < 0 past the reduction's end.
@@ -77,16 +84,22 @@ void decode_taps(uint k0, uint depth)
     tap_dx[kk] = dx;
 }
 
-// x_slab[kk][col] = X at the staging column's window, tap kk of the decoded slab (0 outside X).
-void stage_x(patch_origin o)
+// x_slab[t][kk][col] = X at the staging column's window of tile t (of `tiles`), tap kk of the
+// decoded slab (0 outside X).
+void stage_x(patch_origin o[NPOS], uint tiles)
 {
     uint lid = gl_LocalInvocationIndex, col = lid % TN;
     for (uint kk = lid / TN; kk < TK; kk += GROUP_ITEMS / TN) {
-        int dy = tap_dy[kk], iy = o.iy0 + dy, ix = o.ix0 + tap_dx[kk];
-        float v = 0.0;
-        if (o.ok && dy >= 0 && iy >= 0 && iy < int(p.h) && ix >= 0 && ix < int(p.w))
-            v = x[o.base + tap_offset[kk]];
-        x_slab[kk * X_STRIDE + col] = v;
+        int dy = tap_dy[kk], dx = tap_dx[kk];
+        uint offset = tap_offset[kk];
+        for (uint t = 0u; t < NPOS; t++) {
+            if (t >= tiles) break;
+            int iy = o[t].iy0 + dy, ix = o[t].ix0 + dx;
+            float v = 0.0;
+            if (o[t].ok && dy >= 0 && iy >= 0 && iy < int(p.h) && ix >= 0 && ix < int(p.w))
+                v = x[o[t].base + offset];
+            x_slab[(t * TK + kk) * X_STRIDE + col] = v;
+        }
     }
 }
 
@@ -110,31 +123,37 @@ void sync_slabs()
     barrier();
 }
 
-// acc = the tile's conv sums (no bias) over the whole reduction: rows from W's element
-// first_row (`rows` of them left in the group), columns from each staging column's origin.
-void conv_tile(out float acc[WM][WN], patch_origin o, uint first_row, uint rows, uint depth,
-               uint tx, uint ty)
+// acc[t] = tile t's conv sums (no bias) over the whole reduction, for the first `tiles`
+// (uniform, 1..NPOS): rows from W's element first_row (`rows` of them left in the group),
+// columns from each staging column's origin o[t].
+void conv_tiles(out float acc[NPOS][WM][WN], patch_origin o[NPOS], uint tiles, uint first_row,
+                uint rows, uint depth, uint tx, uint ty)
 {
-    for (uint i = 0u; i < WM; i++)
-        for (uint j = 0u; j < WN; j++)
-            acc[i][j] = 0.0;
+    for (uint t = 0u; t < NPOS; t++)
+        for (uint i = 0u; i < WM; i++)
+            for (uint j = 0u; j < WN; j++)
+                acc[t][i][j] = 0.0;
     decode_taps(0u, depth);
     sync_slabs();
     for (uint k0 = 0u; k0 < depth; k0 += TK) {
         stage_w(first_row, rows, k0, depth);
-        stage_x(o);
+        stage_x(o, tiles);
         sync_slabs();
         // Every staging read of the taps is done: decode the next slab's while multiplying.
         decode_taps(k0 + TK, depth);
         for (uint kk = 0u; kk < TK; kk++) {
-            float wv[WM], xv[WN];
+            float wv[WM];
             for (uint i = 0u; i < WM; i++)
                 wv[i] = w_slab[kk * W_STRIDE + ty + LY * i];
-            for (uint j = 0u; j < WN; j++)
-                xv[j] = x_slab[kk * X_STRIDE + tx + LX * j];
-            for (uint i = 0u; i < WM; i++)
+            for (uint t = 0u; t < NPOS; t++) {
+                if (t >= tiles) break;
+                float xv[WN];
                 for (uint j = 0u; j < WN; j++)
-                    acc[i][j] = fma(wv[i], xv[j], acc[i][j]);
+                    xv[j] = x_slab[(t * TK + kk) * X_STRIDE + tx + LX * j];
+                for (uint i = 0u; i < WM; i++)
+                    for (uint j = 0u; j < WN; j++)
+                        acc[t][i][j] = fma(wv[i], xv[j], acc[t][i][j]);
+            }
         }
         sync_slabs();
     }
