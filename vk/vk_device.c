@@ -252,6 +252,8 @@ lo_status lo_vk_open(uint32_t index, lo_backend_context **out, lo_error *err)
     snprintf(ctx->desc.backend, sizeof ctx->desc.backend, "vulkan");
     ctx->alignment = alignment_of(&ctx->properties);
     ctx->force_staging = env_flag("LENET_ONNX_VK_STAGING");
+    const char *several = getenv("LENET_ONNX_VK_POOL_SEVERAL");
+    ctx->pool_several = several && several[0] ? strcmp(several, "0") != 0 : -1;
     const char *tiled = getenv("LENET_ONNX_VK_TILED");
     ctx->tiled = tiled && tiled[0] ? strcmp(tiled, "0") != 0
                                    : ctx->properties.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU;

@@ -125,8 +125,10 @@ typedef enum lo_vk_shader {
     LO_VK_SHADER_GEMM,
     LO_VK_SHADER_CONV_BLOCKED, /* register-blocked variants for CPU devices */
     LO_VK_SHADER_GEMM_BLOCKED,
-    LO_VK_SHADER_CONV_POOL,       /* Conv with a MaxPool epilogue, tiled (GPU shaders only) */
-    LO_VK_SHADER_CONV_POOL_SHORT, /* the same for groups of at most 16 output channels */
+    LO_VK_SHADER_CONV_POOL,         /* Conv with a MaxPool epilogue, tiled (GPU shaders only) */
+    LO_VK_SHADER_CONV_POOL_SHORT,   /* the same for groups of at most 16 output channels */
+    LO_VK_SHADER_CONV_POOL_SEVERAL, /* the two, several pool-window positions per pass */
+    LO_VK_SHADER_CONV_POOL_SHORT_SEVERAL,
     LO_VK_NUM_SHADERS,
     /* Not a shader: a COPY step is vkCmdCopyBuffer. */
     LO_VK_BUFFER_COPY = LO_VK_NUM_SHADERS,
@@ -150,8 +152,13 @@ const lo_vk_shader_info *lo_vk_shader_get(lo_vk_shader shader);
 #define LO_VK_POOL_TILE       64u
 #define LO_VK_POOL_SHORT_ROWS 16u
 #define LO_VK_POOL_SHORT_TILE 128u
-/* The most shared memory either of them declares (past Vulkan's guaranteed 16 KiB). */
-#define LO_VK_POOL_SHARED_BYTES 18944u
+/* Their *_several variants, several window positions per pass, run grids of fewer work-groups
+ * than this (measured on an H200, LeNet: conv2 at batch 64 and 256, 25 and 100 work-groups,
+ * 0.145 ms against 0.185 in one position per pass; conv1 at batch 256, 392 work-groups, 0.109
+ * against 0.070; at 4096 both convs 1.1-1.3 ms against 0.75), where the device has the
+ * shared memory they declare (the most: 18.9 KB, past Vulkan's guaranteed 16 KiB). */
+#define LO_VK_POOL_SEVERAL_BELOW        256u
+#define LO_VK_POOL_SEVERAL_SHARED_BYTES 18944u
 /* Softmax lines at least this long take a work-group each. */
 #define LO_VK_WIDE_SOFTMAX 256
 
@@ -180,6 +187,9 @@ struct lo_backend_context {
     /* LENET_ONNX_VK_STAGING=1: never map device buffers, so the staging path that discrete GPUs
      * without host-visible device memory take is tested on any device. */
     bool force_staging;
+    /* LENET_ONNX_VK_POOL_SEVERAL=1 or 0: the tiled Conv+MaxPool shaders computing several
+     * pool-window positions per pass, or one, whatever the grid (tests run both); else -1. */
+    int pool_several;
 
     /* Guards the queue (submits), the pipelines and their cache, and the transfer pool:
      * sessions on several threads share one context. */

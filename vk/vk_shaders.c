@@ -52,6 +52,12 @@ LO_VK_SPIRV(conv_pool_tiled)
 LO_VK_SPIRV(conv_pool_tiled_short)
 #include "conv_pool_tiled_short.spv.inc"
     ;
+LO_VK_SPIRV(conv_pool_tiled_several)
+#include "conv_pool_tiled_several.spv.inc"
+    ;
+LO_VK_SPIRV(conv_pool_tiled_short_several)
+#include "conv_pool_tiled_short_several.spv.inc"
+    ;
 
 /* Bindings and push-constant bytes as each shader declares them. */
 #define LO_VK_ROW(name, bindings, push_words)                                                      \
@@ -76,6 +82,8 @@ static const lo_vk_shader_info shaders[LO_VK_NUM_SHADERS] = {
     [LO_VK_SHADER_GEMM_BLOCKED] = LO_VK_ROW(gemm_blocked, 5, 15),
     [LO_VK_SHADER_CONV_POOL] = LO_VK_ROW(conv_pool_tiled, 4, 32),
     [LO_VK_SHADER_CONV_POOL_SHORT] = LO_VK_ROW(conv_pool_tiled_short, 4, 32),
+    [LO_VK_SHADER_CONV_POOL_SEVERAL] = LO_VK_ROW(conv_pool_tiled_several, 4, 32),
+    [LO_VK_SHADER_CONV_POOL_SHORT_SEVERAL] = LO_VK_ROW(conv_pool_tiled_short_several, 4, 32),
 };
 
 const lo_vk_shader_info *lo_vk_shader_get(lo_vk_shader shader)

@@ -245,11 +245,6 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                           "a MaxPool epilogue runs with the GPU shaders only "
                           "(LENET_ONNX_VK_TILED=1 forces them); on this CPU device a separate "
                           "MaxPool is faster");
-        if (p->has_pool && limits->maxComputeSharedMemorySize < LO_VK_POOL_SHARED_BYTES)
-            return refuse(err, step,
-                          "a MaxPool epilogue needs %u bytes of shared memory; the device "
-                          "allows %u (a separate MaxPool runs)",
-                          LO_VK_POOL_SHARED_BYTES, limits->maxComputeSharedMemorySize);
         uint64_t groups[3];
         conv_groups(ctx, step, groups);
         return check_grid(ctx, step, groups, err);
@@ -519,7 +514,23 @@ static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, 
     return LO_OK;
 }
 
-/* Conv with a MaxPool epilogue: tiles of channels x pooled pixels (conv_pool_tiled.comp). */
+/* Which conv_pool_tiled*.comp runs a Conv+MaxPool: the tile by channels per group, the number of
+ * window positions per pass by the grid (vk_internal.h: LO_VK_POOL_SEVERAL_BELOW). */
+static lo_vk_shader conv_pool_shader(const lo_backend_context *ctx, const lo_step *step)
+{
+    uint64_t groups[3];
+    conv_groups(ctx, step, groups);
+    bool several = ctx->pool_several >= 0
+                       ? ctx->pool_several > 0
+                       : groups[0] * groups[1] * groups[2] < LO_VK_POOL_SEVERAL_BELOW;
+    several = several &&
+              ctx->properties.limits.maxComputeSharedMemorySize >= LO_VK_POOL_SEVERAL_SHARED_BYTES;
+    if (conv_pool_short(step))
+        return several ? LO_VK_SHADER_CONV_POOL_SHORT_SEVERAL : LO_VK_SHADER_CONV_POOL_SHORT;
+    return several ? LO_VK_SHADER_CONV_POOL_SEVERAL : LO_VK_SHADER_CONV_POOL;
+}
+
+/* Conv with a MaxPool epilogue: tiles of channels x pooled pixels (conv_pool_tiled*.comp). */
 static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *prog, int index,
                                  lo_error *err)
 {
@@ -528,9 +539,7 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
     const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
     const lo_shape full = lo_conv_full_shape(step);
     lo_vk_dispatch *d;
-    lo_status st = add_dispatch(
-        prog, index, conv_pool_short(step) ? LO_VK_SHADER_CONV_POOL_SHORT : LO_VK_SHADER_CONV_POOL,
-        &d, err);
+    lo_status st = add_dispatch(prog, index, conv_pool_shader(ctx, step), &d, err);
     if (st != LO_OK) return st;
     uint32_t w_strides[3];
     if ((st = bind_conv(prog, step, d, w_strides, err)) != LO_OK) return st;

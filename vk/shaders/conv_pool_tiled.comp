@@ -6,13 +6,13 @@
 // output (the pool's padding) never wins; an empty window yields -inf. Overlapping windows
 // recompute the conv pixels they share. Bindings as conv.comp: Y (pooled), X, W, B.
 // Its body is conv_pool_tiled.glsl; conv_pool_tiled_short.comp is the same for groups of at
-// most 16 output channels.
+// most 16 output channels, conv_pool_tiled*_several.comp compute several window positions per
+// pass, for small grids.
 #extension GL_GOOGLE_include_directive : require
-// 32 output channels x 64 pooled pixels per work-group of 128, 4 x 4 per invocation, four
-// window positions per pass (a 2x2 window in one): 18.9 KB of shared memory.
+// 32 output channels x 64 pooled pixels per work-group of 128, 4 x 4 per invocation, one
+// window position per pass.
 #define LX 16
 #define LY 8
 #define WM 4
 #define WN 4
-#define NPOS 4
 #include "conv_pool_tiled.glsl"
