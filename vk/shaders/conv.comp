@@ -42,7 +42,7 @@ void main()
     o[0] = make_origin((n * p.c + g * p.cg) * p.h * p.w, int((spot / p.ow) * p.sh) - p.ph,
                        int((spot % p.ow) * p.sw) - p.pw, s_ok);
     float acc[1][WM][WN];
-    conv_tiles(acc, o, 1u, first_row, rows, depth, tx, ty);
+    conv_tiles(acc, o, first_row, rows, depth, tx, ty);
 
     for (uint i = 0u; i < WM; i++) {
         uint r = ty + LY * i;

@@ -52,10 +52,10 @@ void main()
         for (uint j = 0u; j < WN; j++)
             best[i][j] = uintBitsToFloat(0xff800000u); // -inf
 
-    // The pool window's positions, NPOS at a time (sharing each W slab).
+    // The pool window's positions, NPOS at a time (sharing each W slab); a last pass past the
+    // window's end repeats its last position, which changes no maximum.
     uint positions = p.pkh * p.pkw;
     for (uint pos0 = 0u; pos0 < positions; pos0 += NPOS) {
-        uint tiles = min(positions - pos0, uint(NPOS));
         patch_origin o[NPOS];
         int dy[NPOS], dx[NPOS];
         for (uint t = 0u; t < NPOS; t++) {
@@ -68,9 +68,8 @@ void main()
             o[t] = make_origin(x_base, soy * int(p.sh) - p.ph, sox * int(p.sw) - p.pw, s_ok);
         }
         float acc[NPOS][WM][WN];
-        conv_tiles(acc, o, tiles, first_row, rows, depth, tx, ty);
+        conv_tiles(acc, o, first_row, rows, depth, tx, ty);
         for (uint t = 0u; t < NPOS; t++) {
-            if (t >= tiles) break;
             for (uint j = 0u; j < WN; j++) {
                 int oy = oy0[j] + dy[t], ox = ox0[j] + dx[t];
                 if (oy < 0 || oy >= int(p.oh) || ox < 0 || ox >= int(p.ow)) continue;

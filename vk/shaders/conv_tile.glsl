@@ -84,16 +84,15 @@ void decode_taps(uint k0, uint depth)
     tap_dx[kk] = dx;
 }
 
-// x_slab[t][kk][col] = X at the staging column's window of tile t (of `tiles`), tap kk of the
-// decoded slab (0 outside X).
-void stage_x(patch_origin o[NPOS], uint tiles)
+// x_slab[t][kk][col] = X at the staging column's window of tile t, tap kk of the decoded slab
+// (0 outside X).
+void stage_x(patch_origin o[NPOS])
 {
     uint lid = gl_LocalInvocationIndex, col = lid % TN;
     for (uint kk = lid / TN; kk < TK; kk += GROUP_ITEMS / TN) {
         int dy = tap_dy[kk], dx = tap_dx[kk];
         uint offset = tap_offset[kk];
         for (uint t = 0u; t < NPOS; t++) {
-            if (t >= tiles) break;
             int iy = o[t].iy0 + dy, ix = o[t].ix0 + dx;
             float v = 0.0;
             if (o[t].ok && dy >= 0 && iy >= 0 && iy < int(p.h) && ix >= 0 && ix < int(p.w))
@@ -123,11 +122,12 @@ void sync_slabs()
     barrier();
 }
 
-// acc[t] = tile t's conv sums (no bias) over the whole reduction, for the first `tiles`
-// (uniform, 1..NPOS): rows from W's element first_row (`rows` of them left in the group),
-// columns from each staging column's origin o[t].
-void conv_tiles(out float acc[NPOS][WM][WN], patch_origin o[NPOS], uint tiles, uint first_row,
-                uint rows, uint depth, uint tx, uint ty)
+// acc[t] = tile t's conv sums (no bias) over the whole reduction, for all NPOS tiles (no
+// count: a guard in the inner loop cost the one-tile shaders 25-30% on an H200): rows from W's
+// element first_row (`rows` of them left in the group), columns from each staging column's
+// origin o[t].
+void conv_tiles(out float acc[NPOS][WM][WN], patch_origin o[NPOS], uint first_row, uint rows,
+                uint depth, uint tx, uint ty)
 {
     for (uint t = 0u; t < NPOS; t++)
         for (uint i = 0u; i < WM; i++)
@@ -137,7 +137,7 @@ void conv_tiles(out float acc[NPOS][WM][WN], patch_origin o[NPOS], uint tiles, u
     sync_slabs();
     for (uint k0 = 0u; k0 < depth; k0 += TK) {
         stage_w(first_row, rows, k0, depth);
-        stage_x(o, tiles);
+        stage_x(o);
         sync_slabs();
         // Every staging read of the taps is done: decode the next slab's while multiplying.
         decode_taps(k0 + TK, depth);
@@ -146,7 +146,6 @@ void conv_tiles(out float acc[NPOS][WM][WN], patch_origin o[NPOS], uint tiles, u
             for (uint i = 0u; i < WM; i++)
                 wv[i] = w_slab[kk * W_STRIDE + ty + LY * i];
             for (uint t = 0u; t < NPOS; t++) {
-                if (t >= tiles) break;
                 float xv[WN];
                 for (uint j = 0u; j < WN; j++)
                     xv[j] = x_slab[(t * TK + kk) * X_STRIDE + tx + LX * j];
