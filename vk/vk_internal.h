@@ -129,6 +129,7 @@ typedef enum lo_vk_shader {
     LO_VK_SHADER_CONV_POOL_SHORT,   /* the same for groups of at most 16 output channels */
     LO_VK_SHADER_CONV_POOL_SEVERAL, /* the two, several pool-window positions per pass */
     LO_VK_SHADER_CONV_POOL_SHORT_SEVERAL,
+    LO_VK_SHADER_CONV_POOL_DIRECT, /* one invocation per output, for tiny grids */
     LO_VK_NUM_SHADERS,
     /* Not a shader: a COPY step is vkCmdCopyBuffer. */
     LO_VK_BUFFER_COPY = LO_VK_NUM_SHADERS,
@@ -159,6 +160,19 @@ const lo_vk_shader_info *lo_vk_shader_get(lo_vk_shader shader);
  * shared memory they declare (the most: 18.9 KB, past Vulkan's guaranteed 16 KiB). */
 #define LO_VK_POOL_SEVERAL_BELOW        256u
 #define LO_VK_POOL_SEVERAL_SHARED_BYTES 18944u
+/* Grids of fewer tiles than this run conv_pool_direct.comp, one invocation per output (H200,
+ * LeNet at batch 1: conv1 in 2 tiles 0.057 ms against 0.028, conv2 in 1 tile 0.145 against
+ * 0.123; at batch 64, 98 and 25 tiles, the tiles were as fast or faster). */
+#define LO_VK_POOL_DIRECT_BELOW 16u
+
+/* How a Conv+MaxPool runs: by its grid as above, or as LENET_ONNX_VK_POOL_FORM=direct, one or
+ * several forces (the tests run each). */
+typedef enum lo_vk_pool_form {
+    LO_VK_POOL_BY_GRID,
+    LO_VK_POOL_DIRECT,
+    LO_VK_POOL_ONE,
+    LO_VK_POOL_SEVERAL
+} lo_vk_pool_form;
 /* Softmax lines at least this long take a work-group each. */
 #define LO_VK_WIDE_SOFTMAX 256
 
@@ -187,9 +201,7 @@ struct lo_backend_context {
     /* LENET_ONNX_VK_STAGING=1: never map device buffers, so the staging path that discrete GPUs
      * without host-visible device memory take is tested on any device. */
     bool force_staging;
-    /* LENET_ONNX_VK_POOL_SEVERAL=1 or 0: the tiled Conv+MaxPool shaders computing several
-     * pool-window positions per pass, or one, whatever the grid (tests run both); else -1. */
-    int pool_several;
+    lo_vk_pool_form pool_form; /* LENET_ONNX_VK_POOL_FORM */
 
     /* Guards the queue (submits), the pipelines and their cache, and the transfer pool:
      * sessions on several threads share one context. */

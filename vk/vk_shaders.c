@@ -58,6 +58,9 @@ LO_VK_SPIRV(conv_pool_tiled_several)
 LO_VK_SPIRV(conv_pool_tiled_short_several)
 #include "conv_pool_tiled_short_several.spv.inc"
     ;
+LO_VK_SPIRV(conv_pool_direct)
+#include "conv_pool_direct.spv.inc"
+    ;
 
 /* Bindings and push-constant bytes as each shader declares them. */
 #define LO_VK_ROW(name, bindings, push_words)                                                      \
@@ -84,6 +87,7 @@ static const lo_vk_shader_info shaders[LO_VK_NUM_SHADERS] = {
     [LO_VK_SHADER_CONV_POOL_SHORT] = LO_VK_ROW(conv_pool_tiled_short, 4, 32),
     [LO_VK_SHADER_CONV_POOL_SEVERAL] = LO_VK_ROW(conv_pool_tiled_several, 4, 32),
     [LO_VK_SHADER_CONV_POOL_SHORT_SEVERAL] = LO_VK_ROW(conv_pool_tiled_short_several, 4, 32),
+    [LO_VK_SHADER_CONV_POOL_DIRECT] = LO_VK_ROW(conv_pool_direct, 4, 32),
 };
 
 const lo_vk_shader_info *lo_vk_shader_get(lo_vk_shader shader)

@@ -138,6 +138,34 @@ static void conv_groups(const lo_backend_context *ctx, const lo_step *step, uint
     }
 }
 
+/* Which shader runs a Conv+MaxPool (the GPU shaders), and its grid: by the number of tiles
+ * (vk_internal.h: LO_VK_POOL_DIRECT_BELOW, LO_VK_POOL_SEVERAL_BELOW), the tile by channels per
+ * group. */
+static lo_vk_shader conv_pool_launch(const lo_backend_context *ctx, const lo_step *step,
+                                     uint64_t groups[3])
+{
+    conv_groups(ctx, step, groups);
+    const uint64_t tiles = groups[0] * groups[1] * groups[2];
+    lo_vk_pool_form form = ctx->pool_form;
+    if (form == LO_VK_POOL_BY_GRID)
+        form = tiles < LO_VK_POOL_DIRECT_BELOW    ? LO_VK_POOL_DIRECT
+               : tiles < LO_VK_POOL_SEVERAL_BELOW ? LO_VK_POOL_SEVERAL
+                                                  : LO_VK_POOL_ONE;
+    if (form == LO_VK_POOL_SEVERAL &&
+        ctx->properties.limits.maxComputeSharedMemorySize < LO_VK_POOL_SEVERAL_SHARED_BYTES)
+        form = LO_VK_POOL_ONE;
+    const bool short_tile = conv_pool_short(step);
+    switch (form) {
+    case LO_VK_POOL_DIRECT:
+        linear_groups(ctx, (uint64_t)numel(&step->output), groups);
+        return LO_VK_SHADER_CONV_POOL_DIRECT;
+    case LO_VK_POOL_SEVERAL:
+        return short_tile ? LO_VK_SHADER_CONV_POOL_SHORT_SEVERAL : LO_VK_SHADER_CONV_POOL_SEVERAL;
+    default:
+        return short_tile ? LO_VK_SHADER_CONV_POOL_SHORT : LO_VK_SHADER_CONV_POOL;
+    }
+}
+
 /* Gemm's and MatMul's grid: 32 x 32 tiles per matrix, or (rows, blocks of 8 columns,
  * matrices) with one invocation per row and block. */
 static void matrix_groups(const lo_backend_context *ctx, uint64_t m, uint64_t n, uint64_t batches,
@@ -246,7 +274,10 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                           "(LENET_ONNX_VK_TILED=1 forces them); on this CPU device a separate "
                           "MaxPool is faster");
         uint64_t groups[3];
-        conv_groups(ctx, step, groups);
+        if (p->has_pool)
+            conv_pool_launch(ctx, step, groups);
+        else
+            conv_groups(ctx, step, groups);
         return check_grid(ctx, step, groups, err);
     }
     case LO_STEP_GEMM: {
@@ -514,23 +545,8 @@ static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, 
     return LO_OK;
 }
 
-/* Which conv_pool_tiled*.comp runs a Conv+MaxPool: the tile by channels per group, the number of
- * window positions per pass by the grid (vk_internal.h: LO_VK_POOL_SEVERAL_BELOW). */
-static lo_vk_shader conv_pool_shader(const lo_backend_context *ctx, const lo_step *step)
-{
-    uint64_t groups[3];
-    conv_groups(ctx, step, groups);
-    bool several = ctx->pool_several >= 0
-                       ? ctx->pool_several > 0
-                       : groups[0] * groups[1] * groups[2] < LO_VK_POOL_SEVERAL_BELOW;
-    several = several &&
-              ctx->properties.limits.maxComputeSharedMemorySize >= LO_VK_POOL_SEVERAL_SHARED_BYTES;
-    if (conv_pool_short(step))
-        return several ? LO_VK_SHADER_CONV_POOL_SHORT_SEVERAL : LO_VK_SHADER_CONV_POOL_SHORT;
-    return several ? LO_VK_SHADER_CONV_POOL_SEVERAL : LO_VK_SHADER_CONV_POOL;
-}
-
-/* Conv with a MaxPool epilogue: tiles of channels x pooled pixels (conv_pool_tiled*.comp). */
+/* Conv with a MaxPool epilogue: tiles of channels x pooled pixels (conv_pool_tiled*.comp), or
+ * one invocation per output for tiny grids (conv_pool_direct.comp). */
 static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *prog, int index,
                                  lo_error *err)
 {
@@ -539,7 +555,8 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
     const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
     const lo_shape full = lo_conv_full_shape(step);
     lo_vk_dispatch *d;
-    lo_status st = add_dispatch(prog, index, conv_pool_shader(ctx, step), &d, err);
+    uint64_t groups[3];
+    lo_status st = add_dispatch(prog, index, conv_pool_launch(ctx, step, groups), &d, err);
     if (st != LO_OK) return st;
     uint32_t w_strides[3];
     if ((st = bind_conv(prog, step, d, w_strides, err)) != LO_OK) return st;
@@ -579,8 +596,6 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
                                (uint32_t)p->pool.pad_begin[0],
                                (uint32_t)p->pool.pad_begin[1]};
     memcpy(d->push, push, sizeof push);
-    uint64_t groups[3];
-    conv_groups(ctx, step, groups);
     set_groups(d, groups);
     return LO_OK;
 }
