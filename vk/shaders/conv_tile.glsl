@@ -122,10 +122,9 @@ void sync_slabs()
     barrier();
 }
 
-// acc[t] = tile t's conv sums (no bias) over the whole reduction, for all NPOS tiles (no
-// count: a guard in the inner loop cost the one-tile shaders 25-30% on an H200): rows from W's
-// element first_row (`rows` of them left in the group), columns from each staging column's
-// origin o[t].
+// acc[t] = tile t's conv sums (no bias) over the whole reduction, for all NPOS tiles (no count
+// to test in the inner loop): rows from W's element first_row (`rows` of them left in the
+// group), columns from each staging column's origin o[t].
 void conv_tiles(out float acc[NPOS][WM][WN], patch_origin o[NPOS], uint first_row, uint rows,
                 uint depth, uint tx, uint ty)
 {
