@@ -15,6 +15,16 @@ static bool env_flag(const char *name)
     return value && value[0] && strcmp(value, "0") != 0;
 }
 
+/* LENET_ONNX_VK_POOL_FORM's value (anything else: by the grid). */
+static lo_vk_pool_form pool_form_of(const char *value)
+{
+    if (!value) return LO_VK_POOL_BY_GRID;
+    if (strcmp(value, "direct") == 0) return LO_VK_POOL_DIRECT;
+    if (strcmp(value, "one") == 0) return LO_VK_POOL_ONE;
+    if (strcmp(value, "several") == 0) return LO_VK_POOL_SEVERAL;
+    return LO_VK_POOL_BY_GRID;
+}
+
 /* Copies a driver's string, cut to the field (driver strings may be longer than ours). */
 static void copy_text(char *dst, size_t size, const char *src)
 {
@@ -252,6 +262,7 @@ lo_status lo_vk_open(uint32_t index, lo_backend_context **out, lo_error *err)
     snprintf(ctx->desc.backend, sizeof ctx->desc.backend, "vulkan");
     ctx->alignment = alignment_of(&ctx->properties);
     ctx->force_staging = env_flag("LENET_ONNX_VK_STAGING");
+    ctx->pool_form = pool_form_of(getenv("LENET_ONNX_VK_POOL_FORM"));
     const char *tiled = getenv("LENET_ONNX_VK_TILED");
     ctx->tiled = tiled && tiled[0] ? strcmp(tiled, "0") != 0
                                    : ctx->properties.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU;

@@ -125,7 +125,11 @@ typedef enum lo_vk_shader {
     LO_VK_SHADER_GEMM,
     LO_VK_SHADER_CONV_BLOCKED, /* register-blocked variants for CPU devices */
     LO_VK_SHADER_GEMM_BLOCKED,
-    LO_VK_SHADER_CONV_POOL, /* Conv with a MaxPool epilogue */
+    LO_VK_SHADER_CONV_POOL,         /* Conv with a MaxPool epilogue, tiled (GPU shaders only) */
+    LO_VK_SHADER_CONV_POOL_SHORT,   /* the same for groups of at most 16 output channels */
+    LO_VK_SHADER_CONV_POOL_SEVERAL, /* the two, several pool-window positions per pass */
+    LO_VK_SHADER_CONV_POOL_SHORT_SEVERAL,
+    LO_VK_SHADER_CONV_POOL_DIRECT, /* one invocation per output, for tiny grids */
     LO_VK_NUM_SHADERS,
     /* Not a shader: a COPY step is vkCmdCopyBuffer. */
     LO_VK_BUFFER_COPY = LO_VK_NUM_SHADERS,
@@ -144,6 +148,31 @@ const lo_vk_shader_info *lo_vk_shader_get(lo_vk_shader shader);
 /* Invocations per work-group of the one-output-per-invocation shaders; tiles of conv and gemm. */
 #define LO_VK_GROUP_SIZE 64u
 #define LO_VK_TILE       32u
+/* conv_pool_tiled.comp's tile: LO_VK_TILE channels x 64 pooled pixels; for groups of at most
+ * 16 output channels conv_pool_tiled_short.comp's: 16 x 128. */
+#define LO_VK_POOL_TILE       64u
+#define LO_VK_POOL_SHORT_ROWS 16u
+#define LO_VK_POOL_SHORT_TILE 128u
+/* Their *_several variants, several window positions per pass, run grids of fewer work-groups
+ * than this (measured on an H200, LeNet: conv2 at batch 64 and 256, 25 and 100 work-groups,
+ * 0.145 ms against 0.185 in one position per pass; conv1 at batch 256, 392 work-groups, 0.109
+ * against 0.070; at 4096 both convs 1.1-1.3 ms against 0.75), where the device has the
+ * shared memory they declare (the most: 18.9 KB, past Vulkan's guaranteed 16 KiB). */
+#define LO_VK_POOL_SEVERAL_BELOW        256u
+#define LO_VK_POOL_SEVERAL_SHARED_BYTES 18944u
+/* Grids of fewer tiles than this run conv_pool_direct.comp, one invocation per output (H200,
+ * LeNet at batch 1: conv1 in 2 tiles 0.057 ms against 0.028, conv2 in 1 tile 0.145 against
+ * 0.123; at batch 64, 98 and 25 tiles, the tiles were as fast or faster). */
+#define LO_VK_POOL_DIRECT_BELOW 16u
+
+/* How a Conv+MaxPool runs: by its grid as above, or as LENET_ONNX_VK_POOL_FORM=direct, one or
+ * several forces (the tests run each). */
+typedef enum lo_vk_pool_form {
+    LO_VK_POOL_BY_GRID,
+    LO_VK_POOL_DIRECT,
+    LO_VK_POOL_ONE,
+    LO_VK_POOL_SEVERAL
+} lo_vk_pool_form;
 /* Softmax lines at least this long take a work-group each. */
 #define LO_VK_WIDE_SOFTMAX 256
 
@@ -172,6 +201,7 @@ struct lo_backend_context {
     /* LENET_ONNX_VK_STAGING=1: never map device buffers, so the staging path that discrete GPUs
      * without host-visible device memory take is tested on any device. */
     bool force_staging;
+    lo_vk_pool_form pool_form; /* LENET_ONNX_VK_POOL_FORM */
 
     /* Guards the queue (submits), the pipelines and their cache, and the transfer pool:
      * sessions on several threads share one context. */

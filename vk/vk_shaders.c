@@ -46,8 +46,20 @@ LO_VK_SPIRV(conv_blocked)
 LO_VK_SPIRV(gemm_blocked)
 #include "gemm_blocked.spv.inc"
     ;
-LO_VK_SPIRV(conv_pool)
-#include "conv_pool.spv.inc"
+LO_VK_SPIRV(conv_pool_tiled)
+#include "conv_pool_tiled.spv.inc"
+    ;
+LO_VK_SPIRV(conv_pool_tiled_short)
+#include "conv_pool_tiled_short.spv.inc"
+    ;
+LO_VK_SPIRV(conv_pool_tiled_several)
+#include "conv_pool_tiled_several.spv.inc"
+    ;
+LO_VK_SPIRV(conv_pool_tiled_short_several)
+#include "conv_pool_tiled_short_several.spv.inc"
+    ;
+LO_VK_SPIRV(conv_pool_direct)
+#include "conv_pool_direct.spv.inc"
     ;
 
 /* Bindings and push-constant bytes as each shader declares them. */
@@ -71,7 +83,11 @@ static const lo_vk_shader_info shaders[LO_VK_NUM_SHADERS] = {
     [LO_VK_SHADER_GEMM] = LO_VK_ROW(gemm, 5, 15),
     [LO_VK_SHADER_CONV_BLOCKED] = LO_VK_ROW(conv_blocked, 4, 22),
     [LO_VK_SHADER_GEMM_BLOCKED] = LO_VK_ROW(gemm_blocked, 5, 15),
-    [LO_VK_SHADER_CONV_POOL] = LO_VK_ROW(conv_pool, 4, 32),
+    [LO_VK_SHADER_CONV_POOL] = LO_VK_ROW(conv_pool_tiled, 4, 32),
+    [LO_VK_SHADER_CONV_POOL_SHORT] = LO_VK_ROW(conv_pool_tiled_short, 4, 32),
+    [LO_VK_SHADER_CONV_POOL_SEVERAL] = LO_VK_ROW(conv_pool_tiled_several, 4, 32),
+    [LO_VK_SHADER_CONV_POOL_SHORT_SEVERAL] = LO_VK_ROW(conv_pool_tiled_short_several, 4, 32),
+    [LO_VK_SHADER_CONV_POOL_DIRECT] = LO_VK_ROW(conv_pool_direct, 4, 32),
 };
 
 const lo_vk_shader_info *lo_vk_shader_get(lo_vk_shader shader)

@@ -101,16 +101,33 @@ static void linear_groups(const lo_backend_context *ctx, uint64_t count, uint64_
     groups[2] = 1;
 }
 
-/* Conv's grid: 32 x 32 tiles per group, or (pixel blocks of 4, channel blocks of 8, groups)
- * with one invocation per block. */
+static uint64_t conv_group_outputs(const lo_step *step)
+{
+    const int64_t group = step->params.conv.group > 0 ? step->params.conv.group : 1;
+    return (uint64_t)(step->output.shape.dims[1] / group);
+}
+
+/* A Conv+MaxPool of few channels per group takes the short tile. */
+static bool conv_pool_short(const lo_step *step)
+{
+    return conv_group_outputs(step) <= LO_VK_POOL_SHORT_ROWS;
+}
+
+/* Conv's grid: tiles of 32 channels x 32 pixels (with a MaxPool epilogue, whose output is the
+ * pooled one: 32 x 64 or 16 x 128 pooled pixels) per group, or (pixel blocks of 4, channel
+ * blocks of 8, groups) with one invocation per block. */
 static void conv_groups(const lo_backend_context *ctx, const lo_step *step, uint64_t groups[3])
 {
     const lo_shape *y = &step->output.shape;
     const uint64_t group = (uint64_t)(step->params.conv.group > 0 ? step->params.conv.group : 1);
-    const uint64_t mg = (uint64_t)y->dims[1] / group;
+    const uint64_t mg = conv_group_outputs(step);
     if (ctx->tiled) {
-        groups[0] = ceil_div((uint64_t)(y->dims[0] * y->dims[2] * y->dims[3]), LO_VK_TILE);
-        groups[1] = ceil_div(mg, LO_VK_TILE);
+        const bool pool = step->params.conv.has_pool, short_tile = pool && conv_pool_short(step);
+        groups[0] = ceil_div((uint64_t)(y->dims[0] * y->dims[2] * y->dims[3]),
+                             short_tile ? LO_VK_POOL_SHORT_TILE
+                             : pool     ? LO_VK_POOL_TILE
+                                        : LO_VK_TILE);
+        groups[1] = ceil_div(mg, short_tile ? LO_VK_POOL_SHORT_ROWS : LO_VK_TILE);
         groups[2] = group;
     } else {
         groups[0] =
@@ -118,6 +135,34 @@ static void conv_groups(const lo_backend_context *ctx, const lo_step *step, uint
                      LO_VK_GROUP_SIZE);
         groups[1] = ceil_div(mg, 8);
         groups[2] = group;
+    }
+}
+
+/* Which shader runs a Conv+MaxPool (the GPU shaders), and its grid: by the number of tiles
+ * (vk_internal.h: LO_VK_POOL_DIRECT_BELOW, LO_VK_POOL_SEVERAL_BELOW), the tile by channels per
+ * group. */
+static lo_vk_shader conv_pool_launch(const lo_backend_context *ctx, const lo_step *step,
+                                     uint64_t groups[3])
+{
+    conv_groups(ctx, step, groups);
+    const uint64_t tiles = groups[0] * groups[1] * groups[2];
+    lo_vk_pool_form form = ctx->pool_form;
+    if (form == LO_VK_POOL_BY_GRID)
+        form = tiles < LO_VK_POOL_DIRECT_BELOW    ? LO_VK_POOL_DIRECT
+               : tiles < LO_VK_POOL_SEVERAL_BELOW ? LO_VK_POOL_SEVERAL
+                                                  : LO_VK_POOL_ONE;
+    if (form == LO_VK_POOL_SEVERAL &&
+        ctx->properties.limits.maxComputeSharedMemorySize < LO_VK_POOL_SEVERAL_SHARED_BYTES)
+        form = LO_VK_POOL_ONE;
+    const bool short_tile = conv_pool_short(step);
+    switch (form) {
+    case LO_VK_POOL_DIRECT:
+        linear_groups(ctx, (uint64_t)numel(&step->output), groups);
+        return LO_VK_SHADER_CONV_POOL_DIRECT;
+    case LO_VK_POOL_SEVERAL:
+        return short_tile ? LO_VK_SHADER_CONV_POOL_SHORT_SEVERAL : LO_VK_SHADER_CONV_POOL_SEVERAL;
+    default:
+        return short_tile ? LO_VK_SHADER_CONV_POOL_SHORT : LO_VK_SHADER_CONV_POOL;
     }
 }
 
@@ -221,19 +266,18 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                                  !fits_u32(p->pool.dilation[a]) || !fits_u32(p->pool.kernel[a]))))
                 return refuse(err, step, "window parameters past 32 bits");
         /* Measured on lavapipe (LeNet, batch 64): the register-blocked conv and a separate pool
-         * take 79 ms, conv_pool.comp 297 ms; so on CPU devices the core keeps them apart. */
+         * took 79 ms, a direct fused shader (one invocation per output) 297 ms; so on CPU
+         * devices the core keeps them apart. */
         if (p->has_pool && !ctx->tiled)
             return refuse(err, step,
                           "a MaxPool epilogue runs with the GPU shaders only "
                           "(LENET_ONNX_VK_TILED=1 forces them); on this CPU device a separate "
                           "MaxPool is faster");
-        if (p->has_pool) {
-            uint64_t groups[3];
-            linear_groups(ctx, (uint64_t)out_n, groups);
-            return check_grid(ctx, step, groups, err);
-        }
         uint64_t groups[3];
-        conv_groups(ctx, step, groups);
+        if (p->has_pool)
+            conv_pool_launch(ctx, step, groups);
+        else
+            conv_groups(ctx, step, groups);
         return check_grid(ctx, step, groups, err);
     }
     case LO_STEP_GEMM: {
@@ -420,7 +464,7 @@ static void set_linear(const lo_backend_context *ctx, lo_vk_dispatch *d, uint64_
     set_groups(d, groups);
 }
 
-/* Conv's bindings, as conv.comp, conv_blocked.comp and conv_pool.comp declare them: Y, X, W
+/* Conv's bindings, as conv.comp, conv_blocked.comp and conv_pool_tiled.comp declare them: Y, X, W
  * (output channels contiguous when constant: transposed at prepare) and B (W again when there is
  * none: unread, but every binding must be valid); and W's strides per group, output channel
  * and (ci, kh, kw) tap. */
@@ -501,7 +545,8 @@ static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, 
     return LO_OK;
 }
 
-/* Conv with a MaxPool epilogue: one invocation per pooled output (conv_pool.comp). */
+/* Conv with a MaxPool epilogue: tiles of channels x pooled pixels (conv_pool_tiled*.comp), or
+ * one invocation per output for tiny grids (conv_pool_direct.comp). */
 static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *prog, int index,
                                  lo_error *err)
 {
@@ -510,13 +555,14 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
     const lo_shape *x = &step->inputs[0].shape, *y = &step->output.shape;
     const lo_shape full = lo_conv_full_shape(step);
     lo_vk_dispatch *d;
-    lo_status st = add_dispatch(prog, index, LO_VK_SHADER_CONV_POOL, &d, err);
+    uint64_t groups[3];
+    lo_status st = add_dispatch(prog, index, conv_pool_launch(ctx, step, groups), &d, err);
     if (st != LO_OK) return st;
     uint32_t w_strides[3];
     if ((st = bind_conv(prog, step, d, w_strides, err)) != LO_OK) return st;
     const uint32_t c = (uint32_t)x->dims[1], m = (uint32_t)y->dims[1];
     const uint32_t cg = c / (uint32_t)p->group, mg = m / (uint32_t)p->group;
-    const uint32_t count = (uint32_t)numel(&step->output);
+    const uint32_t pooled_pixels = (uint32_t)(y->dims[0] * y->dims[2] * y->dims[3]);
     const uint32_t push[32] = {c,
                                (uint32_t)x->dims[2],
                                (uint32_t)x->dims[3],
@@ -525,7 +571,7 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
                                (uint32_t)full.dims[3],
                                (uint32_t)y->dims[2],
                                (uint32_t)y->dims[3],
-                               count,
+                               pooled_pixels,
                                cg,
                                mg,
                                (uint32_t)p->kernel[0],
@@ -550,7 +596,7 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
                                (uint32_t)p->pool.pad_begin[0],
                                (uint32_t)p->pool.pad_begin[1]};
     memcpy(d->push, push, sizeof push);
-    set_linear(ctx, d, count);
+    set_groups(d, groups);
     return LO_OK;
 }
 

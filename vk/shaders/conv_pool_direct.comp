@@ -2,7 +2,9 @@
 // Conv (+ activation) with a MaxPool epilogue (step.h: lo_conv_params.has_pool): one invocation
 // per pooled output; it computes the convolution at each of its pool window's taps inside the
 // convolution's output and keeps the largest, so the convolution's full output is never
-// stored. Bindings as conv.comp: Y (the pooled output), X, W, B.
+// stored. Bindings and push constants as conv_pool_tiled.glsl's: Y (the pooled output), X, W, B.
+// It runs the grids too small for tiles (vk_internal.h: LO_VK_POOL_DIRECT_BELOW), where its
+// many short invocations beat a few work-groups' long chains of slabs.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x = 64) in;
 // After the work-group size: common.glsl reads gl_WorkGroupSize.
@@ -15,7 +17,7 @@ layout(push_constant) uniform Params {
     uint c, h, w;      // X: [N, c, h, w]
     uint m, oh, ow;    // the convolution's output [N, m, oh, ow], never stored
     uint py, px;       // Y: [N, m, py, px]
-    uint count;        // elements of Y
+    uint pixels;       // pooled pixels: N * py * px (Y has pixels * m elements)
     uint cg, mg;       // channels per group in and out
     uint kh, kw;
     uint sh, sw, dh, dw;
@@ -53,7 +55,7 @@ float conv_at(uint n, uint g, uint mo, uint oy, uint ox)
 void main()
 {
     uint i = flat_invocation();
-    if (i >= p.count) return;
+    if (i >= p.pixels * p.m) return;
     uint qx = i % p.px, t = i / p.px;
     uint qy = t % p.py;
     t /= p.py;
