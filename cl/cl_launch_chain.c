@@ -64,9 +64,10 @@ lo_status lo_cl_chain_supported(const lo_backend_context *ctx, const lo_step *st
                        "Gemm chains run on CPU devices only (on GPUs, where the tiled kernels "
                        "run, the separate Gemms are faster)");
     for (int l = 0; l < p->layers; l++)
-        if (p->layer[l].activation != LO_ACT_NONE && p->layer[l].activation != LO_ACT_RELU)
+        if (p->layer[l].activation > LO_ACT_TANH)
             return lo_fail(err, LO_ERR_UNSUPPORTED,
-                           "a chained Gemm with a fused %s is not supported (only ReLU)",
+                           "a chained Gemm with a fused %s is not supported (its parameters are "
+                           "not part of the step)",
                            lo_activation_name(p->layer[l].activation));
     const int64_t widest = chain_max_width(step), rows = chain_rows(step);
     /* Two sets of rows in local memory, and room to spare for the kernel's own. */
@@ -106,8 +107,8 @@ static void pack_chain(const lo_step *step, const lo_cl_buffers *buffers, int ve
                 packed[bias_at + n] = g->beta * cv[one ? 0 : n];
         }
         const int32_t header[CHAIN_HEADER] = {
-            (int32_t)at, (int32_t)bias_at,      (int32_t)K, (int32_t)N,
-            (int32_t)NB, g->activation ? 1 : 0, 0,          0};
+            (int32_t)at, (int32_t)bias_at,       (int32_t)K, (int32_t)N,
+            (int32_t)NB, (int32_t)g->activation, 0,          0};
         memcpy(packed + l * CHAIN_HEADER, header, sizeof header);
         packed[l * CHAIN_HEADER + 6] = g->alpha;
         at = bias_at + stride;

@@ -169,7 +169,7 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         status = lo_cl_make_kernel(ctx, step, "conv", options, name, &launch->kernel, err);
     if (status != LO_OK) goto done;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
-    const int act = p->activation == LO_ACT_RELU ? 1 : 0;
+    const int act = (int)p->activation; /* activation.cl: none, ReLU, Sigmoid, Tanh */
     /* The packed bytes depend on the weights, the bias and these sizes only. */
     lo_cl_constant_key key = {{0, 0}, ""};
     if (blocked) {

@@ -74,7 +74,7 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
                                    blocked ? "gemm_blocked" : "gemm_direct", &launch->kernel, err);
     if (status != LO_OK) goto done;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
-    const int act = p->activation == LO_ACT_RELU ? 1 : 0;
+    const int act = (int)p->activation; /* activation.cl: none, ReLU, Sigmoid, Tanh */
     lo_cl_arg_mem(&args, a.mem);
     lo_cl_arg_int(&args, a.offset);
     const size_t count = (size_t)(K * NB * vec);

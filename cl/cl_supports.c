@@ -30,8 +30,11 @@ static lo_status check_dtypes(const lo_step *step, lo_error *err)
 /* conv2d and gemm apply Relu or nothing at their end. */
 static lo_status check_fused_activation(lo_activation act, lo_error *err)
 {
-    if (act == LO_ACT_NONE || act == LO_ACT_RELU) return LO_OK;
-    return lo_fail(err, LO_ERR_UNSUPPORTED, "a fused %s has no OpenCL kernel (only Relu is fused)",
+    /* activation.cl's; LeakyRelu and Clip need parameters the step does not carry. */
+    if (act == LO_ACT_NONE || act == LO_ACT_RELU || act == LO_ACT_SIGMOID || act == LO_ACT_TANH)
+        return LO_OK;
+    return lo_fail(err, LO_ERR_UNSUPPORTED,
+                   "a fused %s has no OpenCL kernel (its parameters are not part of the step)",
                    lo_activation_name(act));
 }
 

@@ -97,6 +97,20 @@ size_t ref_bytes(const lo_tensor_ref *r)
     return (size_t)ref_numel(&r->shape) * ref_dtype_size(r->dtype);
 }
 
+lo_activation random_fused_activation(void)
+{
+    const int64_t r = rint_(0, 9);
+    return r < 4 ? LO_ACT_NONE : r < 8 ? LO_ACT_RELU : r == 8 ? LO_ACT_SIGMOID : LO_ACT_TANH;
+}
+
+void step_label(lo_step *st, const char *op, lo_activation activation)
+{
+    if (activation == LO_ACT_NONE)
+        snprintf(st->label, sizeof st->label, "%s", op);
+    else
+        snprintf(st->label, sizeof st->label, "%s+%s", op, lo_activation_name(activation));
+}
+
 const char *kind_name(lo_step_kind kind)
 {
     switch (kind) {

@@ -37,8 +37,8 @@ void gen_gemm(batch *b, int index)
     p->trans_b = (index >> 1) & 1;
     p->alpha = chance(0.3) ? 1.0f : ref_rng_float(&rng, -2.0f, 2.0f);
     p->beta = chance(0.3) ? 1.0f : chance(0.05) ? 0.0f : ref_rng_float(&rng, -2.0f, 2.0f);
-    p->activation = chance(0.5) ? LO_ACT_RELU : LO_ACT_NONE;
-    snprintf(pc.st.label, sizeof pc.st.label, "Gemm%s", p->activation ? "+Relu" : "");
+    p->activation = random_fused_activation();
+    step_label(&pc.st, "Gemm", p->activation);
     const lo_shape as = p->trans_a ? ref_shape2(k, m) : ref_shape2(m, k);
     const lo_shape bs = p->trans_b ? ref_shape2(n, k) : ref_shape2(k, n);
     set_input(&pc, 0, LO_DTYPE_FLOAT, as, random_f32(b, m * k, -1, 1), 0.8);
@@ -98,7 +98,7 @@ void gen_gemm_chain(batch *b, int index)
         g->trans_b = chance(0.5);
         g->alpha = chance(0.5) ? 1.0f : ref_rng_float(&rng, -2.0f, 2.0f);
         g->beta = chance(0.5) ? 1.0f : ref_rng_float(&rng, -2.0f, 2.0f);
-        g->activation = chance(0.6) ? LO_ACT_RELU : LO_ACT_NONE;
+        g->activation = random_fused_activation();
         p->b_input[l] = next;
         /* Weights of a trained layer's scale (1/sqrt(K)) keep every layer's values near 1, so
          * the comparison's tolerance means the same after three layers as after one. */
@@ -115,8 +115,9 @@ void gen_gemm_chain(batch *b, int index)
             p->c_input[l] = next;
             set_input(&pc, next++, LO_DTYPE_FLOAT, cs, random_f32(b, ref_numel(&cs), -1, 1), 0.0);
         }
-        used += snprintf(pc.st.label + used, sizeof pc.st.label - (size_t)used, "%sGemm%s",
-                         l ? ">" : "", g->activation ? "+Relu" : "");
+        used += snprintf(pc.st.label + used, sizeof pc.st.label - (size_t)used, "%sGemm%s%s",
+                         l ? ">" : "", g->activation ? "+" : "",
+                         g->activation ? lo_activation_name(g->activation) : "");
         width = n;
     }
     pc.st.output.dtype = LO_DTYPE_FLOAT;

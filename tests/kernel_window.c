@@ -124,8 +124,8 @@ static void random_conv(batch *b, int index, pending *pc_out)
     }
     pc.st.kind = LO_STEP_CONV;
     p->has_bias = chance(0.5);
-    p->activation = chance(0.5) ? LO_ACT_RELU : LO_ACT_NONE;
-    snprintf(pc.st.label, sizeof pc.st.label, "Conv%s", p->activation ? "+Relu" : "");
+    p->activation = random_fused_activation();
+    step_label(&pc.st, "Conv", p->activation);
 
     const lo_shape xs = ref_shape4(n, c, in[0], in[1]);
     const lo_shape ws = ref_shape4(m, c / group, p->kernel[0], p->kernel[1]);
@@ -202,7 +202,8 @@ void gen_conv_pool(batch *b, int index)
         }
     }
     p->has_pool = true;
-    snprintf(pc.st.label, sizeof pc.st.label, "Conv%s+MaxPool", p->activation ? "+Relu" : "");
+    step_label(&pc.st, "Conv", p->activation);
+    strncat(pc.st.label, "+MaxPool", sizeof pc.st.label - strlen(pc.st.label) - 1);
     pc.st.output.shape.dims[2] = out[0];
     pc.st.output.shape.dims[3] = out[1];
     batch_add(b, &pc);

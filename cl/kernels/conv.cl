@@ -16,9 +16,10 @@
  * optionally -DFIXED_K=k: conv2d_blocked then assumes a k x k window with dilation_w 1; with
  * it -DSPAN=s: consecutive pixels of a block start s input columns apart when in one row
  * (the conv's stride, times the pool's with a pool epilogue), so a row's inputs are shared.
- * Activation `act`: 0 none, 1 ReLU (lo_activation).
+ * Activation `act`: lo_activation's value, 0 to 3 (activation.cl).
  */
 #include "floatv.cl"
+#include "activation.cl"
 #ifndef PIX
 #define PIX 8
 #endif
@@ -41,7 +42,7 @@ static float conv_point(const global float *xg, const global float *wm, float ac
             }
         }
     }
-    return act == 1 ? fmax(acc, 0.0f) : acc;
+    return ACTIVATE(acc, act);
 }
 
 kernel void conv2d_direct(global const float *restrict x, int x_off, global const float *restrict w,
@@ -295,7 +296,7 @@ kernel void conv2d_blocked(global const float *restrict x, int x_off,
     conv_pixels(acc, hb, wb, xg, wp, Cg, H, W, KH, KW, DH, DW);
 #pragma unroll
     for (int p = 0; p < PIX; p++)
-        acc[p] = act == 1 ? fmax(acc[p], (floatv)0.0f) : acc[p];
+        acc[p] = ACTIVATE(acc[p], act);
 
     const int mb = gb - g * MgB;
     const int m0 = g * Mg + mb * VEC;
@@ -361,7 +362,7 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
             conv_row(acc, xg, hb, first_w * SW - PL, wp, Cg, H, W, DH, false);
 #pragma unroll
             for (int k = 0; k < PIX; k++) {
-                const floatv v = act == 1 ? fmax(acc[k], (floatv)0.0f) : acc[k];
+                const floatv v = ACTIVATE(acc[k], act);
                 const int p = k / POOL_KW;
                 best[p] = select(best[p], v, v > best[p]);
             }
@@ -383,7 +384,7 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
             conv_pixels(acc, hb, wb, xg, wp, Cg, H, W, KH, KW, DH, DW);
 #pragma unroll
             for (int k = 0; k < PIX; k++) {
-                const floatv v = act == 1 ? fmax(acc[k], (floatv)0.0f) : acc[k];
+                const floatv v = ACTIVATE(acc[k], act);
                 const int p = k / POOL_KW;
                 best[p] = used[k] ? select(best[p], v, v > best[p]) : best[p];
             }
@@ -447,7 +448,7 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
             conv_pixels(acc, hb, wb, xg, wp, Cg, H, W, KH, KW, DH, DW);
 #pragma unroll
             for (int p = 0; p < PIX; p++) {
-                const floatv v = act == 1 ? fmax(acc[p], (floatv)0.0f) : acc[p];
+                const floatv v = ACTIVATE(acc[p], act);
                 /* v > best lane by lane, as MaxPool compares (a NaN never wins). */
                 best[p] = used[p] ? select(best[p], v, v > best[p]) : best[p];
             }

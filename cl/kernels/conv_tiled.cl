@@ -16,6 +16,7 @@
  * Activation `act`: 0 none, 1 ReLU.
  */
 #include "tiles.cl"
+#include "activation.cl"
 
 /* Where the staging column's pixel reads: its image's first channel of the group and its
  * window's top-left input corner; `ok` 0 for a column past the last pixel (stages zeros). */
@@ -112,7 +113,7 @@ conv_tiled(global const float *restrict x, int x_off, global const float *restri
             if (p >= P) break;
             const int n = p / OHW;
             const float v = acc[i][j] + bias[i];
-            y[y_off + (n * M + oc) * OHW + p - n * OHW] = act == 1 ? fmax(v, 0.0f) : v;
+            y[y_off + (n * M + oc) * OHW + p - n * OHW] = ACTIVATE(v, act);
         }
     }
 }
@@ -177,7 +178,7 @@ conv_tiled_pool(global const float *restrict x, int x_off, global const float *r
 #pragma unroll
                 for (int i = 0; i < WM; i++) {
                     float v = acc[i][j] + bias[i];
-                    v = act == 1 ? fmax(v, 0.0f) : v;
+                    v = ACTIVATE(v, act);
                     best[i][j] = v > best[i][j] ? v : best[i][j]; /* a NaN never wins */
                 }
             }

@@ -11,6 +11,7 @@
  * Build options: -DVEC=8|16, -DMR=n. Activation `act`: 0 none, 1 ReLU.
  */
 #include "floatv.cl"
+#include "activation.cl"
 #ifndef MR
 #define MR 8
 #endif
@@ -20,7 +21,7 @@ static float gemm_epilogue(float sum, int m, int n, global const float *c, int h
 {
     float v = alpha * sum;
     if (has_c) v = fma(beta, c[m * c_sm + n * c_sn], v);
-    if (act == 1) v = fmax(v, 0.0f);
+    v = ACTIVATE(v, act);
     return v;
 }
 

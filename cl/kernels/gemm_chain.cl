@@ -5,7 +5,7 @@
  *
  * The packed constants (cl_launch_chain.c) open with a header of 8 ints per layer, stored as
  * float bit patterns: the offsets of B, re-laid out as [K][NB * VEC] (zero past N), and of the
- * bias beta * C as [NB * VEC]; K, N, NB, the activation (0 none, 1 ReLU) and alpha's bits.
+ * bias beta * C as [NB * VEC]; K, N, NB, the activation (activation.cl) and alpha's bits.
  * Each work-item computes VEC columns at a time, as gemm_blocked does for one row.
  *
  * Build options: -DVEC=8|16, -DMR=1|2|4|8 (rows per work-group: each load of B serves them
@@ -13,6 +13,7 @@
  * widest row: A's K or a layer's N, at least), so one program serves every head.
  */
 #include "floatv.cl"
+#include "activation.cl"
 #ifndef MR
 #define MR 1
 #endif
@@ -69,7 +70,7 @@ static void chain_layer(local const float *in, local float *out, int width,
 #pragma unroll
         for (int r = 0; r < MR; r++) {
             floatv v = fma((floatv)alpha, acc[r], bias);
-            if (act == 1) v = fmax(v, (floatv)0.0f);
+            v = ACTIVATE(v, act);
             float lanes[VEC];
             VSTORE(v, 0, lanes);
             for (int j = 0; j < cols; j++)

@@ -10,6 +10,7 @@
  * Build options: those of tiles.cl. Activation `act`: 0 none, 1 ReLU.
  */
 #include "tiles.cl"
+#include "activation.cl"
 
 kernel __attribute__((reqd_work_group_size(LX, LY, 1))) void
 gemm_tiled(global const float *restrict a, int a_off, global const float *restrict b, int b_off,
@@ -50,7 +51,7 @@ gemm_tiled(global const float *restrict a, int a_off, global const float *restri
             if (n >= N) break;
             float v = alpha * acc[i][j];
             if (has_c) v = fma(beta, cp[m * c_sm + n * c_sn], v);
-            if (act == 1) v = fmax(v, 0.0f);
+            v = ACTIVATE(v, act);
             y[y_off + m * N + n] = v;
         }
     }

@@ -7,6 +7,8 @@
  *
  * Build option: -DRED=n (items per group, a power of two, at most 256).
  */
+#include "activation.cl"
+
 #ifndef RED
 #define RED 64
 #endif
@@ -61,7 +63,7 @@ kernel void conv2d_reduce(global const float *restrict x, int x_off, global cons
                                                       oh * SH - PT, ow * SW - PL));
     if (get_local_id(0) == 0) {
         const float v = sum + (has_bias ? b[b_off + m] : 0.0f);
-        y[y_off + i] = act == 1 ? fmax(v, 0.0f) : v;
+        y[y_off + i] = ACTIVATE(v, act);
     }
 }
 
@@ -96,7 +98,7 @@ kernel void conv2d_reduce_pool(global const float *restrict x, int x_off,
             const float sum = group_sum(partial, conv_partial(xg, wm, Cg, H, W, KH, KW, DH, DW,
                                                               oh * SH - PT, ow * SW - PL));
             float v = sum + bias;
-            v = act == 1 ? fmax(v, 0.0f) : v;
+            v = ACTIVATE(v, act);
             best = v > best ? v : best;
         }
     }
@@ -121,6 +123,6 @@ kernel void gemm_reduce(global const float *restrict a, int a_off, global const 
     if (get_local_id(0) == 0) {
         float v = alpha * sum;
         if (has_c) v = fma(beta, c[c_off + m * c_sm + n * c_sn], v);
-        y[y_off + i] = act == 1 ? fmax(v, 0.0f) : v;
+        y[y_off + i] = ACTIVATE(v, act);
     }
 }

@@ -379,10 +379,16 @@ lo_status lo_fused_activation(const lo_graph *graph, const lo_node *node, lo_act
     if (st != LO_OK) return st;
     *out = LO_ACT_NONE;
     if (!name) return LO_OK;
-    if (strcmp(name, "Relu") == 0) {
-        *out = LO_ACT_RELU;
-        return LO_OK;
-    }
+    /* The parameterless activations the fusion pass folds in (passes.c). */
+    static const struct {
+        const char *op;
+        lo_activation activation;
+    } known[] = {{"Relu", LO_ACT_RELU}, {"Sigmoid", LO_ACT_SIGMOID}, {"Tanh", LO_ACT_TANH}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(name, known[i].op) == 0) {
+            *out = known[i].activation;
+            return LO_OK;
+        }
     return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
                         "attribute 'activation' = '%s' is not a known activation", name);
 }

@@ -123,7 +123,10 @@ lo_status lo_fuse_activations(lo_graph *graph, lo_error *err)
         int next = lo_sole_consumer(graph, node->outputs[0]);
         if (next < 0) continue;
         lo_node *activation = &graph->nodes[next];
-        if (!lo_node_is(activation, "Relu")) continue;
+        /* The activations without parameters (a fused step carries none). */
+        if (!lo_node_is(activation, "Relu") && !lo_node_is(activation, "Sigmoid") &&
+            !lo_node_is(activation, "Tanh"))
+            continue;
         lo_status st = fuse(graph, n, activation, fused_op, err);
         if (st != LO_OK) return st;
     }
