@@ -8,6 +8,27 @@
 
 /* 2x2, stride 2, no dilation and every window inside the input (no padding in reach): the
  * vectorised kernels, for MaxPool and AveragePool alike. */
+/* The launch: the 2x2 kernels take eight outputs of a row per item on a flat grid, the others
+ * one output per item on an [OW, OH, N*C] grid. */
+static lo_status pool_sizes(lo_backend_context *ctx, const lo_step *step, lo_cl_launch *launch,
+                            const lo_cl_args *args, const char *name, bool two_by_two,
+                            lo_error *err)
+{
+    const lo_shape *xs = &step->inputs[0].shape, *ys = &step->output.shape;
+    const int64_t NC = xs->dims[0] * xs->dims[1], OH = ys->dims[2], OW = ys->dims[3];
+    if (two_by_two)
+        return lo_cl_finish_flat(ctx, step, launch, args, name, NC * OH * ((OW + 7) / 8), err);
+    launch->variant = name;
+    const size_t items[3] = {(size_t)OW, (size_t)OH, (size_t)NC};
+    lo_status status =
+        lo_cl_set_sizes(ctx, step, launch, 3, items,
+                        OW < LO_CL_FLAT_LOCAL ? (size_t)(OW ? OW : 1) : LO_CL_FLAT_LOCAL, err);
+    if (status == LO_OK && args->rc != CL_SUCCESS)
+        status = lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",
+                                 name, (unsigned)args->failed, lo_cl_error_name(args->rc));
+    return status;
+}
+
 static bool pool_two_by_two(const lo_backend_context *ctx, const lo_step *step)
 {
     const lo_pool_params *p = &step->params.pool;
@@ -55,9 +76,7 @@ lo_status lo_cl_prepare_pool(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->pad_begin[0]);
         lo_cl_arg_int(&args, p->pad_begin[1]);
     }
-    /* maxpool2d_2x2 computes eight outputs of a row per work-item. */
-    return lo_cl_finish_flat(ctx, step, launch, &args, name,
-                             two_by_two ? NC * OH * ((OW + 7) / 8) : lo_shape_numel(ys), err);
+    return pool_sizes(ctx, step, launch, &args, name, two_by_two, err);
 }
 
 lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
@@ -97,7 +116,5 @@ lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
             lo_cl_arg_int(&args, p->pad_end[a]);
         lo_cl_arg_int(&args, p->count_include_pad ? 1 : 0);
     }
-    /* avgpool2d_2x2 computes eight outputs of a row per work-item. */
-    return lo_cl_finish_flat(ctx, step, launch, &args, name,
-                             two_by_two ? NC * OH * ((OW + 7) / 8) : lo_shape_numel(ys), err);
+    return pool_sizes(ctx, step, launch, &args, name, two_by_two, err);
 }

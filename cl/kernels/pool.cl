@@ -1,7 +1,9 @@
 /* 2-D max and average pooling over NCHW tensors (semantics: plugin/step.h, LO_STEP_MAXPOOL
  * and LO_STEP_AVGPOOL; avgpool2d is at the end).
  *
- * maxpool2d: one work-item per output value; any kernel, stride, dilation and padding.
+ * maxpool2d: one work-item per output value, on an [OW, OH, N*C] grid (no division of a flat
+ *   index per item, which kept PoCL from vectorising); any kernel, stride, dilation and
+ *   padding.
  *   Window positions in the padding are skipped; a window wholly in the padding (impossible
  *   for valid ONNX) yields the type's lowest value without reading anything.
  * maxpool2d_2x2, avgpool2d_2x2: kernel 2x2, stride 2, no dilation, no padding, every window
@@ -29,12 +31,9 @@ kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict 
                       int NC, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
                       int DW, int PT, int PL)
 {
-    const int i = (int)get_global_id(0);
-    if (i >= NC * OH * OW) return;
-    const int ow = i % OW;
-    const int t = i / OW;
-    const int oh = t % OH;
-    const int nc = t / OH;
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
+    if (ow >= OW) return; /* the grid's first size is rounded up to the group */
+    const int i = (nc * OH + oh) * OW + ow;
     const global T *xp = x + x_off + nc * H * W;
     const int h0 = oh * SH - PT, w0 = ow * SW - PL;
     T best = T_LOWEST;
@@ -113,7 +112,8 @@ kernel void avgpool2d_2x2(global const T *restrict x, int x_off, global T *restr
 }
 #endif
 
-/* 2-D average pooling (LO_STEP_AVGPOOL), float only: one work-item per output value. The sum
+/* 2-D average pooling (LO_STEP_AVGPOOL), float only: one work-item per output value, on the
+ * grid maxpool2d takes. The sum
  * covers the window's input pixels; the divisor counts its positions inside the padded input
  * (include_pad) or inside the input only. Positions past the padded input (ceil_mode's last
  * windows) count in neither. The window is a product of rows and columns, so the count is
@@ -122,12 +122,9 @@ kernel void avgpool2d(global const float *restrict x, int x_off, global float *r
                       int y_off, int NC, int H, int W, int OH, int OW, int KH, int KW, int SH,
                       int SW, int DH, int DW, int PT, int PL, int PB, int PR, int include_pad)
 {
-    const int i = (int)get_global_id(0);
-    if (i >= NC * OH * OW) return;
-    const int ow = i % OW;
-    const int t = i / OW;
-    const int oh = t % OH;
-    const int nc = t / OH;
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
+    if (ow >= OW) return;
+    const int i = (nc * OH + oh) * OW + ow;
     const global float *xp = x + x_off + nc * H * W;
     const int h0 = oh * SH - PT, w0 = ow * SW - PL;
     const int lo_h = include_pad ? -PT : 0, hi_h = include_pad ? H + PB : H;
