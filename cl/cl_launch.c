@@ -244,6 +244,20 @@ lo_status lo_cl_finish_flat(lo_backend_context *ctx, const lo_step *step, lo_cl_
     return status;
 }
 
+lo_status lo_cl_finish_grid(lo_backend_context *ctx, const lo_step *step, lo_cl_launch *launch,
+                            const lo_cl_args *args, const char *name, const size_t items[3],
+                            lo_error *err)
+{
+    launch->variant = name;
+    /* A group along the first axis, no longer than it. */
+    const size_t local = items[0] < LO_CL_FLAT_LOCAL ? items[0] : LO_CL_FLAT_LOCAL;
+    lo_status status = lo_cl_set_sizes(ctx, step, launch, 3, items, local ? local : 1, err);
+    if (status == LO_OK && args->rc != CL_SUCCESS)
+        status = lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",
+                                 name, (unsigned)args->failed, lo_cl_error_name(args->rc));
+    return status;
+}
+
 /* ---- entry points ---- */
 
 bool lo_cl_reads_plain(const lo_backend_context *ctx, const lo_step *step, int input)

@@ -107,16 +107,8 @@ lo_status lo_cl_prepare_batchnorm(lo_backend_context *ctx, const lo_step *step,
     lo_cl_arg_int(&args, p->channels);
     lo_cl_arg_int(&args, p->inner);
     lo_cl_arg_float(&args, p->epsilon);
-    launch->variant = "batchnorm";
     const size_t items[3] = {
         (size_t)p->inner, (size_t)p->channels,
         (size_t)(p->channels * p->inner > 0 ? n / (p->channels * p->inner) : 0)};
-    /* A group along the inner axis, no longer than it. */
-    const size_t local = p->inner < LO_CL_FLAT_LOCAL ? (size_t)p->inner : LO_CL_FLAT_LOCAL;
-    status = lo_cl_set_sizes(ctx, step, launch, 3, items, local ? local : 1, err);
-    if (status == LO_OK && args.rc != CL_SUCCESS)
-        status =
-            lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(batchnorm, %u) failed: %s",
-                            (unsigned)args.failed, lo_cl_error_name(args.rc));
-    return status;
+    return lo_cl_finish_grid(ctx, step, launch, &args, "batchnorm", items, err);
 }

@@ -68,14 +68,7 @@ lo_status lo_cl_prepare_layout(lo_backend_context *ctx, const lo_step *step,
         /* [w, h, the leading axes]: see layout.cl's transpose. */
         const size_t w = (size_t)out_dims.s[7], h = (size_t)out_dims.s[6];
         const size_t items[3] = {w, h, w * h > 0 ? (size_t)n / (w * h) : 0};
-        launch->variant = name;
-        status = lo_cl_set_sizes(ctx, step, launch, 3, items,
-                                 w < LO_CL_FLAT_LOCAL ? (w ? w : 1) : LO_CL_FLAT_LOCAL, err);
-        if (status == LO_OK && args.rc != CL_SUCCESS)
-            status = lo_cl_step_fail(err, step, LO_ERR_DEVICE,
-                                     "clSetKernelArg(transpose, %u) failed: %s",
-                                     (unsigned)args.failed, lo_cl_error_name(args.rc));
-        return status;
+        return lo_cl_finish_grid(ctx, step, launch, &args, name, items, err);
     } else {
         const int axis = step->params.concat.axis;
         int64_t inner = 1;

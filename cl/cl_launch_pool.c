@@ -18,15 +18,8 @@ static lo_status pool_sizes(lo_backend_context *ctx, const lo_step *step, lo_cl_
     const int64_t NC = xs->dims[0] * xs->dims[1], OH = ys->dims[2], OW = ys->dims[3];
     if (two_by_two)
         return lo_cl_finish_flat(ctx, step, launch, args, name, NC * OH * ((OW + 7) / 8), err);
-    launch->variant = name;
     const size_t items[3] = {(size_t)OW, (size_t)OH, (size_t)NC};
-    lo_status status =
-        lo_cl_set_sizes(ctx, step, launch, 3, items,
-                        OW < LO_CL_FLAT_LOCAL ? (size_t)(OW ? OW : 1) : LO_CL_FLAT_LOCAL, err);
-    if (status == LO_OK && args->rc != CL_SUCCESS)
-        status = lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",
-                                 name, (unsigned)args->failed, lo_cl_error_name(args->rc));
-    return status;
+    return lo_cl_finish_grid(ctx, step, launch, args, name, items, err);
 }
 
 static bool pool_two_by_two(const lo_backend_context *ctx, const lo_step *step)
