@@ -170,7 +170,6 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         status = lo_cl_make_kernel(ctx, step, "conv", options, name, &launch->kernel, err);
     if (status != LO_OK) goto done;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
-    const int act = (int)p->activation; /* activation.cl: none, ReLU, Sigmoid, Tanh */
     /* The packed bytes depend on the weights, the bias and these sizes only. */
     lo_cl_constant_key key = {{0, 0}, ""};
     if (blocked) {
@@ -232,7 +231,7 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->dilation[1]);
         lo_cl_arg_int(&args, p->pad_begin[0]);
         lo_cl_arg_int(&args, p->pad_begin[1]);
-        lo_cl_arg_int(&args, act);
+        lo_cl_arg_activation(&args, p->activation, &p->activation_args);
         if (pooled) add_pool_args(&args, p, PH, PW);
         launch->variant =
             pooled ? (fixed ? "conv2d_blocked_pool[fixed window]" : "conv2d_blocked_pool")
@@ -271,7 +270,7 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->dilation[1]);
         lo_cl_arg_int(&args, p->pad_begin[0]);
         lo_cl_arg_int(&args, p->pad_begin[1]);
-        lo_cl_arg_int(&args, act);
+        lo_cl_arg_activation(&args, p->activation, &p->activation_args);
         if (pooled) add_pool_args(&args, p, PH, PW);
         if (!gpu_kernel) {
             launch->variant = name;
