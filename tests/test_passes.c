@@ -203,6 +203,60 @@ static void test_transposes(void)
     lo_graph_free(g);
 }
 
+/* x[N,C,H,W] -> Transpose(0,2,3,1) -> Flatten -> Gemm(B [M,K] transB, C), and the same through
+ * Reshape([-1, K]) -> MatMul(B [K,M]) (tf2onnx's dense layer after NCHW convs): the Transpose
+ * folds into B, so the plan is the dense step alone. */
+static void test_transpose_into_dense(void)
+{
+    enum { N = 2, C = 3, H = 2, W = 4, K = C * H * W, M = 5 };
+    float x[N * K], b[K * M], c[M];
+    fill(x, N * K), fill(b, K * M), fill(c, M);
+    for (int variant = 0; variant < 2; variant++) {
+        const bool gemm = variant == 0;
+        lo_graph *g = NULL;
+        CHECK_OK(lo_graph_create("transpose-dense", &g, &err), &err);
+        int xi =
+            add_tensor(g, "x", LO_DTYPE_FLOAT, (lo_shape){4, {-1, C, H, W}}, LO_TENSOR_GRAPH_INPUT);
+        CHECK_OK(lo_graph_add_input(g, xi, &err), &err);
+        int bi = add_const_floats(g, "b", gemm ? (lo_shape){2, {M, K}} : (lo_shape){2, {K, M}}, b);
+        int ci = add_const_floats(g, "c", (lo_shape){1, {M}}, c);
+        int64_t target_values[2] = {-1, K};
+        int target = add_const_ints(g, "target", target_values, 2);
+        int nhwc = add_activation(g, "nhwc"), flat = add_activation(g, "flat");
+        int y = add_activation(g, "y");
+        int64_t to_nhwc[4] = {0, 2, 3, 1};
+        lo_attr perm[] = {{.name = "perm", .type = LO_ATTR_INTS, .ints = to_nhwc, .count = 4}};
+        lo_attr trans_b[] = {{.name = "transB", .type = LO_ATTR_INT, .i = 1}};
+        add_node(g, "Transpose", (int[]){xi}, 1, nhwc, perm, 1);
+        if (gemm) {
+            add_node(g, "Flatten", (int[]){nhwc}, 1, flat, NULL, 0);
+            add_node(g, "Gemm", (int[]){flat, bi, ci}, 3, y, trans_b, 1);
+        } else {
+            add_node(g, "Reshape", (int[]){nhwc, target}, 2, flat, NULL, 0);
+            add_node(g, "MatMul", (int[]){flat, bi}, 2, y, NULL, 0);
+        }
+        mark_output(g, y);
+
+        float got[N * M], want[N * M];
+        plan_and_run(g, N, (lo_step_kind[]){LO_STEP_GEMM}, 1, x,
+                     got); /* MatMul of matrices: a Gemm */
+        for (int n = 0; n < N; n++)
+            for (int m = 0; m < M; m++) {
+                double acc = gemm ? c[m] : 0.0;
+                for (int ch = 0; ch < C; ch++)
+                    for (int h = 0; h < H; h++)
+                        for (int w = 0; w < W; w++) {
+                            const int k = (h * W + w) * C + ch; /* the NHWC flat index */
+                            acc += (double)x[((n * C + ch) * H + h) * W + w] *
+                                   b[gemm ? m * K + k : k * M + m];
+                        }
+                want[n * M + m] = (float)acc;
+            }
+        check_close(got, want, N * M, gemm ? "Transpose+Flatten+Gemm" : "Transpose+Reshape+MatMul");
+        lo_graph_free(g);
+    }
+}
+
 int main(void)
 {
     ref_rng_seed(&rng, 20261125);
@@ -213,6 +267,7 @@ int main(void)
     test_matmul_add();
     test_pad_fold();
     test_transposes();
+    test_transpose_into_dense();
     api->context_release(context);
     return lo_test_exit_code();
 }
