@@ -68,6 +68,11 @@ void gen_transpose(batch *b)
         perm[d] = perm[j];
         perm[j] = t;
     }
+    /* A third are what converters emit, NHWC <-> NCHW (a batched 2-D transpose for OpenCL). */
+    if (rank == 4 && chance(0.33)) {
+        const int to_nchw[4] = {0, 3, 1, 2}, to_nhwc[4] = {0, 2, 3, 1};
+        memcpy(perm, chance(0.5) ? to_nchw : to_nhwc, sizeof to_nchw);
+    }
     lo_shape ys = xs;
     for (int d = 0; d < rank; d++)
         ys.dims[d] = xs.dims[perm[d]];

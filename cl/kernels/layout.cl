@@ -47,6 +47,17 @@ kernel void transpose(global const float *x, int x_off, global float *y, int y_o
     y[y_off + (r * od[6] + h) * od[7] + w] = x[x_off + src];
 }
 
+/* The common case of transpose as [outer, A, B] -> [outer, B, A] (the launcher merges axes
+ * that stay together: NHWC -> NCHW is [N, H*W, C] -> [N, C, H*W]), on an [A, B, outer] grid:
+ * a contiguous store and a strided load per item, no division. */
+kernel void transpose_2d(global const float *x, int x_off, global float *y, int y_off, int A,
+                         int B)
+{
+    const int a = (int)get_global_id(0), b = (int)get_global_id(1), o = (int)get_global_id(2);
+    if (a >= A) return; /* the grid's first size is rounded up to the group */
+    y[y_off + (o * B + b) * A + a] = x[x_off + (o * A + a) * B + b];
+}
+
 /* The output as [outer, A, inner] with A the concatenated axis; input k holds sizes[k] of A
  * (0 for unused slots, whose buffers are never read). */
 kernel void concat(global const float *x0, global const float *x1, global const float *x2,
