@@ -6,8 +6,8 @@
 #define POOL_FLOAT "-DT=float -DT_LOWEST=(-INFINITY) -DT_IS_FLOAT"
 #define POOL_U8    "-DT=uchar -DT_LOWEST=0"
 
-/* 2x2, stride 2, no dilation and every window inside the input (no padding in reach): the
- * vectorised kernels, for MaxPool and AveragePool alike. */
+/* 2x2, stride 2, no dilation, pads of 0 or 1 before (any after, ceil_mode's overhang
+ * included): the vectorised kernels, for MaxPool and AveragePool alike. */
 /* The launch: the 2x2 kernels take eight outputs of a row per item on a flat grid, the others
  * one output per item on an [OW, OH, N*C] grid. */
 static lo_status pool_sizes(lo_backend_context *ctx, const lo_step *step, lo_cl_launch *launch,
@@ -25,11 +25,10 @@ static lo_status pool_sizes(lo_backend_context *ctx, const lo_step *step, lo_cl_
 static bool pool_two_by_two(const lo_backend_context *ctx, const lo_step *step)
 {
     const lo_pool_params *p = &step->params.pool;
-    const lo_shape *xs = &step->inputs[0].shape, *ys = &step->output.shape;
     return !ctx->generic_only && p->kernel[0] == 2 && p->kernel[1] == 2 && p->stride[0] == 2 &&
            p->stride[1] == 2 && p->dilation[0] == 1 && p->dilation[1] == 1 &&
-           p->pad_begin[0] == 0 && p->pad_begin[1] == 0 && 2 * ys->dims[2] <= xs->dims[2] &&
-           2 * ys->dims[3] <= xs->dims[3];
+           p->pad_begin[0] >= 0 && p->pad_begin[0] <= 1 && p->pad_begin[1] >= 0 &&
+           p->pad_begin[1] <= 1;
 }
 
 lo_status lo_cl_prepare_pool(lo_backend_context *ctx, const lo_step *step,
@@ -59,7 +58,10 @@ lo_status lo_cl_prepare_pool(lo_backend_context *ctx, const lo_step *step,
     lo_cl_arg_int(&args, W);
     lo_cl_arg_int(&args, OH);
     lo_cl_arg_int(&args, OW);
-    if (!two_by_two) {
+    if (two_by_two) {
+        lo_cl_arg_int(&args, p->pad_begin[0]);
+        lo_cl_arg_int(&args, p->pad_begin[1]);
+    } else {
         lo_cl_arg_int(&args, p->kernel[0]);
         lo_cl_arg_int(&args, p->kernel[1]);
         lo_cl_arg_int(&args, p->stride[0]);
@@ -103,11 +105,11 @@ lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
             lo_cl_arg_int(&args, p->stride[a]);
         for (int a = 0; a < 2; a++)
             lo_cl_arg_int(&args, p->dilation[a]);
-        for (int a = 0; a < 2; a++)
-            lo_cl_arg_int(&args, p->pad_begin[a]);
-        for (int a = 0; a < 2; a++)
-            lo_cl_arg_int(&args, p->pad_end[a]);
-        lo_cl_arg_int(&args, p->count_include_pad ? 1 : 0);
     }
+    for (int a = 0; a < 2; a++)
+        lo_cl_arg_int(&args, p->pad_begin[a]);
+    for (int a = 0; a < 2; a++)
+        lo_cl_arg_int(&args, p->pad_end[a]);
+    lo_cl_arg_int(&args, p->count_include_pad ? 1 : 0);
     return pool_sizes(ctx, step, launch, &args, name, two_by_two, err);
 }

@@ -237,6 +237,9 @@ void gen_pool(batch *b, lo_step_kind kind, lo_dtype dtype)
          * tend to have a fast path for those. */
         const bool classic = chance(0.25);
         const int pad_mode = classic || chance(0.4) ? 0 : (int)rint_(1, 3);
+        /* A third of those padded by 0 or 1 on each side (LeNet-5's Pad folded into its
+         * AveragePools): the fast paths must handle the padded borders. */
+        const bool classic_padded = classic && chance(0.33);
         const bool ceil_mode = chance(0.5);
         /* Global pooling: one window over the whole image. */
         const bool global = !classic && chance(0.1);
@@ -248,6 +251,10 @@ void gen_pool(batch *b, lo_step_kind kind, lo_dtype dtype)
             p->dilation[a] = classic || chance(0.7) ? 1 : rint_(2, 3);
             const int64_t extent = p->dilation[a] * (p->kernel[a] - 1) + 1;
             random_pads(pad_mode, extent, &p->pad_begin[a], &p->pad_end[a]);
+            if (classic_padded) {
+                p->pad_begin[a] = rint_(0, 1);
+                p->pad_end[a] = rint_(0, 1);
+            }
             int64_t min_in = extent - p->pad_begin[a] - p->pad_end[a];
             if (min_in < 1) min_in = 1;
             in[a] = chance(0.05) ? rint_(min_in + 30, min_in + 70) : rint_(min_in, min_in + 14);

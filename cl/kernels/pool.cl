@@ -6,8 +6,10 @@
  *   padding.
  *   Window positions in the padding are skipped; a window wholly in the padding (impossible
  *   for valid ONNX) yields the type's lowest value without reading anything.
- * maxpool2d_2x2, avgpool2d_2x2: kernel 2x2, stride 2, no dilation, no padding, every window
- *   inside the input: eight outputs per work-item with explicit vectors.
+ * maxpool2d_2x2, avgpool2d_2x2: kernel 2x2, stride 2, no dilation, pads of 0 or 1 before:
+ *   eight outputs per work-item, with explicit vectors where the block's windows lie inside
+ *   the input (PoCL does not vectorise the general kernels: a padded 2x2 AveragePool took
+ *   3.6 ns per output through avgpool2d).
  *
  * Build options: -DT=float|uchar and -DT_LOWEST=... (-INFINITY or 0), -DT_IS_FLOAT with
  * float.
@@ -27,14 +29,10 @@
  * never wins, as in maxpool2d. */
 #define VMAX(a, b) ((a) > (b) ? (a) : (b))
 
-kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict y, int y_off,
-                      int NC, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
-                      int DW, int PT, int PL)
+/* The max over output (oh, ow)'s window of plane xp (positions in the padding skipped). */
+static T max_window(const global T *xp, int H, int W, int KH, int KW, int SH, int SW, int DH,
+                    int DW, int PT, int PL, int oh, int ow)
 {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
-    if (ow >= OW) return; /* the grid's first size is rounded up to the group */
-    const int i = (nc * OH + oh) * OW + ow;
-    const global T *xp = x + x_off + nc * H * W;
     const int h0 = oh * SH - PT, w0 = ow * SW - PL;
     T best = T_LOWEST;
     for (int kh = 0; kh < KH; kh++) {
@@ -47,85 +45,28 @@ kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict 
             best = v > best ? v : best;
         }
     }
-    y[y_off + i] = best;
+    return best;
 }
 
-/* Eight outputs of one row per work-item: two 16-wide loads (one per input row), a vertical
- * max (or sum), then the max (or sum) of the even and odd lanes, a sum scaled by a quarter. A
- * row's last block may read past the row end into the next row (those lanes are not stored);
- * only a block whose reads would pass the end of the tensor takes the scalar path. Always
- * inlined: `average` is a constant in each kernel below. */
-__attribute__((always_inline)) static inline void pool_2x2(const global T *restrict x, int x_off,
-                                                           global T *restrict y, int y_off, int NC,
-                                                           int H, int W, int OH, int OW,
-                                                           bool average)
+kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict y, int y_off,
+                      int NC, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
+                      int DW, int PT, int PL)
 {
-    const int OWB = (OW + 7) / 8;
-    const int i = (int)get_global_id(0);
-    if (i >= NC * OH * OWB) return;
-    const int r = i / OWB; /* output row: nc * OH + oh */
-    const int ow0 = (i - r * OWB) * 8;
-    const int nc = r / OH, oh = r - nc * OH;
-    const int x0 = (nc * H + 2 * oh) * W + 2 * ow0;
-    const global T *xp = x + x_off + x0;
-    global T *yp = y + y_off + r * OW + ow0;
-    const int count = min(8, OW - ow0);
-    if (NC * H * W - x0 >= W + 16) { /* written so that nothing overflows */
-        const VT16 a = vload16(0, xp), b = vload16(0, xp + W);
-        VT8 o;
-        if (average) {
-            const VT16 m = a + b;
-            o = (m.even + m.odd) * (T)0.25f;
-        } else {
-            const VT16 m = VMAX(a, b);
-            o = VMAX(m.even, m.odd);
-        }
-        if (count == 8) {
-            vstore8(o, 0, yp);
-        } else {
-            T out[8];
-            vstore8(o, 0, out);
-            for (int j = 0; j < count; j++)
-                yp[j] = out[j];
-        }
-    } else {
-        for (int j = 0; j < count; j++) {
-            const global T *xj = xp + 2 * j;
-            yp[j] = average ? ((xj[0] + xj[1]) + (xj[W] + xj[W + 1])) * (T)0.25f
-                            : VMAX(VMAX(xj[0], xj[1]), VMAX(xj[W], xj[W + 1]));
-        }
-    }
-}
-
-kernel void maxpool2d_2x2(global const T *restrict x, int x_off, global T *restrict y, int y_off,
-                          int NC, int H, int W, int OH, int OW)
-{
-    pool_2x2(x, x_off, y, y_off, NC, H, W, OH, OW, false);
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
+    if (ow >= OW) return; /* the grid's first size is rounded up to the group */
+    y[y_off + (nc * OH + oh) * OW + ow] =
+        max_window(x + x_off + nc * H * W, H, W, KH, KW, SH, SW, DH, DW, PT, PL, oh, ow);
 }
 
 #ifdef T_IS_FLOAT
-/* AveragePool with the same window: every window inside the input, so four values each. */
-kernel void avgpool2d_2x2(global const T *restrict x, int x_off, global T *restrict y, int y_off,
-                          int NC, int H, int W, int OH, int OW)
+/* The average over output (oh, ow)'s window of plane xp: the sum covers the window's input
+ * pixels; the divisor counts its positions inside the padded input (include_pad) or inside
+ * the input only. Positions past the padded input (ceil_mode's last windows) count in
+ * neither. The window is a product of rows and columns, so the count is too. */
+static float avg_window(const global float *xp, int H, int W, int KH, int KW, int SH, int SW,
+                        int DH, int DW, int PT, int PL, int PB, int PR, int include_pad, int oh,
+                        int ow)
 {
-    pool_2x2(x, x_off, y, y_off, NC, H, W, OH, OW, true);
-}
-#endif
-
-/* 2-D average pooling (LO_STEP_AVGPOOL), float only: one work-item per output value, on the
- * grid maxpool2d takes. The sum
- * covers the window's input pixels; the divisor counts its positions inside the padded input
- * (include_pad) or inside the input only. Positions past the padded input (ceil_mode's last
- * windows) count in neither. The window is a product of rows and columns, so the count is
- * too. */
-kernel void avgpool2d(global const float *restrict x, int x_off, global float *restrict y,
-                      int y_off, int NC, int H, int W, int OH, int OW, int KH, int KW, int SH,
-                      int SW, int DH, int DW, int PT, int PL, int PB, int PR, int include_pad)
-{
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
-    if (ow >= OW) return;
-    const int i = (nc * OH + oh) * OW + ow;
-    const global float *xp = x + x_off + nc * H * W;
     const int h0 = oh * SH - PT, w0 = ow * SW - PL;
     const int lo_h = include_pad ? -PT : 0, hi_h = include_pad ? H + PB : H;
     const int lo_w = include_pad ? -PL : 0, hi_w = include_pad ? W + PR : W;
@@ -145,5 +86,111 @@ kernel void avgpool2d(global const float *restrict x, int x_off, global float *r
         }
     }
     const int count = rows * cols;
-    y[y_off + i] = count > 0 ? sum / (float)count : 0.0f;
+    return count > 0 ? sum / (float)count : 0.0f;
 }
+#endif
+
+/* Input row `row` of plane xp from column c0, 16 values, the positions outside the input
+ * (padding, or past the row) `neutral`. */
+static VT16 row16(const global T *xp, int H, int W, int row, int c0, T neutral)
+{
+    T v[16];
+    const bool inside_row = row >= 0 && row < H;
+    for (int k = 0; k < 16; k++) {
+        const int c = c0 + k;
+        v[k] = inside_row && c >= 0 && c < W ? xp[row * W + c] : neutral;
+    }
+    return vload16(0, v);
+}
+
+/* Eight outputs of one row per work-item: two 16-wide loads (one per input row), a vertical
+ * max (or sum), then the max (or sum) of the even and odd lanes, a sum scaled by a quarter. A
+ * block whose windows all lie inside the input loads straight from memory (the last lanes of
+ * a row's last block may read into the next row: they are not stored); a block that touches
+ * the padding (pads of 0 or 1 before, any after) or the tensor's end loads its rows with the
+ * outside positions neutral, and an average divides each lane by its window's count (as
+ * avg_window counts). Always inlined: `average` is a constant in each kernel below. */
+__attribute__((always_inline)) static inline void
+pool_2x2(const global T *restrict x, int x_off, global T *restrict y, int y_off, int NC, int H,
+         int W, int OH, int OW, int PT, int PL, int PB, int PR, int include_pad, bool average)
+{
+    const int OWB = (OW + 7) / 8;
+    const int i = (int)get_global_id(0);
+    if (i >= NC * OH * OWB) return;
+    const int r = i / OWB; /* output row: nc * OH + oh */
+    const int ow0 = (i - r * OWB) * 8;
+    const int nc = r / OH, oh = r - nc * OH;
+    const int ih = 2 * oh - PT, iw = 2 * ow0 - PL; /* the block's first window's corner */
+    const int count = min(8, OW - ow0);
+    const int x0 = (nc * H + ih) * W + iw;
+    global T *yp = y + y_off + r * OW + ow0;
+    const T neutral = average ? (T)0 : T_LOWEST;
+    /* Written so that nothing overflows. */
+    const bool inside =
+        ih >= 0 && ih + 2 <= H && iw >= 0 && iw + 2 * count <= W && NC * H * W - x0 >= W + 16;
+    const global T *plane = x + x_off + nc * H * W;
+    const VT16 a = inside ? vload16(0, x + x_off + x0) : row16(plane, H, W, ih, iw, neutral);
+    const VT16 b = inside ? vload16(0, x + x_off + x0 + W) : row16(plane, H, W, ih + 1, iw, neutral);
+    VT8 o;
+    if (average) {
+        const VT16 m = a + b;
+        o = m.even + m.odd;
+#ifdef T_IS_FLOAT
+        if (inside) {
+            o *= 0.25f;
+        } else {
+            /* Positions counted per axis: inside the padded input, or the input only. */
+            const int lo_h = include_pad ? -PT : 0, hi_h = include_pad ? H + PB : H;
+            const int lo_w = include_pad ? -PL : 0, hi_w = include_pad ? W + PR : W;
+            const int rows = (ih >= lo_h && ih < hi_h) + (ih + 1 >= lo_h && ih + 1 < hi_h);
+            const int8 c0 = (int8)(iw) + (int8)(0, 2, 4, 6, 8, 10, 12, 14), c1 = c0 + 1;
+            /* Vector comparisons are -1 where true. */
+            const int8 cols = -((c0 >= lo_w) & (c0 < hi_w)) - ((c1 >= lo_w) & (c1 < hi_w));
+            const float8 n = convert_float8(cols * rows);
+            o = n > 0.0f ? o / n : 0.0f;
+        }
+#endif
+    } else {
+        const VT16 m = VMAX(a, b);
+        o = VMAX(m.even, m.odd);
+    }
+    if (count == 8) {
+        vstore8(o, 0, yp);
+    } else {
+        T out[8];
+        vstore8(o, 0, out);
+        for (int j = 0; j < count; j++)
+            yp[j] = out[j];
+    }
+}
+
+kernel void maxpool2d_2x2(global const T *restrict x, int x_off, global T *restrict y, int y_off,
+                          int NC, int H, int W, int OH, int OW, int PT, int PL)
+{
+    pool_2x2(x, x_off, y, y_off, NC, H, W, OH, OW, PT, PL, 0, 0, 0, false);
+}
+
+#ifdef T_IS_FLOAT
+/* AveragePool with the same window. */
+kernel void avgpool2d_2x2(global const T *restrict x, int x_off, global T *restrict y, int y_off,
+                          int NC, int H, int W, int OH, int OW, int PT, int PL, int PB, int PR,
+                          int include_pad)
+{
+    pool_2x2(x, x_off, y, y_off, NC, H, W, OH, OW, PT, PL, PB, PR, include_pad, true);
+}
+#endif
+
+/* 2-D average pooling (LO_STEP_AVGPOOL), float only: one work-item per output value, on the
+ * grid maxpool2d takes (avg_window says what it averages). */
+#ifdef T_IS_FLOAT
+kernel void avgpool2d(global const float *restrict x, int x_off, global float *restrict y,
+                      int y_off, int NC, int H, int W, int OH, int OW, int KH, int KW, int SH,
+                      int SW, int DH, int DW, int PT, int PL, int PB, int PR, int include_pad)
+{
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
+    if (ow >= OW) return;
+    y[y_off + (nc * OH + oh) * OW + ow] =
+        avg_window(x + x_off + nc * H * W, H, W, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR,
+                   include_pad, oh, ow);
+}
+#endif
