@@ -97,6 +97,81 @@ static void test_batchnorm_fold(void)
     lo_graph_free(g);
 }
 
+/* x -> Relu -> BatchNormalization -> MaxPool(2x2) -> Conv(3x3): with every scale positive the
+ * BatchNorm moves after the pool and folds into the unpadded Conv (Relu, MaxPool, Conv); a
+ * negative scale keeps it where it is; a padded Conv keeps it, after the pool. Each plan
+ * computes what the graph means, by the oracle ops in the graph's order. */
+static void test_batchnorm_before_pool(void)
+{
+    enum { N = 2, C = 3, H = 8, P = 4, M = 2 };
+    float x[N * C * H * H], w[M * C * 9], b[M], scale[C], shift[C], mean[C], var[C];
+    fill(x, N * C * H * H), fill(w, M * C * 9), fill(b, M), fill(shift, C), fill(mean, C);
+    fill(var, C);
+    for (int c = 0; c < C; c++)
+        var[c] = fabsf(var[c]) + 0.1f;
+    for (int variant = 0; variant < 3; variant++) {
+        const bool negative = variant == 1, padded = variant == 2;
+        for (int c = 0; c < C; c++)
+            scale[c] = 0.5f + (float)c;
+        if (negative) scale[1] = -0.75f;
+        const int pad = padded ? 1 : 0, O = P + 2 * pad - 2;
+        lo_graph *g = NULL;
+        CHECK_OK(lo_graph_create("bn-pool", &g, &err), &err);
+        int xi =
+            add_tensor(g, "x", LO_DTYPE_FLOAT, (lo_shape){4, {-1, C, H, H}}, LO_TENSOR_GRAPH_INPUT);
+        CHECK_OK(lo_graph_add_input(g, xi, &err), &err);
+        int wi = add_const_floats(g, "w", (lo_shape){4, {M, C, 3, 3}}, w);
+        int bi = add_const_floats(g, "b", (lo_shape){1, {M}}, b);
+        int si = add_const_floats(g, "scale", (lo_shape){1, {C}}, scale);
+        int hi = add_const_floats(g, "shift", (lo_shape){1, {C}}, shift);
+        int mi = add_const_floats(g, "mean", (lo_shape){1, {C}}, mean);
+        int vi = add_const_floats(g, "var", (lo_shape){1, {C}}, var);
+        int relu = add_activation(g, "relu"), bn = add_activation(g, "bn");
+        int pooled = add_activation(g, "pooled"), y = add_activation(g, "y");
+        int64_t pads[4] = {pad, pad, pad, pad}, k2[2] = {2, 2};
+        lo_attr conv_attrs[] = {{.name = "pads", .type = LO_ATTR_INTS, .ints = pads, .count = 4}};
+        lo_attr pool_attrs[] = {
+            {.name = "kernel_shape", .type = LO_ATTR_INTS, .ints = k2, .count = 2},
+            {.name = "strides", .type = LO_ATTR_INTS, .ints = k2, .count = 2}};
+        add_node(g, "Relu", (int[]){xi}, 1, relu, NULL, 0);
+        add_node(g, "BatchNormalization", (int[]){relu, si, hi, mi, vi}, 5, bn, NULL, 0);
+        add_node(g, "MaxPool", (int[]){bn}, 1, pooled, pool_attrs, 2);
+        add_node(g, "Conv", (int[]){pooled, wi, bi}, 3, y, conv_attrs, 1);
+        mark_output(g, y);
+
+        static const lo_step_kind folded[] = {LO_STEP_UNARY, LO_STEP_MAXPOOL, LO_STEP_CONV};
+        static const lo_step_kind kept[] = {LO_STEP_UNARY, LO_STEP_BATCHNORM, LO_STEP_MAXPOOL,
+                                            LO_STEP_CONV};
+        static const lo_step_kind moved[] = {LO_STEP_UNARY, LO_STEP_MAXPOOL, LO_STEP_BATCHNORM,
+                                             LO_STEP_CONV};
+        float got[N * M * 4 * 4], want[N * M * 4 * 4];
+        plan_and_run(g, N,
+                     negative ? kept
+                     : padded ? moved
+                              : folded,
+                     negative || padded ? 4 : 3, x, got);
+        float a[N * C * H * H], c[N * C * H * H], d[N * C * P * P];
+        lo_shape xs = {4, {N, C, H, H}}, ds = {4, {N, C, P, P}}, ws = {4, {M, C, 3, 3}},
+                 ys = {4, {N, M, O, O}};
+        const lo_unary_params r = {.op = LO_ACT_RELU};
+        const lo_batchnorm_params bp = {.channels = C, .inner = H * H, .epsilon = 1e-5f};
+        const lo_pool_params pp = {.kernel = {2, 2}, .stride = {2, 2}, .dilation = {1, 1}};
+        lo_conv_params cp = {.group = 1,
+                             .kernel = {3, 3},
+                             .stride = {1, 1},
+                             .dilation = {1, 1},
+                             .pad_begin = {pad, pad},
+                             .pad_end = {pad, pad},
+                             .has_bias = true};
+        CHECK(ref_unary(&r, &xs, x, a) == 0);
+        CHECK(ref_batchnorm(&bp, &xs, a, scale, shift, mean, var, c) == 0);
+        CHECK(ref_maxpool_f32(&pp, &xs, c, &ds, d) == 0);
+        CHECK(ref_conv(&cp, &ds, d, &ws, w, b, &ys, want) == 0);
+        check_close(got, want, (size_t)(N * M * O * O), "Relu+BatchNorm+MaxPool+Conv");
+        lo_graph_free(g);
+    }
+}
+
 /* MatMul -> Add(bias) -> Relu: one Gemm+Relu step. */
 static void test_matmul_add(void)
 {
@@ -264,6 +339,7 @@ int main(void)
     CHECK_OK(api->context_create(NULL, &context, &err), &err);
     if (!context) return lo_test_exit_code();
     test_batchnorm_fold();
+    test_batchnorm_before_pool();
     test_matmul_add();
     test_pad_fold();
     test_transposes();
