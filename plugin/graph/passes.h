@@ -3,11 +3,13 @@
  *   infer every node's output shapes in node order, folding nodes whose inputs are constants
  *   (Constant, the Shape -> Gather -> Unsqueeze -> Concat chains exporters emit for Reshape,
  *   and any view op on a constant);
- *   rewrite what exporters emit into cheaper forms: BatchNormalization after a Conv folded
- *   into its weights, MatMul+Add into Gemm, a zero Pad folded into the pads of the Conv or
- *   pooling it feeds, Transpose pairs that cancel removed and Transposes that only move
- *   size-1 dims turned into views (pass_*.c), then nodes nobody reads dropped;
- *   fuse Conv+Relu and Gemm+Relu;
+ *   rewrite what exporters emit into cheaper forms: BatchNormalization folded into the Conv
+ *   before it, or moved past a MaxPool and folded into an unpadded Conv after it,
+ *   MatMul+Add into Gemm, a zero Pad folded into the pads of the Conv or pooling it feeds,
+ *   Transpose pairs that cancel removed, Transposes that only move size-1 dims turned into
+ *   views, a Transpose only flattened into a dense layer folded into its weights
+ *   (pass_*.c), then nodes nobody reads dropped;
+ *   fuse an activation (Relu, Sigmoid, Tanh, LeakyRelu, Clip) into the Conv or Gemm before it;
  *   mark the outputs of view ops (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout) as
  *   views of their input's storage, so they cost neither memory nor a kernel.
  */
