@@ -58,6 +58,14 @@ int bench_ort_session_run(bench_ort_session *s, char *msg, size_t msg_size)
     snprintf(msg, msg_size, "no ONNX Runtime support in this build");
     return 1;
 }
+int bench_ort_session_compare(bench_ort_session *s, void *const *ours, const size_t *bytes,
+                              size_t n, double *max_abs, double *max_ref, char *msg,
+                              size_t msg_size)
+{
+    (void)s, (void)ours, (void)bytes, (void)n, (void)max_abs, (void)max_ref;
+    snprintf(msg, msg_size, "no ONNX Runtime support in this build");
+    return 1;
+}
 void bench_ort_session_release(bench_ort_session *s)
 {
     (void)s;
@@ -66,6 +74,7 @@ void bench_ort_session_release(bench_ort_session *s)
 #else
 
 #include <dlfcn.h>
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -305,6 +314,66 @@ int bench_ort_session_run(bench_ort_session *s, char *msg, size_t msg_size)
                              (const OrtValue *const *)s->in, s->n_in,
                              (const char *const *)s->out_names, s->n_out, s->out),
                     "Run", msg, msg_size);
+    for (size_t i = 0; i < s->n_out; i++) {
+        if (s->out[i]) api->ReleaseValue(s->out[i]);
+        s->out[i] = NULL;
+    }
+    return ok ? 0 : 1;
+}
+
+/* Output i of the last Run against ours: float32 of the same byte count. */
+static int compare_output(const OrtApi *api, OrtValue *value, size_t i, const float *ours,
+                          size_t bytes, double *max_abs, double *max_ref, char *msg,
+                          size_t msg_size)
+{
+    OrtTensorTypeAndShapeInfo *info = NULL;
+    ONNXTensorElementDataType type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+    size_t count = 0;
+    float *theirs = NULL;
+    int ok = ort_ok(api, api->GetTensorTypeAndShape(value, &info), "output type", msg, msg_size);
+    if (ok) ok = ort_ok(api, api->GetTensorElementType(info, &type), "output type", msg, msg_size);
+    if (ok)
+        ok = ort_ok(api, api->GetTensorShapeElementCount(info, &count), "output size", msg,
+                    msg_size);
+    if (info) api->ReleaseTensorTypeAndShapeInfo(info);
+    if (ok)
+        ok = ort_ok(api, api->GetTensorMutableData(value, (void **)&theirs), "output data", msg,
+                    msg_size);
+    if (!ok) return 1;
+    if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || count * sizeof(float) != bytes) {
+        snprintf(msg, msg_size,
+                 "output %zu: ONNX Runtime gives %zu values of type %d, lenet-onnx "
+                 "%zu bytes of float",
+                 i, count, (int)type, bytes);
+        return 1;
+    }
+    for (size_t k = 0; k < count; k++) {
+        const double d = fabs((double)ours[k] - (double)theirs[k]);
+        /* A NaN on either side is a difference as large as there is. */
+        if (d > *max_abs || d != d) *max_abs = d != d ? INFINITY : d;
+        if (fabs((double)theirs[k]) > *max_ref) *max_ref = fabs((double)theirs[k]);
+    }
+    return 0;
+}
+
+int bench_ort_session_compare(bench_ort_session *s, void *const *ours, const size_t *bytes,
+                              size_t n, double *max_abs, double *max_ref, char *msg,
+                              size_t msg_size)
+{
+    const OrtApi *api = s->api;
+    *max_abs = *max_ref = 0.0;
+    if (n != s->n_out) {
+        snprintf(msg, msg_size, "ONNX Runtime has %zu outputs, lenet-onnx %zu", s->n_out, n);
+        return 1;
+    }
+    int ok = ort_ok(api,
+                    api->Run(s->session, NULL, (const char *const *)s->in_names,
+                             (const OrtValue *const *)s->in, s->n_in,
+                             (const char *const *)s->out_names, s->n_out, s->out),
+                    "Run", msg, msg_size);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = compare_output(api, s->out[i], i, ours[i], bytes[i], max_abs, max_ref, msg,
+                            msg_size) == 0;
     for (size_t i = 0; i < s->n_out; i++) {
         if (s->out[i]) api->ReleaseValue(s->out[i]);
         s->out[i] = NULL;

@@ -27,6 +27,13 @@ bench_ort_session *bench_ort_session_create(bench_ort *ort, const char *model_pa
                                             size_t n_inputs, char *msg, size_t msg_size);
 /* One whole inference; 0 on success, else nonzero with the reason in msg. */
 int bench_ort_session_run(bench_ort_session *s, char *msg, size_t msg_size);
+/* One more inference, its outputs compared with `ours` (n float32 outputs of bytes[i] bytes,
+ * in ONNX Runtime's output order, which is the model's): the largest absolute difference in
+ * *max_abs and the largest magnitude of ONNX Runtime's values in *max_ref. 0 on success, else
+ * nonzero with the reason (a count, size or type that differs) in msg. */
+int bench_ort_session_compare(bench_ort_session *s, void *const *ours, const size_t *bytes,
+                              size_t n, double *max_abs, double *max_ref, char *msg,
+                              size_t msg_size);
 void bench_ort_session_release(bench_ort_session *s);
 
 /* A short description of the host CPU ("model name" of /proc/cpuinfo), for the device field. */

@@ -77,6 +77,10 @@ typedef struct result {
     uint64_t flops_per_run; /* the network's, as the library counts it; 0: not known */
     bool has_memory;        /* lenet-onnx rows of an ABI 4 library */
     lenet_onnx_session_memory memory;
+    /* ONNX Runtime rows: its outputs against lenet-onnx's for the same inputs. */
+    bool has_agreement;
+    double max_abs_difference; /* the largest |lenet-onnx - ONNX Runtime| over every output */
+    double max_abs_value;      /* the largest |ONNX Runtime output|, for scale */
 } result;
 
 static void usage(FILE *f)
@@ -248,6 +252,7 @@ typedef struct io_buffers {
     void **in;
     void **out;
     size_t *in_bytes;
+    size_t *out_bytes;
     size_t n_in, n_out;
 } io_buffers;
 
@@ -260,6 +265,7 @@ static void io_free(io_buffers *io)
     free(io->in);
     free(io->out);
     free(io->in_bytes);
+    free(io->out_bytes);
     memset(io, 0, sizeof *io);
 }
 
@@ -272,7 +278,8 @@ static int io_alloc(const lenet_onnx_api *api, const lenet_onnx_session *s, cons
     io->in = calloc(io->n_in + 1, sizeof *io->in);
     io->out = calloc(io->n_out + 1, sizeof *io->out);
     io->in_bytes = calloc(io->n_in + 1, sizeof *io->in_bytes);
-    if (!io->in || !io->out || !io->in_bytes) goto oom;
+    io->out_bytes = calloc(io->n_out + 1, sizeof *io->out_bytes);
+    if (!io->in || !io->out || !io->in_bytes || !io->out_bytes) goto oom;
     for (size_t k = 0; k < 2; k++) {
         lenet_onnx_io_kind kind = k ? LENET_ONNX_OUTPUT : LENET_ONNX_INPUT;
         size_t n = k ? io->n_out : io->n_in;
@@ -287,7 +294,10 @@ static int io_alloc(const lenet_onnx_api *api, const lenet_onnx_session *s, cons
             size_t bytes = (size_t)info.size_bytes;
             bufs[i] = calloc(bytes ? bytes : 1, 1);
             if (!bufs[i]) goto oom;
-            if (kind == LENET_ONNX_OUTPUT) continue;
+            if (kind == LENET_ONNX_OUTPUT) {
+                io->out_bytes[i] = info.dtype == LENET_ONNX_DTYPE_FLOAT32 ? bytes : 0;
+                continue;
+            }
             io->in_bytes[i] = bytes;
             /* The file feeds the first input; any other input gets the random values. */
             if (bench_inputs_fill(i == 0 ? input : NULL, &info, bufs[i], err->message,
@@ -582,6 +592,15 @@ static int bench_batch(const bench_target *t, uint32_t batch, ort_compare *cmp, 
         res[0].has_memory = memory_of(api, s, &res[0].memory);
     }
     if (!rc && *n_rows == 2) {
+        /* io.out holds lenet-onnx's outputs of the last timed run of these inputs. */
+        char msg[256];
+        res[1].has_agreement =
+            bench_ort_session_compare(theirs, io.out, io.out_bytes, io.n_out,
+                                      &res[1].max_abs_difference, &res[1].max_abs_value, msg,
+                                      sizeof msg) == 0;
+        if (!res[1].has_agreement && !t->o->quiet)
+            fprintf(stderr, PROGRAM ": %s (batch %" PRIu32 "): outputs not compared: %s\n", t->path,
+                    batch, msg);
         res[1].model = t->path;
         res[1].runtime = "onnxruntime";
         res[1].backend = "cpu";
@@ -814,8 +833,12 @@ static void print_json(const lenet_onnx_api *api, const options *o, const bench_
         printf("%s\n  {\"model\": ", pairs++ ? "," : "");
         cli_json_string(stdout, res[i].model);
         printf(", \"batch\": %" PRIu32 ", \"images_per_s_ratio\": %.6g, "
-               "\"median_latency_ratio\": %.6g}",
+               "\"median_latency_ratio\": %.6g",
                res[i].batch, finite_or_zero(throughput), finite_or_zero(latency));
+        if (res[i + 1].has_agreement)
+            printf(", \"max_abs_difference\": %.6g, \"max_abs_value\": %.6g",
+                   res[i + 1].max_abs_difference, res[i + 1].max_abs_value);
+        printf("}");
     }
     printf("%s]}\n", pairs ? "\n" : "");
 }
@@ -878,6 +901,10 @@ static void print_ratio(const result *ours, const result *theirs)
     printf("%-11s %6" PRIu32 ": %.2fx ORT's images/s (%s), median %.2fx ORT's latency (%s)\n",
            "ratio", ours->batch, throughput, throughput >= 1.0 ? "faster" : "slower", latency,
            latency <= 1.0 ? "faster" : "slower");
+    if (theirs->has_agreement)
+        printf("%-11s %6" PRIu32 ": outputs differ from ORT's by at most %.3g (largest |value| "
+               "%.3g)\n",
+               "agreement", ours->batch, theirs->max_abs_difference, theirs->max_abs_value);
     fflush(stdout);
 }
 
