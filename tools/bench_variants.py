@@ -7,7 +7,8 @@ on each, then prints a line per model and batch: our images/s over ONNX Runtime'
 latency over theirs, and the largest difference between the two runtimes' outputs. The models are the ones people
 publish: the ONNX model zoo's MNIST (SAME padding, a 3x3 pool), PyTorch's MNIST LeNet
 (padding 2, gray 28x28), LeNet on gray 32x32, LeNet-5 with Tanh and AveragePool, Relu6 (Clip)
-activations, and a conv with a BatchNorm after it.
+activations, a conv with a BatchNorm after it, and tf2onnx's form of a Keras LeNet (NHWC
+input, Transposes, MatMul+Add, Softmax).
 
 Run from the repository root after building, with Debian's Python (python3-onnx,
 python3-numpy):
@@ -118,7 +119,36 @@ def conv_bn(path):
     write(path, "conv_bn", nodes + h_nodes, inits + h_inits, ["N", 1, 28, 28])
 
 
+def keras_nhwc(path):
+    """tf2onnx's form of a Keras LeNet on gray NHWC input: Transposes around the convs, a
+    Transpose back to NHWC before the flatten, MatMul+Add dense layers, Softmax."""
+    to_nchw, to_nhwc = [0, 3, 1, 2], [0, 2, 3, 1]
+    nodes = [helper.make_node("Transpose", ["x"], ["t0"], perm=to_nchw),
+             conv("t0", "c1", "w1", "b1", 5), act("Relu", "c1", "a1"),
+             pool("MaxPool", "a1", "p1", 2, 2),
+             conv("p1", "c2", "w2", "b2", 5), act("Relu", "c2", "a2"),
+             pool("MaxPool", "a2", "p2", 2, 2),
+             helper.make_node("Transpose", ["p2"], ["t2"], perm=to_nhwc),
+             helper.make_node("Reshape", ["t2", "shape"], ["flat"])]
+    inits = [weights("w1", 32, 1, 5, 5), bias("b1", 32), weights("w2", 64, 32, 5, 5),
+             bias("b2", 64), numpy_helper.from_array(np.array([-1, 1024], np.int64), "shape")]
+    prev = "flat"
+    for i, (k, n) in enumerate([(1024, 128), (128, 10)]):
+        out = f"d{i}"
+        nodes += [helper.make_node("MatMul", [prev, f"dw{i}"], [f"m{i}"]),
+                  helper.make_node("Add", [f"m{i}", f"db{i}"], [out])]
+        inits += [numpy_helper.from_array(
+            (RNG.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32), f"dw{i}"),
+            bias(f"db{i}", n)]
+        if i == 0:
+            nodes.append(act("Relu", out, "r0"))
+            prev = "r0"
+    nodes.append(helper.make_node("Softmax", ["d1"], ["y"], axis=-1))
+    write(path, "keras_nhwc", nodes, inits, ["N", 28, 28, 1])
+
+
 VARIANTS = {
+    "keras_gray_nhwc": keras_nhwc,
     "zoo_mnist": zoo_mnist,
     "torch_mnist_pad2": lambda p: lenet(p, "torch_mnist_pad2", 28, 2),
     "lenet_gray32": lambda p: lenet(p, "lenet_gray32", 32, 0),
