@@ -7,7 +7,7 @@
 
 #include "alloc.h"
 
-#define CHAIN_HEADER 8  /* ints per layer: as gemm_chain.cl reads them */
+#define CHAIN_HEADER 10 /* values per layer: as gemm_chain.cl reads them */
 #define CHAIN_DATA   32 /* floats before the first layer's data (64-byte aligned) */
 #define CHAIN_MR     8  /* rows per work-group, at most: B is read once for them all */
 
@@ -55,7 +55,6 @@ static int64_t chain_packed_floats(const lo_step *step, int vec)
 
 lo_status lo_cl_chain_supported(const lo_backend_context *ctx, const lo_step *step, lo_error *err)
 {
-    const lo_gemm_chain_params *p = &step->params.gemm_chain;
     /* Measured on an NVIDIA H200 (LeNet, batch 1): the chain, one work-group whose items each
      * run a whole 800-long dot product, took 0.144 ms; the three Gemms apart 0.057 ms. A GPU
      * needs the reduction split across its items first; until then the core keeps them apart. */
@@ -63,12 +62,6 @@ lo_status lo_cl_chain_supported(const lo_backend_context *ctx, const lo_step *st
         return lo_fail(err, LO_ERR_UNSUPPORTED,
                        "Gemm chains run on CPU devices only (on GPUs, where the tiled kernels "
                        "run, the separate Gemms are faster)");
-    for (int l = 0; l < p->layers; l++)
-        if (p->layer[l].activation > LO_ACT_TANH)
-            return lo_fail(err, LO_ERR_UNSUPPORTED,
-                           "a chained Gemm with a fused %s is not supported (gemm_chain.cl "
-                           "takes no activation parameters)",
-                           lo_activation_name(p->layer[l].activation));
     const int64_t widest = chain_max_width(step), rows = chain_rows(step);
     /* Two sets of rows in local memory, and room to spare for the kernel's own. */
     if ((uint64_t)chain_row_floats(widest) * (uint64_t)rows * 2 * sizeof(float) + 1024 >
@@ -106,11 +99,13 @@ static void pack_chain(const lo_step *step, const lo_cl_buffers *buffers, int ve
             for (int64_t n = 0; n < N; n++)
                 packed[bias_at + n] = g->beta * cv[one ? 0 : n];
         }
-        const int32_t header[CHAIN_HEADER] = {
-            (int32_t)at, (int32_t)bias_at,       (int32_t)K, (int32_t)N,
-            (int32_t)NB, (int32_t)g->activation, 0,          0};
+        const int32_t header[6] = {(int32_t)at, (int32_t)bias_at, (int32_t)K,
+                                   (int32_t)N,  (int32_t)NB,      (int32_t)g->activation};
         memcpy(packed + l * CHAIN_HEADER, header, sizeof header);
         packed[l * CHAIN_HEADER + 6] = g->alpha;
+        packed[l * CHAIN_HEADER + 7] = g->activation_args.alpha;
+        packed[l * CHAIN_HEADER + 8] = g->activation_args.min;
+        packed[l * CHAIN_HEADER + 9] = g->activation_args.max;
         at = bias_at + stride;
     }
 }
@@ -149,12 +144,15 @@ lo_status lo_cl_prepare_chain(lo_backend_context *ctx, const lo_step *step,
         const lo_gemm_params *g = &p->layer[l];
         int64_t k, n;
         lo_gemm_chain_layer_dims(step, l, &k, &n);
-        uint32_t alpha_bits, beta_bits;
-        memcpy(&alpha_bits, &g->alpha, sizeof alpha_bits);
-        memcpy(&beta_bits, &g->beta, sizeof beta_bits);
-        const uint64_t fields[7] = {(uint64_t)k,   (uint64_t)n, g->trans_b, g->has_c,
-                                    g->activation, alpha_bits,  beta_bits};
-        for (int f = 0; f < 7; f++)
+        uint32_t bits[5];
+        memcpy(&bits[0], &g->alpha, sizeof bits[0]);
+        memcpy(&bits[1], &g->beta, sizeof bits[1]);
+        memcpy(&bits[2], &g->activation_args.alpha, sizeof bits[2]);
+        memcpy(&bits[3], &g->activation_args.min, sizeof bits[3]);
+        memcpy(&bits[4], &g->activation_args.max, sizeof bits[4]);
+        const uint64_t fields[10] = {(uint64_t)k, (uint64_t)n, g->trans_b, g->has_c, g->activation,
+                                     bits[0],     bits[1],     bits[2],    bits[3],  bits[4]};
+        for (int f = 0; f < 10; f++)
             hash = (hash ^ fields[f]) * 1099511628211ull;
     }
     snprintf(key.layout, sizeof key.layout, "chain v%d l%d %016llx", vec, p->layers,

@@ -97,10 +97,10 @@ size_t ref_bytes(const lo_tensor_ref *r)
     return (size_t)ref_numel(&r->shape) * ref_dtype_size(r->dtype);
 }
 
-lo_activation random_fused_activation(lo_activation_args *args, bool with_params)
+lo_activation random_fused_activation(lo_activation_args *args)
 {
     memset(args, 0, sizeof *args);
-    const int64_t r = rint_(0, with_params ? 11 : 9);
+    const int64_t r = rint_(0, 11);
     if (r == 10) {
         args->alpha = chance(0.5) ? 0.01f : ref_rng_float(&rng, -0.5f, 0.5f);
         return LO_ACT_LEAKY_RELU;

@@ -124,7 +124,7 @@ static void random_conv(batch *b, int index, pending *pc_out)
     }
     pc.st.kind = LO_STEP_CONV;
     p->has_bias = chance(0.5);
-    p->activation = random_fused_activation(&p->activation_args, true);
+    p->activation = random_fused_activation(&p->activation_args);
     step_label(&pc.st, "Conv", p->activation);
 
     const lo_shape xs = ref_shape4(n, c, in[0], in[1]);

@@ -3,9 +3,10 @@
  * memory between barriers, so the intermediates never reach global memory and the layers cost
  * no launches of their own.
  *
- * The packed constants (cl_launch_chain.c) open with a header of 8 ints per layer, stored as
- * float bit patterns: the offsets of B, re-laid out as [K][NB * VEC] (zero past N), and of the
- * bias beta * C as [NB * VEC]; K, N, NB, the activation (activation.cl) and alpha's bits.
+ * The packed constants (cl_launch_chain.c) open with a header of 10 values per layer, ints
+ * stored as float bit patterns: the offsets of B, re-laid out as [K][NB * VEC] (zero past N),
+ * and of the bias beta * C as [NB * VEC]; K, N, NB, the activation (activation.cl); then
+ * floats: alpha, and the activation's alpha, min and max.
  * Each work-item computes VEC columns at a time, as gemm_blocked does for one row.
  *
  * Build options: -DVEC=8|16, -DMR=1|2|4|8 (rows per work-group: each load of B serves them
@@ -18,7 +19,7 @@
 #define MR 1
 #endif
 
-#define CHAIN_HEADER 8 /* ints per layer */
+#define CHAIN_HEADER 10 /* values per layer */
 #define CHAIN_W_OFF 0
 #define CHAIN_B_OFF 1
 #define CHAIN_K 2
@@ -26,6 +27,7 @@
 #define CHAIN_NB 4
 #define CHAIN_ACT 5
 #define CHAIN_ALPHA 6
+#define CHAIN_ACT_ARGS 7 /* LeakyRelu's alpha, Clip's min and max */
 
 /* One layer on MR rows (row r of `in` and `out` at r * width): out = act(alpha * in @ B + bias)
  * for the layer's N columns, VEC columns per work-item at a time. */
@@ -70,7 +72,8 @@ static void chain_layer(local const float *in, local float *out, int width,
 #pragma unroll
         for (int r = 0; r < MR; r++) {
             floatv v = fma((floatv)alpha, acc[r], bias);
-            v = ACTIVATE(v, (float4)((float)act, 0.0f, 0.0f, 0.0f));
+            v = ACTIVATE(v, (float4)((float)act, header[CHAIN_ACT_ARGS],
+                                     header[CHAIN_ACT_ARGS + 1], header[CHAIN_ACT_ARGS + 2]));
             float lanes[VEC];
             VSTORE(v, 0, lanes);
             for (int j = 0; j < cols; j++)
