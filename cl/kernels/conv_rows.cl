@@ -1,0 +1,194 @@
+/* conv2d_rows: 2-D convolution (plugin/seam/step.h, LO_STEP_CONV) vectorised over output
+ * pixels instead of output channels, for convs with few taps per output channel (one input
+ * channel per group: LeNet-5's conv1 is 1 -> 6 channels, 5x5) and stride 1 along the width.
+ * conv.cl's blocked kernel puts VEC output channels in the lanes: with 6 channels it wastes 10
+ * of 16 lanes, and with 9 to 25 taps per block its per-item costs dominate (8% of the FMA
+ * peak on PoCL).
+ *
+ * A work-item computes VEC consecutive output pixels of two output rows for MB output channels
+ * of one group: per tap, one (unaligned) vector load of each input row segment, shared by the
+ * MB channels, each a broadcast weight and one fma(). The weights are re-laid out at prepare
+ * time as [group][channel block][C/group][KH][KW][MB], the bias as [group][block][MB] behind
+ * them, zero past M/group (conv.cl's blocked layout with MB lanes).
+ *
+ * With `pooled` (a 2x2, stride 2 MaxPool epilogue without padding whose windows lie inside
+ * the conv output), the two rows are one pool row: their maximum, then that of even and odd
+ * lanes (as pool.cl's pool_2x2), gives VEC/2 pooled pixels.
+ *
+ * Segments are placed so that none runs past the row (the last one starts VEC before its
+ * end, recomputing a few pixels of its neighbour), and the last row pair of an odd height
+ * repeats a row: the overlaps write equal values. Taps outside the input read zero: rows by
+ * a clamped address and a select, columns by a lane mask; a work-item whose loads could leave
+ * the tensor (the first and last rows of the whole batch) builds its vectors lane by lane.
+ *
+ * Build options: -DVEC=8|16, optionally -DFIXED_K=k (a k x k window, both loops unrolled).
+ * Activation `act`: lo_activation's value (activation.cl).
+ */
+#include "floatv.cl"
+#include "activation.cl"
+
+/* Output channels per work-item: 2 x MB vector accumulators, 16 of AVX-512's 32 registers. */
+#define MB 8
+
+#if VEC == 16
+typedef int16 intv;
+typedef float8 floath;
+#define VSTOREH vstore8
+#define LANES   (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#else
+typedef int8 intv;
+typedef float4 floath;
+#define VSTOREH vstore4
+#define LANES   (int8)(0, 1, 2, 3, 4, 5, 6, 7)
+#endif
+
+#ifdef FIXED_K
+#define ROWS_KH FIXED_K
+#define ROWS_KW FIXED_K
+#else
+#define ROWS_KH KH
+#define ROWS_KW KW
+#endif
+
+/* Loads xr[0 .. VEC-1] whose first element is input column `col`: `mode` 0 when all of them
+ * lie in the row, 1 when some may not (those read zero; all addresses are in the tensor),
+ * 2 when the addresses themselves may leave the tensor. */
+__attribute__((always_inline)) static inline floatv load_taps(const global float *xr, int col,
+                                                             int W, int mode)
+{
+    if (mode == 0) return VLOAD(0, xr);
+    if (mode == 1) {
+        const intv c = LANES + col;
+        return select((floatv)0.0f, VLOAD(0, xr), c >= 0 && c < W);
+    }
+    float t[VEC];
+#pragma unroll
+    for (int l = 0; l < VEC; l++)
+        t[l] = col + l >= 0 && col + l < W ? xr[l] : 0.0f;
+    return VLOAD(0, t);
+}
+
+/* Adds to acc0 and acc1 the convolution of output rows whose windows start at input rows h0
+ * and h1 (either may be outside: it then reads zero), VEC pixels from input column s. Always
+ * inlined: `mode` is a constant at each call. */
+__attribute__((always_inline)) static inline void rows_accumulate(
+    floatv *acc0, floatv *acc1, const global float *xg, const global float *wp, int Cg, int H,
+    int W, int KH, int KW, int h0, int h1, int s, int mode)
+{
+    for (int c = 0; c < Cg; c++) {
+        const global float *xc = xg + c * H * W;
+#pragma unroll
+        for (int kh = 0; kh < ROWS_KH; kh++) {
+            const int ih0 = h0 + kh, ih1 = h1 + kh;
+            const bool in0 = ih0 >= 0 && ih0 < H, in1 = ih1 >= 0 && ih1 < H;
+            const global float *xr0 = xc + clamp(ih0, 0, H - 1) * W + s;
+            const global float *xr1 = xc + clamp(ih1, 0, H - 1) * W + s;
+#pragma unroll
+            for (int kw = 0; kw < ROWS_KW; kw++) {
+                const floatv v0 = select((floatv)0.0f, load_taps(xr0 + kw, s + kw, W, mode),
+                                         (intv)(in0 ? -1 : 0));
+                const floatv v1 = select((floatv)0.0f, load_taps(xr1 + kw, s + kw, W, mode),
+                                         (intv)(in1 ? -1 : 0));
+                const global float *wk = wp + ((c * ROWS_KH + kh) * ROWS_KW + kw) * MB;
+#pragma unroll
+                for (int j = 0; j < MB; j++) {
+                    acc0[j] = fma(v0, (floatv)(wk[j]), acc0[j]);
+                    acc1[j] = fma(v1, (floatv)(wk[j]), acc1[j]);
+                }
+            }
+        }
+    }
+}
+
+/* Stores the first `count` lanes of v at y (count < VEC only where the row is narrower than a
+ * vector). */
+static void store_lanes(global float *y, floatv v, int count)
+{
+    if (count == VEC) {
+        VSTORE(v, 0, y);
+        return;
+    }
+    float t[VEC];
+    VSTORE(v, 0, t);
+    for (int l = 0; l < count; l++)
+        y[l] = t[l];
+}
+
+static void store_half(global float *y, floath v, int count)
+{
+    if (count == VEC / 2) {
+        VSTOREH(v, 0, y);
+        return;
+    }
+    float t[VEC / 2];
+    VSTOREH(v, 0, t);
+    for (int l = 0; l < count; l++)
+        y[l] = t[l];
+}
+
+/* Grid: [row pairs x segments, group * MgB, N]. Without a pool OH x OW is the output; with
+ * one the output is [PH, PW] (OH, OW the conv's, at least 2 PH x 2 PW). */
+kernel void conv2d_rows(global const float *restrict x, int x_off, global const float *restrict wt,
+                        int wt_off, int bias_off, global float *restrict y, int y_off, int N,
+                        int C, int Cg, int H, int W, int M, int Mg, int MgB, int OH, int OW,
+                        int KH, int KW, int PT, int PL, int act, int pooled, int PH, int PW)
+{
+    const int out_w = pooled ? PW : OW;                  /* output columns */
+    const int lanes_out = pooled ? VEC / 2 : VEC;        /* output pixels per row segment */
+    const int segs = (out_w + lanes_out - 1) / lanes_out;
+    const int pairs = pooled ? PH : (OH + 1) / 2;
+    const int item = (int)get_global_id(0);
+    if (item >= pairs * segs) return; /* the global size is rounded up to the local size */
+    const int pair = item / segs, seg = item - pair * segs;
+    const int gb = (int)get_global_id(1); /* group * MgB + channel block */
+    const int n = (int)get_global_id(2);
+    const int g = gb / MgB;
+
+    /* First output pixel (in out_w) and conv column of the segment, kept inside the row. */
+    const int o0 = max(0, min(seg * lanes_out, out_w - lanes_out));
+    const int count = min(lanes_out, out_w - o0);
+    const int ow0 = pooled ? 2 * o0 : o0;
+    const int oh0 = pooled ? 2 * pair : max(0, min(2 * pair, OH - 2));
+    const int oh1 = min(oh0 + 1, OH - 1);
+
+    const global float *xg = x + x_off + (n * C + g * Cg) * H * W;
+    const global float *wp = wt + wt_off + gb * Cg * KH * KW * MB;
+    const global float *bp = wt + bias_off + gb * MB;
+    floatv acc0[MB], acc1[MB];
+#pragma unroll
+    for (int j = 0; j < MB; j++)
+        acc0[j] = acc1[j] = (floatv)(bp[j]);
+
+    const int s = ow0 - PL, h0 = oh0 - PT, h1 = oh1 - PT;
+    if (s >= 0 && s + VEC + KW - 1 <= W) {
+        rows_accumulate(acc0, acc1, xg, wp, Cg, H, W, KH, KW, h0, h1, s, 0);
+    } else {
+        /* The reads' extent in the tensor (row addresses are clamped into the image). */
+        const int first = (n * C + g * Cg) * H * W + s;
+        const int last = (n * C + g * Cg + Cg - 1) * H * W + (H - 1) * W + s + VEC + KW - 2;
+        if (first >= 0 && last < N * C * H * W)
+            rows_accumulate(acc0, acc1, xg, wp, Cg, H, W, KH, KW, h0, h1, s, 1);
+        else
+            rows_accumulate(acc0, acc1, xg, wp, Cg, H, W, KH, KW, h0, h1, s, 2);
+    }
+
+    const int mb = gb - g * MgB;
+    const int m0 = g * Mg + mb * MB, mcount = min(MB, Mg - mb * MB);
+#pragma unroll
+    for (int j = 0; j < MB; j++) {
+        if (j >= mcount) break;
+        const floatv v0 = ACTIVATE(acc0[j], act), v1 = ACTIVATE(acc1[j], act);
+        if (pooled) {
+            /* v > best lane by lane from -inf, as MaxPool compares (a NaN never wins). */
+            floatv best = select((floatv)(-INFINITY), v0, v0 > (floatv)(-INFINITY));
+            best = select(best, v1, v1 > best);
+            const floath e = best.even, o = best.odd;
+            store_half(y + y_off + ((n * M + m0 + j) * PH + pair) * PW + o0,
+                       select(e, o, o > e), count);
+        } else {
+            global float *yr = y + y_off + (n * M + m0 + j) * OH * OW + o0;
+            store_lanes(yr + oh0 * OW, v0, count);
+            store_lanes(yr + oh1 * OW, v1, count);
+        }
+    }
+}
