@@ -1,11 +1,23 @@
-/* Conv steps on OpenCL: kernel choice (tiled or reduce on a tiled context, see
- * cl_launch_tiled.c; blocked when the weights are constants and the device prefers float
- * vectors; else direct; the _pool variants when the step has a MaxPool epilogue), weight
- * re-layout, arguments and sizes.
+/* Conv steps on OpenCL: kernel choice, weight re-layout, arguments and sizes. The forms, in
+ * the order they are chosen:
+ * - tiled or reduce on a tiled (GPU) context, see cl_launch_tiled.c;
+ * - on a device that prefers float vectors, with constant weights (conv_blockable):
+ *   - a window covering the whole unpadded input, one output pixel per image (LeNet-5's
+ *     conv3, 16 -> 120 channels 5x5 on 5x5): the blocked Gemm on X as [N, C*H*W] and W as
+ *     [M, C*KH*KW] transposed; conv2d_blocked's pixel blocks could not span images there and
+ *     ran at 9% of the FMA peak;
+ *   - one input channel per group, stride and dilation 1 (LeNet-5's conv1, 1 -> 6 channels):
+ *     conv_rows.cl, pixels in the lanes and 8 channels per work-item; blocks of VEC channels
+ *     wasted 10 of 16 lanes on 6 channels, and 9 to 25 taps per block left the per-item costs
+ *     dominant (8% of peak);
+ *   - else conv2d_blocked, VEC channels in the lanes (conv.cl), dilated windows included;
+ * - else direct;
+ * the _pool variants when the step has a MaxPool epilogue.
  */
 #include "cl_launch_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -293,21 +305,19 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
         add_blocked_args(&args, &x, launch->extra, &blocking, &y);
         const int64_t ints[] = {
-            N,   C,      Cg, H, W, M, Mg, MgB, OH, OW, KH, KW, p->pad_begin[0], p->pad_begin[1],
+            N,   C,      Cg, H, W, M, Mg, MgB, G, OH, OW, KH, KW, p->pad_begin[0], p->pad_begin[1],
             act, pooled, PH, PW};
         for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
             lo_cl_arg_int(&args, ints[i]);
-        /* Row pairs x row segments of VEC conv pixels (VEC / 2 pooled ones). */
+        /* Channel blocks x rows x row segments of VEC conv pixels (VEC / 2 pooled ones). */
         const int64_t out_w = pooled ? PW : OW, lanes = pooled ? vec / 2 : vec;
-        const int64_t pairs = pooled ? PH : (OH + 1) / 2;
-        const size_t items[3] = {(size_t)(pairs * ((out_w + lanes - 1) / lanes)), (size_t)(G * MgB),
-                                 (size_t)N};
+        const size_t items[3] = {
+            (size_t)(G * MgB * (pooled ? PH : OH) * ((out_w + lanes - 1) / lanes)), 1, (size_t)N};
         launch->variant = pooled ? "conv2d_rows[pool]" : "conv2d_rows";
-        size_t multiple = 8;
-        clGetKernelWorkGroupInfo(launch->kernel, ctx->device,
-                                 CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, sizeof multiple,
-                                 &multiple, NULL);
-        status = lo_cl_set_sizes(ctx, step, launch, 3, items, multiple, err);
+        const char *env = getenv("CF_LOCAL");
+        size_t want = env ? (size_t)atoi(env) : 8;
+        if (want > items[0]) want = items[0];
+        status = lo_cl_set_sizes(ctx, step, launch, 3, items, want, err);
         if (status == LO_OK && args.rc != CL_SUCCESS)
             status =
                 lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",

@@ -13,10 +13,16 @@
  *   into PIX running maxima (pools whose windows overlap recompute the shared conv pixels).
  *
  * Build options: -DVEC=8|16 (float vector width), -DPIX=n (pixels per work-item), and
- * optionally -DFIXED_K=k: conv2d_blocked then assumes a k x k window with dilation_w 1; with
- * it -DSPAN=s: consecutive pixels of a block start s input columns apart when in one row
- * (the conv's stride, times the pool's with a pool epilogue), so a row's inputs are shared.
+ * optionally -DFIXED_K=k: conv2d_blocked then assumes a k x k window, its taps along the width
+ * -DDIL=d apart (dilation_w, default 1: a dilated window keeps the unrolled loops, which the
+ * runtime-window loop ran 5x slower); with it -DSPAN=s: consecutive pixels of a block start s
+ * input columns apart when in one row (the conv's stride, times the pool's with a pool
+ * epilogue), so a row's inputs are shared.
  * Activation `act`: lo_activation's value, 0 to 3 (activation.cl).
+ *
+ * Convs these kernels serve badly take other forms (cl_launch_conv.c chooses): one input
+ * channel per group runs conv_rows.cl (output pixels in the lanes), and a window covering the
+ * whole input (one output pixel per image) runs as gemm.cl's blocked Gemm.
  */
 #include "floatv.cl"
 #include "activation.cl"

@@ -68,36 +68,48 @@ __attribute__((always_inline)) static inline floatv load_taps(const global float
     return VLOAD(0, t);
 }
 
-/* Adds to acc0 and acc1 the convolution of output rows whose windows start at input rows h0
- * and h1 (either may be outside: it then reads zero), VEC pixels from input column s. Always
- * inlined: `mode` is a constant at each call. */
-__attribute__((always_inline)) static inline void rows_accumulate(
-    floatv *acc0, floatv *acc1, const global float *xg, const global float *wp, int Cg, int H,
-    int W, int KH, int KW, int h0, int h1, int s, int mode)
+/* Adds to acc the convolution of the output row whose windows start at input row h (rows
+ * outside the input add nothing), VEC pixels from input column s. Each weight is used once
+ * per load of the inputs, so its broadcast folds into its fma() (two rows per pass held 16
+ * broadcasts live, which the compiler spilled). Always inlined: `mode` is a constant at each
+ * call. */
+__attribute__((always_inline)) static inline void row_accumulate(floatv *acc,
+                                                                const global float *xg,
+                                                                const global float *wp, int Cg,
+                                                                int H, int W, int KH, int KW,
+                                                                int h, int s, int mode)
 {
     for (int c = 0; c < Cg; c++) {
         const global float *xc = xg + c * H * W;
 #pragma unroll
         for (int kh = 0; kh < ROWS_KH; kh++) {
-            const int ih0 = h0 + kh, ih1 = h1 + kh;
-            const bool in0 = ih0 >= 0 && ih0 < H, in1 = ih1 >= 0 && ih1 < H;
-            const global float *xr0 = xc + clamp(ih0, 0, H - 1) * W + s;
-            const global float *xr1 = xc + clamp(ih1, 0, H - 1) * W + s;
+            const int ih = h + kh;
+            if (ih < 0 || ih >= H) continue;
+            const global float *xr = xc + ih * W + s;
+            const global float *wk = wp + (c * ROWS_KH + kh) * ROWS_KW * MB;
 #pragma unroll
             for (int kw = 0; kw < ROWS_KW; kw++) {
-                const floatv v0 = select((floatv)0.0f, load_taps(xr0 + kw, s + kw, W, mode),
-                                         (intv)(in0 ? -1 : 0));
-                const floatv v1 = select((floatv)0.0f, load_taps(xr1 + kw, s + kw, W, mode),
-                                         (intv)(in1 ? -1 : 0));
-                const global float *wk = wp + ((c * ROWS_KH + kh) * ROWS_KW + kw) * MB;
+                const floatv v = load_taps(xr + kw, s + kw, W, mode);
 #pragma unroll
-                for (int j = 0; j < MB; j++) {
-                    acc0[j] = fma(v0, (floatv)(wk[j]), acc0[j]);
-                    acc1[j] = fma(v1, (floatv)(wk[j]), acc1[j]);
-                }
+                for (int j = 0; j < MB; j++)
+                    acc[j] = fma(v, (floatv)(wk[kw * MB + j]), acc[j]);
             }
         }
     }
+}
+
+/* row_accumulate with the mode that the item's reads allow (see load_taps). */
+__attribute__((always_inline)) static inline void row_conv(floatv *acc, const global float *xg,
+                                                          const global float *wp, int Cg, int H,
+                                                          int W, int KH, int KW, int h, int s,
+                                                          bool row_inside, bool tensor_inside)
+{
+    if (row_inside)
+        row_accumulate(acc, xg, wp, Cg, H, W, KH, KW, h, s, 0);
+    else if (tensor_inside)
+        row_accumulate(acc, xg, wp, Cg, H, W, KH, KW, h, s, 1);
+    else
+        row_accumulate(acc, xg, wp, Cg, H, W, KH, KW, h, s, 2);
 }
 
 /* Stores the first `count` lanes of v at y (count < VEC only where the row is narrower than a
@@ -126,21 +138,26 @@ static void store_half(global float *y, floath v, int count)
         y[l] = t[l];
 }
 
-/* Grid: [row pairs x segments, group * MgB, N]. Without a pool OH x OW is the output; with
- * one the output is [PH, PW] (OH, OW the conv's, at least 2 PH x 2 PW). */
+/* Grid: [group * MgB channel blocks x rows x segments, 1, N], the channel block varying
+ * fastest: the work-items of a work-group then read different weights, which the compiler
+ * would otherwise hoist out of the work-group's loop as splats, spilled to the stack. Without
+ * a pool OH x OW is the output; with one the output is [PH, PW] (OH, OW the conv's, at least
+ * 2 PH x 2 PW), and a work-item computes the two conv rows of one pooled row. */
 kernel void conv2d_rows(global const float *restrict x, int x_off, global const float *restrict wt,
                         int wt_off, int bias_off, global float *restrict y, int y_off, int N,
-                        int C, int Cg, int H, int W, int M, int Mg, int MgB, int OH, int OW,
+                        int C, int Cg, int H, int W, int M, int Mg, int MgB, int G, int OH, int OW,
                         int KH, int KW, int PT, int PL, int act, int pooled, int PH, int PW)
 {
-    const int out_w = pooled ? PW : OW;                  /* output columns */
-    const int lanes_out = pooled ? VEC / 2 : VEC;        /* output pixels per row segment */
+    const int out_w = pooled ? PW : OW;           /* output columns */
+    const int lanes_out = pooled ? VEC / 2 : VEC; /* output pixels per row segment */
     const int segs = (out_w + lanes_out - 1) / lanes_out;
-    const int pairs = pooled ? PH : (OH + 1) / 2;
+    const int rows = pooled ? PH : OH;
+    const int blocks = G * MgB;
     const int item = (int)get_global_id(0);
-    if (item >= pairs * segs) return; /* the global size is rounded up to the local size */
-    const int pair = item / segs, seg = item - pair * segs;
-    const int gb = (int)get_global_id(1); /* group * MgB + channel block */
+    if (item >= blocks * rows * segs) return; /* the global size is rounded up */
+    const int gb = item % blocks;             /* group * MgB + channel block */
+    const int rest = item / blocks;
+    const int row = rest / segs, seg = rest - row * segs;
     const int n = (int)get_global_id(2);
     const int g = gb / MgB;
 
@@ -148,47 +165,49 @@ kernel void conv2d_rows(global const float *restrict x, int x_off, global const 
     const int o0 = max(0, min(seg * lanes_out, out_w - lanes_out));
     const int count = min(lanes_out, out_w - o0);
     const int ow0 = pooled ? 2 * o0 : o0;
-    const int oh0 = pooled ? 2 * pair : max(0, min(2 * pair, OH - 2));
-    const int oh1 = min(oh0 + 1, OH - 1);
+    const int oh = pooled ? 2 * row : row;
 
     const global float *xg = x + x_off + (n * C + g * Cg) * H * W;
     const global float *wp = wt + wt_off + gb * Cg * KH * KW * MB;
     const global float *bp = wt + bias_off + gb * MB;
-    floatv acc0[MB], acc1[MB];
+    const int s = ow0 - PL;
+    const bool row_inside = s >= 0 && s + VEC + KW - 1 <= W;
+    /* Else the reads' extent in the tensor (rows outside the image are skipped). */
+    const int first = (n * C + g * Cg) * H * W + s;
+    const int last = (n * C + g * Cg + Cg - 1) * H * W + (H - 1) * W + s + VEC + KW - 2;
+    const bool tensor_inside = first >= 0 && last < N * C * H * W;
+
+    floatv acc[MB];
 #pragma unroll
     for (int j = 0; j < MB; j++)
-        acc0[j] = acc1[j] = (floatv)(bp[j]);
-
-    const int s = ow0 - PL, h0 = oh0 - PT, h1 = oh1 - PT;
-    if (s >= 0 && s + VEC + KW - 1 <= W) {
-        rows_accumulate(acc0, acc1, xg, wp, Cg, H, W, KH, KW, h0, h1, s, 0);
-    } else {
-        /* The reads' extent in the tensor (row addresses are clamped into the image). */
-        const int first = (n * C + g * Cg) * H * W + s;
-        const int last = (n * C + g * Cg + Cg - 1) * H * W + (H - 1) * W + s + VEC + KW - 2;
-        if (first >= 0 && last < N * C * H * W)
-            rows_accumulate(acc0, acc1, xg, wp, Cg, H, W, KH, KW, h0, h1, s, 1);
-        else
-            rows_accumulate(acc0, acc1, xg, wp, Cg, H, W, KH, KW, h0, h1, s, 2);
-    }
+        acc[j] = (floatv)(bp[j]);
+    row_conv(acc, xg, wp, Cg, H, W, KH, KW, oh - PT, s, row_inside, tensor_inside);
 
     const int mb = gb - g * MgB;
     const int m0 = g * Mg + mb * MB, mcount = min(MB, Mg - mb * MB);
+    if (!pooled) {
+        global float *yr = y + y_off + ((n * M + m0) * OH + oh) * OW + o0;
+        /* Unrolled with a guard, not a bound: the accumulators stay in registers. */
+#pragma unroll
+        for (int j = 0; j < MB; j++)
+            if (j < mcount) store_lanes(yr + j * OH * OW, ACTIVATE(acc[j], act), count);
+        return;
+    }
+    /* v > best lane by lane from -inf, as MaxPool compares (a NaN never wins). */
+    floatv best[MB];
 #pragma unroll
     for (int j = 0; j < MB; j++) {
-        if (j >= mcount) break;
-        const floatv v0 = ACTIVATE(acc0[j], act), v1 = ACTIVATE(acc1[j], act);
-        if (pooled) {
-            /* v > best lane by lane from -inf, as MaxPool compares (a NaN never wins). */
-            floatv best = select((floatv)(-INFINITY), v0, v0 > (floatv)(-INFINITY));
-            best = select(best, v1, v1 > best);
-            const floath e = best.even, o = best.odd;
-            store_half(y + y_off + ((n * M + m0 + j) * PH + pair) * PW + o0,
-                       select(e, o, o > e), count);
-        } else {
-            global float *yr = y + y_off + (n * M + m0 + j) * OH * OW + o0;
-            store_lanes(yr + oh0 * OW, v0, count);
-            store_lanes(yr + oh1 * OW, v1, count);
-        }
+        const floatv v = ACTIVATE(acc[j], act);
+        best[j] = select((floatv)(-INFINITY), v, v > (floatv)(-INFINITY));
+        acc[j] = (floatv)(bp[j]);
+    }
+    row_conv(acc, xg, wp, Cg, H, W, KH, KW, oh + 1 - PT, s, row_inside, tensor_inside);
+    global float *yr = y + y_off + ((n * M + m0) * PH + row) * PW + o0;
+#pragma unroll
+    for (int j = 0; j < MB; j++) {
+        const floatv v = ACTIVATE(acc[j], act);
+        const floatv b = select(best[j], v, v > best[j]);
+        const floath e = b.even, o = b.odd;
+        if (j < mcount) store_half(yr + j * PH * PW, select(e, o, o > e), count);
     }
 }
