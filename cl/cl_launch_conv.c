@@ -17,7 +17,6 @@
 #include "cl_launch_internal.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -312,12 +311,14 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         /* Channel blocks x rows x row segments of VEC conv pixels (VEC / 2 pooled ones). */
         const int64_t out_w = pooled ? PW : OW, lanes = pooled ? vec / 2 : vec;
         const size_t items[3] = {
-            (size_t)(G * MgB * (pooled ? PH : OH) * ((out_w + lanes - 1) / lanes)), 1, (size_t)N};
+            (size_t)(G * MgB * (pooled ? PH : (OH + 1) / 2) * ((out_w + lanes - 1) / lanes)), 1,
+            (size_t)N};
         launch->variant = pooled ? "conv2d_rows[pool]" : "conv2d_rows";
-        const char *env = getenv("CF_LOCAL");
-        size_t want = env ? (size_t)atoi(env) : 8;
-        if (want > items[0]) want = items[0];
-        status = lo_cl_set_sizes(ctx, step, launch, 3, items, want, err);
+        size_t multiple = 8;
+        clGetKernelWorkGroupInfo(launch->kernel, ctx->device,
+                                 CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, sizeof multiple,
+                                 &multiple, NULL);
+        status = lo_cl_set_sizes(ctx, step, launch, 3, items, multiple, err);
         if (status == LO_OK && args.rc != CL_SUCCESS)
             status =
                 lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",

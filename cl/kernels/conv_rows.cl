@@ -68,48 +68,53 @@ __attribute__((always_inline)) static inline floatv load_taps(const global float
     return VLOAD(0, t);
 }
 
-/* Adds to acc the convolution of the output row whose windows start at input row h (rows
- * outside the input add nothing), VEC pixels from input column s. Each weight is used once
- * per load of the inputs, so its broadcast folds into its fma() (two rows per pass held 16
- * broadcasts live, which the compiler spilled). Always inlined: `mode` is a constant at each
- * call. */
-__attribute__((always_inline)) static inline void row_accumulate(floatv *acc,
-                                                                const global float *xg,
-                                                                const global float *wp, int Cg,
-                                                                int H, int W, int KH, int KW,
-                                                                int h, int s, int mode)
+#ifndef UNROLL_KW
+#define UNROLL_KW (ROWS_KW <= 3 ? ROWS_KW : 1)
+#endif
+/* Adds to acc0 and acc1 the convolution of the output rows whose windows start at input
+ * rows h and h + 1 (rows outside the input add nothing), VEC pixels from input column s. Each
+ * weight broadcast serves both rows. Always inlined: `mode` is a constant at each call. */
+__attribute__((always_inline)) static inline void rows_accumulate(
+    floatv *acc0, floatv *acc1, const global float *xg, const global float *wp, int Cg, int H,
+    int W, int KH, int KW, int h, int s, int mode)
 {
     for (int c = 0; c < Cg; c++) {
         const global float *xc = xg + c * H * W;
-#pragma unroll
+#pragma unroll 1
         for (int kh = 0; kh < ROWS_KH; kh++) {
-            const int ih = h + kh;
-            if (ih < 0 || ih >= H) continue;
-            const global float *xr = xc + ih * W + s;
+            const int ih0 = h + kh, ih1 = h + kh + 1;
+            const bool in0 = ih0 >= 0 && ih0 < H, in1 = ih1 >= 0 && ih1 < H;
+            const global float *xr0 = xc + clamp(ih0, 0, H - 1) * W + s;
+            const global float *xr1 = xc + clamp(ih1, 0, H - 1) * W + s;
             const global float *wk = wp + (c * ROWS_KH + kh) * ROWS_KW * MB;
-#pragma unroll
+#pragma unroll UNROLL_KW
             for (int kw = 0; kw < ROWS_KW; kw++) {
-                const floatv v = load_taps(xr + kw, s + kw, W, mode);
+                const floatv v0 = in0 ? load_taps(xr0 + kw, s + kw, W, mode) : (floatv)0.0f;
+                const floatv v1 = in1 ? load_taps(xr1 + kw, s + kw, W, mode) : (floatv)0.0f;
 #pragma unroll
-                for (int j = 0; j < MB; j++)
-                    acc[j] = fma(v, (floatv)(wk[kw * MB + j]), acc[j]);
+                for (int j = 0; j < MB; j++) {
+                    const floatv w = (floatv)(wk[kw * MB + j]);
+                    acc0[j] = fma(v0, w, acc0[j]);
+                    acc1[j] = fma(v1, w, acc1[j]);
+                }
             }
         }
     }
 }
 
-/* row_accumulate with the mode that the item's reads allow (see load_taps). */
-__attribute__((always_inline)) static inline void row_conv(floatv *acc, const global float *xg,
-                                                          const global float *wp, int Cg, int H,
-                                                          int W, int KH, int KW, int h, int s,
-                                                          bool row_inside, bool tensor_inside)
+/* rows_accumulate with the mode that the item's reads allow (see load_taps). */
+__attribute__((always_inline)) static inline void rows_conv(floatv *acc0, floatv *acc1,
+                                                           const global float *xg,
+                                                           const global float *wp, int Cg, int H,
+                                                           int W, int KH, int KW, int h, int s,
+                                                           bool row_inside, bool tensor_inside)
 {
     if (row_inside)
-        row_accumulate(acc, xg, wp, Cg, H, W, KH, KW, h, s, 0);
+        rows_accumulate(acc0, acc1, xg, wp, Cg, H, W, KH, KW, h, s, 0);
     else if (tensor_inside)
-        row_accumulate(acc, xg, wp, Cg, H, W, KH, KW, h, s, 1);
+        rows_accumulate(acc0, acc1, xg, wp, Cg, H, W, KH, KW, h, s, 1);
     else
-        row_accumulate(acc, xg, wp, Cg, H, W, KH, KW, h, s, 2);
+        rows_accumulate(acc0, acc1, xg, wp, Cg, H, W, KH, KW, h, s, 2);
 }
 
 /* Stores the first `count` lanes of v at y (count < VEC only where the row is narrower than a
@@ -151,63 +156,62 @@ kernel void conv2d_rows(global const float *restrict x, int x_off, global const 
     const int out_w = pooled ? PW : OW;           /* output columns */
     const int lanes_out = pooled ? VEC / 2 : VEC; /* output pixels per row segment */
     const int segs = (out_w + lanes_out - 1) / lanes_out;
-    const int rows = pooled ? PH : OH;
+    const int pairs = pooled ? PH : (OH + 1) / 2;
     const int blocks = G * MgB;
     const int item = (int)get_global_id(0);
-    if (item >= blocks * rows * segs) return; /* the global size is rounded up */
-    const int gb = item % blocks;             /* group * MgB + channel block */
+    if (item >= blocks * pairs * segs) return; /* the global size is rounded up */
+    const int gb = item % blocks;              /* group * MgB + channel block */
     const int rest = item / blocks;
-    const int row = rest / segs, seg = rest - row * segs;
+    const int pair = rest / segs, seg = rest - pair * segs;
     const int n = (int)get_global_id(2);
     const int g = gb / MgB;
 
-    /* First output pixel (in out_w) and conv column of the segment, kept inside the row. */
+    /* First output pixel (in out_w) and conv column of the segment, kept inside the row; the
+     * first conv row of the pair (the last pair of an odd height repeats a row). */
     const int o0 = max(0, min(seg * lanes_out, out_w - lanes_out));
     const int count = min(lanes_out, out_w - o0);
     const int ow0 = pooled ? 2 * o0 : o0;
-    const int oh = pooled ? 2 * row : row;
+    const int oh0 = pooled ? 2 * pair : max(0, min(2 * pair, OH - 2));
 
     const global float *xg = x + x_off + (n * C + g * Cg) * H * W;
     const global float *wp = wt + wt_off + gb * Cg * KH * KW * MB;
     const global float *bp = wt + bias_off + gb * MB;
     const int s = ow0 - PL;
     const bool row_inside = s >= 0 && s + VEC + KW - 1 <= W;
-    /* Else the reads' extent in the tensor (rows outside the image are skipped). */
+    /* Else the reads' extent in the tensor (row addresses are clamped into the image). */
     const int first = (n * C + g * Cg) * H * W + s;
     const int last = (n * C + g * Cg + Cg - 1) * H * W + (H - 1) * W + s + VEC + KW - 2;
     const bool tensor_inside = first >= 0 && last < N * C * H * W;
 
-    floatv acc[MB];
+    floatv acc0[MB], acc1[MB];
 #pragma unroll
     for (int j = 0; j < MB; j++)
-        acc[j] = (floatv)(bp[j]);
-    row_conv(acc, xg, wp, Cg, H, W, KH, KW, oh - PT, s, row_inside, tensor_inside);
+        acc0[j] = acc1[j] = (floatv)(bp[j]);
+    rows_conv(acc0, acc1, xg, wp, Cg, H, W, KH, KW, oh0 - PT, s, row_inside, tensor_inside);
 
     const int mb = gb - g * MgB;
     const int m0 = g * Mg + mb * MB, mcount = min(MB, Mg - mb * MB);
+    /* Unrolled with a guard, not a bound: the accumulators stay in registers. */
     if (!pooled) {
-        global float *yr = y + y_off + ((n * M + m0) * OH + oh) * OW + o0;
-        /* Unrolled with a guard, not a bound: the accumulators stay in registers. */
+        const int oh1 = min(oh0 + 1, OH - 1);
+        global float *yr = y + y_off + (n * M + m0) * OH * OW + o0;
 #pragma unroll
-        for (int j = 0; j < MB; j++)
-            if (j < mcount) store_lanes(yr + j * OH * OW, ACTIVATE(acc[j], act), count);
+        for (int j = 0; j < MB; j++) {
+            if (j >= mcount) continue;
+            store_lanes(yr + j * OH * OW + oh0 * OW, ACTIVATE(acc0[j], act), count);
+            store_lanes(yr + j * OH * OW + oh1 * OW, ACTIVATE(acc1[j], act), count);
+        }
         return;
     }
-    /* v > best lane by lane from -inf, as MaxPool compares (a NaN never wins). */
-    floatv best[MB];
+    global float *yr = y + y_off + ((n * M + m0) * PH + pair) * PW + o0;
 #pragma unroll
     for (int j = 0; j < MB; j++) {
-        const floatv v = ACTIVATE(acc[j], act);
-        best[j] = select((floatv)(-INFINITY), v, v > (floatv)(-INFINITY));
-        acc[j] = (floatv)(bp[j]);
-    }
-    row_conv(acc, xg, wp, Cg, H, W, KH, KW, oh + 1 - PT, s, row_inside, tensor_inside);
-    global float *yr = y + y_off + ((n * M + m0) * PH + row) * PW + o0;
-#pragma unroll
-    for (int j = 0; j < MB; j++) {
-        const floatv v = ACTIVATE(acc[j], act);
-        const floatv b = select(best[j], v, v > best[j]);
+        if (j >= mcount) continue;
+        /* v > best lane by lane from -inf, as MaxPool compares (a NaN never wins). */
+        const floatv v0 = ACTIVATE(acc0[j], act), v1 = ACTIVATE(acc1[j], act);
+        floatv b = select((floatv)(-INFINITY), v0, v0 > (floatv)(-INFINITY));
+        b = select(b, v1, v1 > b);
         const floath e = b.even, o = b.odd;
-        if (j < mcount) store_half(yr + j * PH * PW, select(e, o, o > e), count);
+        store_half(yr + j * PH * PW, select(e, o, o > e), count);
     }
 }
