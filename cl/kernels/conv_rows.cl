@@ -6,10 +6,13 @@
  * peak on PoCL).
  *
  * A work-item computes VEC consecutive output pixels of two output rows for MB output channels
- * of one group: per tap, one (unaligned) vector load of each input row segment, shared by the
- * MB channels, each a broadcast weight and one fma(). The weights are re-laid out at prepare
- * time as [group][channel block][C/group][KH][KW][MB], the bias as [group][block][MB] behind
- * them, zero past M/group (conv.cl's blocked layout with MB lanes).
+ * of one group: per tap, one (unaligned) vector load of each row's input segment, shared by
+ * the MB channels, and per channel one weight broadcast shared by the two rows and two fma()s.
+ * The weights are re-laid out at prepare time as [group][channel block][C/group][KH][KW][MB],
+ * the bias as [group][block][MB] behind them, zero past M/group (conv.cl's blocked layout with
+ * MB lanes). The window's rows are a loop and its columns are unrolled for windows up to 3
+ * wide only: unrolling more let the compiler hoist the broadcasts of later taps and spill
+ * them (a 5x5 window ran 1.6x slower).
  *
  * With `pooled` (a 2x2, stride 2 MaxPool epilogue without padding whose windows lie inside
  * the conv output), the two rows are one pool row: their maximum, then that of even and odd
@@ -21,13 +24,14 @@
  * a clamped address and a select, columns by a lane mask; a work-item whose loads could leave
  * the tensor (the first and last rows of the whole batch) builds its vectors lane by lane.
  *
- * Build options: -DVEC=8|16, optionally -DFIXED_K=k (a k x k window, both loops unrolled).
+ * Build options: -DVEC=8|16, optionally -DFIXED_K=k (a k x k window known at build time).
  * Activation `act`: lo_activation's value (activation.cl).
  */
 #include "floatv.cl"
 #include "activation.cl"
 
-/* Output channels per work-item: 2 x MB vector accumulators, 16 of AVX-512's 32 registers. */
+/* Output channels per work-item: 2 x MB vector accumulators, 16 of AVX-512's 32 registers
+ * (cl_launch_conv.c's LO_CL_CONV_ROWS_MB). */
 #define MB 8
 
 #if VEC == 16
@@ -43,18 +47,20 @@ typedef float4 floath;
 #endif
 
 #ifdef FIXED_K
-#define ROWS_KH FIXED_K
-#define ROWS_KW FIXED_K
+#define ROWS_KH   FIXED_K
+#define ROWS_KW   FIXED_K
+#define UNROLL_KW (FIXED_K <= 3 ? FIXED_K : 1)
 #else
-#define ROWS_KH KH
-#define ROWS_KW KW
+#define ROWS_KH   KH
+#define ROWS_KW   KW
+#define UNROLL_KW 1
 #endif
 
 /* Loads xr[0 .. VEC-1] whose first element is input column `col`: `mode` 0 when all of them
  * lie in the row, 1 when some may not (those read zero; all addresses are in the tensor),
  * 2 when the addresses themselves may leave the tensor. */
 __attribute__((always_inline)) static inline floatv load_taps(const global float *xr, int col,
-                                                             int W, int mode)
+                                                              int W, int mode)
 {
     if (mode == 0) return VLOAD(0, xr);
     if (mode == 1) {
@@ -68,15 +74,12 @@ __attribute__((always_inline)) static inline floatv load_taps(const global float
     return VLOAD(0, t);
 }
 
-#ifndef UNROLL_KW
-#define UNROLL_KW (ROWS_KW <= 3 ? ROWS_KW : 1)
-#endif
 /* Adds to acc0 and acc1 the convolution of the output rows whose windows start at input
  * rows h and h + 1 (rows outside the input add nothing), VEC pixels from input column s. Each
  * weight broadcast serves both rows. Always inlined: `mode` is a constant at each call. */
-__attribute__((always_inline)) static inline void rows_accumulate(
-    floatv *acc0, floatv *acc1, const global float *xg, const global float *wp, int Cg, int H,
-    int W, int KH, int KW, int h, int s, int mode)
+__attribute__((always_inline)) static inline void
+rows_accumulate(floatv *acc0, floatv *acc1, const global float *xg, const global float *wp, int Cg,
+                int H, int W, int KH, int KW, int h, int s, int mode)
 {
     for (int c = 0; c < Cg; c++) {
         const global float *xc = xg + c * H * W;
@@ -103,11 +106,9 @@ __attribute__((always_inline)) static inline void rows_accumulate(
 }
 
 /* rows_accumulate with the mode that the item's reads allow (see load_taps). */
-__attribute__((always_inline)) static inline void rows_conv(floatv *acc0, floatv *acc1,
-                                                           const global float *xg,
-                                                           const global float *wp, int Cg, int H,
-                                                           int W, int KH, int KW, int h, int s,
-                                                           bool row_inside, bool tensor_inside)
+__attribute__((always_inline)) static inline void
+rows_conv(floatv *acc0, floatv *acc1, const global float *xg, const global float *wp, int Cg, int H,
+          int W, int KH, int KW, int h, int s, bool row_inside, bool tensor_inside)
 {
     if (row_inside)
         rows_accumulate(acc0, acc1, xg, wp, Cg, H, W, KH, KW, h, s, 0);
@@ -149,9 +150,9 @@ static void store_half(global float *y, floath v, int count)
  * a pool OH x OW is the output; with one the output is [PH, PW] (OH, OW the conv's, at least
  * 2 PH x 2 PW), and a work-item computes the two conv rows of one pooled row. */
 kernel void conv2d_rows(global const float *restrict x, int x_off, global const float *restrict wt,
-                        int wt_off, int bias_off, global float *restrict y, int y_off, int N,
-                        int C, int Cg, int H, int W, int M, int Mg, int MgB, int G, int OH, int OW,
-                        int KH, int KW, int PT, int PL, int act, int pooled, int PH, int PW)
+                        int wt_off, int bias_off, global float *restrict y, int y_off, int N, int C,
+                        int Cg, int H, int W, int M, int Mg, int MgB, int G, int OH, int OW, int KH,
+                        int KW, int PT, int PL, int act, int pooled, int PH, int PW)
 {
     const int out_w = pooled ? PW : OW;           /* output columns */
     const int lanes_out = pooled ? VEC / 2 : VEC; /* output pixels per row segment */
