@@ -137,8 +137,6 @@ static bool conv_gemm_fits(const lo_backend_context *ctx, const lo_step *step)
 
 typedef enum conv_form { CONV_DIRECT, CONV_BLOCKED, CONV_ROWS, CONV_GEMM } conv_form;
 
-static conv_form conv_form_of(const lo_backend_context *ctx, const lo_step *step);
-
 /* The sizes of the blocked layout: Mg output channels per group in blocks of `vec`. */
 typedef struct conv_blocking {
     int vec;
