@@ -73,6 +73,12 @@ void lo_cl_arg_float(lo_cl_args *args, float value)
     lo_cl_arg_raw(args, sizeof v, &v);
 }
 
+void lo_cl_arg_activation(lo_cl_args *args, lo_activation act, const lo_activation_args *a)
+{
+    const cl_float4 v = {{(cl_float)act, a->alpha, a->min, a->max}};
+    lo_cl_arg_raw(args, sizeof v, &v);
+}
+
 lo_status lo_cl_place_tensor(const lo_step *step, const lo_cl_buffers *buffers,
                              const lo_tensor_ref *ref, const char *what, lo_cl_tensor *out,
                              lo_error *err)

@@ -66,8 +66,8 @@ lo_status lo_cl_chain_supported(const lo_backend_context *ctx, const lo_step *st
     for (int l = 0; l < p->layers; l++)
         if (p->layer[l].activation > LO_ACT_TANH)
             return lo_fail(err, LO_ERR_UNSUPPORTED,
-                           "a chained Gemm with a fused %s is not supported (its parameters are "
-                           "not part of the step)",
+                           "a chained Gemm with a fused %s is not supported (gemm_chain.cl "
+                           "takes no activation parameters)",
                            lo_activation_name(p->layer[l].activation));
     const int64_t widest = chain_max_width(step), rows = chain_rows(step);
     /* Two sets of rows in local memory, and room to spare for the kernel's own. */

@@ -116,6 +116,7 @@ static lo_step conv_gemm_step(const lo_step *step)
     g.params.gemm.trans_b = true;
     g.params.gemm.has_c = p.has_bias;
     g.params.gemm.activation = p.activation;
+    g.params.gemm.activation_args = p.activation_args;
     g.inputs[0].shape = (lo_shape){2, {N, K}};
     g.inputs[1].shape = (lo_shape){2, {M, K}};
     g.output.shape = (lo_shape){2, {N, M}};
@@ -288,7 +289,6 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
      * program per such size, the rest share the runtime-window program. */
     const bool fixed = blocked && KH == KW && (KW == 1 || KW == 3 || KW == 5 || KW == 7) &&
                        (form == CONV_ROWS || p->dilation[1] <= 3);
-    const int act = (int)p->activation; /* activation.cl: none, ReLU, Sigmoid, Tanh */
     if (form == CONV_ROWS) {
         if (fixed)
             snprintf(options, sizeof options, "-DVEC=%d -DFIXED_K=%d", vec, (int)KW);
@@ -302,10 +302,13 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
         add_blocked_args(&args, &x, launch->extra, &blocking, &y);
         const int64_t ints[] = {
-            N,   C,      Cg, H, W, M, Mg, MgB, G, OH, OW, KH, KW, p->pad_begin[0], p->pad_begin[1],
-            act, pooled, PH, PW};
+            N, C, Cg, H, W, M, Mg, MgB, G, OH, OW, KH, KW, p->pad_begin[0], p->pad_begin[1]};
         for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
             lo_cl_arg_int(&args, ints[i]);
+        lo_cl_arg_activation(&args, p->activation, &p->activation_args);
+        lo_cl_arg_int(&args, pooled);
+        lo_cl_arg_int(&args, PH);
+        lo_cl_arg_int(&args, PW);
         /* Channel blocks x rows x row segments of VEC conv pixels (VEC / 2 pooled ones). */
         const int64_t out_w = pooled ? PW : OW, lanes = pooled ? vec / 2 : vec;
         const size_t items[3] = {
@@ -382,7 +385,7 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->dilation[1]);
         lo_cl_arg_int(&args, p->pad_begin[0]);
         lo_cl_arg_int(&args, p->pad_begin[1]);
-        lo_cl_arg_int(&args, act);
+        lo_cl_arg_activation(&args, p->activation, &p->activation_args);
         if (pooled) add_pool_args(&args, p, PH, PW);
         launch->variant =
             pooled ? (fixed ? "conv2d_blocked_pool[fixed window]" : "conv2d_blocked_pool")
@@ -421,7 +424,7 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
         lo_cl_arg_int(&args, p->dilation[1]);
         lo_cl_arg_int(&args, p->pad_begin[0]);
         lo_cl_arg_int(&args, p->pad_begin[1]);
-        lo_cl_arg_int(&args, act);
+        lo_cl_arg_activation(&args, p->activation, &p->activation_args);
         if (pooled) add_pool_args(&args, p, PH, PW);
         if (!gpu_kernel) {
             launch->variant = name;

@@ -74,7 +74,6 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
                                    blocked ? "gemm_blocked" : "gemm_direct", &launch->kernel, err);
     if (status != LO_OK) goto done;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
-    const int act = (int)p->activation; /* activation.cl: none, ReLU, Sigmoid, Tanh */
     lo_cl_arg_mem(&args, a.mem);
     lo_cl_arg_int(&args, a.offset);
     const size_t count = (size_t)(K * NB * vec);
@@ -126,7 +125,7 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
     }
     lo_cl_arg_float(&args, p->alpha);
     lo_cl_arg_float(&args, p->beta);
-    lo_cl_arg_int(&args, act);
+    lo_cl_arg_activation(&args, p->activation, &p->activation_args);
     if (blocked) {
         launch->variant = mr == 1 ? "gemm_blocked[MR=1]" : "gemm_blocked";
         const size_t items[3] = {(size_t)NB, (size_t)((M + mr - 1) / mr), 1};

@@ -40,6 +40,8 @@ void lo_cl_arg_raw(lo_cl_args *args, size_t size, const void *value);
 void lo_cl_arg_mem(lo_cl_args *args, cl_mem mem);
 void lo_cl_arg_int(lo_cl_args *args, int64_t value);
 void lo_cl_arg_float(lo_cl_args *args, float value);
+/* A fused activation as activation.cl's float4 `act`: (op, alpha, min, max). */
+void lo_cl_arg_activation(lo_cl_args *args, lo_activation act, const lo_activation_args *a);
 void lo_cl_arg_axes8(lo_cl_args *args, int rank, const int64_t *values, cl_int fill);
 lo_status lo_cl_place_tensor(const lo_step *step, const lo_cl_buffers *buffers,
                              const lo_tensor_ref *ref, const char *what, lo_cl_tensor *out,

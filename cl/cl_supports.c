@@ -1,7 +1,7 @@
 /* What the OpenCL kernels cannot run, asked once per step at plan time. Steps arrive
  * validated by the core (plugin/plan/step_validate.c): shapes consistent, windows and strides
  * in range. What is left is this backend's own limits: the dtypes its kernels are built for,
- * the fused activations they apply, and 32-bit int indexing inside the kernels. Messages are
+ * the Gemm chains its kernel takes, and 32-bit int indexing inside the kernels. Messages are
  * the reason alone: the core prefixes the file, node and op.
  */
 #include "cl_launch_internal.h"
@@ -25,17 +25,6 @@ static lo_status check_dtypes(const lo_step *step, lo_error *err)
                        lo_dtype_name(ref->dtype), uint8_kernel ? "float or uint8" : "float only");
     }
     return LO_OK;
-}
-
-/* conv2d and gemm apply Relu or nothing at their end. */
-static lo_status check_fused_activation(lo_activation act, lo_error *err)
-{
-    /* activation.cl's; LeakyRelu and Clip need parameters the step does not carry. */
-    if (act == LO_ACT_NONE || act == LO_ACT_RELU || act == LO_ACT_SIGMOID || act == LO_ACT_TANH)
-        return LO_OK;
-    return lo_fail(err, LO_ERR_UNSUPPORTED,
-                   "a fused %s has no OpenCL kernel (its parameters are not part of the step)",
-                   lo_activation_name(act));
 }
 
 /* Every tensor's element count within int. */
@@ -102,10 +91,8 @@ lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *ste
         /* A pool epilogue: the conv's window runs up to the unstored full output, the pool's
          * from it to Y. */
         const lo_shape full = lo_conv_full_shape(step);
-        status = check_fused_activation(p->activation, err);
-        if (status == LO_OK)
-            status = check_window_int(&step->inputs[0].shape, &full, p->kernel, p->stride,
-                                      p->dilation, p->pad_begin, p->pad_end, err);
+        status = check_window_int(&step->inputs[0].shape, &full, p->kernel, p->stride, p->dilation,
+                                  p->pad_begin, p->pad_end, err);
         if (status == LO_OK && p->has_pool) {
             const lo_pool_params *q = &p->pool;
             status = check_window_int(&full, &step->output.shape, q->kernel, q->stride, q->dilation,
@@ -119,8 +106,8 @@ lo_status lo_cl_step_supported(const lo_backend_context *ctx, const lo_step *ste
         return check_window_int(&step->inputs[0].shape, &step->output.shape, p->kernel, p->stride,
                                 p->dilation, p->pad_begin, p->pad_end, err);
     }
-    case LO_STEP_GEMM:
-        return check_fused_activation(step->params.gemm.activation, err);
+    case LO_STEP_GEMM: /* activation.cl has every activation */
+        return LO_OK;
     case LO_STEP_GEMM_CHAIN:
         return lo_cl_chain_supported(ctx, step, err);
     case LO_STEP_PAD: {

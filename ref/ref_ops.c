@@ -116,18 +116,16 @@ int64_t ref_pool_out_dim(int64_t in, int64_t kernel, int64_t stride, int64_t dil
 
 static double activate_with(const lo_unary_params *p, double v);
 
-/* A fused activation of Conv and Gemm: those without parameters only (step.h gives fused
- * activations none). */
-static double activate(lo_activation act, double v)
+/* A fused activation of Conv and Gemm, with its parameters: what the Unary op computes. */
+static double activate(lo_activation act, const lo_activation_args *args, double v)
 {
-    const lo_unary_params p = {act, 0.0f, 0.0f, 0.0f, 0, 0};
+    const lo_unary_params p = {act, args->alpha, args->min, args->max, 0, 0};
     return activate_with(&p, v);
 }
 
 static int check_activation(lo_activation act)
 {
-    if (act != LO_ACT_NONE && act != LO_ACT_RELU && act != LO_ACT_SIGMOID && act != LO_ACT_TANH)
-        return ref_fail("activation %d cannot be fused: it has parameters", (int)act);
+    if (act < LO_ACT_NONE || act > LO_ACT_CLIP) return ref_fail("unknown activation %d", (int)act);
     return 0;
 }
 
@@ -196,7 +194,8 @@ int ref_conv(const lo_conv_params *p, const lo_shape *x_shape, const float *x,
                             }
                         }
                     }
-                    y[((n * m_out + m) * oh + i) * ow + j] = (float)activate(p->activation, acc);
+                    y[((n * m_out + m) * oh + i) * ow + j] =
+                        (float)activate(p->activation, &p->activation_args, acc);
                 }
         }
     return 0;
@@ -344,7 +343,7 @@ int ref_gemm(const lo_gemm_params *p, const lo_shape *a_shape, const float *a,
                 const int64_t ci = (c_rows == 1 ? 0 : i) * c_cols + (c_cols == 1 ? 0 : j);
                 v += (double)p->beta * (double)c[ci];
             }
-            y[i * n + j] = (float)activate(p->activation, v);
+            y[i * n + j] = (float)activate(p->activation, &p->activation_args, v);
         }
     return 0;
 }

@@ -97,9 +97,22 @@ size_t ref_bytes(const lo_tensor_ref *r)
     return (size_t)ref_numel(&r->shape) * ref_dtype_size(r->dtype);
 }
 
-lo_activation random_fused_activation(void)
+lo_activation random_fused_activation(lo_activation_args *args, bool with_params)
 {
-    const int64_t r = rint_(0, 9);
+    memset(args, 0, sizeof *args);
+    const int64_t r = rint_(0, with_params ? 11 : 9);
+    if (r == 10) {
+        args->alpha = chance(0.5) ? 0.01f : ref_rng_float(&rng, -0.5f, 0.5f);
+        return LO_ACT_LEAKY_RELU;
+    }
+    if (r == 11) {
+        /* ReLU6, bounds inside the values' range, unbounded below (Clip 11 without min), or
+         * crossed (min > max: max wins). */
+        static const lo_activation_args bounds[4] = {
+            {0.0f, 0.0f, 6.0f}, {0.0f, -0.5f, 0.25f}, {0.0f, -INFINITY, 0.5f}, {0.0f, 0.5f, -0.5f}};
+        *args = bounds[rint_(0, 3)];
+        return LO_ACT_CLIP;
+    }
     return r < 4 ? LO_ACT_NONE : r < 8 ? LO_ACT_RELU : r == 8 ? LO_ACT_SIGMOID : LO_ACT_TANH;
 }
 
@@ -179,10 +192,11 @@ void describe_step(const lo_step *st)
         fprintf(stderr,
                 "    group=%" PRId64 " kernel=%" PRId64 "x%" PRId64 " stride=%" PRId64 "x%" PRId64
                 " dilation=%" PRId64 "x%" PRId64 " pads(t,l,b,r)=%" PRId64 ",%" PRId64 ",%" PRId64
-                ",%" PRId64 " bias=%d act=%s\n",
+                ",%" PRId64 " bias=%d act=%s(alpha=%.9g min=%.9g max=%.9g)\n",
                 p->group, p->kernel[0], p->kernel[1], p->stride[0], p->stride[1], p->dilation[0],
                 p->dilation[1], p->pad_begin[0], p->pad_begin[1], p->pad_end[0], p->pad_end[1],
-                p->has_bias, act_name(p->activation));
+                p->has_bias, act_name(p->activation), (double)p->activation_args.alpha,
+                (double)p->activation_args.min, (double)p->activation_args.max);
         break;
     }
     case LO_STEP_MAXPOOL:
@@ -219,9 +233,12 @@ void describe_step(const lo_step *st)
         break;
     case LO_STEP_GEMM: {
         const lo_gemm_params *p = &st->params.gemm;
-        fprintf(stderr, "    alpha=%.9g beta=%.9g trans_a=%d trans_b=%d has_c=%d act=%s\n",
+        fprintf(stderr,
+                "    alpha=%.9g beta=%.9g trans_a=%d trans_b=%d has_c=%d act=%s(alpha=%.9g "
+                "min=%.9g max=%.9g)\n",
                 (double)p->alpha, (double)p->beta, p->trans_a, p->trans_b, p->has_c,
-                act_name(p->activation));
+                act_name(p->activation), (double)p->activation_args.alpha,
+                (double)p->activation_args.min, (double)p->activation_args.max);
         break;
     }
     case LO_STEP_UNARY:

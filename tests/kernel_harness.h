@@ -50,8 +50,8 @@ double now_s(void);
 int64_t rint_(int64_t lo, int64_t hi); /* uniform in [lo, hi] */
 bool chance(double p);
 /* An activation a Conv or Gemm step may end with: none or ReLU mostly, now and then Sigmoid or
- * Tanh (the parameterless ones step.h lets them carry). */
-lo_activation random_fused_activation(void);
+ * Tanh, and with_params LeakyRelu or Clip with random parameters (in *args, else zeroed). */
+lo_activation random_fused_activation(lo_activation_args *args, bool with_params);
 /* "Conv", "Conv+Relu", "Gemm+Tanh": the label the scheduler would give. */
 void step_label(lo_step *st, const char *op, lo_activation activation);
 void *xmalloc(size_t bytes); /* exits on failure: the test cannot go on */

@@ -37,7 +37,7 @@ void gen_gemm(batch *b, int index)
     p->trans_b = (index >> 1) & 1;
     p->alpha = chance(0.3) ? 1.0f : ref_rng_float(&rng, -2.0f, 2.0f);
     p->beta = chance(0.3) ? 1.0f : chance(0.05) ? 0.0f : ref_rng_float(&rng, -2.0f, 2.0f);
-    p->activation = random_fused_activation();
+    p->activation = random_fused_activation(&p->activation_args, true);
     step_label(&pc.st, "Gemm", p->activation);
     const lo_shape as = p->trans_a ? ref_shape2(k, m) : ref_shape2(m, k);
     const lo_shape bs = p->trans_b ? ref_shape2(n, k) : ref_shape2(k, n);
@@ -98,7 +98,8 @@ void gen_gemm_chain(batch *b, int index)
         g->trans_b = chance(0.5);
         g->alpha = chance(0.5) ? 1.0f : ref_rng_float(&rng, -2.0f, 2.0f);
         g->beta = chance(0.5) ? 1.0f : ref_rng_float(&rng, -2.0f, 2.0f);
-        g->activation = random_fused_activation();
+        /* The OpenCL chain kernel takes no activation parameters (it refuses them). */
+        g->activation = random_fused_activation(&g->activation_args, false);
         p->b_input[l] = next;
         /* Weights of a trained layer's scale (1/sqrt(K)) keep every layer's values near 1, so
          * the comparison's tolerance means the same after three layers as after one. */

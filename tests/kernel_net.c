@@ -97,7 +97,7 @@ static lo_step net_gemm(lo_tensor_ref a, lo_tensor_ref w, lo_tensor_ref c, lo_te
     lo_step st;
     memset(&st, 0, sizeof st);
     st.kind = LO_STEP_GEMM;
-    st.params.gemm = (lo_gemm_params){1.0f, 1.0f, false, true, true, act};
+    st.params.gemm = (lo_gemm_params){1.0f, 1.0f, false, true, true, act, {0, 0, 0}};
     snprintf(st.label, sizeof st.label, "Gemm%s", act ? "+Relu" : "");
     st.inputs[0] = a;
     st.inputs[1] = w;

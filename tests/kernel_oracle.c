@@ -88,7 +88,7 @@ void oracle_self_checks(void)
         lo_shape xs = ref_shape4(1, C, H, W), ws = ref_shape4(M, C, 1, 1),
                  ys = ref_shape4(1, M, H, W);
         CHECK(ref_conv(&p, &xs, x, &ws, w, NULL, &ys, y_conv) == 0);
-        lo_gemm_params g = {1.0f, 1.0f, false, false, false, LO_ACT_NONE};
+        lo_gemm_params g = {1.0f, 1.0f, false, false, false, LO_ACT_NONE, {0, 0, 0}};
         lo_shape as = ref_shape2(M, C), bs = ref_shape2(C, H * W), os = ref_shape2(M, H * W);
         CHECK(ref_gemm(&g, &as, w, &bs, x, NULL, NULL, &os, y_gemm) == 0);
         bool same = true;
@@ -124,14 +124,20 @@ void oracle_self_checks(void)
         p.activation = LO_ACT_RELU;
         CHECK(ref_conv(&p, &xs, x, &ws, w, &b, &ys, y) == 0);
         CHECK(y[0] == 0.0f && y[W + 1] == 0.0f);
-        /* Fused Sigmoid and Tanh of the corner's -4 + 0.5: 1/(1+e^3.5) and tanh(-3.5);
-         * a fused LeakyRelu has no alpha to apply and is refused. */
+        /* Fused activations of the corner's -4 + 0.5: Sigmoid 1/(1+e^3.5), Tanh tanh(-3.5),
+         * LeakyRelu(0.25) -0.875, Clip to [-2, 3] -2 and to [-5, -4] (max wins) -4. */
         p.activation = LO_ACT_SIGMOID;
         CHECK(ref_conv(&p, &xs, x, &ws, w, &b, &ys, y) == 0 && near(y[0], 0.0293122307514));
         p.activation = LO_ACT_TANH;
         CHECK(ref_conv(&p, &xs, x, &ws, w, &b, &ys, y) == 0 && near(y[0], -0.998177897611));
         p.activation = LO_ACT_LEAKY_RELU;
-        CHECK(ref_conv(&p, &xs, x, &ws, w, &b, &ys, y) != 0);
+        p.activation_args.alpha = 0.25f;
+        CHECK(ref_conv(&p, &xs, x, &ws, w, &b, &ys, y) == 0 && y[0] == -0.875f);
+        p.activation = LO_ACT_CLIP;
+        p.activation_args = (lo_activation_args){0.0f, -2.0f, 3.0f};
+        CHECK(ref_conv(&p, &xs, x, &ws, w, &b, &ys, y) == 0 && y[0] == -2.0f);
+        p.activation_args = (lo_activation_args){0.0f, -5.0f, -4.0f};
+        CHECK(ref_conv(&p, &xs, x, &ws, w, &b, &ys, y) == 0 && y[0] == -4.0f);
         p.activation = LO_ACT_RELU;
         /* A wrong output shape is rejected. */
         lo_shape bad = ref_shape4(1, 1, H, W + 1);
@@ -210,7 +216,7 @@ void oracle_self_checks(void)
         float y[4];
         lo_shape s22 = ref_shape2(2, 2), s2 = ref_shape1(2), s21 = ref_shape2(2, 1),
                  s0 = ref_shape(0, NULL);
-        lo_gemm_params g = {1.0f, 1.0f, false, false, false, LO_ACT_NONE};
+        lo_gemm_params g = {1.0f, 1.0f, false, false, false, LO_ACT_NONE, {0, 0, 0}};
         CHECK(ref_gemm(&g, &s22, a, &s22, b, NULL, NULL, &s22, y) == 0);
         CHECK(y[0] == 19 && y[1] == 22 && y[2] == 43 && y[3] == 50);
         g.alpha = 2.0f;
@@ -222,7 +228,7 @@ void oracle_self_checks(void)
         CHECK(y[0] == 37.5f && y[1] == 43.5f && y[2] == 86.5f && y[3] == 100.5f);
         CHECK(ref_gemm(&g, &s22, a, &s22, b, &s0, &c_scalar, &s22, y) == 0);
         CHECK(y[0] == 39.5f && y[3] == 101.5f);
-        lo_gemm_params t = {1.0f, 1.0f, true, false, false, LO_ACT_NONE};
+        lo_gemm_params t = {1.0f, 1.0f, true, false, false, LO_ACT_NONE, {0, 0, 0}};
         CHECK(ref_gemm(&t, &s22, a, &s22, b, NULL, NULL, &s22, y) == 0);
         CHECK(y[0] == 26 && y[1] == 30 && y[2] == 38 && y[3] == 44);
         t.trans_a = false;
@@ -238,7 +244,7 @@ void oracle_self_checks(void)
         lo_step st;
         memset(&st, 0, sizeof st);
         st.kind = LO_STEP_GEMM;
-        st.params.gemm = (lo_gemm_params){1.0f, 1.0f, false, false, false, LO_ACT_NONE};
+        st.params.gemm = (lo_gemm_params){1.0f, 1.0f, false, false, false, LO_ACT_NONE, {0, 0, 0}};
         st.num_inputs = 2;
         st.inputs[0] = (lo_tensor_ref){LO_BUFFER_ARENA, LO_DTYPE_FLOAT, 0, 0, ref_shape2(1, 3)};
         st.inputs[1] = (lo_tensor_ref){LO_BUFFER_CONSTANT, LO_DTYPE_FLOAT, 0, 0, ref_shape2(3, 1)};
@@ -259,8 +265,8 @@ void oracle_self_checks(void)
         st.kind = LO_STEP_GEMM_CHAIN;
         lo_gemm_chain_params *p = &st.params.gemm_chain;
         p->layers = 2;
-        p->layer[0] = (lo_gemm_params){1.0f, 1.0f, false, false, true, LO_ACT_RELU};
-        p->layer[1] = (lo_gemm_params){2.0f, 3.0f, false, true, true, LO_ACT_NONE};
+        p->layer[0] = (lo_gemm_params){1.0f, 1.0f, false, false, true, LO_ACT_RELU, {0, 0, 0}};
+        p->layer[1] = (lo_gemm_params){2.0f, 3.0f, false, true, true, LO_ACT_NONE, {0, 0, 0}};
         p->b_input[0] = 1;
         p->c_input[0] = 2;
         p->b_input[1] = 3;

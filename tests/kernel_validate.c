@@ -78,7 +78,7 @@ static lo_step pool_step(lo_step_kind kind, lo_dtype dtype)
 static lo_step gemm_step(void)
 {
     lo_step st = make_step(LO_STEP_GEMM, "Gemm");
-    st.params.gemm = (lo_gemm_params){1.0f, 1.0f, false, true, true, LO_ACT_NONE};
+    st.params.gemm = (lo_gemm_params){1.0f, 1.0f, false, true, true, LO_ACT_NONE, {0, 0, 0}};
     st.num_inputs = 3;
     st.inputs[0] = arena(LO_DTYPE_FLOAT, ref_shape2(4, 7));
     st.inputs[1] = constant(0, ref_shape2(5, 7));
@@ -214,8 +214,8 @@ static lo_step chain_step(void)
     lo_step st = make_step(LO_STEP_GEMM_CHAIN, "Gemm+Relu>Gemm");
     lo_gemm_chain_params *p = &st.params.gemm_chain;
     p->layers = 2;
-    p->layer[0] = (lo_gemm_params){1.0f, 1.0f, false, false, true, LO_ACT_RELU};
-    p->layer[1] = (lo_gemm_params){1.0f, 1.0f, false, true, false, LO_ACT_NONE};
+    p->layer[0] = (lo_gemm_params){1.0f, 1.0f, false, false, true, LO_ACT_RELU, {0, 0, 0}};
+    p->layer[1] = (lo_gemm_params){1.0f, 1.0f, false, true, false, LO_ACT_NONE, {0, 0, 0}};
     p->b_input[0] = 1;
     p->c_input[0] = 2;
     p->b_input[1] = 3;

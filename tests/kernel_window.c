@@ -124,7 +124,7 @@ static void random_conv(batch *b, int index, pending *pc_out)
     }
     pc.st.kind = LO_STEP_CONV;
     p->has_bias = chance(0.5);
-    p->activation = random_fused_activation();
+    p->activation = random_fused_activation(&p->activation_args, true);
     step_label(&pc.st, "Conv", p->activation);
 
     const lo_shape xs = ref_shape4(n, c, in[0], in[1]);
@@ -221,10 +221,10 @@ void gen_conv_layer(batch *b, int index)
         lo_activation activation;
         bool pool;
     } layers[] = {
-        {1, 6, 1, 32, 32, 5, 0, 1, LO_ACT_TANH, false},  /* LeNet-5's conv1 */
-        {1, 16, 1, 28, 28, 3, 1, 1, LO_ACT_NONE, false}, /* the BN CNN's conv1 */
-        {1, 16, 1, 28, 28, 3, 1, 1, LO_ACT_RELU, true},  /* ... with its pool */
-        {2, 10, 2, 13, 21, 5, 2, 1, LO_ACT_NONE, true},  /* odd rows, 2 groups of 5 */
+        {1, 6, 1, 32, 32, 5, 0, 1, LO_ACT_TANH, false},       /* LeNet-5's conv1 */
+        {1, 16, 1, 28, 28, 3, 1, 1, LO_ACT_NONE, false},      /* the BN CNN's conv1 */
+        {1, 16, 1, 28, 28, 3, 1, 1, LO_ACT_LEAKY_RELU, true}, /* ... with its pool */
+        {2, 10, 2, 13, 21, 5, 2, 1, LO_ACT_NONE, true},       /* odd rows, 2 groups of 5 */
         {1, 12, 1, 9, 11, 3, 0, 1, LO_ACT_SIGMOID, false},
         {1, 8, 1, 12, 20, 4, 1, 1, LO_ACT_RELU, true},    /* a window size not unrolled */
         {16, 32, 1, 14, 14, 3, 2, 2, LO_ACT_NONE, false}, /* the BN CNN's dilated conv2 */
@@ -252,6 +252,7 @@ void gen_conv_layer(batch *b, int index)
     pc.st.kind = LO_STEP_CONV;
     p->has_bias = index % 3 != 2;
     p->activation = layers[i].activation;
+    p->activation_args.alpha = 0.1f; /* LeakyRelu's, as in the BN CNN; the others ignore it */
     step_label(&pc.st, "Conv", p->activation);
     const int64_t c = layers[i].c, m = layers[i].m;
     const lo_shape xs = ref_shape4(n, c, in[0], in[1]);

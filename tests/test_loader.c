@@ -600,8 +600,7 @@ static void test_bad_fixtures(void)
     /* External data is read from the model's folder (test_model_data.c); this fixture's file
      * is missing there. */
     expect_failure("external_data.onnx", LO_ERR_IO,
-                   WORDS("initializer 'w'", "external data file", "weights.bin",
-                         "No such file"));
+                   WORDS("initializer 'w'", "external data file", "weights.bin", "No such file"));
     expect_failure("no_opset.onnx", LO_ERR_MODEL, WORDS("opset_import", "default"));
     expect_failure("undefined_input.onnx", LO_ERR_MODEL,
                    WORDS("node 'adder' (Add)", "input 'ghost'", "not defined"));

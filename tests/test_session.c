@@ -131,6 +131,65 @@ static void test_passes(void)
     lo_graph_free(g);
 }
 
+/* x -> Conv -> LeakyRelu(0.2) -> Flatten -> Gemm -> Clip(-1, 6 constant inputs) -> Gemm ->
+ * Clip(max a graph input): the first two activations fuse with their parameters, the last
+ * (a bound known only at run time) stays its own step. 32 rows: no Gemm chain. */
+static void test_fused_activation_params(void)
+{
+    lo_graph *g = NULL;
+    CHECK_OK(lo_graph_create("fused-params", &g, &err), &err);
+    int x = add_tensor(g, "x", LO_DTYPE_FLOAT, (lo_shape){4, {32, 1, 4, 4}}, LO_TENSOR_GRAPH_INPUT);
+    CHECK_OK(lo_graph_add_input(g, x, &err), &err);
+    int hi = add_tensor(g, "hi", LO_DTYPE_FLOAT, (lo_shape){0, {0}}, LO_TENSOR_GRAPH_INPUT);
+    CHECK_OK(lo_graph_add_input(g, hi, &err), &err);
+    float w[2 * 9], b1[8 * 3], b2[3 * 2], lo_v = -1.0f, hi_v = 6.0f;
+    for (int i = 0; i < 24; i++)
+        b1[i] = (float)(i % 4) * 0.25f;
+    for (int i = 0; i < 18; i++)
+        w[i] = i % 2 ? 0.5f : -0.5f;
+    for (int i = 0; i < 6; i++)
+        b2[i] = 1.0f;
+    int wt = add_const_floats(g, "w", (lo_shape){4, {2, 1, 3, 3}}, w);
+    int bt1 = add_const_floats(g, "b1", (lo_shape){2, {8, 3}}, b1);
+    int bt2 = add_const_floats(g, "b2", (lo_shape){2, {3, 2}}, b2);
+    int lo_t = add_const_floats(g, "lo", (lo_shape){0, {0}}, &lo_v);
+    int hi_t = add_const_floats(g, "hi_const", (lo_shape){0, {0}}, &hi_v);
+    int conv = add_activation(g, "conv"), leaky = add_activation(g, "leaky");
+    int flat = add_activation(g, "flat"), g1 = add_activation(g, "g1");
+    int clip1 = add_activation(g, "clip1"), g2 = add_activation(g, "g2");
+    int y = add_activation(g, "y");
+    add_node(g, "Conv", (int[]){x, wt}, 2, conv, NULL, 0);
+    lo_attr alpha = {.name = "alpha", .type = LO_ATTR_FLOAT, .f = 0.2f, .tensor = -1};
+    add_node(g, "LeakyRelu", (int[]){conv}, 1, leaky, &alpha, 1);
+    add_node(g, "Flatten", (int[]){leaky}, 1, flat, NULL, 0);
+    add_node(g, "Gemm", (int[]){flat, bt1}, 2, g1, NULL, 0);
+    add_node(g, "Clip", (int[]){g1, lo_t, hi_t}, 3, clip1, NULL, 0);
+    add_node(g, "Gemm", (int[]){clip1, bt2}, 2, g2, NULL, 0);
+    add_node(g, "Clip", (int[]){g2, lo_t, hi}, 3, y, NULL, 0);
+    mark_output(g, y);
+    for (int n = 0; n < g->num_nodes; n++)
+        CHECK_OK(lo_op_check_node(g, &g->nodes[n], &err), &err);
+    CHECK_OK(lo_run_passes(g, 32, &err), &err);
+    lo_schedule s;
+    CHECK_OK(lo_schedule_build(g, &(lo_schedule_options){.alignment = 64, .reuse = true}, &s, &err),
+             &err);
+    CHECK_MSG(s.num_steps == 4, "%d steps", s.num_steps);
+    if (s.num_steps == 4) {
+        const lo_conv_params *c = &s.steps[0].params.conv;
+        CHECK(strcmp(s.steps[0].label, "Conv+LeakyRelu") == 0);
+        CHECK(c->activation == LO_ACT_LEAKY_RELU && c->activation_args.alpha == 0.2f);
+        const lo_gemm_params *p = &s.steps[1].params.gemm;
+        CHECK(strcmp(s.steps[1].label, "Gemm+Clip") == 0);
+        CHECK(p->activation == LO_ACT_CLIP && p->activation_args.min == -1.0f &&
+              p->activation_args.max == 6.0f);
+        CHECK(strcmp(s.steps[2].label, "Gemm") == 0);
+        CHECK(s.steps[3].kind == LO_STEP_UNARY && s.steps[3].params.unary.op == LO_ACT_CLIP &&
+              s.steps[3].params.unary.max_input == 1);
+    }
+    lo_schedule_free(&s);
+    lo_graph_free(g);
+}
+
 /* Backends that run everything, or everything but one optional fusion: all the scheduler
  * asks of them is supports(). */
 static lo_status supports_all(const lo_backend_context *ctx, const lo_step *step, lo_error *e)
@@ -458,6 +517,7 @@ static void test_op_sessions(const lenet_onnx_api *api, lenet_onnx_context *cont
 int main(void)
 {
     test_passes();
+    test_fused_activation_params();
     test_bind_batch_errors();
     test_fusions();
     const lenet_onnx_api *api = lo_api_table(LENET_ONNX_ABI_VERSION);

@@ -94,7 +94,7 @@ static void test_lenet(void)
     fc1.inputs[1] = constant(shape2(120, 800));
     fc1.inputs[2] = constant((lo_shape){1, {120}});
     fc1.num_inputs = 3;
-    fc1.params.gemm = (lo_gemm_params){1.0f, 1.0f, false, true, true, LO_ACT_RELU};
+    fc1.params.gemm = (lo_gemm_params){1.0f, 1.0f, false, true, true, LO_ACT_RELU, {0, 0, 0}};
     check_cost("fc1", &fc1, 192000 + 240, (800 + 96000 + 120) * 4, 120 * 4);
     /* The head as one chain at batch 2: fc1 (above, twice), fc2 [120 -> 84] and fc3 [84 -> 10],
      * each with its bias and fc2 with its Relu: what the three Gemms cost apart. */
@@ -108,8 +108,8 @@ static void test_lenet(void)
     lo_gemm_chain_params *p = &head.params.gemm_chain;
     p->layers = 3;
     for (int l = 0; l < 3; l++) {
-        p->layer[l] =
-            (lo_gemm_params){1.0f, 1.0f, false, true, true, l < 2 ? LO_ACT_RELU : LO_ACT_NONE};
+        p->layer[l] = (lo_gemm_params){
+            1.0f, 1.0f, false, true, true, l < 2 ? LO_ACT_RELU : LO_ACT_NONE, {0, 0, 0}};
         p->b_input[l] = 1 + 2 * l;
         p->c_input[l] = 2 + 2 * l;
     }
@@ -143,11 +143,11 @@ static void test_other_kinds(void)
     g.inputs[1] = constant(shape2(4, 3));
     g.inputs[2] = constant(shape2(1, 3));
     g.num_inputs = 3;
-    g.params.gemm = (lo_gemm_params){2.0f, 0.5f, false, false, true, LO_ACT_NONE};
+    g.params.gemm = (lo_gemm_params){2.0f, 0.5f, false, false, true, LO_ACT_NONE, {0, 0, 0}};
     check_cost("gemm alpha beta", &g, 48 + 6 * 3, (8 + 12 + 3) * 4, 6 * 4);
     /* trans_a: A is [K,M] = [4,2]. */
     g.inputs[0] = arena(shape2(4, 2));
-    g.params.gemm = (lo_gemm_params){1.0f, 1.0f, true, false, false, LO_ACT_NONE};
+    g.params.gemm = (lo_gemm_params){1.0f, 1.0f, true, false, false, LO_ACT_NONE, {0, 0, 0}};
     g.num_inputs = 2;
     check_cost("gemm trans_a", &g, 48, (8 + 12) * 4, 6 * 4);
 

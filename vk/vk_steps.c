@@ -209,12 +209,6 @@ static void set_groups(lo_vk_dispatch *d, const uint64_t groups[3])
         d->groups[a] = (uint32_t)groups[a];
 }
 
-static bool fused_activation_ok(lo_activation act)
-{
-    /* LeakyRelu and Clip need parameters the Conv and Gemm step params do not carry. */
-    return act == LO_ACT_NONE || act == LO_ACT_RELU || act == LO_ACT_SIGMOID || act == LO_ACT_TANH;
-}
-
 lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_error *err)
 {
     const VkPhysicalDeviceLimits *limits = &ctx->properties.limits;
@@ -253,11 +247,6 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
     switch (step->kind) {
     case LO_STEP_CONV: {
         const lo_conv_params *p = &step->params.conv;
-        if (!fused_activation_ok(p->activation))
-            return refuse(err, step,
-                          "a fused %s is not supported (its parameters are not "
-                          "part of the step)",
-                          lo_activation_name(p->activation));
         for (int a = 0; a < 2; a++)
             if (!fits_u32(p->pad_begin[a]) || p->pad_begin[a] > INT32_MAX ||
                 !fits_u32(p->stride[a]) || !fits_u32(p->dilation[a]) || !fits_u32(p->kernel[a]) ||
@@ -265,6 +254,11 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
                                  p->pool.pad_begin[a] > INT32_MAX || !fits_u32(p->pool.stride[a]) ||
                                  !fits_u32(p->pool.dilation[a]) || !fits_u32(p->pool.kernel[a]))))
                 return refuse(err, step, "window parameters past 32 bits");
+        /* conv_pool_tiled.glsl packs the pool's window, stride and dilation in 16-bit halves. */
+        for (int a = 0; a < 2; a++)
+            if (p->has_pool && (p->pool.kernel[a] > 0xffff || p->pool.stride[a] > 0xffff ||
+                                p->pool.dilation[a] > 0xffff))
+                return refuse(err, step, "a MaxPool epilogue's window past 16 bits per axis");
         /* Measured on lavapipe (LeNet, batch 64): the register-blocked conv and a separate pool
          * took 79 ms, a direct fused shader (one invocation per output) 297 ms; so on CPU
          * devices the core keeps them apart. */
@@ -281,12 +275,6 @@ lo_status lo_vk_supports(const lo_backend_context *ctx, const lo_step *step, lo_
         return check_grid(ctx, step, groups, err);
     }
     case LO_STEP_GEMM: {
-        const lo_gemm_params *p = &step->params.gemm;
-        if (!fused_activation_ok(p->activation))
-            return refuse(err, step,
-                          "a fused %s is not supported (its parameters are not "
-                          "part of the step)",
-                          lo_activation_name(p->activation));
         const lo_shape *y = &step->output.shape;
         uint64_t groups[3];
         matrix_groups(ctx, (uint64_t)y->dims[0], (uint64_t)y->dims[1], 1, groups);
@@ -514,7 +502,7 @@ static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, 
     const uint32_t c = (uint32_t)x->dims[1], m = (uint32_t)y->dims[1];
     const uint32_t cg = c / (uint32_t)p->group, mg = m / (uint32_t)p->group;
     const uint32_t pixels = (uint32_t)(y->dims[0] * y->dims[2] * y->dims[3]);
-    const uint32_t push[22] = {
+    const uint32_t push[25] = {
         c,
         (uint32_t)x->dims[2],
         (uint32_t)x->dims[3],
@@ -537,12 +525,21 @@ static lo_status build_conv(const lo_backend_context *ctx, lo_vk_program *prog, 
         w_strides[2],
         p->has_bias ? 1u : 0u,
         (uint32_t)p->activation,
+        f32_bits(p->activation_args.alpha),
+        f32_bits(p->activation_args.min),
+        f32_bits(p->activation_args.max),
     };
     memcpy(d->push, push, sizeof push);
     uint64_t groups[3];
     conv_groups(ctx, step, groups);
     set_groups(d, groups);
     return LO_OK;
+}
+
+/* Two values of at most 16 bits (lo_vk_supports checks) in one word, the first low. */
+static uint32_t pack16(const int64_t values[2])
+{
+    return (uint32_t)values[0] | (uint32_t)values[1] << 16;
 }
 
 /* Conv with a MaxPool epilogue: tiles of channels x pooled pixels (conv_pool_tiled*.comp), or
@@ -587,12 +584,12 @@ static lo_status build_conv_pool(const lo_backend_context *ctx, lo_vk_program *p
                                w_strides[2],
                                p->has_bias ? 1u : 0u,
                                (uint32_t)p->activation,
-                               (uint32_t)p->pool.kernel[0],
-                               (uint32_t)p->pool.kernel[1],
-                               (uint32_t)p->pool.stride[0],
-                               (uint32_t)p->pool.stride[1],
-                               (uint32_t)p->pool.dilation[0],
-                               (uint32_t)p->pool.dilation[1],
+                               f32_bits(p->activation_args.alpha),
+                               f32_bits(p->activation_args.min),
+                               f32_bits(p->activation_args.max),
+                               pack16(p->pool.kernel),
+                               pack16(p->pool.stride),
+                               pack16(p->pool.dilation),
                                (uint32_t)p->pool.pad_begin[0],
                                (uint32_t)p->pool.pad_begin[1]};
     memcpy(d->push, push, sizeof push);
@@ -673,7 +670,7 @@ static lo_status build_gemm(const lo_backend_context *ctx, lo_vk_program *prog, 
         d->bindings[3] = d->bindings[1];
     }
     d->bindings[4] = d->bindings[1]; /* no batch offsets */
-    const uint32_t push[15] = {m,
+    const uint32_t push[18] = {m,
                                n,
                                k,
                                p->trans_a ? 1u : k,
@@ -687,7 +684,10 @@ static lo_status build_gemm(const lo_backend_context *ctx, lo_vk_program *prog, 
                                f32_bits(p->beta),
                                (uint32_t)p->activation,
                                0u,
-                               1u};
+                               1u,
+                               f32_bits(p->activation_args.alpha),
+                               f32_bits(p->activation_args.min),
+                               f32_bits(p->activation_args.max)};
     memcpy(d->push, push, sizeof push);
     uint64_t groups[3];
     matrix_groups(ctx, m, n, 1, groups);

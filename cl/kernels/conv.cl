@@ -18,7 +18,7 @@
  * runtime-window loop ran 5x slower); with it -DSPAN=s: consecutive pixels of a block start s
  * input columns apart when in one row (the conv's stride, times the pool's with a pool
  * epilogue), so a row's inputs are shared.
- * Activation `act`: lo_activation's value, 0 to 3 (activation.cl).
+ * Activation `act`: (op, alpha, min, max), activation.cl's float4.
  *
  * Convs these kernels serve badly take other forms (cl_launch_conv.c chooses): one input
  * channel per group runs conv_rows.cl (output pixels in the lanes), and a window covering the
@@ -36,7 +36,7 @@
 /* The activated convolution of one output pixel whose window's top-left input corner is
  * (h0, w0); xg is the group's first input channel, wm output channel m's weights. */
 static float conv_point(const global float *xg, const global float *wm, float acc, int Cg, int H,
-                        int W, int KH, int KW, int DH, int DW, int h0, int w0, int act)
+                        int W, int KH, int KW, int DH, int DW, int h0, int w0, float4 act)
 {
     const int HW = H * W;
     for (int c = 0; c < Cg; c++) {
@@ -58,7 +58,7 @@ kernel void conv2d_direct(global const float *restrict x, int x_off, global cons
                           int w_off, global const float *restrict b, int b_off, int has_bias,
                           global float *restrict y, int y_off, int N, int C, int H, int W, int M,
                           int OH, int OW, int group, int KH, int KW, int SH, int SW, int DH, int DW,
-                          int PT, int PL, int act)
+                          int PT, int PL, float4 act)
 {
     const int i = (int)get_global_id(0);
     if (i >= N * M * OH * OW) return;
@@ -83,7 +83,7 @@ kernel void conv2d_direct_pool(global const float *restrict x, int x_off,
                                global const float *restrict b, int b_off, int has_bias,
                                global float *restrict y, int y_off, int N, int C, int H, int W,
                                int M, int OH, int OW, int group, int KH, int KW, int SH, int SW,
-                               int DH, int DW, int PT, int PL, int act, int PH, int PW, int QKH,
+                               int DH, int DW, int PT, int PL, float4 act, int PH, int PW, int QKH,
                                int QKW, int QSH, int QSW, int QDH, int QDW, int QPT, int QPL)
 {
     const int i = (int)get_global_id(0);
@@ -275,7 +275,7 @@ kernel void conv2d_blocked(global const float *restrict x, int x_off,
                            global const float *restrict wt, int wt_off, int bias_off,
                            global float *restrict y, int y_off, int C, int Cg, int H, int W, int M,
                            int Mg, int MgB, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
-                           int DW, int PT, int PL, int act)
+                           int DW, int PT, int PL, float4 act)
 {
     const int OHW = OH * OW;
     const int q0 = (int)get_global_id(0) * PIX;
@@ -323,7 +323,7 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
                                 global const float *restrict wt, int wt_off, int bias_off,
                                 global float *restrict y, int y_off, int C, int Cg, int H, int W,
                                 int M, int Mg, int MgB, int OH, int OW, int KH, int KW, int SH,
-                                int SW, int DH, int DW, int PT, int PL, int act, int PH, int PW,
+                                int SW, int DH, int DW, int PT, int PL, float4 act, int PH, int PW,
                                 int QKH, int QKW, int QSH, int QSW, int QDH, int QDW, int QPT,
                                 int QPL)
 {
@@ -413,7 +413,7 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
                                 global const float *restrict wt, int wt_off, int bias_off,
                                 global float *restrict y, int y_off, int C, int Cg, int H, int W,
                                 int M, int Mg, int MgB, int OH, int OW, int KH, int KW, int SH,
-                                int SW, int DH, int DW, int PT, int PL, int act, int PH, int PW,
+                                int SW, int DH, int DW, int PT, int PL, float4 act, int PH, int PW,
                                 int QKH, int QKW, int QSH, int QSW, int QDH, int QDW, int QPT,
                                 int QPL)
 {

@@ -25,7 +25,7 @@
  * the tensor (the first and last rows of the whole batch) builds its vectors lane by lane.
  *
  * Build options: -DVEC=8|16, optionally -DFIXED_K=k (a k x k window known at build time).
- * Activation `act`: lo_activation's value (activation.cl).
+ * Activation `act`: (op, alpha, min, max), activation.cl's float4.
  */
 #include "floatv.cl"
 #include "activation.cl"
@@ -152,7 +152,7 @@ static void store_half(global float *y, floath v, int count)
 kernel void conv2d_rows(global const float *restrict x, int x_off, global const float *restrict wt,
                         int wt_off, int bias_off, global float *restrict y, int y_off, int N, int C,
                         int Cg, int H, int W, int M, int Mg, int MgB, int G, int OH, int OW, int KH,
-                        int KW, int PT, int PL, int act, int pooled, int PH, int PW)
+                        int KW, int PT, int PL, float4 act, int pooled, int PH, int PW)
 {
     const int out_w = pooled ? PW : OW;           /* output columns */
     const int lanes_out = pooled ? VEC / 2 : VEC; /* output pixels per row segment */

@@ -13,7 +13,7 @@
  *   conv2d_direct_pool). Overlapping pool windows recompute the conv pixels they share.
  *
  * The arguments are conv2d_direct(_pool)'s (conv.cl). Build options: those of tiles.cl.
- * Activation `act`: 0 none, 1 ReLU.
+ * Activation `act`: activation.cl's float4.
  */
 #include "tiles.cl"
 #include "activation.cl"
@@ -74,7 +74,7 @@ kernel __attribute__((reqd_work_group_size(LX, LY, 1))) void
 conv_tiled(global const float *restrict x, int x_off, global const float *restrict w, int w_off,
            global const float *restrict b, int b_off, int has_bias, global float *restrict y,
            int y_off, int N, int C, int H, int W, int M, int OH, int OW, int group, int KH, int KW,
-           int SH, int SW, int DH, int DW, int PT, int PL, int act)
+           int SH, int SW, int DH, int DW, int PT, int PL, float4 act)
 {
     local float w_slab[TK * A_STRIDE];
     local float x_slab[TK * B_STRIDE];
@@ -123,7 +123,7 @@ conv_tiled_pool(global const float *restrict x, int x_off, global const float *r
                 int w_off, global const float *restrict b, int b_off, int has_bias,
                 global float *restrict y, int y_off, int N, int C, int H, int W, int M, int OH,
                 int OW, int group, int KH, int KW, int SH, int SW, int DH, int DW, int PT, int PL,
-                int act, int PH, int PW, int QKH, int QKW, int QSH, int QSW, int QDH, int QDW,
+                float4 act, int PH, int PW, int QKH, int QKW, int QSH, int QSW, int QDH, int QDW,
                 int QPT, int QPL)
 {
     local float w_slab[TK * A_STRIDE];

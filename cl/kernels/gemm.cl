@@ -8,7 +8,7 @@
  *   and MR broadcast fma()s. With MR == 1 (batch 1) four partial sums over k hide the fma
  *   latency instead.
  *
- * Build options: -DVEC=8|16, -DMR=n. Activation `act`: 0 none, 1 ReLU.
+ * Build options: -DVEC=8|16, -DMR=n. Activation `act`: activation.cl's float4.
  */
 #include "floatv.cl"
 #include "activation.cl"
@@ -17,7 +17,7 @@
 #endif
 
 static float gemm_epilogue(float sum, int m, int n, global const float *c, int has_c, int c_sm,
-                           int c_sn, float alpha, float beta, int act)
+                           int c_sn, float alpha, float beta, float4 act)
 {
     float v = alpha * sum;
     if (has_c) v = fma(beta, c[m * c_sm + n * c_sn], v);
@@ -28,7 +28,7 @@ static float gemm_epilogue(float sum, int m, int n, global const float *c, int h
 kernel void gemm_direct(global const float *restrict a, int a_off, global const float *restrict b,
                         int b_off, global const float *restrict c, int c_off, int has_c, int c_sm,
                         int c_sn, global float *restrict y, int y_off, int M, int N, int K,
-                        int trans_a, int trans_b, float alpha, float beta, int act)
+                        int trans_a, int trans_b, float alpha, float beta, float4 act)
 {
     const int i = (int)get_global_id(0);
     if (i >= M * N) return;
@@ -45,7 +45,7 @@ kernel void gemm_direct(global const float *restrict a, int a_off, global const 
 kernel void gemm_blocked(global const float *restrict a, int a_off, global const float *restrict bt,
                          int bt_off, global const float *restrict c, int c_off, int has_c, int c_sm,
                          int c_sn, global float *restrict y, int y_off, int M, int N, int K, int NB,
-                         int trans_a, float alpha, float beta, int act)
+                         int trans_a, float alpha, float beta, float4 act)
 {
     const int nb = (int)get_global_id(0);
     const int m0 = (int)get_global_id(1) * MR;

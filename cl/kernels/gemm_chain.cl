@@ -70,7 +70,7 @@ static void chain_layer(local const float *in, local float *out, int width,
 #pragma unroll
         for (int r = 0; r < MR; r++) {
             floatv v = fma((floatv)alpha, acc[r], bias);
-            v = ACTIVATE(v, act);
+            v = ACTIVATE(v, (float4)((float)act, 0.0f, 0.0f, 0.0f));
             float lanes[VEC];
             VSTORE(v, 0, lanes);
             for (int j = 0; j < cols; j++)

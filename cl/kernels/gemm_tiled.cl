@@ -7,7 +7,7 @@
  *   along n when B is [K, N] and along k when it is [N, K]: each load is coalesced on the
  *   operand's fastest axis. Any M, N, K: the slabs are zero past the edges.
  *
- * Build options: those of tiles.cl. Activation `act`: 0 none, 1 ReLU.
+ * Build options: those of tiles.cl. Activation `act`: activation.cl's float4.
  */
 #include "tiles.cl"
 #include "activation.cl"
@@ -16,7 +16,7 @@ kernel __attribute__((reqd_work_group_size(LX, LY, 1))) void
 gemm_tiled(global const float *restrict a, int a_off, global const float *restrict b, int b_off,
            global const float *restrict c, int c_off, int has_c, int c_sm, int c_sn,
            global float *restrict y, int y_off, int M, int N, int K, int trans_a, int trans_b,
-           float alpha, float beta, int act)
+           float alpha, float beta, float4 act)
 {
     local float a_slab[TK * A_STRIDE];
     local float b_slab[TK * B_STRIDE];

@@ -47,7 +47,7 @@ kernel void conv2d_reduce(global const float *restrict x, int x_off, global cons
                           int w_off, global const float *restrict b, int b_off, int has_bias,
                           global float *restrict y, int y_off, int N, int C, int H, int W, int M,
                           int OH, int OW, int group, int KH, int KW, int SH, int SW, int DH, int DW,
-                          int PT, int PL, int act)
+                          int PT, int PL, float4 act)
 {
     local float partial[RED];
     const int i = (int)get_group_id(0); /* one group per output: the grid is exact */
@@ -74,7 +74,7 @@ kernel void conv2d_reduce_pool(global const float *restrict x, int x_off,
                                global const float *restrict b, int b_off, int has_bias,
                                global float *restrict y, int y_off, int N, int C, int H, int W,
                                int M, int OH, int OW, int group, int KH, int KW, int SH, int SW,
-                               int DH, int DW, int PT, int PL, int act, int PH, int PW, int QKH,
+                               int DH, int DW, int PT, int PL, float4 act, int PH, int PW, int QKH,
                                int QKW, int QSH, int QSW, int QDH, int QDW, int QPT, int QPL)
 {
     local float partial[RED];
@@ -108,7 +108,7 @@ kernel void conv2d_reduce_pool(global const float *restrict x, int x_off,
 kernel void gemm_reduce(global const float *restrict a, int a_off, global const float *restrict b,
                         int b_off, global const float *restrict c, int c_off, int has_c, int c_sm,
                         int c_sn, global float *restrict y, int y_off, int M, int N, int K,
-                        int trans_a, int trans_b, float alpha, float beta, int act)
+                        int trans_a, int trans_b, float alpha, float beta, float4 act)
 {
     local float partial[RED];
     const int i = (int)get_group_id(0);

@@ -257,11 +257,13 @@ static const lo_op_def rows[] = {
     {LO_INTERNAL_DOMAIN, "View", 1, LO_OP_VIEW, ATTRS("perm"), lo_internal_view_infer, lo_view_fold,
      NULL, false},
     {LO_INTERNAL_DOMAIN, "FusedConv", 1, LO_OP_COMPUTE,
-     ATTRS("activation", "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
+     ATTRS("activation", "activation_alpha", "activation_max", "activation_min", "auto_pad",
+           "dilations", "group", "kernel_shape", "pads", "strides"),
      lo_conv_infer, NULL, lo_conv_lower, false},
     {LO_INTERNAL_DOMAIN, "FusedGemm", 1, LO_OP_COMPUTE,
-     ATTRS("activation", "alpha", "beta", "transA", "transB"), lo_gemm_infer, NULL, lo_gemm_lower,
-     false},
+     ATTRS("activation", "activation_alpha", "activation_max", "activation_min", "alpha", "beta",
+           "broadcast", "transA", "transB"),
+     lo_gemm_infer, NULL, lo_gemm_lower, false},
 };
 
 #define ROW_COUNT (sizeof rows / sizeof rows[0])

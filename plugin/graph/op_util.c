@@ -1,6 +1,7 @@
 #include "op_util.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "checked_math.h"
@@ -372,22 +373,33 @@ void lo_window_to_pool(const lo_window *w, lo_pool_params *p)
 }
 
 lo_status lo_fused_activation(const lo_graph *graph, const lo_node *node, lo_activation *out,
-                              lo_error *err)
+                              lo_activation_args *args, lo_error *err)
 {
     const char *name = NULL;
     lo_status st = lo_attr_get_string(graph, node, "activation", NULL, &name, err);
     if (st != LO_OK) return st;
     *out = LO_ACT_NONE;
+    memset(args, 0, sizeof *args);
     if (!name) return LO_OK;
-    /* The parameterless activations the fusion pass folds in (passes.c). */
+    /* The activations the fusion pass folds in (passes.c), with the parameters it recorded. */
     static const struct {
         const char *op;
         lo_activation activation;
-    } known[] = {{"Relu", LO_ACT_RELU}, {"Sigmoid", LO_ACT_SIGMOID}, {"Tanh", LO_ACT_TANH}};
+    } known[] = {{"Relu", LO_ACT_RELU},
+                 {"Sigmoid", LO_ACT_SIGMOID},
+                 {"Tanh", LO_ACT_TANH},
+                 {"LeakyRelu", LO_ACT_LEAKY_RELU},
+                 {"Clip", LO_ACT_CLIP}};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(name, known[i].op) == 0) {
             *out = known[i].activation;
-            return LO_OK;
+            if (*out != LO_ACT_LEAKY_RELU && *out != LO_ACT_CLIP) return LO_OK;
+            st = lo_attr_get_float(graph, node, "activation_alpha", 0.0f, &args->alpha, err);
+            if (st == LO_OK)
+                st = lo_attr_get_float(graph, node, "activation_min", -INFINITY, &args->min, err);
+            if (st == LO_OK)
+                st = lo_attr_get_float(graph, node, "activation_max", INFINITY, &args->max, err);
+            return st;
         }
     return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
                         "attribute 'activation' = '%s' is not a known activation", name);

@@ -86,9 +86,9 @@ int64_t lo_window_first_empty(const lo_window *window, int axis, int64_t in);
 #define LO_INTERNAL_DOMAIN "ai.lenet-onnx.internal"
 
 /* The activation a fusion pass attached to a node ("activation" string attribute), or
- * LO_ACT_NONE. */
+ * LO_ACT_NONE, with its parameters (0 where it takes none). */
 lo_status lo_fused_activation(const lo_graph *graph, const lo_node *node, lo_activation *out,
-                              lo_error *err);
+                              lo_activation_args *args, lo_error *err);
 /* "Conv" or "Conv+Relu" into a step label. */
 void lo_step_label(lo_step *step, const char *op, lo_activation activation);
 

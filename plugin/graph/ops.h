@@ -28,6 +28,10 @@ lo_status lo_gemm_lower(const lo_graph *graph, const lo_node *node, lo_step *ste
 
 /* ops_unary.c */
 lo_status lo_unary_infer(lo_graph *graph, lo_node *node, lo_error *err);
+/* An activation node's op and parameters, from its attributes and constant inputs (a bound
+ * only known at run time is marked in min_input / max_input). */
+lo_status lo_unary_params_of(const lo_graph *graph, const lo_node *node, lo_unary_params *p,
+                             lo_error *err);
 lo_status lo_unary_lower(const lo_graph *graph, const lo_node *node, lo_step *step, int *reads,
                          lo_error *err);
 

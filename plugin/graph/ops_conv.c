@@ -76,7 +76,8 @@ lo_status lo_conv_lower(const lo_graph *graph, const lo_node *node, lo_step *ste
     lo_window_to_conv(&window, &step->params.conv);
     step->params.conv.group = group;
     step->params.conv.has_bias = lo_node_input(graph, node, 2) != NULL;
-    if ((st = lo_fused_activation(graph, node, &step->params.conv.activation, err)) != LO_OK)
+    lo_conv_params *p = &step->params.conv;
+    if ((st = lo_fused_activation(graph, node, &p->activation, &p->activation_args, err)) != LO_OK)
         return st;
     lo_step_label(step, "Conv", step->params.conv.activation);
     return LO_OK;

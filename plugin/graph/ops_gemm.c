@@ -53,7 +53,7 @@ static lo_status gemm_check(const lo_graph *graph, const lo_node *node, lo_gemm_
                                 (long long)dims->n);
         }
     }
-    return lo_fused_activation(graph, node, &p->activation, err);
+    return lo_fused_activation(graph, node, &p->activation, &p->activation_args, err);
 }
 
 lo_status lo_gemm_infer(lo_graph *graph, lo_node *node, lo_error *err)

@@ -26,9 +26,8 @@ static lo_status clip_bound(const lo_graph *graph, const lo_node *node, int i, f
     return LO_OK;
 }
 
-/* Reads the op's activation and its parameters from attributes and constant inputs. */
-static lo_status unary_params(const lo_graph *graph, const lo_node *node, lo_unary_params *p,
-                              lo_error *err)
+lo_status lo_unary_params_of(const lo_graph *graph, const lo_node *node, lo_unary_params *p,
+                             lo_error *err)
 {
     lo_status st = LO_OK;
     memset(p, 0, sizeof *p);
@@ -71,7 +70,7 @@ lo_status lo_unary_infer(lo_graph *graph, lo_node *node, lo_error *err)
     if ((st = lo_check_input_count(graph, node, 1, max_inputs, err)) != LO_OK) return st;
     if ((st = lo_check_input_dtype(graph, node, 0, LO_DTYPE_FLOAT, err)) != LO_OK) return st;
     lo_unary_params params;
-    if ((st = unary_params(graph, node, &params, err)) != LO_OK) return st;
+    if ((st = lo_unary_params_of(graph, node, &params, err)) != LO_OK) return st;
     const lo_tensor *x = lo_node_input(graph, node, 0);
     return lo_set_output(graph, node, 0, LO_DTYPE_FLOAT, &x->shape, err);
 }
@@ -81,7 +80,7 @@ lo_status lo_unary_lower(const lo_graph *graph, const lo_node *node, lo_step *st
 {
     step->kind = LO_STEP_UNARY;
     lo_unary_params *p = &step->params.unary;
-    lo_status st = unary_params(graph, node, p, err);
+    lo_status st = lo_unary_params_of(graph, node, p, err);
     if (st != LO_OK) return st;
     /* The step reads X, then each bound only known at run time; constant bounds are params. */
     int *bound_inputs[2] = {&p->min_input, &p->max_input};

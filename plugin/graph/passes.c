@@ -7,6 +7,7 @@
 #include "reader_index.h"
 #include "op_table.h"
 #include "op_util.h"
+#include "ops.h"
 
 lo_status lo_bind_batch(lo_graph *graph, int64_t batch, lo_error *err)
 {
@@ -92,15 +93,25 @@ int lo_sole_consumer(const lo_graph *graph, int index)
     return -1;
 }
 
-/* Turns `node` into the internal fused op `fused_op` with an "activation" attribute, taking
+/* Turns `node` into the internal fused op `fused_op` with an "activation" attribute (and the
+ * activation's parameters as "activation_alpha", "activation_min", "activation_max"), taking
  * over the activation node's output. */
-static lo_status fuse(lo_graph *graph, int node_index, lo_node *activation, const char *fused_op,
-                      lo_error *err)
+static lo_status fuse(lo_graph *graph, int node_index, lo_node *activation,
+                      const lo_unary_params *params, const char *fused_op, lo_error *err)
 {
-    lo_attr attr = {
-        .name = "activation", .type = LO_ATTR_STRING, .s = activation->op_type, .tensor = -1};
-    lo_status st = lo_node_set_attr(graph, node_index, &attr, err);
-    if (st == LO_OK) st = lo_node_set_op(graph, node_index, fused_op, LO_INTERNAL_DOMAIN, 1, err);
+    const lo_attr attrs[] = {
+        {.name = "activation", .type = LO_ATTR_STRING, .s = activation->op_type, .tensor = -1},
+        {.name = "activation_alpha", .type = LO_ATTR_FLOAT, .f = params->alpha, .tensor = -1},
+        {.name = "activation_min", .type = LO_ATTR_FLOAT, .f = params->min, .tensor = -1},
+        {.name = "activation_max", .type = LO_ATTR_FLOAT, .f = params->max, .tensor = -1},
+    };
+    lo_status st = LO_OK;
+    for (size_t a = 0; a < sizeof attrs / sizeof attrs[0] && st == LO_OK; a++)
+        st = lo_node_set_attr(graph, node_index, &attrs[a], err);
+    /* The node keeps its opset: Gemm's inputs depend on it (C optional from version 11). */
+    if (st == LO_OK)
+        st = lo_node_set_op(graph, node_index, fused_op, LO_INTERNAL_DOMAIN,
+                            graph->nodes[node_index].opset, err);
     if (st != LO_OK) return st;
     lo_node *node = &graph->nodes[node_index];
     node->outputs[0] = activation->outputs[0];
@@ -123,11 +134,19 @@ lo_status lo_fuse_activations(lo_graph *graph, lo_error *err)
         int next = lo_sole_consumer(graph, node->outputs[0]);
         if (next < 0) continue;
         lo_node *activation = &graph->nodes[next];
-        /* The activations without parameters (a fused step carries none). */
         if (!lo_node_is(activation, "Relu") && !lo_node_is(activation, "Sigmoid") &&
-            !lo_node_is(activation, "Tanh"))
+            !lo_node_is(activation, "Tanh") && !lo_node_is(activation, "LeakyRelu") &&
+            !lo_node_is(activation, "Clip"))
             continue;
-        lo_status st = fuse(graph, n, activation, fused_op, err);
+        /* Its input 0 must be the conv's output (Clip's bounds are inputs too), its parameters
+         * valid (else its own step reports them) and constant: a step carries values only. */
+        lo_unary_params params;
+        lo_error ignored;
+        if (activation->num_inputs < 1 || activation->inputs[0] != node->outputs[0] ||
+            lo_unary_params_of(graph, activation, &params, &ignored) != LO_OK || params.min_input ||
+            params.max_input)
+            continue;
+        lo_status st = fuse(graph, n, activation, &params, fused_op, err);
         if (st != LO_OK) return st;
     }
     return LO_OK;

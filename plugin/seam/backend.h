@@ -26,7 +26,7 @@
 
 /* Raised when a slot is added, removed or changes meaning; the registry refuses a backend
  * built against another version. */
-#define LO_BACKEND_API_VERSION 3u
+#define LO_BACKEND_API_VERSION 4u
 
 typedef struct lo_backend_context lo_backend_context;
 typedef struct lo_backend_buffer lo_backend_buffer;
@@ -86,6 +86,9 @@ typedef struct lo_backend {
      * counts twice). A copy the backend shares with other prepared plans (sessions of one
      * model) counts in each of them: this is what the plan reads, not what it alone owns. */
     uint64_t (*constant_bytes)(const lo_prepared *prepared);
+
+    /* ---- version 4: no new slot; Conv and Gemm steps may fuse LeakyRelu and Clip, their
+     * parameters in lo_activation_args (step.h), which a version 3 backend would ignore. ---- */
 } lo_backend;
 
 #endif

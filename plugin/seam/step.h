@@ -49,6 +49,15 @@ typedef enum lo_activation {
     LO_ACT_CLIP,       /* min(max(x, min), max); absent bounds are -inf / +inf */
 } lo_activation;
 
+/* The parameters of an activation fused into Conv or Gemm: alpha for LeakyRelu, min and max
+ * for Clip (the max wins where min > max; absent bounds are -inf / +inf; the core fuses a Clip
+ * only where its bounds are constants). 0 where the activation takes none. */
+typedef struct lo_activation_args {
+    float alpha;
+    float min;
+    float max;
+} lo_activation_args;
+
 /* Output size per axis is the output tensor's shape: ceil_mode and auto_pad are already
  * resolved into it and into the pads. Windows that run past the padded input are clipped.
  * AVGPOOL divides by the window positions inside the padded input (count_include_pad) or
@@ -77,6 +86,7 @@ typedef struct lo_conv_params {
     int64_t pad_end[2];   /* bottom, right */
     bool has_bias;
     lo_activation activation;
+    lo_activation_args activation_args;
     bool has_pool;
     lo_pool_params pool; /* when has_pool (count_include_pad unused) */
 } lo_conv_params;
@@ -109,6 +119,7 @@ typedef struct lo_gemm_params {
     bool trans_b;
     bool has_c;
     lo_activation activation;
+    lo_activation_args activation_args;
 } lo_gemm_params;
 
 /* Gemms applied in turn, each to the previous one's output: a classifier head in one step,
@@ -129,8 +140,8 @@ typedef struct lo_gemm_chain_params {
     int c_input[LO_GEMM_CHAIN_MAX_LAYERS]; /* 0 when the layer has no C */
 } lo_gemm_chain_params;
 
-/* An activation with its parameters: what a Unary step runs, and what a fused activation of
- * Conv and Gemm will carry. Fields an activation does not use are ignored. */
+/* An activation with its parameters: what a Unary step runs (a fused one carries them as
+ * lo_activation_args). Fields an activation does not use are ignored. */
 typedef struct lo_unary_params {
     lo_activation op;
     float alpha; /* LeakyRelu */

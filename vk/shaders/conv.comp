@@ -24,6 +24,7 @@ layout(push_constant) uniform Params {
     uint w_group, w_m, w_k; // W's strides
     uint has_bias;
     uint act;
+    float act_alpha, act_min, act_max; // LeakyRelu's alpha, Clip's bounds
 } p;
 #include "conv_tile.glsl"
 
@@ -53,7 +54,7 @@ void main()
             uint q = p0 + tx + LX * j;
             if (q >= p.pixels) continue;
             y[((q / plane) * p.m + gm) * plane + q % plane] =
-                activate(p.act, acc[0][i][j] + b, 0.0, 0.0, 0.0);
+                activate(p.act, acc[0][i][j] + b, p.act_alpha, p.act_min, p.act_max);
         }
     }
 }

@@ -23,6 +23,7 @@ layout(push_constant) uniform Params {
     uint w_group, w_m, w_k;
     uint has_bias;
     uint act;
+    float act_alpha, act_min, act_max; // LeakyRelu's alpha, Clip's bounds
 } p;
 
 void main()
@@ -72,6 +73,7 @@ void main()
         uint out_row = ((n * p.m + gm) * p.oh + oy) * p.ow;
         for (uint q = 0u; q < 4u; q++)
             if (ox0 + q < p.ow)
-                y[out_row + ox0 + q] = activate(p.act, acc[j][q] + bv, 0.0, 0.0, 0.0);
+                y[out_row + ox0 + q] =
+                    activate(p.act, acc[j][q] + bv, p.act_alpha, p.act_min, p.act_max);
     }
 }

@@ -25,9 +25,16 @@ layout(push_constant) uniform Params {
     uint w_group, w_m, w_k; // W's strides per group, output channel and (ci, a, b) tap
     uint has_bias;
     uint act;
-    uint pkh, pkw, psh, psw, pdh, pdw; // the pool's window
+    float act_alpha, act_min, act_max; // LeakyRelu's alpha, Clip's bounds
+    uint pk, ps, pd;   // the pool's window, stride, dilation: height | width << 16
     int pph, ppw;      // the pool's begin pads
 } p;
+#define pkh (p.pk & 0xffffu)
+#define pkw (p.pk >> 16)
+#define psh (p.ps & 0xffffu)
+#define psw (p.ps >> 16)
+#define pdh (p.pd & 0xffffu)
+#define pdw (p.pd >> 16)
 
 float conv_at(uint n, uint g, uint mo, uint oy, uint ox)
 {
@@ -49,7 +56,7 @@ float conv_at(uint n, uint g, uint mo, uint oy, uint ox)
         }
     }
     float bv = p.has_bias != 0u ? bias[mo] : 0.0;
-    return activate(p.act, acc + bv, 0.0, 0.0, 0.0);
+    return activate(p.act, acc + bv, p.act_alpha, p.act_min, p.act_max);
 }
 
 void main()
@@ -62,11 +69,11 @@ void main()
     uint mo = t % p.m, n = t / p.m;
     uint g = mo / p.mg;
     float best = uintBitsToFloat(0xff800000u); // -inf: what an empty window yields
-    for (uint a = 0u; a < p.pkh; a++) {
-        int oy = int(qy * p.psh + a * p.pdh) - p.pph;
+    for (uint a = 0u; a < pkh; a++) {
+        int oy = int(qy * psh + a * pdh) - p.pph;
         if (oy < 0 || oy >= int(p.oh)) continue;
-        for (uint b = 0u; b < p.pkw; b++) {
-            int ox = int(qx * p.psw + b * p.pdw) - p.ppw;
+        for (uint b = 0u; b < pkw; b++) {
+            int ox = int(qx * psw + b * pdw) - p.ppw;
             if (ox < 0 || ox >= int(p.ow)) continue;
             best = max(best, conv_at(n, g, mo, uint(oy), uint(ox)));
         }

@@ -16,9 +16,16 @@ layout(push_constant) uniform Params {
     uint w_group, w_m, w_k; // W's strides per group, output channel and (ci, a, b) tap
     uint has_bias;
     uint act;
-    uint pkh, pkw, psh, psw, pdh, pdw; // the pool's window
+    float act_alpha, act_min, act_max; // LeakyRelu's alpha, Clip's bounds
+    uint pk, ps, pd;   // the pool's window, stride, dilation: height | width << 16
     int pph, ppw;      // the pool's begin pads
 } p;
+#define pkh (p.pk & 0xffffu)
+#define pkw (p.pk >> 16)
+#define psh (p.ps & 0xffffu)
+#define psw (p.ps >> 16)
+#define pdh (p.pd & 0xffffu)
+#define pdw (p.pd >> 16)
 #include "conv_tile.glsl"
 
 void main()
@@ -32,15 +39,15 @@ void main()
     uint sp = p0 + lid % TN;
     bool s_ok = sp < p.pixels;
     uint spc = s_ok ? sp : 0u, sn = spc / plane, sq = spc % plane;
-    int s_oy0 = int((sq / p.px) * p.psh) - p.pph, s_ox0 = int((sq % p.px) * p.psw) - p.ppw;
+    int s_oy0 = int((sq / p.px) * psh) - p.pph, s_ox0 = int((sq % p.px) * psw) - p.ppw;
     uint x_base = (sn * p.c + g * p.cg) * p.h * p.w;
 
     // This invocation's columns' pool window origins.
     int oy0[WN], ox0[WN];
     for (uint j = 0u; j < WN; j++) {
         uint q = min(p0 + tx + LX * j, p.pixels - 1u) % plane;
-        oy0[j] = int((q / p.px) * p.psh) - p.pph;
-        ox0[j] = int((q % p.px) * p.psw) - p.ppw;
+        oy0[j] = int((q / p.px) * psh) - p.pph;
+        ox0[j] = int((q % p.px) * psw) - p.ppw;
     }
     float b[WM];
     for (uint i = 0u; i < WM; i++) {
@@ -54,14 +61,14 @@ void main()
 
     // The pool window's positions, NPOS at a time (sharing each W slab); a last pass past the
     // window's end repeats its last position, which changes no maximum.
-    uint positions = p.pkh * p.pkw;
+    uint positions = pkh * pkw;
     for (uint pos0 = 0u; pos0 < positions; pos0 += NPOS) {
         patch_origin o[NPOS];
         int dy[NPOS], dx[NPOS];
         for (uint t = 0u; t < NPOS; t++) {
             uint pos = min(pos0 + t, positions - 1u);
-            dy[t] = int((pos / p.pkw) * p.pdh);
-            dx[t] = int((pos % p.pkw) * p.pdw);
+            dy[t] = int((pos / pkw) * pdh);
+            dx[t] = int((pos % pkw) * pdw);
             // A position outside the conv output stages a clamped pixel, never used.
             int soy = clamp(s_oy0 + dy[t], 0, int(p.oh) - 1);
             int sox = clamp(s_ox0 + dx[t], 0, int(p.ow) - 1);
@@ -74,7 +81,8 @@ void main()
                 int oy = oy0[j] + dy[t], ox = ox0[j] + dx[t];
                 if (oy < 0 || oy >= int(p.oh) || ox < 0 || ox >= int(p.ow)) continue;
                 for (uint i = 0u; i < WM; i++) {
-                    float v = activate(p.act, acc[t][i][j] + b[i], 0.0, 0.0, 0.0);
+                    float v = activate(p.act, acc[t][i][j] + b[i], p.act_alpha, p.act_min,
+                                       p.act_max);
                     best[i][j] = v > best[i][j] ? v : best[i][j]; // a NaN never wins
                 }
             }

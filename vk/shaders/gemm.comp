@@ -25,6 +25,7 @@ layout(push_constant) uniform Params {
     uint act;
     uint batched;
     uint batches; // matrices in the grid (1 unless batched)
+    float act_alpha, act_min, act_max; // LeakyRelu's alpha, Clip's bounds
 } p;
 
 shared float a_tile[TILE_K][TILE];
@@ -75,7 +76,7 @@ void main()
             if (col >= p.n) continue;
             float v = p.alpha * acc[i][j];
             if (p.has_c != 0u) v += p.beta * c[row * p.c_m + col * p.c_n];
-            y[y_base + row * p.n + col] = activate(p.act, v, 0.0, 0.0, 0.0);
+            y[y_base + row * p.n + col] = activate(p.act, v, p.act_alpha, p.act_min, p.act_max);
         }
     }
 }
