@@ -144,7 +144,7 @@ static void store_half(global float *y, floath v, int count)
         y[l] = t[l];
 }
 
-/* Grid: [group * MgB channel blocks x rows x segments, 1, N], the channel block varying
+/* Grid: [group * MgB channel blocks x row pairs x segments, 1, N], the channel block varying
  * fastest: the work-items of a work-group then read different weights, which the compiler
  * would otherwise hoist out of the work-group's loop as splats, spilled to the stack. Without
  * a pool OH x OW is the output; with one the output is [PH, PW] (OH, OW the conv's, at least
