@@ -286,7 +286,9 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
     if (status != LO_OK) return status;
 
     /* Common square windows are unrolled at build time (a measured 15-25% on PoCL); one
-     * program per such size, the rest share the runtime-window program. */
+     * program per such size, the rest share the runtime-window program. conv2d_blocked keeps
+     * the unrolled loops for dilations up to 3 (-DDIL, one program each: the BN CNN's
+     * dilation-2 conv ran 5x slower in the runtime-window loop). */
     const bool fixed = blocked && KH == KW && (KW == 1 || KW == 3 || KW == 5 || KW == 7) &&
                        (form == CONV_ROWS || p->dilation[1] <= 3);
     if (form == CONV_ROWS) {
