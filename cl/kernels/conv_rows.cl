@@ -1,6 +1,6 @@
 /* conv2d_rows: 2-D convolution (plugin/seam/step.h, LO_STEP_CONV) vectorised over output
  * pixels instead of output channels, for convs with few taps per output channel (one input
- * channel per group: LeNet-5's conv1 is 1 -> 6 channels, 5x5) and stride 1 along the width.
+ * channel per group: LeNet-5's conv1 is 1 -> 6 channels, 5x5), stride and dilation 1.
  * conv.cl's blocked kernel puts VEC output channels in the lanes: with 6 channels it wastes 10
  * of 16 lanes, and with 9 to 25 taps per block its per-item costs dominate (8% of the FMA
  * peak on PoCL).
@@ -21,7 +21,7 @@
  * Segments are placed so that none runs past the row (the last one starts VEC before its
  * end, recomputing a few pixels of its neighbour), and the last row pair of an odd height
  * repeats a row: the overlaps write equal values. Taps outside the input read zero: rows by
- * a clamped address and a select, columns by a lane mask; a work-item whose loads could leave
+ * a clamped address and a test, columns by a lane mask; a work-item whose loads could leave
  * the tensor (the first and last rows of the whole batch) builds its vectors lane by lane.
  *
  * Build options: -DVEC=8|16, optionally -DFIXED_K=k (a k x k window known at build time).
