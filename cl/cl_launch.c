@@ -270,7 +270,7 @@ bool lo_cl_reads_plain(const lo_backend_context *ctx, const lo_step *step, int i
 {
     switch (step->kind) {
     case LO_STEP_CONV:
-        return input == 0 || !lo_cl_conv_blocked(ctx, step);
+        return lo_cl_conv_reads_plain(ctx, step, input);
     case LO_STEP_GEMM:
         return input != 1 || !lo_cl_gemm_blocked(ctx, step);
     case LO_STEP_GEMM_CHAIN: /* B and C only through the packed copy */

@@ -72,8 +72,8 @@ bool lo_cl_blocked_allowed(const lo_backend_context *ctx);
 
 /* ---- cl_launch_conv.c ---- */
 
-/* Whether the launch runs conv2d_blocked, reading W and B re-laid out, not plain. */
-bool lo_cl_conv_blocked(const lo_backend_context *ctx, const lo_step *step);
+/* Whether the Conv launch reads input `input` plain (else only its own re-laid-out copy). */
+bool lo_cl_conv_reads_plain(const lo_backend_context *ctx, const lo_step *step, int input);
 lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
                              const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
 

@@ -124,7 +124,8 @@ void run_batch(batch *b, const char *what);
 /* ---- the generators, one file per family ---- */
 
 void gen_conv(batch *b, int index);
-void gen_conv_pool(batch *b, int index); /* Conv with a MaxPool epilogue */
+void gen_conv_pool(batch *b, int index);  /* Conv with a MaxPool epilogue */
+void gen_conv_layer(batch *b, int index); /* the fixture models' conv layers, in turn */
 void gen_pool(batch *b, lo_step_kind kind, lo_dtype dtype);
 void gen_gemm(batch *b, int index);
 void gen_gemm_chain(batch *b, int index); /* Gemms in turn: a classifier head */

@@ -209,6 +209,71 @@ void gen_conv_pool(batch *b, int index)
     batch_add(b, &pc);
 }
 
+/* The conv layers of the fixture models (tests/fixtures/exports) and their neighbours, in
+ * turn: one input channel per group (a channel block wider than M, 5x5 and padded 3x3, with
+ * and without a 2x2 MaxPool epilogue, rows of odd length and height), a dilated conv, and
+ * windows covering the whole input (a Gemm in disguise) or nearly. Weights are constants, as
+ * in the models, so backends take the paths they take there; batches of 1 and more. */
+void gen_conv_layer(batch *b, int index)
+{
+    static const struct {
+        int64_t c, m, group, side_h, side_w, k, pad, dilation;
+        lo_activation activation;
+        bool pool;
+    } layers[] = {
+        {1, 6, 1, 32, 32, 5, 0, 1, LO_ACT_TANH, false},       /* LeNet-5's conv1 */
+        {1, 16, 1, 28, 28, 3, 1, 1, LO_ACT_NONE, false},      /* the BN CNN's conv1 */
+        {1, 16, 1, 28, 28, 3, 1, 1, LO_ACT_LEAKY_RELU, true}, /* ... with its pool */
+        {2, 10, 2, 13, 21, 5, 2, 1, LO_ACT_NONE, true},       /* odd rows, 2 groups of 5 */
+        {1, 12, 1, 9, 11, 3, 0, 1, LO_ACT_SIGMOID, false},
+        {1, 8, 1, 12, 20, 4, 1, 1, LO_ACT_RELU, true},    /* a window size not unrolled */
+        {16, 32, 1, 14, 14, 3, 2, 2, LO_ACT_NONE, false}, /* the BN CNN's dilated conv2 */
+        {16, 120, 1, 5, 5, 5, 0, 1, LO_ACT_TANH, false},  /* LeNet-5's conv3: 1x1 output */
+        {16, 120, 1, 6, 6, 5, 0, 1, LO_ACT_TANH, false},  /* ... on the padded pools: 2x2 */
+    };
+    const int count = (int)(sizeof layers / sizeof layers[0]);
+    const int i = index % count;
+    /* Batch 1, then one that leaves a partial block of images (a Gemm's rows, eight apiece). */
+    const int64_t n = (index / count) % 2 == 0 ? 1 : (layers[i].side_h <= 6 ? 11 : 3);
+    pending pc;
+    memset(&pc, 0, sizeof pc);
+    lo_conv_params *p = &pc.st.params.conv;
+    p->group = layers[i].group;
+    int64_t out[2];
+    const int64_t in[2] = {layers[i].side_h, layers[i].side_w};
+    for (int a = 0; a < 2; a++) {
+        p->kernel[a] = layers[i].k;
+        p->stride[a] = 1;
+        p->dilation[a] = layers[i].dilation;
+        p->pad_begin[a] = p->pad_end[a] = layers[i].pad;
+        out[a] = ref_conv_out_dim(in[a], p->kernel[a], 1, p->dilation[a], p->pad_begin[a],
+                                  p->pad_end[a]);
+    }
+    pc.st.kind = LO_STEP_CONV;
+    p->has_bias = index % 3 != 2;
+    p->activation = layers[i].activation;
+    p->activation_args.alpha = 0.1f; /* LeakyRelu's, as in the BN CNN; the others ignore it */
+    step_label(&pc.st, "Conv", p->activation);
+    const int64_t c = layers[i].c, m = layers[i].m;
+    const lo_shape xs = ref_shape4(n, c, in[0], in[1]);
+    const lo_shape ws = ref_shape4(m, c / p->group, p->kernel[0], p->kernel[1]);
+    set_input(&pc, 0, LO_DTYPE_FLOAT, xs, random_f32(b, ref_numel(&xs), -1, 1), 1.0);
+    set_input(&pc, 1, LO_DTYPE_FLOAT, ws, random_f32(b, ref_numel(&ws), -1, 1), 0.0);
+    if (p->has_bias) set_input(&pc, 2, LO_DTYPE_FLOAT, ref_shape1(m), random_f32(b, m, -1, 1), 0.0);
+    pc.st.output.dtype = LO_DTYPE_FLOAT;
+    pc.st.output.shape = ref_shape4(n, m, out[0], out[1]);
+    if (layers[i].pool) {
+        p->has_pool = true;
+        for (int a = 0; a < 2; a++) {
+            p->pool.kernel[a] = p->pool.stride[a] = 2;
+            p->pool.dilation[a] = 1;
+            pc.st.output.shape.dims[2 + a] = out[a] / 2;
+        }
+        strncat(pc.st.label, "+MaxPool", sizeof pc.st.label - strlen(pc.st.label) - 1);
+    }
+    batch_add(b, &pc);
+}
+
 /* True when every window along the axis sees at least one input element (ONNX leaves the
  * value of an all-padding window undefined in practice, so the tests avoid it). */
 static bool windows_nonempty(int64_t in, int64_t out, int64_t kernel, int64_t stride,

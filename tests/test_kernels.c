@@ -41,6 +41,7 @@ typedef enum {
     GEN_MATMUL,
     GEN_CONV_POOL,
     GEN_GEMM_CHAIN,
+    GEN_CONV_LAYER,
 } gen_kind;
 
 static void run_cases(gen_kind kind, const char *what, int count)
@@ -105,6 +106,9 @@ static void run_cases(gen_kind kind, const char *what, int count)
                 break;
             case GEN_GEMM_CHAIN:
                 gen_gemm_chain(b, done);
+                break;
+            case GEN_CONV_LAYER:
+                gen_conv_layer(b, done);
                 break;
             }
         }
@@ -187,6 +191,7 @@ int main(int argc, char **argv)
     const int k = (int)(scale * 200.0 + 0.5);
     run_cases(GEN_CONV, "conv", 4 * k);
     run_cases(GEN_CONV_POOL, "conv+maxpool", 2 * k);
+    run_cases(GEN_CONV_LAYER, "conv layers", 18); /* each layer at two batch sizes */
     run_cases(GEN_POOL_F32, "maxpool f32", 3 * k);
     run_cases(GEN_POOL_U8, "maxpool u8", 2 * k);
     run_cases(GEN_GEMM, "gemm", 4 * k);

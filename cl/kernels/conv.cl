@@ -13,15 +13,24 @@
  *   into PIX running maxima (pools whose windows overlap recompute the shared conv pixels).
  *
  * Build options: -DVEC=8|16 (float vector width), -DPIX=n (pixels per work-item), and
- * optionally -DFIXED_K=k: conv2d_blocked then assumes a k x k window with dilation_w 1; with
- * it -DSPAN=s: consecutive pixels of a block start s input columns apart when in one row
- * (the conv's stride, times the pool's with a pool epilogue), so a row's inputs are shared.
+ * optionally -DFIXED_K=k: conv2d_blocked then assumes a k x k window, its taps along the width
+ * -DDIL=d apart (dilation_w, default 1: a dilated window keeps the unrolled loops, which the
+ * runtime-window loop ran 5x slower); with it -DSPAN=s: consecutive pixels of a block start s
+ * input columns apart when in one row (the conv's stride, times the pool's with a pool
+ * epilogue), so a row's inputs are shared.
  * Activation `act`: (op, alpha, min, max), activation.cl's float4.
+ *
+ * Convs these kernels serve badly take other forms (cl_launch_conv.c chooses): one input
+ * channel per group runs conv_rows.cl (output pixels in the lanes), and a window covering the
+ * whole input (one output pixel per image) runs as gemm.cl's blocked Gemm.
  */
 #include "floatv.cl"
 #include "activation.cl"
 #ifndef PIX
 #define PIX 8
+#endif
+#ifndef DIL
+#define DIL 1 /* FIXED_K's dilation along the width */
 #endif
 
 /* The activated convolution of one output pixel whose window's top-left input corner is
@@ -127,16 +136,16 @@ __attribute__((always_inline)) static inline void conv_row(floatv *acc, const gl
             const int ih = h0 + kh * DH;
             if (masked && (ih < 0 || ih >= H)) continue;
             const global float *xr = xg + c * HW + ih * W + w0;
-            float xs[(PIX - 1) * SPAN + FIXED_K];
+            float xs[(PIX - 1) * SPAN + (FIXED_K - 1) * DIL + 1];
 #pragma unroll
-            for (int i = 0; i < (PIX - 1) * SPAN + FIXED_K; i++)
+            for (int i = 0; i < (PIX - 1) * SPAN + (FIXED_K - 1) * DIL + 1; i++)
                 xs[i] = !masked || (w0 + i >= 0 && w0 + i < W) ? xr[i] : 0.0f;
 #pragma unroll
             for (int kw = 0; kw < FIXED_K; kw++) {
                 const floatv wv = VLOAD(kw, wp);
 #pragma unroll
                 for (int p = 0; p < PIX; p++)
-                    acc[p] = fma((floatv)(xs[p * SPAN + kw]), wv, acc[p]);
+                    acc[p] = fma((floatv)(xs[p * SPAN + kw * DIL]), wv, acc[p]);
             }
         }
     }
@@ -183,7 +192,7 @@ static void conv_pixels(floatv *acc, const int *hb, const int *wb, const global 
 #pragma unroll
                 for (int kw = 0; kw < FIXED_K; kw++) {
                     const floatv wv = VLOAD(kw, wp);
-                    const global float *xk = xr + kw; /* pointer steps fold into displacements */
+                    const global float *xk = xr + kw * DIL; /* steps fold into displacements */
 #pragma unroll
                     for (int p = 0; p < PIX; p++)
                         acc[p] = fma((floatv)(xk[base[p]]), wv, acc[p]);
@@ -351,7 +360,7 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
     const int first_h = ph0 * QSH - QPT, last_h = first_h + (QKH - 1) * QDH;
     if (q0 + PIXP <= PHW && (q0 + PIXP - 1) / PW == ph0 && first_w >= 0 && last_w < OW &&
         first_h >= 0 && last_h < OH && first_w * SW - PL >= 0 &&
-        last_w * SW - PL + FIXED_K - 1 < W && first_h * SH - PT >= 0 &&
+        last_w * SW - PL + (FIXED_K - 1) * DIL < W && first_h * SH - PT >= 0 &&
         last_h * SH - PT + (FIXED_K - 1) * DH < H) {
         for (int i_h = 0; i_h < QKH; i_h++) {
             floatv acc[PIX];

@@ -88,12 +88,24 @@ kernel void gemm_blocked(global const float *restrict a, int a_off, global const
     const int rows = min(MR, M - m0);
     const int n0 = nb * VEC;
     const int cols = min(VEC, N - n0);
+    /* gemm_epilogue on whole vectors: a scalar activation per element (Tanh) cost as much as
+     * the product of a 400 x 120 Gemm. */
     for (int r = 0; r < rows; r++) {
-        float out[VEC];
-        VSTORE(acc[r], 0, out);
-        global float *yr = y + y_off + (m0 + r) * N + n0;
-        for (int j = 0; j < cols; j++)
-            yr[j] = gemm_epilogue(out[j], m0 + r, n0 + j, c + c_off, has_c, c_sm, c_sn, alpha, beta,
-                                  act);
+        const int m = m0 + r;
+        float cs[VEC];
+        for (int j = 0; j < VEC; j++)
+            cs[j] = has_c && j < cols ? c[c_off + m * c_sm + (n0 + j) * c_sn] : 0.0f;
+        floatv v = alpha * acc[r];
+        if (has_c) v = fma((floatv)beta, VLOAD(0, cs), v);
+        v = ACTIVATE(v, act);
+        global float *yr = y + y_off + m * N + n0;
+        if (cols == VEC) {
+            VSTORE(v, 0, yr);
+        } else {
+            float out[VEC];
+            VSTORE(v, 0, out);
+            for (int j = 0; j < cols; j++)
+                yr[j] = out[j];
+        }
     }
 }
