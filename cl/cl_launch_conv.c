@@ -287,12 +287,12 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
 
     /* Common square windows are unrolled at build time (a measured 15-25% on PoCL); one
      * program per such size, the rest share the runtime-window program. conv2d_blocked keeps
-     * the unrolled loops for a dilation of 2 with stride 1 and no pool (-DDIL=2: the BN CNN's
-     * dilated conv ran 5x slower in the runtime-window loop), only there: each is a program
-     * of its own to compile. */
+     * the unrolled loops for a dilation of 2 with stride 1 (-DDIL=2: the BN CNN's dilated conv
+     * ran 5x slower in the runtime-window loop, with or without its pool epilogue), only
+     * there: each is a program of its own to compile. */
     const bool fixed =
         blocked && KH == KW && (KW == 1 || KW == 3 || KW == 5 || KW == 7) &&
-        (p->dilation[1] == 1 || (p->dilation[1] == 2 && KW > 1 && p->stride[1] == 1 && !pooled));
+        (p->dilation[1] == 1 || (p->dilation[1] == 2 && KW > 1 && p->stride[1] == 1));
     if (form == CONV_ROWS) {
         if (fixed)
             snprintf(options, sizeof options, "-DVEC=%d -DFIXED_K=%d", vec, (int)KW);

@@ -226,10 +226,12 @@ void gen_conv_layer(batch *b, int index)
         {1, 16, 1, 28, 28, 3, 1, 1, LO_ACT_LEAKY_RELU, true}, /* ... with its pool */
         {2, 10, 2, 13, 21, 5, 2, 1, LO_ACT_NONE, true},       /* odd rows, 2 groups of 5 */
         {1, 12, 1, 9, 11, 3, 0, 1, LO_ACT_SIGMOID, false},
-        {1, 8, 1, 12, 20, 4, 1, 1, LO_ACT_RELU, true},    /* a window size not unrolled */
-        {16, 32, 1, 14, 14, 3, 2, 2, LO_ACT_NONE, false}, /* the BN CNN's dilated conv2 */
-        {16, 120, 1, 5, 5, 5, 0, 1, LO_ACT_TANH, false},  /* LeNet-5's conv3: 1x1 output */
-        {16, 120, 1, 6, 6, 5, 0, 1, LO_ACT_TANH, false},  /* ... on the padded pools: 2x2 */
+        {1, 8, 1, 12, 20, 4, 1, 1, LO_ACT_RELU, true},         /* a window size not unrolled */
+        {16, 32, 1, 14, 14, 3, 2, 2, LO_ACT_NONE, false},      /* the BN CNN's dilated conv2 */
+        {16, 32, 1, 14, 14, 3, 2, 2, LO_ACT_LEAKY_RELU, true}, /* ... as its plan has it */
+        {32, 32, 1, 7, 7, 3, 0, 1, LO_ACT_LEAKY_RELU, true},   /* its conv3, BN folded in */
+        {16, 120, 1, 5, 5, 5, 0, 1, LO_ACT_TANH, false},       /* LeNet-5's conv3: 1x1 output */
+        {16, 120, 1, 6, 6, 5, 0, 1, LO_ACT_TANH, false},       /* ... on the padded pools: 2x2 */
     };
     const int count = (int)(sizeof layers / sizeof layers[0]);
     const int i = index % count;
