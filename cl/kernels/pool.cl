@@ -91,14 +91,26 @@ static float avg_window(const global float *xp, int H, int W, int KH, int KW, in
 #endif
 
 /* Input row `row` of plane xp from column c0, 16 values, the positions outside the input
- * (padding, or past the row) `neutral`. */
-static VT16 row16(const global T *xp, int H, int W, int row, int c0, T neutral)
+ * (padding, or past the row) `neutral`; `left` elements may be read from xp on. Float rows
+ * with at most one column of padding before are one vector load (shifted a lane for that
+ * column) and a lane mask; the rest are built lane by lane. */
+static VT16 row16(const global T *xp, int H, int W, int row, int c0, T neutral, int left)
 {
+    if (row < 0 || row >= H) return (VT16)neutral;
+#ifdef T_IS_FLOAT
+    const int start = row * W + max(c0, 0);
+    if (c0 >= -1 && start <= left - 16) {
+        VT16 v = vload16(0, xp + start);
+        if (c0 < 0) v = (VT16)(neutral, v.s0123, v.s4567, v.s89ab, v.scde);
+        const int16 col =
+            (int16)(c0) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        return select(v, (VT16)neutral, col >= W);
+    }
+#endif
     T v[16];
-    const bool inside_row = row >= 0 && row < H;
     for (int k = 0; k < 16; k++) {
         const int c = c0 + k;
-        v[k] = inside_row && c >= 0 && c < W ? xp[row * W + c] : neutral;
+        v[k] = c >= 0 && c < W ? xp[row * W + c] : neutral;
     }
     return vload16(0, v);
 }
@@ -129,8 +141,10 @@ pool_2x2(const global T *restrict x, int x_off, global T *restrict y, int y_off,
     const bool inside =
         ih >= 0 && ih + 2 <= H && iw >= 0 && iw + 2 * count <= W && NC * H * W - x0 >= W + 16;
     const global T *plane = x + x_off + nc * H * W;
-    const VT16 a = inside ? vload16(0, x + x_off + x0) : row16(plane, H, W, ih, iw, neutral);
-    const VT16 b = inside ? vload16(0, x + x_off + x0 + W) : row16(plane, H, W, ih + 1, iw, neutral);
+    const int left = (NC - nc) * H * W; /* readable from the plane on */
+    const VT16 a = inside ? vload16(0, x + x_off + x0) : row16(plane, H, W, ih, iw, neutral, left);
+    const VT16 b =
+        inside ? vload16(0, x + x_off + x0 + W) : row16(plane, H, W, ih + 1, iw, neutral, left);
     VT8 o;
     if (average) {
         const VT16 m = a + b;
