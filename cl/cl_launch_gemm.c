@@ -10,6 +10,8 @@
 
 /* Rows of A per work-item of gemm_blocked (its MR) from this many rows on; below, 1. */
 #define LO_CL_GEMM_MR 8
+/* Column vectors per work-item of gemm_blocked with MR rows (its NR); 1 with one row. */
+#define LO_CL_GEMM_NR 2
 
 /* Strides of C over [M, N]: 0 along a broadcast axis (C broadcasts, as validated). */
 static void gemm_c_strides(const lo_shape *c, int64_t *sm, int64_t *sn)
@@ -20,15 +22,23 @@ static void gemm_c_strides(const lo_shape *c, int64_t *sm, int64_t *sn)
     *sn = cols == 1 ? 0 : 1;
 }
 
-/* K and N of the product, and N in blocks of the vector width. */
+/* gemm_blocked's NR for this many rows of A: two column vectors per item with MR rows. */
+static int gemm_nr(int64_t M)
+{
+    return M >= LO_CL_GEMM_MR ? LO_CL_GEMM_NR : 1;
+}
+
+/* K and N of the product, and N in blocks of the vector width, rounded up to gemm_blocked's
+ * NR (the packed B is zero there). */
 static void gemm_sizes(const lo_backend_context *ctx, const lo_step *step, int64_t *K, int64_t *N,
                        int64_t *NB)
 {
     const lo_shape *as = &step->inputs[0].shape;
     *K = step->params.gemm.trans_a ? as->dims[0] : as->dims[1];
     *N = step->output.shape.dims[1];
-    const int vec = lo_cl_vector_width(ctx);
+    const int vec = lo_cl_vector_width(ctx), nr = gemm_nr(step->output.shape.dims[0]);
     *NB = (*N + vec - 1) / vec;
+    *NB = (*NB + nr - 1) / nr * nr;
 }
 
 bool lo_cl_gemm_blocked(const lo_backend_context *ctx, const lo_step *step)
@@ -64,7 +74,9 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
     if (status != LO_OK) goto done;
     if (p->has_c) gemm_c_strides(&step->inputs[2].shape, &c_sm, &c_sn);
 
-    snprintf(options, sizeof options, "-DVEC=%d -DMR=%d", vec, blocked ? mr : LO_CL_GEMM_MR);
+    const int nr = gemm_nr(M);
+    snprintf(options, sizeof options, "-DVEC=%d -DMR=%d -DNR=%d", vec, blocked ? mr : LO_CL_GEMM_MR,
+             blocked ? nr : 1);
     /* gemm_tiled and gemm_reduce take gemm_direct's arguments; where the device cannot run
      * them, gemm_direct does. */
     const bool gpu_kernel = !blocked && (ctx->tiled || ctx->reduce_forced) &&
@@ -80,8 +92,8 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
     lo_cl_constant_key key = {{0, 0}, ""};
     if (blocked) {
         key.ids[0] = buffers->plan->constants[step->inputs[1].constant].id;
-        snprintf(key.layout, sizeof key.layout, "gemm B v%d k%lld n%lld t%d", vec, (long long)K,
-                 (long long)N, p->trans_b ? 1 : 0);
+        snprintf(key.layout, sizeof key.layout, "gemm B v%d k%lld n%lld b%lld t%d", vec,
+                 (long long)K, (long long)N, (long long)NB, p->trans_b ? 1 : 0);
     }
     if (blocked && lo_cl_constant_acquire(ctx, &key, &launch->extra)) {
         lo_cl_arg_mem(&args, launch->extra); /* another plan's upload of the packed B */
@@ -128,7 +140,7 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
     lo_cl_arg_activation(&args, p->activation, &p->activation_args);
     if (blocked) {
         launch->variant = mr == 1 ? "gemm_blocked[MR=1]" : "gemm_blocked";
-        const size_t items[3] = {(size_t)NB, (size_t)((M + mr - 1) / mr), 1};
+        const size_t items[3] = {(size_t)(NB / nr), (size_t)((M + mr - 1) / mr), 1};
         size_t multiple = 8;
         clGetKernelWorkGroupInfo(launch->kernel, ctx->device,
                                  CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, sizeof multiple,

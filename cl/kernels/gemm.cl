@@ -4,16 +4,21 @@
  *
  * gemm_direct: one work-item per output value, any operands.
  * gemm_blocked: op(B) re-laid out at prepare time as [K][NB * VEC] (zero-filled past N); one
- *   work-item per MR rows x VEC columns, MR vector accumulators: per k one vector load of B
- *   and MR broadcast fma()s. With MR == 1 (batch 1) four partial sums over k hide the fma
- *   latency instead.
+ *   work-item per MR rows x NR * VEC columns, MR * NR vector accumulators: per k NR vector
+ *   loads of B and MR broadcasts, each serving NR fma()s (with NR 2 the loop is bound by the
+ *   fma()s, not by the loads: one vector of B per 8 rows left it at 50-64% of the peak). NB is
+ *   then a multiple of NR. With MR == 1 (batch 1) four partial sums over k hide the fma
+ *   latency instead (NR 1).
  *
- * Build options: -DVEC=8|16, -DMR=n. Activation `act`: activation.cl's float4.
+ * Build options: -DVEC=8|16, -DMR=n, -DNR=1|2. Activation `act`: activation.cl's float4.
  */
 #include "floatv.cl"
 #include "activation.cl"
 #ifndef MR
 #define MR 8
+#endif
+#ifndef NR
+#define NR 1
 #endif
 
 static float gemm_epilogue(float sum, int m, int n, global const float *c, int has_c, int c_sm,
@@ -42,54 +47,14 @@ kernel void gemm_direct(global const float *restrict a, int a_off, global const 
     y[y_off + i] = gemm_epilogue(sum, m, n, c + c_off, has_c, c_sm, c_sn, alpha, beta, act);
 }
 
-kernel void gemm_blocked(global const float *restrict a, int a_off, global const float *restrict bt,
-                         int bt_off, global const float *restrict c, int c_off, int has_c, int c_sm,
-                         int c_sn, global float *restrict y, int y_off, int M, int N, int K, int NB,
-                         int trans_a, float alpha, float beta, float4 act)
+/* Stores rows m0.. (`rows` of them) of accumulators acc for the VEC columns from n0 (`cols` of
+ * them), after the epilogue on whole vectors: a scalar activation per element (Tanh) cost as
+ * much as the product of a 400 x 120 Gemm. */
+static void gemm_store(const floatv *acc, int m0, int rows, int n0, int cols,
+                       global const float *restrict c, int c_off, int has_c, int c_sm, int c_sn,
+                       global float *restrict y, int y_off, int N, float alpha, float beta,
+                       float4 act)
 {
-    const int nb = (int)get_global_id(0);
-    const int m0 = (int)get_global_id(1) * MR;
-    if (nb >= NB || m0 >= M) return; /* the global size is rounded up to the local size */
-    const int ks = trans_a ? M : 1;  /* step between A's elements along k */
-    const global float *ap = a + a_off;
-    const global float *bp = bt + bt_off + nb * VEC;
-    const int bstride = NB * VEC;
-    floatv acc[MR];
-#if MR == 1
-    const global float *ar = ap + (trans_a ? m0 : m0 * K);
-    floatv s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    int k = 0;
-    for (; k + 4 <= K; k += 4) {
-        s0 = fma((floatv)ar[k * ks], VLOAD(0, bp + k * bstride), s0);
-        s1 = fma((floatv)ar[(k + 1) * ks], VLOAD(0, bp + (k + 1) * bstride), s1);
-        s2 = fma((floatv)ar[(k + 2) * ks], VLOAD(0, bp + (k + 2) * bstride), s2);
-        s3 = fma((floatv)ar[(k + 3) * ks], VLOAD(0, bp + (k + 3) * bstride), s3);
-    }
-    for (; k < K; k++)
-        s0 = fma((floatv)ar[k * ks], VLOAD(0, bp + k * bstride), s0);
-    acc[0] = (s0 + s1) + (s2 + s3);
-#else
-    /* Rows past M repeat the last row, so every read stays in bounds. */
-    int rb[MR];
-#pragma unroll
-    for (int r = 0; r < MR; r++) {
-        const int m = min(m0 + r, M - 1);
-        rb[r] = trans_a ? m : m * K;
-        acc[r] = 0.0f;
-    }
-    for (int k = 0; k < K; k++) {
-        const floatv bv = VLOAD(0, bp + k * bstride);
-        const global float *ak = ap + k * ks;
-#pragma unroll
-        for (int r = 0; r < MR; r++)
-            acc[r] = fma((floatv)ak[rb[r]], bv, acc[r]);
-    }
-#endif
-    const int rows = min(MR, M - m0);
-    const int n0 = nb * VEC;
-    const int cols = min(VEC, N - n0);
-    /* gemm_epilogue on whole vectors: a scalar activation per element (Tanh) cost as much as
-     * the product of a 400 x 120 Gemm. */
     for (int r = 0; r < rows; r++) {
         const int m = m0 + r;
         float cs[VEC];
@@ -107,5 +72,67 @@ kernel void gemm_blocked(global const float *restrict a, int a_off, global const
             for (int j = 0; j < cols; j++)
                 yr[j] = out[j];
         }
+    }
+}
+
+kernel void gemm_blocked(global const float *restrict a, int a_off, global const float *restrict bt,
+                         int bt_off, global const float *restrict c, int c_off, int has_c, int c_sm,
+                         int c_sn, global float *restrict y, int y_off, int M, int N, int K, int NB,
+                         int trans_a, float alpha, float beta, float4 act)
+{
+    const int nb = (int)get_global_id(0) * NR; /* the first of the item's NR column blocks */
+    const int m0 = (int)get_global_id(1) * MR;
+    if (nb >= NB || m0 >= M) return; /* the global size is rounded up to the local size */
+    const int ks = trans_a ? M : 1;  /* step between A's elements along k */
+    const global float *ap = a + a_off;
+    const global float *bp = bt + bt_off + nb * VEC;
+    const int bstride = NB * VEC;
+    floatv acc[NR][MR];
+#if MR == 1
+    const global float *ar = ap + (trans_a ? m0 : m0 * K);
+    floatv s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    int k = 0;
+    for (; k + 4 <= K; k += 4) {
+        s0 = fma((floatv)ar[k * ks], VLOAD(0, bp + k * bstride), s0);
+        s1 = fma((floatv)ar[(k + 1) * ks], VLOAD(0, bp + (k + 1) * bstride), s1);
+        s2 = fma((floatv)ar[(k + 2) * ks], VLOAD(0, bp + (k + 2) * bstride), s2);
+        s3 = fma((floatv)ar[(k + 3) * ks], VLOAD(0, bp + (k + 3) * bstride), s3);
+    }
+    for (; k < K; k++)
+        s0 = fma((floatv)ar[k * ks], VLOAD(0, bp + k * bstride), s0);
+    acc[0][0] = (s0 + s1) + (s2 + s3);
+#else
+    /* Rows past M repeat the last row, so every read stays in bounds. */
+    int rb[MR];
+#pragma unroll
+    for (int r = 0; r < MR; r++) {
+        const int m = min(m0 + r, M - 1);
+        rb[r] = trans_a ? m : m * K;
+#pragma unroll
+        for (int j = 0; j < NR; j++)
+            acc[j][r] = 0.0f;
+    }
+    for (int k = 0; k < K; k++) {
+        floatv bv[NR];
+#pragma unroll
+        for (int j = 0; j < NR; j++)
+            bv[j] = VLOAD(j, bp + k * bstride);
+        const global float *ak = ap + k * ks;
+#pragma unroll
+        for (int r = 0; r < MR; r++) {
+            const floatv av = (floatv)ak[rb[r]];
+#pragma unroll
+            for (int j = 0; j < NR; j++)
+                acc[j][r] = fma(av, bv[j], acc[j][r]);
+        }
+    }
+#endif
+    const int rows = min(MR, M - m0);
+#pragma unroll
+    for (int j = 0; j < NR; j++) {
+        const int n0 = (nb + j) * VEC; /* a block past N (NB rounded up to NR) stores nothing */
+        if (n0 < N)
+            gemm_store(acc[j], m0, rows, n0, min(VEC, N - n0), c, c_off, has_c, c_sm, c_sn, y,
+                       y_off, N, alpha, beta, act);
     }
 }
