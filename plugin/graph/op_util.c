@@ -381,26 +381,19 @@ lo_status lo_fused_activation(const lo_graph *graph, const lo_node *node, lo_act
     *out = LO_ACT_NONE;
     memset(args, 0, sizeof *args);
     if (!name) return LO_OK;
-    /* The activations the fusion pass folds in (passes.c), with the parameters it recorded. */
-    static const struct {
-        const char *op;
-        lo_activation activation;
-    } known[] = {{"Relu", LO_ACT_RELU},
-                 {"Sigmoid", LO_ACT_SIGMOID},
-                 {"Tanh", LO_ACT_TANH},
-                 {"LeakyRelu", LO_ACT_LEAKY_RELU},
-                 {"Clip", LO_ACT_CLIP}};
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(name, known[i].op) == 0) {
-            *out = known[i].activation;
-            if (*out != LO_ACT_LEAKY_RELU && *out != LO_ACT_CLIP) return LO_OK;
-            st = lo_attr_get_float(graph, node, "activation_alpha", 0.0f, &args->alpha, err);
-            if (st == LO_OK)
-                st = lo_attr_get_float(graph, node, "activation_min", -INFINITY, &args->min, err);
-            if (st == LO_OK)
-                st = lo_attr_get_float(graph, node, "activation_max", INFINITY, &args->max, err);
-            return st;
-        }
+    /* The attribute is the activation op's name (passes.c), which lo_activation_name gives;
+     * LeakyRelu and Clip come with the parameters the pass recorded. */
+    for (lo_activation a = LO_ACT_RELU; a <= LO_ACT_CLIP; a++) {
+        if (strcmp(name, lo_activation_name(a)) != 0) continue;
+        *out = a;
+        if (a != LO_ACT_LEAKY_RELU && a != LO_ACT_CLIP) return LO_OK;
+        st = lo_attr_get_float(graph, node, "activation_alpha", 0.0f, &args->alpha, err);
+        if (st == LO_OK)
+            st = lo_attr_get_float(graph, node, "activation_min", -INFINITY, &args->min, err);
+        if (st == LO_OK)
+            st = lo_attr_get_float(graph, node, "activation_max", INFINITY, &args->max, err);
+        return st;
+    }
     return lo_node_fail(graph, node, LO_ERR_UNSUPPORTED, err,
                         "attribute 'activation' = '%s' is not a known activation", name);
 }

@@ -134,15 +134,14 @@ lo_status lo_fuse_activations(lo_graph *graph, lo_error *err)
         int next = lo_sole_consumer(graph, node->outputs[0]);
         if (next < 0) continue;
         lo_node *activation = &graph->nodes[next];
-        if (!lo_node_is(activation, "Relu") && !lo_node_is(activation, "Sigmoid") &&
-            !lo_node_is(activation, "Tanh") && !lo_node_is(activation, "LeakyRelu") &&
-            !lo_node_is(activation, "Clip"))
-            continue;
-        /* Its input 0 must be the conv's output (Clip's bounds are inputs too), its parameters
-         * valid (else its own step reports them) and constant: a step carries values only. */
+        /* An activation op of the default domain (lo_unary_params_of knows them all and fails
+         * for any other op) reading the conv's output as its input 0 (Clip's bounds are inputs
+         * too), its parameters valid (else its own step reports them) and constant: a step
+         * carries values only. */
         lo_unary_params params;
         lo_error ignored;
-        if (activation->num_inputs < 1 || activation->inputs[0] != node->outputs[0] ||
+        if (!lo_domain_is_default(activation->domain) || activation->num_inputs < 1 ||
+            activation->inputs[0] != node->outputs[0] ||
             lo_unary_params_of(graph, activation, &params, &ignored) != LO_OK || params.min_input ||
             params.max_input)
             continue;
