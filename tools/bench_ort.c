@@ -305,19 +305,30 @@ bench_ort_session *bench_ort_session_create(bench_ort *ort, const char *model_pa
     return s;
 }
 
-int bench_ort_session_run(bench_ort_session *s, char *msg, size_t msg_size)
+/* One Run into s->out: outputs allocated by ONNX Runtime each run, as a plain Run caller does;
+ * true on success. release_outputs frees them. */
+static int run_once(bench_ort_session *s, char *msg, size_t msg_size)
 {
     const OrtApi *api = s->api;
-    /* outputs allocated by ONNX Runtime each run and released here, as a plain Run caller does */
-    int ok = ort_ok(api,
-                    api->Run(s->session, NULL, (const char *const *)s->in_names,
-                             (const OrtValue *const *)s->in, s->n_in,
-                             (const char *const *)s->out_names, s->n_out, s->out),
-                    "Run", msg, msg_size);
+    return ort_ok(api,
+                  api->Run(s->session, NULL, (const char *const *)s->in_names,
+                           (const OrtValue *const *)s->in, s->n_in,
+                           (const char *const *)s->out_names, s->n_out, s->out),
+                  "Run", msg, msg_size);
+}
+
+static void release_outputs(bench_ort_session *s)
+{
     for (size_t i = 0; i < s->n_out; i++) {
-        if (s->out[i]) api->ReleaseValue(s->out[i]);
+        if (s->out[i]) s->api->ReleaseValue(s->out[i]);
         s->out[i] = NULL;
     }
+}
+
+int bench_ort_session_run(bench_ort_session *s, char *msg, size_t msg_size)
+{
+    const int ok = run_once(s, msg, msg_size);
+    release_outputs(s);
     return ok ? 0 : 1;
 }
 
@@ -360,24 +371,16 @@ int bench_ort_session_compare(bench_ort_session *s, void *const *ours, const siz
                               size_t n, double *max_abs, double *max_ref, char *msg,
                               size_t msg_size)
 {
-    const OrtApi *api = s->api;
     *max_abs = *max_ref = 0.0;
     if (n != s->n_out) {
         snprintf(msg, msg_size, "ONNX Runtime has %zu outputs, lenet-onnx %zu", s->n_out, n);
         return 1;
     }
-    int ok = ort_ok(api,
-                    api->Run(s->session, NULL, (const char *const *)s->in_names,
-                             (const OrtValue *const *)s->in, s->n_in,
-                             (const char *const *)s->out_names, s->n_out, s->out),
-                    "Run", msg, msg_size);
+    int ok = run_once(s, msg, msg_size);
     for (size_t i = 0; ok && i < n; i++)
-        ok = compare_output(api, s->out[i], i, ours[i], bytes[i], max_abs, max_ref, msg,
+        ok = compare_output(s->api, s->out[i], i, ours[i], bytes[i], max_abs, max_ref, msg,
                             msg_size) == 0;
-    for (size_t i = 0; i < s->n_out; i++) {
-        if (s->out[i]) api->ReleaseValue(s->out[i]);
-        s->out[i] = NULL;
-    }
+    release_outputs(s);
     return ok ? 0 : 1;
 }
 
