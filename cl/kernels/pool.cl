@@ -29,10 +29,14 @@
  * never wins, as in maxpool2d. */
 #define VMAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* The max over output (oh, ow)'s window of plane xp (positions in the padding skipped). */
-static T max_window(const global T *xp, int H, int W, int KH, int KW, int SH, int SW, int DH,
-                    int DW, int PT, int PL, int oh, int ow)
+kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict y, int y_off,
+                      int NC, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
+                      int DW, int PT, int PL)
 {
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
+    if (ow >= OW) return; /* the grid's first size is rounded up to the group */
+    const int i = (nc * OH + oh) * OW + ow;
+    const global T *xp = x + x_off + nc * H * W;
     const int h0 = oh * SH - PT, w0 = ow * SW - PL;
     T best = T_LOWEST;
     for (int kh = 0; kh < KH; kh++) {
@@ -45,50 +49,8 @@ static T max_window(const global T *xp, int H, int W, int KH, int KW, int SH, in
             best = v > best ? v : best;
         }
     }
-    return best;
+    y[y_off + i] = best;
 }
-
-kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict y, int y_off,
-                      int NC, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
-                      int DW, int PT, int PL)
-{
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
-    if (ow >= OW) return; /* the grid's first size is rounded up to the group */
-    y[y_off + (nc * OH + oh) * OW + ow] =
-        max_window(x + x_off + nc * H * W, H, W, KH, KW, SH, SW, DH, DW, PT, PL, oh, ow);
-}
-
-#ifdef T_IS_FLOAT
-/* The average over output (oh, ow)'s window of plane xp: the sum covers the window's input
- * pixels; the divisor counts its positions inside the padded input (include_pad) or inside
- * the input only. Positions past the padded input (ceil_mode's last windows) count in
- * neither. The window is a product of rows and columns, so the count is too. */
-static float avg_window(const global float *xp, int H, int W, int KH, int KW, int SH, int SW,
-                        int DH, int DW, int PT, int PL, int PB, int PR, int include_pad, int oh,
-                        int ow)
-{
-    const int h0 = oh * SH - PT, w0 = ow * SW - PL;
-    const int lo_h = include_pad ? -PT : 0, hi_h = include_pad ? H + PB : H;
-    const int lo_w = include_pad ? -PL : 0, hi_w = include_pad ? W + PR : W;
-    int rows = 0, cols = 0;
-    for (int kw = 0; kw < KW; kw++) {
-        const int iw = w0 + kw * DW;
-        cols += iw >= lo_w && iw < hi_w;
-    }
-    float sum = 0.0f;
-    for (int kh = 0; kh < KH; kh++) {
-        const int ih = h0 + kh * DH;
-        rows += ih >= lo_h && ih < hi_h;
-        if (ih < 0 || ih >= H) continue;
-        for (int kw = 0; kw < KW; kw++) {
-            const int iw = w0 + kw * DW;
-            if (iw >= 0 && iw < W) sum += xp[ih * W + iw];
-        }
-    }
-    const int count = rows * cols;
-    return count > 0 ? sum / (float)count : 0.0f;
-}
-#endif
 
 /* Input row `row` of plane xp from column c0, 16 values, the positions outside the input
  * (padding, or past the row) `neutral`; `left` elements may be read from xp on. Float rows
@@ -121,7 +83,7 @@ static VT16 row16(const global T *xp, int H, int W, int row, int c0, T neutral, 
  * a row's last block may read into the next row: they are not stored); a block that touches
  * the padding (pads of 0 or 1 before, any after) or the tensor's end loads its rows with the
  * outside positions neutral, and an average divides each lane by its window's count (as
- * avg_window counts). Always inlined: `average` is a constant in each kernel below. */
+ * avgpool2d counts). Always inlined: `average` is a constant in each kernel below. */
 __attribute__((always_inline)) static inline void
 pool_2x2(const global T *restrict x, int x_off, global T *restrict y, int y_off, int NC, int H,
          int W, int OH, int OW, int PT, int PL, int PB, int PR, int include_pad, bool average)
@@ -195,16 +157,37 @@ kernel void avgpool2d_2x2(global const T *restrict x, int x_off, global T *restr
 #endif
 
 /* 2-D average pooling (LO_STEP_AVGPOOL), float only: one work-item per output value, on the
- * grid maxpool2d takes (avg_window says what it averages). */
-#ifdef T_IS_FLOAT
+ * grid maxpool2d takes. The sum
+ * covers the window's input pixels; the divisor counts its positions inside the padded input
+ * (include_pad) or inside the input only. Positions past the padded input (ceil_mode's last
+ * windows) count in neither. The window is a product of rows and columns, so the count is
+ * too. */
 kernel void avgpool2d(global const float *restrict x, int x_off, global float *restrict y,
                       int y_off, int NC, int H, int W, int OH, int OW, int KH, int KW, int SH,
                       int SW, int DH, int DW, int PT, int PL, int PB, int PR, int include_pad)
 {
     const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
     if (ow >= OW) return;
-    y[y_off + (nc * OH + oh) * OW + ow] =
-        avg_window(x + x_off + nc * H * W, H, W, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR,
-                   include_pad, oh, ow);
+    const int i = (nc * OH + oh) * OW + ow;
+    const global float *xp = x + x_off + nc * H * W;
+    const int h0 = oh * SH - PT, w0 = ow * SW - PL;
+    const int lo_h = include_pad ? -PT : 0, hi_h = include_pad ? H + PB : H;
+    const int lo_w = include_pad ? -PL : 0, hi_w = include_pad ? W + PR : W;
+    int rows = 0, cols = 0;
+    for (int kw = 0; kw < KW; kw++) {
+        const int iw = w0 + kw * DW;
+        cols += iw >= lo_w && iw < hi_w;
+    }
+    float sum = 0.0f;
+    for (int kh = 0; kh < KH; kh++) {
+        const int ih = h0 + kh * DH;
+        rows += ih >= lo_h && ih < hi_h;
+        if (ih < 0 || ih >= H) continue;
+        for (int kw = 0; kw < KW; kw++) {
+            const int iw = w0 + kw * DW;
+            if (iw >= 0 && iw < W) sum += xp[ih * W + iw];
+        }
+    }
+    const int count = rows * cols;
+    y[y_off + i] = count > 0 ? sum / (float)count : 0.0f;
 }
-#endif
