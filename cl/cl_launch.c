@@ -182,6 +182,17 @@ lo_status lo_cl_set_sizes(const lo_backend_context *ctx, const lo_step *step, lo
     return LO_OK;
 }
 
+lo_status lo_cl_set_sizes_preferred(const lo_backend_context *ctx, const lo_step *step,
+                                    lo_cl_launch *launch, cl_uint dims, const size_t items[3],
+                                    lo_error *err)
+{
+    size_t multiple = 8;
+    clGetKernelWorkGroupInfo(launch->kernel, ctx->device,
+                             CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, sizeof multiple,
+                             &multiple, NULL);
+    return lo_cl_set_sizes(ctx, step, launch, dims, items, multiple, err);
+}
+
 lo_status lo_cl_create_constant_buffer(lo_backend_context *ctx, const lo_step *step,
                                        const lo_cl_constant_key *key, const float *data,
                                        size_t count, cl_mem *out, lo_error *err)

@@ -319,11 +319,7 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
             (size_t)(G * MgB * (pooled ? PH : (OH + 1) / 2) * ((out_w + lanes - 1) / lanes)), 1,
             (size_t)N};
         launch->variant = pooled ? "conv2d_rows[pool]" : "conv2d_rows";
-        size_t multiple = 8;
-        clGetKernelWorkGroupInfo(launch->kernel, ctx->device,
-                                 CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, sizeof multiple,
-                                 &multiple, NULL);
-        status = lo_cl_set_sizes(ctx, step, launch, 3, items, multiple, err);
+        status = lo_cl_set_sizes_preferred(ctx, step, launch, 3, items, err);
         if (status == LO_OK && args.rc != CL_SUCCESS)
             status =
                 lo_cl_step_fail(err, step, LO_ERR_DEVICE, "clSetKernelArg(%s, %u) failed: %s",
@@ -396,12 +392,7 @@ lo_status lo_cl_prepare_conv(lo_backend_context *ctx, const lo_step *step,
                    : (fixed ? "conv2d_blocked[fixed window]" : "conv2d_blocked");
         const size_t items[3] = {(size_t)((PH * PW + per_item - 1) / per_item), (size_t)(G * MgB),
                                  (size_t)N};
-        /* A small group (the SIMD width a kernel prefers) spreads even batch 1 over cores. */
-        size_t multiple = 8;
-        clGetKernelWorkGroupInfo(launch->kernel, ctx->device,
-                                 CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, sizeof multiple,
-                                 &multiple, NULL);
-        status = lo_cl_set_sizes(ctx, step, launch, 3, items, multiple, err);
+        status = lo_cl_set_sizes_preferred(ctx, step, launch, 3, items, err);
     } else {
         lo_cl_arg_mem(&args, x.mem);
         lo_cl_arg_int(&args, x.offset);

@@ -141,11 +141,7 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
     if (blocked) {
         launch->variant = mr == 1 ? "gemm_blocked[MR=1]" : "gemm_blocked";
         const size_t items[3] = {(size_t)(NB / nr), (size_t)((M + mr - 1) / mr), 1};
-        size_t multiple = 8;
-        clGetKernelWorkGroupInfo(launch->kernel, ctx->device,
-                                 CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, sizeof multiple,
-                                 &multiple, NULL);
-        status = lo_cl_set_sizes(ctx, step, launch, 2, items, multiple, err);
+        status = lo_cl_set_sizes_preferred(ctx, step, launch, 2, items, err);
     } else if (!gpu_kernel) {
         launch->variant = "gemm_direct";
         const size_t items[3] = {(size_t)(M * N), 1, 1};

@@ -55,6 +55,11 @@ lo_status lo_cl_make_kernel(lo_backend_context *ctx, const lo_step *step, const 
                             lo_error *err);
 lo_status lo_cl_set_sizes(const lo_backend_context *ctx, const lo_step *step, lo_cl_launch *launch,
                           cl_uint dims, const size_t items[3], size_t want_local, lo_error *err);
+/* lo_cl_set_sizes with groups of the SIMD width the kernel prefers (a small group spreads even
+ * batch 1 over the cores): the register-blocked kernels' sizing. */
+lo_status lo_cl_set_sizes_preferred(const lo_backend_context *ctx, const lo_step *step,
+                                    lo_cl_launch *launch, cl_uint dims, const size_t items[3],
+                                    lo_error *err);
 /* As lo_cl_finish_flat for a 3-D grid of items[0] x items[1] x items[2], one item per element
  * (the kernel indexes by axis, dividing nothing), groups along the first axis. */
 lo_status lo_cl_finish_grid(lo_backend_context *ctx, const lo_step *step, lo_cl_launch *launch,
