@@ -16,6 +16,7 @@
 #ifndef LO_CPU_BLOCK_H
 #define LO_CPU_BLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ typedef float lo_cpu_vec __attribute__((vector_size(LO_CPU_LANES * sizeof(float)
 /* The largest register block: nv * rows accumulators (14 of 32 AVX-512 registers). */
 #define LO_CPU_MAX_NV   4
 #define LO_CPU_MAX_ROWS 14
+#define LO_CPU_MAX_KW   5 /* the widest kernel row lo_cpu_row_block is compiled for */
 
 /* Rows a block of nv vectors takes at most. */
 LO_CPU_INLINE int lo_cpu_block_rows(int nv)
@@ -313,6 +315,108 @@ LO_CPU_INLINE void lo_cpu_block_any(int nv, int rows, int spacing, lo_cpu_rows a
         break;
     default:
         break;
+    }
+}
+
+/* A conv's rows when they lie evenly along one input row and the kernel row is KW adjacent
+ * taps: each input value is broadcast once and feeds every (row, tap) pair that reads it,
+ * where the tap block above broadcasts it once per pair. For LeNet's 5-wide kernels and
+ * rows two apart (a 2x2 pool's windows) that halves the loads per multiply-add.
+ *
+ *   tile[i][j] = init[j] + sum_p sum_kw base[row_offset[p] + i * spacing + kw]
+ *                                       * packed[(p * KW + kw) * 16 * nv + j]
+ *
+ * `pairs` runs over (input channel, kernel row) in the packed taps' order. */
+LO_CPU_INLINE void lo_cpu_row_block(const int nv, const int rows, const int spacing,
+                                    const int kw_count, const float *base,
+                                    const int32_t *row_offset, int64_t pairs, const float *packed,
+                                    const float *init, float *tile)
+{
+    lo_cpu_vec acc[LO_CPU_MAX_ROWS][LO_CPU_MAX_NV];
+#pragma GCC unroll 14
+    for (int i = 0; i < rows; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            memcpy(&acc[i][v], init + v * LO_CPU_LANES, sizeof acc[i][v]);
+    const int64_t width = (int64_t)nv * LO_CPU_LANES;
+    const int span = (rows - 1) * spacing + kw_count;
+    for (int64_t p = 0; p < pairs; p++) {
+        const float *x = base + row_offset[p];
+        const float *w = packed + p * kw_count * width;
+        lo_cpu_vec wv[LO_CPU_MAX_KW][LO_CPU_MAX_NV];
+#pragma GCC unroll 8
+        for (int kw = 0; kw < kw_count; kw++)
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++)
+                memcpy(&wv[kw][v], w + kw * width + v * LO_CPU_LANES, sizeof wv[kw][v]);
+#pragma GCC unroll 64
+        for (int at = 0; at < span; at++) {
+            const float value = x[at];
+#pragma GCC unroll 8
+            for (int kw = 0; kw < kw_count; kw++) {
+                const int offset = at - kw; /* row i reads x[i * spacing + kw] */
+                if (offset < 0 || offset % spacing != 0 || offset / spacing >= rows) continue;
+#pragma GCC unroll 4
+                for (int v = 0; v < nv; v++)
+                    acc[offset / spacing][v] += wv[kw][v] * value;
+            }
+        }
+    }
+#pragma GCC unroll 14
+    for (int i = 0; i < rows; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            memcpy(tile + (i * nv + v) * LO_CPU_LANES, &acc[i][v], sizeof acc[i][v]);
+}
+
+#define LO_CPU_ROW_KEY(nv, rows, spacing, kw) ((((nv)*16 + (rows)) * 4 + (spacing)) * 8 + (kw))
+
+/* lo_cpu_row_block for the shapes compiled (LeNet's: 3- and 5-wide kernels, rows one or two
+ * apart, 14 rows of one vector or 5 or 7 of two); false, having done nothing, for others. */
+LO_CPU_INLINE bool lo_cpu_row_block_any(int nv, int rows, int spacing, int kw_count,
+                                        const float *base, const int32_t *row_offset, int64_t pairs,
+                                        const float *packed, const float *init, float *tile)
+{
+    if (spacing < 1 || spacing > 2 || kw_count < 1 || kw_count > LO_CPU_MAX_KW) return false;
+    switch (LO_CPU_ROW_KEY(nv, rows, spacing, kw_count)) {
+    case LO_CPU_ROW_KEY(1, 14, 1, 3):
+        lo_cpu_row_block(1, 14, 1, 3, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(1, 14, 1, 5):
+        lo_cpu_row_block(1, 14, 1, 5, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(1, 14, 2, 3):
+        lo_cpu_row_block(1, 14, 2, 3, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(1, 14, 2, 5):
+        lo_cpu_row_block(1, 14, 2, 5, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(2, 5, 1, 3):
+        lo_cpu_row_block(2, 5, 1, 3, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(2, 5, 1, 5):
+        lo_cpu_row_block(2, 5, 1, 5, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(2, 5, 2, 3):
+        lo_cpu_row_block(2, 5, 2, 3, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(2, 5, 2, 5):
+        lo_cpu_row_block(2, 5, 2, 5, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(2, 7, 1, 3):
+        lo_cpu_row_block(2, 7, 1, 3, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(2, 7, 1, 5):
+        lo_cpu_row_block(2, 7, 1, 5, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(2, 7, 2, 3):
+        lo_cpu_row_block(2, 7, 2, 3, base, row_offset, pairs, packed, init, tile);
+        return true;
+    case LO_CPU_ROW_KEY(2, 7, 2, 5):
+        lo_cpu_row_block(2, 7, 2, 5, base, row_offset, pairs, packed, init, tile);
+        return true;
+    default:
+        return false;
     }
 }
 

@@ -112,6 +112,16 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
                     (int32_t)((ch * c->padded_h + kh * c->dilation[0]) * c->padded_w +
                               kw * c->dilation[1]);
     kernel->bytes = tap_bytes;
+    c->kernel_w = p->kernel[1];
+    c->pairs = c->group_channels * p->kernel[0];
+    if (c->dilation[1] == 1) {
+        c->pair_offset = lo_malloc((size_t)c->pairs * sizeof(int32_t));
+        if (!c->pair_offset)
+            return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory for a conv's taps");
+        for (int64_t pair = 0; pair < c->pairs; pair++)
+            c->pair_offset[pair] = c->tap_offset[pair * c->kernel_w];
+        kernel->bytes += (size_t)c->pairs * sizeof(int32_t);
+    }
     size_t scratch = 0;
     if (constants[1]) {
         c->packed = lo_malloc(packed_floats * sizeof(float));
@@ -144,6 +154,7 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
 void lo_cpu_conv_free(lo_cpu_conv *c)
 {
     lo_free(c->tap_offset);
+    lo_free(c->pair_offset);
     lo_free(c->packed);
 }
 
@@ -152,6 +163,18 @@ LO_CPU_INLINE void keep_max(float *restrict to, const float *restrict from, int6
 {
     for (int64_t j = 0; j < count; j++)
         to[j] = to[j] < from[j] ? from[j] : to[j];
+}
+
+/* One block of conv outputs: input values shared along a kernel row where the shape was
+ * compiled for it (lo_cpu_row_block), else tap by tap. */
+LO_CPU_INLINE void conv_block(const lo_cpu_conv *c, int rows, int spacing, lo_cpu_rows at,
+                              const float *packed, const float *init, float *tile)
+{
+    if (spacing > 0 && c->pair_offset &&
+        lo_cpu_row_block_any(c->nv, rows, spacing, (int)c->kernel_w, at.base, c->pair_offset,
+                             c->pairs, packed, init, tile))
+        return;
+    lo_cpu_block_any(c->nv, rows, spacing, at, c->tap_offset, c->taps, packed, init, tile);
 }
 
 typedef struct conv_task {
@@ -222,7 +245,7 @@ LO_CPU_KERNEL static void conv_unit(void *arg, int unit)
             spacing = 0;
         }
         const lo_cpu_rows at = {.row_at = row_at, .base = first};
-        lo_cpu_block_any(c->nv, rows, spacing, at, c->tap_offset, c->taps, packed, init, tile);
+        conv_block(c, rows, spacing, at, packed, init, tile);
         lo_cpu_activate(tile, rows * c->lanes, c->activation, &c->activation_args);
         scatter(c, tile, rows, lanes_used, planes, pixels, pixel);
         pixel += count;
@@ -281,8 +304,7 @@ LO_CPU_KERNEL static void conv_pool_unit(void *arg, int unit)
                 const int64_t step = pool->stride[1] * c->stride[1];
                 const int spacing = all && step <= 2 ? (int)step : 0;
                 const lo_cpu_rows at = {.row_at = row_at, .base = row_at[0]};
-                lo_cpu_block_any(c->nv, rows, spacing, at, c->tap_offset, c->taps, packed, init,
-                                 tile);
+                conv_block(c, rows, spacing, at, packed, init, tile);
                 if (!c->activate_after_pool)
                     lo_cpu_activate(tile, rows * c->lanes, c->activation, &c->activation_args);
                 for (int i = 0; i < rows; i++) {

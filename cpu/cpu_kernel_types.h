@@ -17,8 +17,11 @@ typedef struct lo_cpu_conv {
     int nv;                        /* 16-lane vectors of output channels per block */
     int64_t lanes, channel_blocks; /* nv * 16; blocks per group */
     int32_t *tap_offset;           /* per (channel, kh, kw) of a group: where in the planes */
-    float *packed;                 /* [groups][channel_blocks][taps][lanes], or NULL: packed at
-                                      run time (weights in the arena) */
+    int32_t *pair_offset;          /* per (channel, kh): where its kernel row starts; NULL when the
+                                      kernel row is not adjacent taps (dilated along W) */
+    int64_t pairs, kernel_w;
+    float *packed; /* [groups][channel_blocks][taps][lanes], or NULL: packed at
+                      run time (weights in the arena) */
     bool has_bias;
     lo_activation activation;
     lo_activation_args activation_args;
