@@ -208,25 +208,11 @@ static void binary_unit(void *task, int unit)
     const int64_t n = l->dims[last];
     const int64_t begin = lo_cpu_unit_begin(t->rows, t->units, unit);
     const int64_t end = lo_cpu_unit_begin(t->rows, t->units, unit + 1);
-    /* The first row's index over the outer dims, then an odometer. */
-    int64_t idx[LO_MAX_RANK] = {0}, a_off = 0, b_off = 0;
-    for (int64_t d = last - 1, rest = begin; d >= 0; d--) {
-        idx[d] = rest % l->dims[d];
-        rest /= l->dims[d];
-        a_off += idx[d] * l->a[d];
-        b_off += idx[d] * l->b[d];
-    }
-    for (int64_t row = begin; row < end; row++) {
-        binary_row(t->op, t->a + a_off, l->a[last], t->b + b_off, l->b[last], t->y + row * n, n);
-        for (int d = last - 1; d >= 0; d--) {
-            a_off += l->a[d];
-            b_off += l->b[d];
-            if (++idx[d] < l->dims[d]) break;
-            a_off -= idx[d] * l->a[d];
-            b_off -= idx[d] * l->b[d];
-            idx[d] = 0;
-        }
-    }
+    lo_cpu_walk w;
+    lo_cpu_walk_start(&w, last, l->dims, l->a, l->b, begin);
+    for (int64_t row = begin; row < end; row++, lo_cpu_walk_next(&w))
+        binary_row(t->op, t->a + w.offset[0], l->a[last], t->b + w.offset[1], l->b[last],
+                   t->y + row * n, n);
 }
 
 void lo_cpu_binary(lo_cpu_threads *threads, const lo_step *step, const float *a, const float *b,

@@ -25,6 +25,45 @@ static inline int64_t lo_cpu_unit_begin(int64_t items, int units, int unit)
     return items * unit / units; /* items < 2^53 and units < 2^10: no overflow */
 }
 
+/* A row-major walk over `rank` dims (an odometer) carrying the offsets, in elements, of two
+ * tensors read or written at their own strides along those dims. */
+typedef struct lo_cpu_walk {
+    int rank;
+    const int64_t *dims;
+    const int64_t *strides[2];
+    int64_t index[LO_MAX_RANK];
+    int64_t offset[2];
+} lo_cpu_walk;
+
+/* Starts at row-major position `flat`. */
+static inline void lo_cpu_walk_start(lo_cpu_walk *w, int rank, const int64_t *dims,
+                                     const int64_t *strides0, const int64_t *strides1, int64_t flat)
+{
+    w->rank = rank;
+    w->dims = dims;
+    w->strides[0] = strides0;
+    w->strides[1] = strides1;
+    w->offset[0] = w->offset[1] = 0;
+    for (int d = rank - 1; d >= 0; d--) {
+        w->index[d] = flat % dims[d];
+        flat /= dims[d];
+        w->offset[0] += w->index[d] * strides0[d];
+        w->offset[1] += w->index[d] * strides1[d];
+    }
+}
+
+static inline void lo_cpu_walk_next(lo_cpu_walk *w)
+{
+    for (int d = w->rank - 1; d >= 0; d--) {
+        w->offset[0] += w->strides[0][d];
+        w->offset[1] += w->strides[1][d];
+        if (++w->index[d] < w->dims[d]) return;
+        w->offset[0] -= w->index[d] * w->strides[0][d];
+        w->offset[1] -= w->index[d] * w->strides[1][d];
+        w->index[d] = 0;
+    }
+}
+
 /* cpu_pool_ops.c: MAXPOOL (float, uint8) and AVGPOOL. */
 void lo_cpu_pool(lo_cpu_threads *threads, const lo_step *step, const void *x, void *y);
 
