@@ -1,0 +1,332 @@
+/* Convolution on the host CPU: blocks of output pixels by 16-lane blocks of output channels
+ * (cpu_block.h), reading the input where it lies through a per-tap offset table, so no im2col
+ * copy is made. Padding is the one copy: a padded input goes once into zero-bordered planes
+ * in the scratch. A MaxPool epilogue computes each pooled pixel's window of conv outputs as
+ * block rows and keeps their maximum, so the conv's output is never stored.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cpu_activation.h"
+#include "cpu_block.h"
+#include "cpu_kernel_types.h"
+
+/* The largest output pixel count and plane a kernel indexes with 32-bit offsets. */
+#define LO_CPU_MAX_OFFSET INT32_MAX
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+int64_t lo_cpu_chunk(int64_t items, int64_t other_units, int64_t block, int64_t work_per_item)
+{
+    (void)other_units;
+    const int64_t target_work = 16384; /* lane-FMAs per unit: a few µs of one core */
+    int64_t chunk = ceil_div(target_work, work_per_item > 0 ? work_per_item : 1);
+    chunk = ceil_div(chunk, block) * block;
+    if (chunk > 16 * block) chunk = 16 * block;
+    if (chunk > items) chunk = items > 0 ? items : 1;
+    return chunk;
+}
+
+static int vectors_for(int64_t columns)
+{
+    return columns <= LO_CPU_LANES ? 1 : columns <= 2 * LO_CPU_LANES ? 2 : 2;
+}
+
+/* Packs a group's weights [group_maps][taps] into [channel_blocks][taps][lanes]. */
+static void pack_weights(const lo_cpu_conv *c, const float *weights, float *packed)
+{
+    for (int64_t g = 0; g < c->groups; g++)
+        for (int64_t b = 0; b < c->channel_blocks; b++) {
+            float *to = packed + (g * c->channel_blocks + b) * c->taps * c->lanes;
+            for (int64_t t = 0; t < c->taps; t++)
+                for (int64_t j = 0; j < c->lanes; j++) {
+                    const int64_t map = b * c->lanes + j;
+                    to[t * c->lanes + j] = map < c->group_maps
+                                               ? weights[(g * c->group_maps + map) * c->taps + t]
+                                               : 0.0f;
+                }
+        }
+}
+
+lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constants,
+                              size_t *scratch_bytes, lo_error *err)
+{
+    const lo_step *step = &kernel->step;
+    const lo_conv_params *p = &step->params.conv;
+    lo_cpu_conv *c = &kernel->conv;
+    const lo_shape *x = &step->inputs[0].shape;
+    const lo_shape full = lo_conv_full_shape(step);
+    if (x->rank != 4 || full.rank != 4)
+        return lo_fail(err, LO_ERR_UNSUPPORTED, "the CPU conv runs 2-D convolutions only");
+    c->batch = x->dims[0];
+    c->channels = x->dims[1];
+    c->height = x->dims[2];
+    c->width = x->dims[3];
+    c->maps = full.dims[1];
+    c->out_h = full.dims[2];
+    c->out_w = full.dims[3];
+    c->groups = p->group;
+    c->group_channels = c->channels / c->groups;
+    c->group_maps = c->maps / c->groups;
+    c->taps = c->group_channels * p->kernel[0] * p->kernel[1];
+    for (int a = 0; a < 2; a++) {
+        c->stride[a] = p->stride[a];
+        c->dilation[a] = p->dilation[a];
+        c->pad_begin[a] = p->pad_begin[a];
+    }
+    c->padded = p->pad_begin[0] || p->pad_begin[1] || p->pad_end[0] || p->pad_end[1];
+    c->padded_h = c->height + p->pad_begin[0] + p->pad_end[0];
+    c->padded_w = c->width + p->pad_begin[1] + p->pad_end[1];
+    c->nv = vectors_for(c->group_maps);
+    c->lanes = (int64_t)c->nv * LO_CPU_LANES;
+    c->channel_blocks = ceil_div(c->group_maps, c->lanes);
+    c->has_bias = p->has_bias;
+    c->activation = p->activation;
+    c->activation_args = p->activation_args;
+    c->has_pool = p->has_pool;
+    if (c->has_pool) {
+        c->pool = p->pool;
+        c->pooled_h = step->output.shape.dims[2];
+        c->pooled_w = step->output.shape.dims[3];
+        c->activate_after_pool = lo_cpu_activation_monotone(p->activation, &p->activation_args);
+    }
+    if (c->channels * c->padded_h * c->padded_w > LO_CPU_MAX_OFFSET ||
+        c->batch * c->channels * c->padded_h * c->padded_w > INT64_MAX / 4)
+        return lo_fail(err, LO_ERR_UNSUPPORTED,
+                       "the input planes (%lld x %lld x %lld padded) pass the CPU kernels' 32-bit "
+                       "offsets",
+                       (long long)c->channels, (long long)c->padded_h, (long long)c->padded_w);
+
+    const size_t tap_bytes = (size_t)c->taps * sizeof(int32_t);
+    const size_t packed_floats = (size_t)(c->groups * c->channel_blocks * c->taps * c->lanes);
+    c->tap_offset = lo_malloc(tap_bytes);
+    if (!c->tap_offset) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory for a conv's taps");
+    for (int64_t ch = 0, t = 0; ch < c->group_channels; ch++)
+        for (int64_t kh = 0; kh < p->kernel[0]; kh++)
+            for (int64_t kw = 0; kw < p->kernel[1]; kw++, t++)
+                c->tap_offset[t] =
+                    (int32_t)((ch * c->padded_h + kh * c->dilation[0]) * c->padded_w +
+                              kw * c->dilation[1]);
+    kernel->bytes = tap_bytes;
+    size_t scratch = 0;
+    if (constants[1]) {
+        c->packed = lo_malloc(packed_floats * sizeof(float));
+        if (!c->packed) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory packing conv weights");
+        pack_weights(c, constants[1], c->packed);
+        kernel->bytes += packed_floats * sizeof(float);
+    } else {
+        scratch += packed_floats * sizeof(float);
+    }
+    if (c->padded)
+        scratch +=
+            (size_t)(c->batch * c->channels * c->padded_h * c->padded_w) * sizeof(float) + 64;
+
+    const int rows = lo_cpu_block_rows(c->nv);
+    const int64_t other = c->batch * c->groups * c->channel_blocks;
+    if (c->has_pool) {
+        c->chunk = 1; /* one pooled row per unit */
+        c->units = other * c->pooled_h;
+    } else {
+        const int64_t pixels = c->out_h * c->out_w;
+        c->chunk = lo_cpu_chunk(pixels, other, rows, c->taps * c->lanes);
+        c->units = other * ceil_div(pixels, c->chunk);
+    }
+    if (c->units > INT32_MAX)
+        return lo_fail(err, LO_ERR_UNSUPPORTED, "the conv splits into more than 2^31 units");
+    *scratch_bytes = scratch;
+    return LO_OK;
+}
+
+void lo_cpu_conv_free(lo_cpu_conv *c)
+{
+    lo_free(c->tap_offset);
+    lo_free(c->packed);
+}
+
+typedef struct conv_task {
+    const lo_cpu_conv *c;
+    const float *planes; /* the input, or its padded copy */
+    const float *packed;
+    const float *bias;
+    float *output;
+} conv_task;
+
+/* The bias of a block's lanes, zero past the group's maps. */
+static void block_init(const conv_task *task, int64_t g, int64_t block, float *init)
+{
+    const lo_cpu_conv *c = task->c;
+    for (int64_t j = 0; j < c->lanes; j++) {
+        const int64_t map = block * c->lanes + j;
+        init[j] = task->bias && map < c->group_maps ? task->bias[g * c->group_maps + map] : 0.0f;
+    }
+}
+
+/* Writes rows x lanes of tile to the output planes of maps first_map.. at pixel `pixel`. */
+static void scatter(const lo_cpu_conv *c, const float *tile, int rows, int64_t lanes_used,
+                    float *planes, int64_t plane_size, int64_t pixel)
+{
+    for (int64_t j = 0; j < lanes_used; j++) {
+        float *to = planes + j * plane_size + pixel;
+        for (int i = 0; i < rows; i++)
+            to[i] = tile[i * c->lanes + j];
+    }
+}
+
+LO_CPU_KERNEL static void conv_unit(void *arg, int unit)
+{
+    const conv_task *task = arg;
+    const lo_cpu_conv *c = task->c;
+    const int64_t pixels = c->out_h * c->out_w, chunks = ceil_div(pixels, c->chunk);
+    int64_t rest = unit;
+    const int64_t chunk = rest % chunks;
+    rest /= chunks;
+    const int64_t block = rest % c->channel_blocks;
+    rest /= c->channel_blocks;
+    const int64_t g = rest % c->groups, n = rest / c->groups;
+
+    float init[LO_CPU_MAX_NV * LO_CPU_LANES];
+    float tile[LO_CPU_MAX_ROWS * LO_CPU_MAX_NV * LO_CPU_LANES];
+    block_init(task, g, block, init);
+    const int64_t plane = c->padded_h * c->padded_w;
+    const float *image = task->planes + (n * c->channels + g * c->group_channels) * plane;
+    const float *packed = task->packed + (g * c->channel_blocks + block) * c->taps * c->lanes;
+    const int64_t first_map = g * c->group_maps + block * c->lanes;
+    const int64_t lanes_used =
+        c->group_maps - block * c->lanes < c->lanes ? c->group_maps - block * c->lanes : c->lanes;
+    float *planes = task->output + (n * c->maps + first_map) * pixels;
+    const int max_rows = lo_cpu_block_rows(c->nv);
+    const int64_t end = (chunk + 1) * c->chunk < pixels ? (chunk + 1) * c->chunk : pixels;
+    for (int64_t pixel = chunk * c->chunk; pixel < end; pixel += max_rows) {
+        const int rows = end - pixel < max_rows ? (int)(end - pixel) : max_rows;
+        const float *row_at[LO_CPU_MAX_ROWS];
+        for (int i = 0; i < rows; i++) {
+            const int64_t oh = (pixel + i) / c->out_w, ow = (pixel + i) % c->out_w;
+            row_at[i] = image + oh * c->stride[0] * c->padded_w + ow * c->stride[1];
+        }
+        lo_cpu_block_any(c->nv, rows, row_at, c->tap_offset, c->taps, packed, init, tile);
+        lo_cpu_activate(tile, rows * c->lanes, c->activation, &c->activation_args);
+        scatter(c, tile, rows, lanes_used, planes, pixels, pixel);
+    }
+}
+
+/* One pooled row of one image and channel block: every pooled pixel's window of conv outputs
+ * computed as block rows, their maximum kept. */
+LO_CPU_KERNEL static void conv_pool_unit(void *arg, int unit)
+{
+    const conv_task *task = arg;
+    const lo_cpu_conv *c = task->c;
+    const lo_pool_params *pool = &c->pool;
+    int64_t rest = unit;
+    const int64_t ph = rest % c->pooled_h;
+    rest /= c->pooled_h;
+    const int64_t block = rest % c->channel_blocks;
+    rest /= c->channel_blocks;
+    const int64_t g = rest % c->groups, n = rest / c->groups;
+
+    float init[LO_CPU_MAX_NV * LO_CPU_LANES];
+    float tile[LO_CPU_MAX_ROWS * LO_CPU_MAX_NV * LO_CPU_LANES];
+    float best[LO_CPU_MAX_ROWS * LO_CPU_MAX_NV * LO_CPU_LANES];
+    block_init(task, g, block, init);
+    const int64_t plane = c->padded_h * c->padded_w;
+    const float *image = task->planes + (n * c->channels + g * c->group_channels) * plane;
+    const float *packed = task->packed + (g * c->channel_blocks + block) * c->taps * c->lanes;
+    const int64_t first_map = g * c->group_maps + block * c->lanes;
+    const int64_t lanes_used =
+        c->group_maps - block * c->lanes < c->lanes ? c->group_maps - block * c->lanes : c->lanes;
+    const int64_t pooled = c->pooled_h * c->pooled_w;
+    float *planes = task->output + (n * c->maps + first_map) * pooled;
+    const int max_rows = lo_cpu_block_rows(c->nv);
+    for (int64_t pw = 0; pw < c->pooled_w; pw += max_rows) {
+        const int rows = c->pooled_w - pw < max_rows ? (int)(c->pooled_w - pw) : max_rows;
+        bool seen[LO_CPU_MAX_ROWS] = {false};
+        for (int64_t i = 0; i < rows * c->lanes; i++)
+            best[i] = -INFINITY;
+        for (int64_t a = 0; a < pool->kernel[0]; a++) {
+            const int64_t oh = ph * pool->stride[0] - pool->pad_begin[0] + a * pool->dilation[0];
+            if (oh < 0 || oh >= c->out_h) continue;
+            for (int64_t b = 0; b < pool->kernel[1]; b++) {
+                const float *row_at[LO_CPU_MAX_ROWS];
+                bool inside[LO_CPU_MAX_ROWS], any = false;
+                for (int i = 0; i < rows; i++) {
+                    const int64_t ow =
+                        (pw + i) * pool->stride[1] - pool->pad_begin[1] + b * pool->dilation[1];
+                    inside[i] = ow >= 0 && ow < c->out_w;
+                    any |= inside[i];
+                    row_at[i] = image + oh * c->stride[0] * c->padded_w +
+                                (inside[i] ? ow : 0) * c->stride[1];
+                }
+                if (!any) continue;
+                lo_cpu_block_any(c->nv, rows, row_at, c->tap_offset, c->taps, packed, init, tile);
+                if (!c->activate_after_pool)
+                    lo_cpu_activate(tile, rows * c->lanes, c->activation, &c->activation_args);
+                for (int i = 0; i < rows; i++) {
+                    if (!inside[i]) continue;
+                    seen[i] = true;
+                    float *to = best + i * c->lanes;
+                    const float *from = tile + i * c->lanes;
+                    for (int64_t j = 0; j < c->lanes; j++)
+                        to[j] = from[j] > to[j] ? from[j] : to[j];
+                }
+            }
+        }
+        if (c->activate_after_pool)
+            for (int i = 0; i < rows; i++)
+                if (seen[i])
+                    lo_cpu_activate(best + i * c->lanes, c->lanes, c->activation,
+                                    &c->activation_args);
+        scatter(c, best, rows, lanes_used, planes, pooled, ph * c->pooled_w + pw);
+    }
+}
+
+typedef struct pad_task {
+    const lo_cpu_conv *c;
+    const float *input;
+    float *planes;
+} pad_task;
+
+/* One input plane into its zero-bordered copy. */
+static void pad_unit(void *arg, int unit)
+{
+    const pad_task *task = arg;
+    const lo_cpu_conv *c = task->c;
+    const float *from = task->input + (int64_t)unit * c->height * c->width;
+    float *to = task->planes + (int64_t)unit * c->padded_h * c->padded_w;
+    memset(to, 0, (size_t)(c->padded_h * c->padded_w) * sizeof(float));
+    for (int64_t h = 0; h < c->height; h++)
+        memcpy(to + (h + c->pad_begin[0]) * c->padded_w + c->pad_begin[1], from + h * c->width,
+               (size_t)c->width * sizeof(float));
+}
+
+void lo_cpu_conv_run(const lo_cpu_kernel *kernel, lo_cpu_threads *threads,
+                     const void *const *inputs, float *output, void *scratch)
+{
+    const lo_cpu_conv *c = &kernel->conv;
+    unsigned char *free_scratch = scratch;
+    conv_task task = {.c = c,
+                      .planes = inputs[0],
+                      .packed = c->packed,
+                      .bias = c->has_bias ? inputs[2] : NULL,
+                      .output = output};
+    if (!c->packed) {
+        float *packed = (float *)free_scratch;
+        pack_weights(c, inputs[1], packed);
+        task.packed = packed;
+        free_scratch +=
+            (size_t)(c->groups * c->channel_blocks * c->taps * c->lanes) * sizeof(float);
+    }
+    if (c->padded) {
+        pad_task pad = {.c = c, .input = inputs[0], .planes = (float *)free_scratch};
+        const int64_t planes = c->batch * c->channels;
+        if (planes * c->padded_h * c->padded_w < 65536)
+            for (int64_t i = 0; i < planes; i++)
+                pad_unit(&pad, (int)i);
+        else
+            lo_cpu_threads_run(threads, pad_unit, &pad, (int)planes);
+        task.planes = pad.planes;
+    }
+    lo_cpu_threads_run(threads, c->has_pool ? conv_pool_unit : conv_unit, &task, (int)c->units);
+}
