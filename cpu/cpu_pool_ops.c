@@ -61,6 +61,8 @@ static void sum_f32(void *restrict acc, const void *restrict src, int64_t n, int
             a[j] += s[j * stride];
 }
 
+#define SPAN_TAPS 16
+
 typedef struct pool_task {
     const lo_pool_params *p;
     bool average;
@@ -68,6 +70,12 @@ typedef struct pool_task {
     combine_fn combine;
     int64_t h, w, oh, ow;
     int64_t rows; /* output rows: N * C * OH */
+    /* Output columns [col0[kw], col1[kw]) have tap kw inside the input: the same for every
+     * row, so worked out once for the first SPAN_TAPS taps (a global pool's may be more). */
+    int64_t col0[SPAN_TAPS], col1[SPAN_TAPS];
+    /* AveragePool: the taps a window counts lie in columns [lo_w, hi_w); the columns
+     * [full0, full1) count all kernel[1] of them. */
+    int64_t lo_w, hi_w, full0, full1;
     const char *x;
     char *y;
     int units;
@@ -99,19 +107,25 @@ static int64_t taps_inside(int64_t start, int64_t dilation, int64_t kernel, int6
     return k1 - k0;
 }
 
-/* Each sum over the taps it is averaged over. */
+/* Each sum over the taps it is averaged over: the window's rows counted once per row, its
+ * columns once per column at the borders, and kernel[1] between them. */
 static void average_row(const pool_task *t, int64_t i, float *y)
 {
     const lo_pool_params *p = t->p;
     const int64_t top = i * p->stride[0] - p->pad_begin[0];
     const int64_t lo_h = p->count_include_pad ? -p->pad_begin[0] : 0;
     const int64_t hi_h = p->count_include_pad ? t->h + p->pad_end[0] : t->h;
-    const int64_t lo_w = p->count_include_pad ? -p->pad_begin[1] : 0;
-    const int64_t hi_w = p->count_include_pad ? t->w + p->pad_end[1] : t->w;
     const int64_t rows = taps_inside(top, p->dilation[0], p->kernel[0], lo_h, hi_h);
     for (int64_t j = 0; j < t->ow; j++) {
+        if (j == t->full0 && t->full1 > t->full0) {
+            const float count = (float)(rows * p->kernel[1]);
+            for (int64_t k = t->full0; k < t->full1; k++)
+                y[k] = rows ? y[k] / count : 0.0f;
+            j = t->full1 - 1;
+            continue;
+        }
         const int64_t count = rows * taps_inside(j * p->stride[1] - p->pad_begin[1], p->dilation[1],
-                                                 p->kernel[1], lo_w, hi_w);
+                                                 p->kernel[1], t->lo_w, t->hi_w);
         y[j] = count ? y[j] / (float)count : 0.0f;
     }
 }
@@ -141,7 +155,12 @@ static void pool_unit(void *task, int unit)
             for (int64_t kw = 0; kw < p->kernel[1]; kw++) {
                 const int64_t left = kw * p->dilation[1] - p->pad_begin[1];
                 int64_t j0, j1;
-                span_inside(left, p->stride[1], t->ow, 0, t->w, &j0, &j1);
+                if (kw < SPAN_TAPS) {
+                    j0 = t->col0[kw];
+                    j1 = t->col1[kw];
+                } else {
+                    span_inside(left, p->stride[1], t->ow, 0, t->w, &j0, &j1);
+                }
                 if (j1 > j0)
                     t->combine(y + (size_t)j0 * t->elem,
                                x_row + (size_t)(j0 * p->stride[1] + left) * t->elem, j1 - j0,
@@ -169,6 +188,14 @@ void lo_cpu_pool(lo_cpu_threads *threads, const lo_step *step, const void *x, vo
     };
     t.combine = t.average ? sum_f32 : t.elem == 1 ? max_u8 : max_f32;
     if (t.rows < 1 || t.ow < 1) return;
+    const lo_pool_params *p = t.p;
+    for (int64_t kw = 0; kw < p->kernel[1] && kw < SPAN_TAPS; kw++)
+        span_inside(kw * p->dilation[1] - p->pad_begin[1], p->stride[1], t.ow, 0, t.w, &t.col0[kw],
+                    &t.col1[kw]);
+    t.lo_w = p->count_include_pad ? -p->pad_begin[1] : 0;
+    t.hi_w = p->count_include_pad ? t.w + p->pad_end[1] : t.w;
+    span_inside(-p->pad_begin[1], p->stride[1], t.ow, t.lo_w,
+                t.hi_w - (p->kernel[1] - 1) * p->dilation[1], &t.full0, &t.full1);
     const int64_t row_bytes = t.ow * (t.p->kernel[0] * t.p->kernel[1] + 1) * (int64_t)t.elem;
     t.units = lo_cpu_units(threads, t.rows, row_bytes);
     lo_cpu_for(threads, pool_unit, &t, t.units);
