@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cpu_expf.h"
+#include "cpu_block.h" /* LO_CPU_KERNEL: a clone per x86-64 level */
 #include "cpu_plain_ops.h"
 
 /* ---- Unary ---- */
@@ -24,7 +25,7 @@ typedef struct unary_task {
 
 /* Sigmoid 1 / (1 + e^-x) or Tanh 1 - 2 / (e^2x + 1) (exact at the saturated ends, absolute
  * error ~1e-7 near 0), through a tile of exponentials on the stack. */
-static void exp_activation(bool tanh_, const float *x, float *y, int64_t n)
+LO_CPU_KERNEL static void exp_activation(bool tanh_, const float *x, float *y, int64_t n)
 {
     enum { TILE = 256 };
     float e[TILE];
@@ -45,7 +46,7 @@ static void exp_activation(bool tanh_, const float *x, float *y, int64_t n)
     }
 }
 
-static void unary_span(const lo_unary_params *p, const float *x, float *y, int64_t n)
+LO_CPU_KERNEL static void unary_span(const lo_unary_params *p, const float *x, float *y, int64_t n)
 {
     switch (p->op) {
     case LO_ACT_NONE:
@@ -170,8 +171,8 @@ static binary_layout binary_layout_of(const lo_shape *out, const lo_binary_param
         }                                                                                          \
     } while (0)
 
-static void binary_row(lo_binary_op op, const float *a, int64_t sa, const float *b, int64_t sb,
-                       float *y, int64_t n)
+LO_CPU_KERNEL static void binary_row(lo_binary_op op, const float *a, int64_t sa, const float *b,
+                                     int64_t sb, float *y, int64_t n)
 {
     switch (op) {
     case LO_BIN_ADD:
@@ -276,7 +277,7 @@ static float sum_of(const float *x, int64_t n)
 }
 
 /* One row along the axis (inner 1): y holds the exponentials first, then the results. */
-static void softmax_row(const float *x, float *y, int64_t len, bool log_softmax)
+LO_CPU_KERNEL static void softmax_row(const float *x, float *y, int64_t len, bool log_softmax)
 {
     const float top = max_of(x, len);
     for (int64_t k = 0; k < len; k++)
@@ -296,8 +297,8 @@ static void softmax_row(const float *x, float *y, int64_t len, bool log_softmax)
 
 /* Columns [0, cols) of a [len, inner] block, each column a softmax: rows of the block are
  * contiguous, so every loop runs along a row. */
-static void softmax_columns(const float *x, float *y, int64_t len, int64_t inner, int64_t cols,
-                            bool log_softmax)
+LO_CPU_KERNEL static void softmax_columns(const float *x, float *y, int64_t len, int64_t inner,
+                                          int64_t cols, bool log_softmax)
 {
     float top[SOFTMAX_COLUMNS], sum[SOFTMAX_COLUMNS];
     for (int64_t j = 0; j < cols; j++) {
@@ -380,7 +381,7 @@ typedef struct batchnorm_task {
     int units;
 } batchnorm_task;
 
-static void batchnorm_unit(void *task, int unit)
+LO_CPU_KERNEL static void batchnorm_unit(void *task, int unit)
 {
     const batchnorm_task *t = task;
     const int64_t inner = t->p->inner;

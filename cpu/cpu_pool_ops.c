@@ -11,12 +11,14 @@
 #include <math.h>
 #include <string.h>
 
+#include "cpu_block.h" /* LO_CPU_KERNEL: a clone per x86-64 level */
 #include "cpu_plain_ops.h"
 
 /* acc[j] = combine(acc[j], src[j * stride]) for j in [0, n). */
 typedef void (*combine_fn)(void *restrict acc, const void *restrict src, int64_t n, int64_t stride);
 
-static void max_f32(void *restrict acc, const void *restrict src, int64_t n, int64_t stride)
+LO_CPU_KERNEL static void max_f32(void *restrict acc, const void *restrict src, int64_t n,
+                                  int64_t stride)
 {
     float *restrict a = acc;
     const float *restrict s = src;
@@ -31,7 +33,8 @@ static void max_f32(void *restrict acc, const void *restrict src, int64_t n, int
             a[j] = s[j * stride] > a[j] ? s[j * stride] : a[j];
 }
 
-static void max_u8(void *restrict acc, const void *restrict src, int64_t n, int64_t stride)
+LO_CPU_KERNEL static void max_u8(void *restrict acc, const void *restrict src, int64_t n,
+                                 int64_t stride)
 {
     uint8_t *restrict a = acc;
     const uint8_t *restrict s = src;
@@ -46,7 +49,8 @@ static void max_u8(void *restrict acc, const void *restrict src, int64_t n, int6
             a[j] = s[j * stride] > a[j] ? s[j * stride] : a[j];
 }
 
-static void sum_f32(void *restrict acc, const void *restrict src, int64_t n, int64_t stride)
+LO_CPU_KERNEL static void sum_f32(void *restrict acc, const void *restrict src, int64_t n,
+                                  int64_t stride)
 {
     float *restrict a = acc;
     const float *restrict s = src;
