@@ -31,16 +31,30 @@ typedef float lo_cpu_vec __attribute__((vector_size(LO_CPU_LANES * sizeof(float)
 
 #define LO_CPU_INLINE static inline __attribute__((always_inline))
 
-/* The largest register block: nv * rows accumulators. */
+/* The largest register block: nv * rows accumulators (14 of 32 AVX-512 registers). */
 #define LO_CPU_MAX_NV   4
-#define LO_CPU_MAX_ROWS 8
+#define LO_CPU_MAX_ROWS 14
 
-LO_CPU_INLINE void lo_cpu_block(const int nv, const int rows, const float *const *row_at,
+/* Rows a block of nv vectors takes at most. */
+LO_CPU_INLINE int lo_cpu_block_rows(int nv)
+{
+    return nv == 1 ? 14 : nv == 2 ? 7 : 3;
+}
+
+/* Where a block's rows lie: through one pointer each (`row_at`), or, when `spacing` > 0, at
+ * base + i * spacing: a constant spacing needs no register per row, so wide blocks (14 rows)
+ * keep every pointer out of the stack. */
+typedef struct lo_cpu_rows {
+    const float *const *row_at;
+    const float *base;
+} lo_cpu_rows;
+
+LO_CPU_INLINE void lo_cpu_block(const int nv, const int rows, const int spacing, lo_cpu_rows at,
                                 const int32_t *tap_offset, int64_t taps, const float *packed,
                                 const float *init, float *tile)
 {
     lo_cpu_vec acc[LO_CPU_MAX_ROWS][LO_CPU_MAX_NV];
-#pragma GCC unroll 8
+#pragma GCC unroll 14
     for (int i = 0; i < rows; i++)
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++) {
@@ -57,84 +71,245 @@ LO_CPU_INLINE void lo_cpu_block(const int nv, const int rows, const float *const
         for (int v = 0; v < nv; v++)
             memcpy(&bv[v], b + v * LO_CPU_LANES, sizeof bv[v]);
         const int32_t offset = tap_offset[t];
-#pragma GCC unroll 8
+        const float *tap = spacing > 0 ? at.base + offset : NULL;
+#pragma GCC unroll 14
         for (int i = 0; i < rows; i++) {
-            const float a = row_at[i][offset];
+            const float a = spacing > 0 ? tap[i * spacing] : at.row_at[i][offset];
 #pragma GCC unroll 4
             for (int v = 0; v < nv; v++)
                 acc[i][v] += bv[v] * a;
         }
     }
-#pragma GCC unroll 8
+#pragma GCC unroll 14
     for (int i = 0; i < rows; i++)
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
             memcpy(tile + (i * nv + v) * LO_CPU_LANES, &acc[i][v], sizeof acc[i][v]);
 }
 
-/* Rows a block of nv vectors takes at most (its accumulators fill the registers). */
-LO_CPU_INLINE int lo_cpu_block_rows(int nv)
-{
-    return nv == 1 ? 8 : nv == 2 ? 6 : 3;
-}
-
-/* lo_cpu_block with nv in {1, 2, 4} and rows in 1..lo_cpu_block_rows(nv), each pair
- * compiled with both as constants. */
-LO_CPU_INLINE void lo_cpu_block_any(int nv, int rows, const float *const *row_at,
+/* lo_cpu_block with nv in {1, 2, 4}, rows in 1..lo_cpu_block_rows(nv) and spacing in
+ * {0 (pointers), 1, 2}, each combination compiled with all three as constants. Any other
+ * spacing must come as pointers. */
+LO_CPU_INLINE void lo_cpu_block_any(int nv, int rows, int spacing, lo_cpu_rows at,
                                     const int32_t *tap_offset, int64_t taps, const float *packed,
                                     const float *init, float *tile)
 {
-    switch (nv * 16 + rows) {
-    case 17:
-        lo_cpu_block(1, 1, row_at, tap_offset, taps, packed, init, tile);
+    switch ((nv * 16 + rows) * 4 + spacing) {
+    case 68:
+        lo_cpu_block(1, 1, 0, at, tap_offset, taps, packed, init, tile);
         break;
-    case 18:
-        lo_cpu_block(1, 2, row_at, tap_offset, taps, packed, init, tile);
+    case 69:
+        lo_cpu_block(1, 1, 1, at, tap_offset, taps, packed, init, tile);
         break;
-    case 19:
-        lo_cpu_block(1, 3, row_at, tap_offset, taps, packed, init, tile);
+    case 70:
+        lo_cpu_block(1, 1, 2, at, tap_offset, taps, packed, init, tile);
         break;
-    case 20:
-        lo_cpu_block(1, 4, row_at, tap_offset, taps, packed, init, tile);
+    case 72:
+        lo_cpu_block(1, 2, 0, at, tap_offset, taps, packed, init, tile);
         break;
-    case 21:
-        lo_cpu_block(1, 5, row_at, tap_offset, taps, packed, init, tile);
+    case 73:
+        lo_cpu_block(1, 2, 1, at, tap_offset, taps, packed, init, tile);
         break;
-    case 22:
-        lo_cpu_block(1, 6, row_at, tap_offset, taps, packed, init, tile);
+    case 74:
+        lo_cpu_block(1, 2, 2, at, tap_offset, taps, packed, init, tile);
         break;
-    case 23:
-        lo_cpu_block(1, 7, row_at, tap_offset, taps, packed, init, tile);
+    case 76:
+        lo_cpu_block(1, 3, 0, at, tap_offset, taps, packed, init, tile);
         break;
-    case 24:
-        lo_cpu_block(1, 8, row_at, tap_offset, taps, packed, init, tile);
+    case 77:
+        lo_cpu_block(1, 3, 1, at, tap_offset, taps, packed, init, tile);
         break;
-    case 33:
-        lo_cpu_block(2, 1, row_at, tap_offset, taps, packed, init, tile);
+    case 78:
+        lo_cpu_block(1, 3, 2, at, tap_offset, taps, packed, init, tile);
         break;
-    case 34:
-        lo_cpu_block(2, 2, row_at, tap_offset, taps, packed, init, tile);
+    case 80:
+        lo_cpu_block(1, 4, 0, at, tap_offset, taps, packed, init, tile);
         break;
-    case 35:
-        lo_cpu_block(2, 3, row_at, tap_offset, taps, packed, init, tile);
+    case 81:
+        lo_cpu_block(1, 4, 1, at, tap_offset, taps, packed, init, tile);
         break;
-    case 36:
-        lo_cpu_block(2, 4, row_at, tap_offset, taps, packed, init, tile);
+    case 82:
+        lo_cpu_block(1, 4, 2, at, tap_offset, taps, packed, init, tile);
         break;
-    case 37:
-        lo_cpu_block(2, 5, row_at, tap_offset, taps, packed, init, tile);
+    case 84:
+        lo_cpu_block(1, 5, 0, at, tap_offset, taps, packed, init, tile);
         break;
-    case 38:
-        lo_cpu_block(2, 6, row_at, tap_offset, taps, packed, init, tile);
+    case 85:
+        lo_cpu_block(1, 5, 1, at, tap_offset, taps, packed, init, tile);
         break;
-    case 65:
-        lo_cpu_block(4, 1, row_at, tap_offset, taps, packed, init, tile);
+    case 86:
+        lo_cpu_block(1, 5, 2, at, tap_offset, taps, packed, init, tile);
         break;
-    case 66:
-        lo_cpu_block(4, 2, row_at, tap_offset, taps, packed, init, tile);
+    case 88:
+        lo_cpu_block(1, 6, 0, at, tap_offset, taps, packed, init, tile);
         break;
-    case 67:
-        lo_cpu_block(4, 3, row_at, tap_offset, taps, packed, init, tile);
+    case 89:
+        lo_cpu_block(1, 6, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 90:
+        lo_cpu_block(1, 6, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 92:
+        lo_cpu_block(1, 7, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 93:
+        lo_cpu_block(1, 7, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 94:
+        lo_cpu_block(1, 7, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 96:
+        lo_cpu_block(1, 8, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 97:
+        lo_cpu_block(1, 8, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 98:
+        lo_cpu_block(1, 8, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 100:
+        lo_cpu_block(1, 9, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 101:
+        lo_cpu_block(1, 9, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 102:
+        lo_cpu_block(1, 9, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 104:
+        lo_cpu_block(1, 10, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 105:
+        lo_cpu_block(1, 10, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 106:
+        lo_cpu_block(1, 10, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 108:
+        lo_cpu_block(1, 11, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 109:
+        lo_cpu_block(1, 11, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 110:
+        lo_cpu_block(1, 11, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 112:
+        lo_cpu_block(1, 12, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 113:
+        lo_cpu_block(1, 12, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 114:
+        lo_cpu_block(1, 12, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 116:
+        lo_cpu_block(1, 13, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 117:
+        lo_cpu_block(1, 13, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 118:
+        lo_cpu_block(1, 13, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 120:
+        lo_cpu_block(1, 14, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 121:
+        lo_cpu_block(1, 14, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 122:
+        lo_cpu_block(1, 14, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 132:
+        lo_cpu_block(2, 1, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 133:
+        lo_cpu_block(2, 1, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 134:
+        lo_cpu_block(2, 1, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 136:
+        lo_cpu_block(2, 2, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 137:
+        lo_cpu_block(2, 2, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 138:
+        lo_cpu_block(2, 2, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 140:
+        lo_cpu_block(2, 3, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 141:
+        lo_cpu_block(2, 3, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 142:
+        lo_cpu_block(2, 3, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 144:
+        lo_cpu_block(2, 4, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 145:
+        lo_cpu_block(2, 4, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 146:
+        lo_cpu_block(2, 4, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 148:
+        lo_cpu_block(2, 5, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 149:
+        lo_cpu_block(2, 5, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 150:
+        lo_cpu_block(2, 5, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 152:
+        lo_cpu_block(2, 6, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 153:
+        lo_cpu_block(2, 6, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 154:
+        lo_cpu_block(2, 6, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 156:
+        lo_cpu_block(2, 7, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 157:
+        lo_cpu_block(2, 7, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 158:
+        lo_cpu_block(2, 7, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 260:
+        lo_cpu_block(4, 1, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 261:
+        lo_cpu_block(4, 1, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 262:
+        lo_cpu_block(4, 1, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 264:
+        lo_cpu_block(4, 2, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 265:
+        lo_cpu_block(4, 2, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 266:
+        lo_cpu_block(4, 2, 2, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 268:
+        lo_cpu_block(4, 3, 0, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 269:
+        lo_cpu_block(4, 3, 1, at, tap_offset, taps, packed, init, tile);
+        break;
+    case 270:
+        lo_cpu_block(4, 3, 2, at, tap_offset, taps, packed, init, tile);
         break;
     default:
         break;

@@ -147,6 +147,13 @@ void lo_cpu_conv_free(lo_cpu_conv *c)
     lo_free(c->packed);
 }
 
+/* to[j] = max(to[j], from[j]): restrict, so it runs on whole vectors. */
+LO_CPU_INLINE void keep_max(float *restrict to, const float *restrict from, int64_t count)
+{
+    for (int64_t j = 0; j < count; j++)
+        to[j] = to[j] < from[j] ? from[j] : to[j];
+}
+
 typedef struct conv_task {
     const lo_cpu_conv *c;
     const float *planes; /* the input, or its padded copy */
@@ -200,16 +207,25 @@ LO_CPU_KERNEL static void conv_unit(void *arg, int unit)
     float *planes = task->output + (n * c->maps + first_map) * pixels;
     const int max_rows = lo_cpu_block_rows(c->nv);
     const int64_t end = (chunk + 1) * c->chunk < pixels ? (chunk + 1) * c->chunk : pixels;
-    for (int64_t pixel = chunk * c->chunk; pixel < end; pixel += max_rows) {
-        const int rows = end - pixel < max_rows ? (int)(end - pixel) : max_rows;
+    for (int64_t pixel = chunk * c->chunk; pixel < end;) {
+        /* A block stays inside one output row, so its rows are evenly spaced. */
+        const int64_t oh = pixel / c->out_w, ow = pixel % c->out_w;
+        int64_t count = c->out_w - ow < end - pixel ? c->out_w - ow : end - pixel;
+        if (count > max_rows) count = max_rows;
+        const int rows = (int)count;
+        const float *first = image + oh * c->stride[0] * c->padded_w + ow * c->stride[1];
         const float *row_at[LO_CPU_MAX_ROWS];
-        for (int i = 0; i < rows; i++) {
-            const int64_t oh = (pixel + i) / c->out_w, ow = (pixel + i) % c->out_w;
-            row_at[i] = image + oh * c->stride[0] * c->padded_w + ow * c->stride[1];
+        int spacing = (int)c->stride[1];
+        if (spacing > 2) {
+            for (int i = 0; i < rows; i++)
+                row_at[i] = first + i * c->stride[1];
+            spacing = 0;
         }
-        lo_cpu_block_any(c->nv, rows, row_at, c->tap_offset, c->taps, packed, init, tile);
+        const lo_cpu_rows at = {.row_at = row_at, .base = first};
+        lo_cpu_block_any(c->nv, rows, spacing, at, c->tap_offset, c->taps, packed, init, tile);
         lo_cpu_activate(tile, rows * c->lanes, c->activation, &c->activation_args);
         scatter(c, tile, rows, lanes_used, planes, pixels, pixel);
+        pixel += count;
     }
 }
 
@@ -250,26 +266,29 @@ LO_CPU_KERNEL static void conv_pool_unit(void *arg, int unit)
             if (oh < 0 || oh >= c->out_h) continue;
             for (int64_t b = 0; b < pool->kernel[1]; b++) {
                 const float *row_at[LO_CPU_MAX_ROWS];
-                bool inside[LO_CPU_MAX_ROWS], any = false;
+                bool inside[LO_CPU_MAX_ROWS], any = false, all = true;
+                const float *row = image + oh * c->stride[0] * c->padded_w;
                 for (int i = 0; i < rows; i++) {
                     const int64_t ow =
                         (pw + i) * pool->stride[1] - pool->pad_begin[1] + b * pool->dilation[1];
                     inside[i] = ow >= 0 && ow < c->out_w;
                     any |= inside[i];
-                    row_at[i] = image + oh * c->stride[0] * c->padded_w +
-                                (inside[i] ? ow : 0) * c->stride[1];
+                    all &= inside[i];
+                    row_at[i] = row + (inside[i] ? ow : 0) * c->stride[1];
                 }
                 if (!any) continue;
-                lo_cpu_block_any(c->nv, rows, row_at, c->tap_offset, c->taps, packed, init, tile);
+                /* Evenly spaced rows (every window inside) need no pointer each. */
+                const int64_t step = pool->stride[1] * c->stride[1];
+                const int spacing = all && step <= 2 ? (int)step : 0;
+                const lo_cpu_rows at = {.row_at = row_at, .base = row_at[0]};
+                lo_cpu_block_any(c->nv, rows, spacing, at, c->tap_offset, c->taps, packed, init,
+                                 tile);
                 if (!c->activate_after_pool)
                     lo_cpu_activate(tile, rows * c->lanes, c->activation, &c->activation_args);
                 for (int i = 0; i < rows; i++) {
                     if (!inside[i]) continue;
                     seen[i] = true;
-                    float *to = best + i * c->lanes;
-                    const float *from = tile + i * c->lanes;
-                    for (int64_t j = 0; j < c->lanes; j++)
-                        to[j] = from[j] > to[j] ? from[j] : to[j];
+                    keep_max(best + i * c->lanes, tile + i * c->lanes, c->lanes);
                 }
             }
         }

@@ -227,10 +227,13 @@ LO_CPU_KERNEL static void dense_unit(void *arg, int unit)
     const int64_t end = (chunk + 1) * d->row_chunk < d->m ? (chunk + 1) * d->row_chunk : d->m;
     for (int64_t row = chunk * d->row_chunk; row < end; row += max_rows) {
         const int rows = end - row < max_rows ? (int)(end - row) : max_rows;
+        /* A transposed A's rows are adjacent: evenly spaced, no pointer each. */
         const float *row_at[LO_CPU_MAX_ROWS];
-        for (int i = 0; i < rows; i++)
-            row_at[i] = d->trans_a ? a + row + i : a + (row + i) * d->k;
-        lo_cpu_block_any(d->nv, rows, row_at, d->tap_offset, d->k, packed, NULL, tile);
+        for (int i = 0; i < rows && !d->trans_a; i++)
+            row_at[i] = a + (row + i) * d->k;
+        const lo_cpu_rows at = {.row_at = row_at, .base = a + row};
+        lo_cpu_block_any(d->nv, rows, d->trans_a ? 1 : 0, at, d->tap_offset, d->k, packed, NULL,
+                         tile);
         for (int i = 0; i < rows; i++) {
             float *values = tile + i * d->lanes;
             if (d->alpha != 1.0f)
