@@ -4,8 +4,6 @@
  * blocks so long sums keep their precision. In place (output = an input, as step.h allows)
  * works because every loop reads element i before writing element i and nothing after.
  */
-#include "cpu_vectorize.h" /* first: it applies to every function after it */
-
 #include <math.h>
 #include <string.h>
 

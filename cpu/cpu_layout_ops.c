@@ -3,8 +3,6 @@
  * treat as one (unpadded inner dims, dims a transpose keeps together) so the innermost moves
  * are long runs: memcpy, a fill, or a tiled 2-D transpose.
  */
-#include "cpu_vectorize.h" /* first: it applies to every function after it */
-
 #include <string.h>
 
 #include "cpu_plain_ops.h"

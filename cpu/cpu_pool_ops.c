@@ -6,8 +6,6 @@
  * of its window inside the input, or inside the padded input (count_include_pad). Units of
  * work are output rows.
  */
-#include "cpu_vectorize.h" /* first: it applies to every function after it */
-
 #include <math.h>
 #include <string.h>
 
