@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cpu_activation.h"
 #include "cpu_expf.h"
 #include "cpu_block.h" /* LO_CPU_KERNEL: a clone per x86-64 level */
 #include "cpu_plain_ops.h"
@@ -21,65 +22,11 @@ typedef struct unary_task {
     int units;
 } unary_task;
 
-/* Sigmoid 1 / (1 + e^-x) or Tanh 1 - 2 / (e^2x + 1) (exact at the saturated ends, absolute
- * error ~1e-7 near 0), through a tile of exponentials on the stack. */
-LO_CPU_KERNEL static void exp_activation(bool tanh_, const float *x, float *y, int64_t n)
-{
-    enum { TILE = 256 };
-    float e[TILE];
-    for (int64_t start = 0; start < n; start += TILE) {
-        const int64_t count = n - start < TILE ? n - start : TILE;
-        const float *xs = x + start;
-        float *ys = y + start;
-        const float factor = tanh_ ? 2.0f : -1.0f;
-        for (int64_t i = 0; i < count; i++)
-            e[i] = factor * xs[i];
-        lo_cpu_exp_span(e, e, count);
-        if (tanh_)
-            for (int64_t i = 0; i < count; i++)
-                ys[i] = 1.0f - 2.0f / (e[i] + 1.0f);
-        else
-            for (int64_t i = 0; i < count; i++)
-                ys[i] = 1.0f / (1.0f + e[i]);
-    }
-}
-
+/* y = f(x) over n values: the activation Conv and Gemm fuse, here out of place. */
 LO_CPU_KERNEL static void unary_span(const lo_unary_params *p, const float *x, float *y, int64_t n)
 {
-    switch (p->op) {
-    case LO_ACT_NONE:
-        if (x != y) memcpy(y, x, (size_t)n * sizeof *y);
-        break;
-    case LO_ACT_RELU:
-        for (int64_t i = 0; i < n; i++) {
-            const float v = x[i];
-            y[i] = v > 0.0f ? v : 0.0f;
-        }
-        break;
-    case LO_ACT_SIGMOID:
-    case LO_ACT_TANH:
-        exp_activation(p->op == LO_ACT_TANH, x, y, n);
-        break;
-    case LO_ACT_LEAKY_RELU: {
-        /* Both parts unconditionally: a multiply under a condition is a branch to GCC. */
-        const float alpha = p->alpha;
-        for (int64_t i = 0; i < n; i++) {
-            const float v = x[i];
-            const float positive = v > 0.0f ? v : 0.0f, negative = v < 0.0f ? v : 0.0f;
-            y[i] = positive + alpha * negative;
-        }
-        break;
-    }
-    case LO_ACT_CLIP: {
-        /* min first, then max: the max wins where min > max, as ONNX's Clip. */
-        const float lo = p->min, hi = p->max;
-        for (int64_t i = 0; i < n; i++) {
-            const float v = x[i] < lo ? lo : x[i];
-            y[i] = v > hi ? hi : v;
-        }
-        break;
-    }
-    }
+    const lo_activation_args args = {.alpha = p->alpha, .min = p->min, .max = p->max};
+    lo_cpu_activate_from(x, y, n, p->op, &args);
 }
 
 static void unary_unit(void *task, int unit)
