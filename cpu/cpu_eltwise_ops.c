@@ -189,8 +189,10 @@ static float max_of(const float *x, int64_t n)
         lane[k] = -INFINITY;
     int64_t i = 0;
     for (; i + LANES <= n; i += LANES)
-        for (int k = 0; k < LANES; k++)
-            lane[k] = x[i + k] > lane[k] ? x[i + k] : lane[k];
+        for (int k = 0; k < LANES; k++) {
+            const float v = x[i + k];
+            lane[k] = v > lane[k] ? v : lane[k];
+        }
     float top = -INFINITY;
     for (; i < n; i++)
         top = x[i] > top ? x[i] : top;
