@@ -1,46 +1,31 @@
-/* The native CPU backend's one register-blocked inner kernel, shared by Conv, Gemm, Gemm
- * chains and MatMul: `rows` output rows (pixels of a conv, rows of A) times `nv` vectors of
- * 16 output columns (channels of a conv, columns of B), accumulated over `taps`:
+/* The native CPU backend's register-blocked inner kernels, shared by Conv, Gemm, Gemm chains
+ * and MatMul: `rows` output rows (pixels of a conv, rows of A) times `nv` vectors of 16 output
+ * columns (channels of a conv, columns of B), accumulated over `taps`:
  *
  *   tile[i][j] = init[j] + sum_t rows[i][tap_offset[t]] * packed[t * 16 * nv + j]
  *
- * Row i's values are read through a pointer and a per-tap offset table, so a conv reads its
- * input where it lies (an implicit im2col: no copy) and a Gemm reads A as it lies. `packed`
- * holds B (a conv's weights) tap by tap, 16 * nv columns per tap, zero past the real ones.
- * Accumulators live in registers: callers pass nv and rows as constants, so the loops below
- * unroll completely (the block is force-inlined into each caller).
- *
- * Vectors are GCC's vector extension (clang has it too); callers compile a clone per x86-64
- * level (LO_CPU_KERNEL) so one binary uses AVX-512 where the CPU has it.
+ * Row i's values are read through a per-tap offset table, so a conv reads its input where it
+ * lies (an implicit im2col: no copy) and a Gemm reads A as it lies. `packed` holds B (a conv's
+ * weights) tap by tap, 16 * nv columns per tap, zero past the real ones. Each (nv, rows,
+ * spacing) is compiled on its own with its accumulators in registers (cpu_block.c), in a
+ * clone per x86-64 level; these calls pick one.
  */
 #ifndef LO_CPU_BLOCK_H
 #define LO_CPU_BLOCK_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <string.h>
 
 #define LO_CPU_LANES 16
 
-typedef float lo_cpu_vec __attribute__((vector_size(LO_CPU_LANES * sizeof(float))));
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LO_CPU_NO_CLONES)
-#define LO_CPU_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define LO_CPU_KERNEL
-#endif
-
-#define LO_CPU_INLINE static inline __attribute__((always_inline))
-
-/* The largest register block: nv * rows accumulators (14 of 32 AVX-512 registers). */
+/* The largest register block: nv * rows accumulators. */
 #define LO_CPU_MAX_NV   4
 #define LO_CPU_MAX_ROWS 14
-#define LO_CPU_MAX_KW   5 /* the widest kernel row lo_cpu_row_block is compiled for */
 
-/* Rows a block of nv vectors takes at most. */
-LO_CPU_INLINE int lo_cpu_block_rows(int nv)
+/* Rows a block of nv (1, 2 or 4) vectors takes at most. */
+static inline int lo_cpu_block_rows(int nv)
 {
-    return nv == 1 ? 14 : nv == 2 ? 7 : 3;
+    return nv == 1 ? 14 : nv == 2 ? 12 : 3;
 }
 
 /* Where a block's rows lie: through one pointer each (`row_at`), or, when `spacing` > 0, at
@@ -51,373 +36,24 @@ typedef struct lo_cpu_rows {
     const float *base;
 } lo_cpu_rows;
 
-LO_CPU_INLINE void lo_cpu_block(const int nv, const int rows, const int spacing, lo_cpu_rows at,
-                                const int32_t *tap_offset, int64_t taps, const float *packed,
-                                const float *init, float *tile)
-{
-    lo_cpu_vec acc[LO_CPU_MAX_ROWS][LO_CPU_MAX_NV];
-#pragma GCC unroll 14
-    for (int i = 0; i < rows; i++)
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++) {
-            if (init)
-                memcpy(&acc[i][v], init + v * LO_CPU_LANES, sizeof acc[i][v]);
-            else
-                memset(&acc[i][v], 0, sizeof acc[i][v]);
-        }
-    const int64_t width = (int64_t)nv * LO_CPU_LANES;
-    for (int64_t t = 0; t < taps; t++) {
-        const float *b = packed + t * width;
-        lo_cpu_vec bv[LO_CPU_MAX_NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++)
-            memcpy(&bv[v], b + v * LO_CPU_LANES, sizeof bv[v]);
-        const int32_t offset = tap_offset[t];
-        const float *tap = spacing > 0 ? at.base + offset : NULL;
-#pragma GCC unroll 14
-        for (int i = 0; i < rows; i++) {
-            const float a = spacing > 0 ? tap[i * spacing] : at.row_at[i][offset];
-#pragma GCC unroll 4
-            for (int v = 0; v < nv; v++)
-                acc[i][v] += bv[v] * a;
-        }
-    }
-#pragma GCC unroll 14
-    for (int i = 0; i < rows; i++)
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++)
-            memcpy(tile + (i * nv + v) * LO_CPU_LANES, &acc[i][v], sizeof acc[i][v]);
-}
+/* One block: nv in {1, 2, 4}, rows in 1..lo_cpu_block_rows(nv), spacing 0 (at.row_at), 1 or 2
+ * (at.base). init may be NULL (zeros). tile receives rows x (16 * nv) floats. */
+void lo_cpu_block_any(int nv, int rows, int spacing, lo_cpu_rows at, const int32_t *tap_offset,
+                      int64_t taps, const float *packed, const float *init, float *tile);
 
-/* lo_cpu_block with nv in {1, 2, 4}, rows in 1..lo_cpu_block_rows(nv) and spacing in
- * {0 (pointers), 1, 2}, each combination compiled with all three as constants. Any other
- * spacing must come as pointers. */
-LO_CPU_INLINE void lo_cpu_block_any(int nv, int rows, int spacing, lo_cpu_rows at,
-                                    const int32_t *tap_offset, int64_t taps, const float *packed,
-                                    const float *init, float *tile)
-{
-    switch ((nv * 16 + rows) * 4 + spacing) {
-    case 68:
-        lo_cpu_block(1, 1, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 69:
-        lo_cpu_block(1, 1, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 70:
-        lo_cpu_block(1, 1, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 72:
-        lo_cpu_block(1, 2, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 73:
-        lo_cpu_block(1, 2, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 74:
-        lo_cpu_block(1, 2, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 76:
-        lo_cpu_block(1, 3, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 77:
-        lo_cpu_block(1, 3, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 78:
-        lo_cpu_block(1, 3, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 80:
-        lo_cpu_block(1, 4, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 81:
-        lo_cpu_block(1, 4, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 82:
-        lo_cpu_block(1, 4, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 84:
-        lo_cpu_block(1, 5, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 85:
-        lo_cpu_block(1, 5, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 86:
-        lo_cpu_block(1, 5, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 88:
-        lo_cpu_block(1, 6, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 89:
-        lo_cpu_block(1, 6, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 90:
-        lo_cpu_block(1, 6, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 92:
-        lo_cpu_block(1, 7, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 93:
-        lo_cpu_block(1, 7, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 94:
-        lo_cpu_block(1, 7, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 96:
-        lo_cpu_block(1, 8, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 97:
-        lo_cpu_block(1, 8, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 98:
-        lo_cpu_block(1, 8, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 100:
-        lo_cpu_block(1, 9, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 101:
-        lo_cpu_block(1, 9, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 102:
-        lo_cpu_block(1, 9, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 104:
-        lo_cpu_block(1, 10, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 105:
-        lo_cpu_block(1, 10, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 106:
-        lo_cpu_block(1, 10, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 108:
-        lo_cpu_block(1, 11, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 109:
-        lo_cpu_block(1, 11, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 110:
-        lo_cpu_block(1, 11, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 112:
-        lo_cpu_block(1, 12, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 113:
-        lo_cpu_block(1, 12, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 114:
-        lo_cpu_block(1, 12, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 116:
-        lo_cpu_block(1, 13, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 117:
-        lo_cpu_block(1, 13, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 118:
-        lo_cpu_block(1, 13, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 120:
-        lo_cpu_block(1, 14, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 121:
-        lo_cpu_block(1, 14, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 122:
-        lo_cpu_block(1, 14, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 132:
-        lo_cpu_block(2, 1, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 133:
-        lo_cpu_block(2, 1, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 134:
-        lo_cpu_block(2, 1, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 136:
-        lo_cpu_block(2, 2, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 137:
-        lo_cpu_block(2, 2, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 138:
-        lo_cpu_block(2, 2, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 140:
-        lo_cpu_block(2, 3, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 141:
-        lo_cpu_block(2, 3, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 142:
-        lo_cpu_block(2, 3, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 144:
-        lo_cpu_block(2, 4, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 145:
-        lo_cpu_block(2, 4, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 146:
-        lo_cpu_block(2, 4, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 148:
-        lo_cpu_block(2, 5, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 149:
-        lo_cpu_block(2, 5, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 150:
-        lo_cpu_block(2, 5, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 152:
-        lo_cpu_block(2, 6, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 153:
-        lo_cpu_block(2, 6, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 154:
-        lo_cpu_block(2, 6, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 156:
-        lo_cpu_block(2, 7, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 157:
-        lo_cpu_block(2, 7, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 158:
-        lo_cpu_block(2, 7, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 260:
-        lo_cpu_block(4, 1, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 261:
-        lo_cpu_block(4, 1, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 262:
-        lo_cpu_block(4, 1, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 264:
-        lo_cpu_block(4, 2, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 265:
-        lo_cpu_block(4, 2, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 266:
-        lo_cpu_block(4, 2, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 268:
-        lo_cpu_block(4, 3, 0, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 269:
-        lo_cpu_block(4, 3, 1, at, tap_offset, taps, packed, init, tile);
-        break;
-    case 270:
-        lo_cpu_block(4, 3, 2, at, tap_offset, taps, packed, init, tile);
-        break;
-    default:
-        break;
-    }
-}
-
-/* A conv's rows when they lie evenly along one input row and the kernel row is KW adjacent
- * taps: each input value is broadcast once and feeds every (row, tap) pair that reads it,
- * where the tap block above broadcasts it once per pair. For LeNet's 5-wide kernels and
- * rows two apart (a 2x2 pool's windows) that halves the loads per multiply-add.
+/* A conv block whose rows lie `spacing` (1 or 2) apart along one input row, with a kernel row
+ * of kw_count adjacent taps: each input value is broadcast once for every (row, tap) pair that
+ * reads it, where lo_cpu_block broadcasts it once per pair (for LeNet's 5-wide kernels that
+ * halves the loads per multiply-add). `pairs` runs over (input channel, kernel row) in the
+ * packed taps' order; row_offset[p] is where pair p's kernel row starts from `base`:
  *
  *   tile[i][j] = init[j] + sum_p sum_kw base[row_offset[p] + i * spacing + kw]
- *                                       * packed[(p * KW + kw) * 16 * nv + j]
+ *                                       * packed[(p * kw_count + kw) * 16 * nv + j]
  *
- * `pairs` runs over (input channel, kernel row) in the packed taps' order. */
-LO_CPU_INLINE void lo_cpu_row_block(const int nv, const int rows, const int spacing,
-                                    const int kw_count, const float *base,
-                                    const int32_t *row_offset, int64_t pairs, const float *packed,
-                                    const float *init, float *tile)
-{
-    lo_cpu_vec acc[LO_CPU_MAX_ROWS][LO_CPU_MAX_NV];
-#pragma GCC unroll 14
-    for (int i = 0; i < rows; i++)
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++)
-            memcpy(&acc[i][v], init + v * LO_CPU_LANES, sizeof acc[i][v]);
-    const int64_t width = (int64_t)nv * LO_CPU_LANES;
-    const int span = (rows - 1) * spacing + kw_count;
-    for (int64_t p = 0; p < pairs; p++) {
-        const float *x = base + row_offset[p];
-        const float *w = packed + p * kw_count * width;
-        lo_cpu_vec wv[LO_CPU_MAX_KW][LO_CPU_MAX_NV];
-#pragma GCC unroll 8
-        for (int kw = 0; kw < kw_count; kw++)
-#pragma GCC unroll 4
-            for (int v = 0; v < nv; v++)
-                memcpy(&wv[kw][v], w + kw * width + v * LO_CPU_LANES, sizeof wv[kw][v]);
-#pragma GCC unroll 64
-        for (int at = 0; at < span; at++) {
-            const float value = x[at];
-#pragma GCC unroll 8
-            for (int kw = 0; kw < kw_count; kw++) {
-                const int offset = at - kw; /* row i reads x[i * spacing + kw] */
-                if (offset < 0 || offset % spacing != 0 || offset / spacing >= rows) continue;
-#pragma GCC unroll 4
-                for (int v = 0; v < nv; v++)
-                    acc[offset / spacing][v] += wv[kw][v] * value;
-            }
-        }
-    }
-#pragma GCC unroll 14
-    for (int i = 0; i < rows; i++)
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++)
-            memcpy(tile + (i * nv + v) * LO_CPU_LANES, &acc[i][v], sizeof acc[i][v]);
-}
-
-#define LO_CPU_ROW_KEY(nv, rows, spacing, kw) ((((nv)*16 + (rows)) * 4 + (spacing)) * 8 + (kw))
-
-/* lo_cpu_row_block for the shapes compiled (LeNet's: 3- and 5-wide kernels, rows one or two
- * apart, 14 rows of one vector or 5 or 7 of two); false, having done nothing, for others. */
-LO_CPU_INLINE bool lo_cpu_row_block_any(int nv, int rows, int spacing, int kw_count,
-                                        const float *base, const int32_t *row_offset, int64_t pairs,
-                                        const float *packed, const float *init, float *tile)
-{
-    if (spacing < 1 || spacing > 2 || kw_count < 1 || kw_count > LO_CPU_MAX_KW) return false;
-    switch (LO_CPU_ROW_KEY(nv, rows, spacing, kw_count)) {
-    case LO_CPU_ROW_KEY(1, 14, 1, 3):
-        lo_cpu_row_block(1, 14, 1, 3, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(1, 14, 1, 5):
-        lo_cpu_row_block(1, 14, 1, 5, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(1, 14, 2, 3):
-        lo_cpu_row_block(1, 14, 2, 3, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(1, 14, 2, 5):
-        lo_cpu_row_block(1, 14, 2, 5, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(2, 5, 1, 3):
-        lo_cpu_row_block(2, 5, 1, 3, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(2, 5, 1, 5):
-        lo_cpu_row_block(2, 5, 1, 5, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(2, 5, 2, 3):
-        lo_cpu_row_block(2, 5, 2, 3, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(2, 5, 2, 5):
-        lo_cpu_row_block(2, 5, 2, 5, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(2, 7, 1, 3):
-        lo_cpu_row_block(2, 7, 1, 3, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(2, 7, 1, 5):
-        lo_cpu_row_block(2, 7, 1, 5, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(2, 7, 2, 3):
-        lo_cpu_row_block(2, 7, 2, 3, base, row_offset, pairs, packed, init, tile);
-        return true;
-    case LO_CPU_ROW_KEY(2, 7, 2, 5):
-        lo_cpu_row_block(2, 7, 2, 5, base, row_offset, pairs, packed, init, tile);
-        return true;
-    default:
-        return false;
-    }
-}
+ * Compiled for LeNet's shapes: 3- and 5-wide kernel rows, 14 rows of one vector or 5 or 7 of
+ * two; false, having done nothing, for any other. init must not be NULL. */
+bool lo_cpu_row_block_any(int nv, int rows, int spacing, int kw_count, const float *base,
+                          const int32_t *row_offset, int64_t pairs, const float *packed,
+                          const float *init, float *tile);
 
 #endif

@@ -10,7 +10,11 @@
 #include "alloc.h"
 #include "cpu_activation.h"
 #include "cpu_block.h"
+#include "cpu_clones.h"
 #include "cpu_kernel_types.h"
+
+/* Conv columns a pooled conv computes at a time (its stack tile). */
+#define LO_CPU_POOL_COLUMNS 64
 
 /* The largest output pixel count and plane a kernel indexes with 32-bit offsets. */
 #define LO_CPU_MAX_OFFSET INT32_MAX
@@ -93,6 +97,13 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
         c->pooled_h = step->output.shape.dims[2];
         c->pooled_w = step->output.shape.dims[3];
         c->activate_after_pool = lo_cpu_activation_monotone(p->activation, &p->activation_args);
+        /* Pooled pixels per run: as many as LO_CPU_POOL_COLUMNS conv columns serve. */
+        const int64_t window = (p->pool.kernel[1] - 1) * p->pool.dilation[1] + 1;
+        if (window > LO_CPU_POOL_COLUMNS)
+            return lo_fail(err, LO_ERR_UNSUPPORTED,
+                           "a pool window %lld columns wide passes the CPU conv's %d",
+                           (long long)window, LO_CPU_POOL_COLUMNS);
+        c->pool_run = (LO_CPU_POOL_COLUMNS - window) / p->pool.stride[1] + 1;
     }
     if (c->channels * c->padded_h * c->padded_w > LO_CPU_MAX_OFFSET ||
         c->batch * c->channels * c->padded_h * c->padded_w > INT64_MAX / 4)
@@ -252,8 +263,9 @@ LO_CPU_KERNEL static void conv_unit(void *arg, int unit)
     }
 }
 
-/* One pooled row of one image and channel block: every pooled pixel's window of conv outputs
- * computed as block rows, their maximum kept. */
+/* One pooled row of one image and channel block. For each conv row a pool window row reads,
+ * the columns a run of pooled pixels needs are computed as contiguous blocks (the widest
+ * blocks, as an unpooled conv's), then each pooled pixel keeps the maximum of its window. */
 LO_CPU_KERNEL static void conv_pool_unit(void *arg, int unit)
 {
     const conv_task *task = arg;
@@ -267,59 +279,58 @@ LO_CPU_KERNEL static void conv_pool_unit(void *arg, int unit)
     const int64_t g = rest % c->groups, n = rest / c->groups;
 
     float init[LO_CPU_MAX_NV * LO_CPU_LANES];
-    float tile[LO_CPU_MAX_ROWS * LO_CPU_MAX_NV * LO_CPU_LANES];
-    float best[LO_CPU_MAX_ROWS * LO_CPU_MAX_NV * LO_CPU_LANES];
+    float row[LO_CPU_POOL_COLUMNS * LO_CPU_MAX_NV * LO_CPU_LANES];
+    float best[LO_CPU_POOL_COLUMNS * LO_CPU_MAX_NV * LO_CPU_LANES];
     block_init(task, g, block, init);
-    const int64_t plane = c->padded_h * c->padded_w;
+    const int64_t plane = c->padded_h * c->padded_w, lanes = c->lanes;
     const float *image = task->planes + (n * c->channels + g * c->group_channels) * plane;
-    const float *packed = task->packed + (g * c->channel_blocks + block) * c->taps * c->lanes;
-    const int64_t first_map = g * c->group_maps + block * c->lanes;
+    const float *packed = task->packed + (g * c->channel_blocks + block) * c->taps * lanes;
+    const int64_t first_map = g * c->group_maps + block * lanes;
     const int64_t lanes_used =
-        c->group_maps - block * c->lanes < c->lanes ? c->group_maps - block * c->lanes : c->lanes;
+        c->group_maps - block * lanes < lanes ? c->group_maps - block * lanes : lanes;
     const int64_t pooled = c->pooled_h * c->pooled_w;
     float *planes = task->output + (n * c->maps + first_map) * pooled;
     const int max_rows = lo_cpu_block_rows(c->nv);
-    for (int64_t pw = 0; pw < c->pooled_w; pw += max_rows) {
-        const int rows = c->pooled_w - pw < max_rows ? (int)(c->pooled_w - pw) : max_rows;
-        bool seen[LO_CPU_MAX_ROWS] = {false};
-        for (int64_t i = 0; i < rows * c->lanes; i++)
+    const int spacing = c->stride[1] <= 2 ? (int)c->stride[1] : 0;
+    for (int64_t pw0 = 0; pw0 < c->pooled_w; pw0 += c->pool_run) {
+        const int64_t pw1 = pw0 + c->pool_run < c->pooled_w ? pw0 + c->pool_run : c->pooled_w;
+        int64_t col0 = pw0 * pool->stride[1] - pool->pad_begin[1];
+        int64_t col1 = (pw1 - 1) * pool->stride[1] - pool->pad_begin[1] +
+                       (pool->kernel[1] - 1) * pool->dilation[1] + 1;
+        col0 = col0 < 0 ? 0 : col0;
+        col1 = col1 > c->out_w ? c->out_w : col1;
+        bool seen[LO_CPU_POOL_COLUMNS] = {false};
+        for (int64_t i = 0; i < (pw1 - pw0) * lanes; i++)
             best[i] = -INFINITY;
         for (int64_t a = 0; a < pool->kernel[0]; a++) {
             const int64_t oh = ph * pool->stride[0] - pool->pad_begin[0] + a * pool->dilation[0];
-            if (oh < 0 || oh >= c->out_h) continue;
-            for (int64_t b = 0; b < pool->kernel[1]; b++) {
+            if (oh < 0 || oh >= c->out_h || col0 >= col1) continue;
+            const float *in_row = image + oh * c->stride[0] * c->padded_w;
+            for (int64_t col = col0; col < col1; col += max_rows) {
+                const int rows = col1 - col < max_rows ? (int)(col1 - col) : max_rows;
                 const float *row_at[LO_CPU_MAX_ROWS];
-                bool inside[LO_CPU_MAX_ROWS], any = false, all = true;
-                const float *row = image + oh * c->stride[0] * c->padded_w;
-                for (int i = 0; i < rows; i++) {
-                    const int64_t ow =
-                        (pw + i) * pool->stride[1] - pool->pad_begin[1] + b * pool->dilation[1];
-                    inside[i] = ow >= 0 && ow < c->out_w;
-                    any |= inside[i];
-                    all &= inside[i];
-                    row_at[i] = row + (inside[i] ? ow : 0) * c->stride[1];
-                }
-                if (!any) continue;
-                /* Evenly spaced rows (every window inside) need no pointer each. */
-                const int64_t step = pool->stride[1] * c->stride[1];
-                const int spacing = all && step <= 2 ? (int)step : 0;
-                const lo_cpu_rows at = {.row_at = row_at, .base = row_at[0]};
-                conv_block(c, rows, spacing, at, packed, init, tile);
-                if (!c->activate_after_pool)
-                    lo_cpu_activate(tile, rows * c->lanes, c->activation, &c->activation_args);
-                for (int i = 0; i < rows; i++) {
-                    if (!inside[i]) continue;
-                    seen[i] = true;
-                    keep_max(best + i * c->lanes, tile + i * c->lanes, c->lanes);
-                }
+                for (int i = 0; i < rows && spacing == 0; i++)
+                    row_at[i] = in_row + (col + i) * c->stride[1];
+                const lo_cpu_rows at = {.row_at = row_at, .base = in_row + col * c->stride[1]};
+                conv_block(c, rows, spacing, at, packed, init, row + (col - col0) * lanes);
             }
+            if (!c->activate_after_pool)
+                lo_cpu_activate(row, (col1 - col0) * lanes, c->activation, &c->activation_args);
+            for (int64_t pw = pw0; pw < pw1; pw++)
+                for (int64_t b = 0; b < pool->kernel[1]; b++) {
+                    const int64_t ow =
+                        pw * pool->stride[1] - pool->pad_begin[1] + b * pool->dilation[1];
+                    if (ow < col0 || ow >= col1) continue;
+                    seen[pw - pw0] = true;
+                    keep_max(best + (pw - pw0) * lanes, row + (ow - col0) * lanes, lanes);
+                }
         }
         if (c->activate_after_pool)
-            for (int i = 0; i < rows; i++)
-                if (seen[i])
-                    lo_cpu_activate(best + i * c->lanes, c->lanes, c->activation,
+            for (int64_t pw = pw0; pw < pw1; pw++)
+                if (seen[pw - pw0])
+                    lo_cpu_activate(best + (pw - pw0) * lanes, lanes, c->activation,
                                     &c->activation_args);
-        scatter(c, best, rows, lanes_used, planes, pooled, ph * c->pooled_w + pw);
+        scatter(c, best, (int)(pw1 - pw0), lanes_used, planes, pooled, ph * c->pooled_w + pw0);
     }
 }
 

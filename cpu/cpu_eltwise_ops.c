@@ -9,7 +9,7 @@
 
 #include "cpu_activation.h"
 #include "cpu_expf.h"
-#include "cpu_block.h" /* LO_CPU_KERNEL: a clone per x86-64 level */
+#include "cpu_clones.h"
 #include "cpu_plain_ops.h"
 
 /* ---- Unary ---- */

@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "cpu_activation.h"
 #include "cpu_block.h"
+#include "cpu_clones.h"
 #include "cpu_kernel_types.h"
 
 static int64_t ceil_div(int64_t a, int64_t b)

@@ -28,6 +28,7 @@ typedef struct lo_cpu_conv {
     bool has_pool;
     lo_pool_params pool;
     int64_t pooled_h, pooled_w;
+    int64_t pool_run;         /* pooled pixels computed together (their conv columns fit a tile) */
     bool activate_after_pool; /* monotone activation: once per pooled value */
     int64_t chunk;            /* output pixels (or pooled rows) per unit of work */
     int64_t units;

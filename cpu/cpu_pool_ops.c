@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "cpu_block.h" /* LO_CPU_KERNEL: a clone per x86-64 level */
+#include "cpu_clones.h"
 #include "cpu_plain_ops.h"
 
 /* acc[j] = combine(acc[j], src[j * stride]) for j in [0, n). */

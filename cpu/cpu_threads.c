@@ -24,13 +24,18 @@ struct lo_cpu_threads {
     pthread_t *workers;
     pthread_mutex_t mutex;
     pthread_cond_t wake;
-    atomic_int busy;              /* a loop is in flight: other callers run alone */
-    atomic_uint generation;       /* the loop in flight (odd values are never special) */
-    atomic_uint_least64_t ticket; /* generation << 32 | next unit */
+    atomic_int busy;        /* a loop is in flight: other callers run alone */
+    atomic_uint generation; /* the loop in flight */
     _Atomic(lo_cpu_unit_fn) fn;
     _Atomic(void *) task;
     atomic_int units;
-    atomic_int done;
+    atomic_int grain; /* units per claim */
+    /* Claimed and counted by every thread: each on a cache line of its own. */
+    char pad_before_ticket[64];
+    atomic_uint_least64_t ticket; /* generation << 32 | next chunk */
+    char pad_before_done[64];
+    atomic_int done; /* units finished */
+    char pad_after_done[64];
     atomic_int sleeping;
     atomic_int stop;
 };
@@ -49,16 +54,20 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Claims and runs units of loop `generation` until none are left or a newer loop began. */
+/* Claims and runs chunks of loop `generation` until none are left or a newer loop began. */
 static void work_on(lo_cpu_threads *t, unsigned generation, lo_cpu_unit_fn fn, void *task,
-                    int units)
+                    int units, int grain)
 {
+    const int64_t chunks = ((int64_t)units + grain - 1) / grain;
     uint64_t ticket = atomic_load(&t->ticket);
     for (;;) {
-        if ((unsigned)(ticket >> 32) != generation || (int)(uint32_t)ticket >= units) return;
+        if ((unsigned)(ticket >> 32) != generation || (int64_t)(uint32_t)ticket >= chunks) return;
         if (!atomic_compare_exchange_weak(&t->ticket, &ticket, ticket + 1)) continue;
-        fn(task, (int)(uint32_t)ticket);
-        atomic_fetch_add(&t->done, 1);
+        const int64_t first = (int64_t)(uint32_t)ticket * grain;
+        const int64_t end = first + grain < units ? first + grain : units;
+        for (int64_t u = first; u < end; u++)
+            fn(task, (int)u);
+        atomic_fetch_add(&t->done, (int)(end - first));
         ticket = atomic_load(&t->ticket);
     }
 }
@@ -94,9 +103,9 @@ static void *worker_main(void *arg)
         const unsigned generation = atomic_load(&t->generation);
         const lo_cpu_unit_fn fn = atomic_load(&t->fn);
         void *task = atomic_load(&t->task);
-        const int units = atomic_load(&t->units);
+        const int units = atomic_load(&t->units), grain = atomic_load(&t->grain);
         if (atomic_load(&t->generation) == generation && fn)
-            work_on(t, generation, fn, task, units);
+            work_on(t, generation, fn, task, units, grain);
         seen = generation;
     }
     return NULL;
@@ -171,7 +180,11 @@ void lo_cpu_threads_run(lo_cpu_threads *t, lo_cpu_unit_fn fn, void *task, int un
     const unsigned generation = atomic_load(&t->generation) + 1;
     atomic_store(&t->fn, fn);
     atomic_store(&t->task, task);
+    /* About 16 chunks per thread: few claims, and the last chunk finishing alone costs little. */
+    const int per_claim = units / (t->count * 16);
+    const int grain = per_claim > 1 ? per_claim : 1;
     atomic_store(&t->units, units);
+    atomic_store(&t->grain, grain);
     atomic_store(&t->done, 0);
     atomic_store(&t->ticket, (uint64_t)generation << 32);
     atomic_store(&t->generation, generation);
@@ -180,7 +193,7 @@ void lo_cpu_threads_run(lo_cpu_threads *t, lo_cpu_unit_fn fn, void *task, int un
         pthread_cond_broadcast(&t->wake);
         pthread_mutex_unlock(&t->mutex);
     }
-    work_on(t, generation, fn, task, units);
+    work_on(t, generation, fn, task, units, grain);
     while (atomic_load(&t->done) < units)
         cpu_relax();
     atomic_store(&t->busy, 0);
