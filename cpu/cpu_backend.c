@@ -146,7 +146,8 @@ static size_t cpu_alignment(const lo_backend_context *ctx)
 static lo_status cpu_supports(const lo_backend_context *ctx, const lo_step *step, lo_error *err)
 {
     (void)ctx;
-    if (lo_cpu_kernel_handles(step) || lo_cpu_plain_handles(step)) return LO_OK;
+    if (lo_cpu_kernel_handles(step)) return lo_cpu_kernel_supports(step, err);
+    if (lo_cpu_plain_handles(step)) return LO_OK;
     return lo_fail(err, LO_ERR_UNSUPPORTED, "the CPU backend has no kernel for this step (%s)",
                    step->label);
 }

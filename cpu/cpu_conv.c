@@ -24,9 +24,8 @@ static int64_t ceil_div(int64_t a, int64_t b)
     return (a + b - 1) / b;
 }
 
-int64_t lo_cpu_chunk(int64_t items, int64_t other_units, int64_t block, int64_t work_per_item)
+int64_t lo_cpu_chunk(int64_t items, int64_t block, int64_t work_per_item)
 {
-    (void)other_units;
     const int64_t target_work = 16384; /* lane-FMAs per unit: a few µs of one core */
     int64_t chunk = ceil_div(target_work, work_per_item > 0 ? work_per_item : 1);
     chunk = ceil_div(chunk, block) * block;
@@ -35,9 +34,10 @@ int64_t lo_cpu_chunk(int64_t items, int64_t other_units, int64_t block, int64_t 
     return chunk;
 }
 
+/* One vector of output channels for up to 16, else two (more would leave too few rows). */
 static int vectors_for(int64_t columns)
 {
-    return columns <= LO_CPU_LANES ? 1 : columns <= 2 * LO_CPU_LANES ? 2 : 2;
+    return columns <= LO_CPU_LANES ? 1 : 2;
 }
 
 /* Packs a group's weights [group_maps][taps] into [channel_blocks][taps][lanes]. */
@@ -56,16 +56,36 @@ static void pack_weights(const lo_cpu_conv *c, const float *weights, float *pack
         }
 }
 
+lo_status lo_cpu_conv_supports(const lo_step *step, lo_error *err)
+{
+    const lo_conv_params *p = &step->params.conv;
+    const lo_shape *x = &step->inputs[0].shape;
+    if (x->rank != 4 || lo_conv_full_shape(step).rank != 4)
+        return lo_fail(err, LO_ERR_UNSUPPORTED, "the CPU conv runs 2-D convolutions only");
+    const int64_t padded_h = x->dims[2] + p->pad_begin[0] + p->pad_end[0];
+    const int64_t padded_w = x->dims[3] + p->pad_begin[1] + p->pad_end[1];
+    if (x->dims[1] * padded_h * padded_w > LO_CPU_MAX_OFFSET)
+        return lo_fail(err, LO_ERR_UNSUPPORTED,
+                       "the input planes (%lld x %lld x %lld padded) pass the CPU kernels' 32-bit "
+                       "offsets",
+                       (long long)x->dims[1], (long long)padded_h, (long long)padded_w);
+    if (p->has_pool && (p->pool.kernel[1] - 1) * p->pool.dilation[1] + 1 > LO_CPU_POOL_COLUMNS)
+        return lo_fail(err, LO_ERR_UNSUPPORTED,
+                       "a pool window wider than %d columns does not fuse into the CPU conv",
+                       LO_CPU_POOL_COLUMNS);
+    return LO_OK;
+}
+
 lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constants,
                               size_t *scratch_bytes, lo_error *err)
 {
     const lo_step *step = &kernel->step;
+    const lo_status supported = lo_cpu_conv_supports(step, err);
+    if (supported != LO_OK) return supported;
     const lo_conv_params *p = &step->params.conv;
     lo_cpu_conv *c = &kernel->conv;
     const lo_shape *x = &step->inputs[0].shape;
     const lo_shape full = lo_conv_full_shape(step);
-    if (x->rank != 4 || full.rank != 4)
-        return lo_fail(err, LO_ERR_UNSUPPORTED, "the CPU conv runs 2-D convolutions only");
     c->batch = x->dims[0];
     c->channels = x->dims[1];
     c->height = x->dims[2];
@@ -99,19 +119,8 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
         c->activate_after_pool = lo_cpu_activation_monotone(p->activation, &p->activation_args);
         /* Pooled pixels per run: as many as LO_CPU_POOL_COLUMNS conv columns serve. */
         const int64_t window = (p->pool.kernel[1] - 1) * p->pool.dilation[1] + 1;
-        if (window > LO_CPU_POOL_COLUMNS)
-            return lo_fail(err, LO_ERR_UNSUPPORTED,
-                           "a pool window %lld columns wide passes the CPU conv's %d",
-                           (long long)window, LO_CPU_POOL_COLUMNS);
         c->pool_run = (LO_CPU_POOL_COLUMNS - window) / p->pool.stride[1] + 1;
     }
-    if (c->channels * c->padded_h * c->padded_w > LO_CPU_MAX_OFFSET ||
-        c->batch * c->channels * c->padded_h * c->padded_w > INT64_MAX / 4)
-        return lo_fail(err, LO_ERR_UNSUPPORTED,
-                       "the input planes (%lld x %lld x %lld padded) pass the CPU kernels' 32-bit "
-                       "offsets",
-                       (long long)c->channels, (long long)c->padded_h, (long long)c->padded_w);
-
     const size_t tap_bytes = (size_t)c->taps * sizeof(int32_t);
     const size_t packed_floats = (size_t)(c->groups * c->channel_blocks * c->taps * c->lanes);
     c->tap_offset = lo_malloc(tap_bytes);
@@ -153,7 +162,7 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
         c->units = other * c->pooled_h;
     } else {
         const int64_t pixels = c->out_h * c->out_w;
-        c->chunk = lo_cpu_chunk(pixels, other, rows, c->taps * c->lanes);
+        c->chunk = lo_cpu_chunk(pixels, rows, c->taps * c->lanes);
         c->units = other * ceil_div(pixels, c->chunk);
     }
     if (c->units > INT32_MAX)

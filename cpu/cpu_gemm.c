@@ -118,7 +118,7 @@ static lo_status prepare_layer(lo_cpu_dense *d, const lo_gemm_params *g, int64_t
     for (int64_t t = 0; t < k; t++)
         d->tap_offset[t] = (int32_t)(d->trans_a ? t * m : t);
     const int rows = lo_cpu_block_rows(d->nv);
-    d->row_chunk = lo_cpu_chunk(m, d->column_blocks, rows, k * d->lanes);
+    d->row_chunk = lo_cpu_chunk(m, rows, k * d->lanes);
     d->units = ceil_div(m, d->row_chunk) * d->column_blocks;
     return LO_OK;
 }

@@ -62,6 +62,8 @@ struct lo_cpu_kernel {
     size_t packing_offset; /* where a run packs a B that lies in the arena */
 };
 
+/* What the conv kernels cannot run: planes past 32-bit offsets, pool windows past their tile. */
+lo_status lo_cpu_conv_supports(const lo_step *step, lo_error *err);
 lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constants,
                               size_t *scratch_bytes, lo_error *err);
 void lo_cpu_conv_run(const lo_cpu_kernel *kernel, lo_cpu_threads *threads,
@@ -74,7 +76,8 @@ void lo_cpu_dense_run(const lo_cpu_kernel *kernel, lo_cpu_threads *threads,
                       const void *const *inputs, float *output, void *scratch);
 void lo_cpu_dense_free(lo_cpu_dense *dense);
 
-/* Work units sized so each thread gets several: a tiny step stays on one thread. */
-int64_t lo_cpu_chunk(int64_t items, int64_t other_units, int64_t block, int64_t work_per_item);
+/* Items (pixels, rows) per unit of work: a multiple of block (a block's rows) worth about 16K
+ * lane multiply-adds, so a tiny step stays on one thread and a large one splits finely. */
+int64_t lo_cpu_chunk(int64_t items, int64_t block, int64_t work_per_item);
 
 #endif

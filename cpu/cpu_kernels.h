@@ -18,6 +18,10 @@ typedef struct lo_cpu_kernel lo_cpu_kernel;
  * GEMM_CHAIN, MATMUL. */
 bool lo_cpu_kernel_handles(const lo_step *step);
 
+/* LO_OK, or why such a step is past the kernels (sizes past their 32-bit offsets, a pool too
+ * wide to fuse): asked at plan time, so the core plans it otherwise or reports it. */
+lo_status lo_cpu_kernel_supports(const lo_step *step, lo_error *err);
+
 /* Whether input `input` of such a step is read only through the packed copy prepare makes of
  * it (when it is a constant): the backend then keeps no copy of its own. */
 bool lo_cpu_kernel_packs_input(const lo_step *step, int input);
