@@ -156,14 +156,13 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
             (size_t)(c->batch * c->channels * c->padded_h * c->padded_w) * sizeof(float) + 64;
 
     const int rows = lo_cpu_block_rows(c->nv);
-    const int64_t other = c->batch * c->groups * c->channel_blocks;
     if (c->has_pool) {
         c->chunk = 1; /* one pooled row per unit */
-        c->units = other * c->pooled_h;
+        c->units = c->batch * c->groups * c->channel_blocks * c->pooled_h;
     } else {
-        const int64_t pixels = c->out_h * c->out_w;
-        c->chunk = lo_cpu_chunk(pixels, rows, c->taps * c->lanes);
-        c->units = other * ceil_div(pixels, c->chunk);
+        const int64_t items = c->batch * c->out_h * c->out_w;
+        c->chunk = lo_cpu_chunk(items, rows, c->taps * c->lanes);
+        c->units = c->groups * c->channel_blocks * ceil_div(items, c->chunk);
     }
     if (c->units > INT32_MAX)
         return lo_fail(err, LO_ERR_UNSUPPORTED, "the conv splits into more than 2^31 units");
@@ -195,6 +194,14 @@ LO_CPU_INLINE void conv_block(const lo_cpu_conv *c, int rows, int spacing, lo_cp
                              c->pairs, packed, init, tile))
         return;
     lo_cpu_block_any(c->nv, rows, spacing, at, c->tap_offset, c->taps, packed, init, tile);
+}
+
+/* Rows for the next block of `left`: equal blocks of at most max_rows (14 columns in blocks of
+ * 12 would leave a block of 2, which runs at a fraction of the speed). */
+static int64_t balanced_rows(int64_t left, int max_rows)
+{
+    const int64_t blocks = ceil_div(left, max_rows);
+    return ceil_div(left, blocks);
 }
 
 typedef struct conv_task {
@@ -230,45 +237,74 @@ LO_CPU_KERNEL static void conv_unit(void *arg, int unit)
 {
     const conv_task *task = arg;
     const lo_cpu_conv *c = task->c;
-    const int64_t pixels = c->out_h * c->out_w, chunks = ceil_div(pixels, c->chunk);
+    /* Units run over output pixels of every image in turn (so a conv with a small output, a
+     * whole-window one above all, still fills its blocks), then channel blocks, then groups. */
+    const int64_t pixels = c->out_h * c->out_w, items = c->batch * pixels;
+    const int64_t chunks = ceil_div(items, c->chunk);
     int64_t rest = unit;
     const int64_t chunk = rest % chunks;
     rest /= chunks;
     const int64_t block = rest % c->channel_blocks;
-    rest /= c->channel_blocks;
-    const int64_t g = rest % c->groups, n = rest / c->groups;
+    const int64_t g = rest / c->channel_blocks;
 
     float init[LO_CPU_MAX_NV * LO_CPU_LANES];
     float tile[LO_CPU_MAX_ROWS * LO_CPU_MAX_NV * LO_CPU_LANES];
     block_init(task, g, block, init);
-    const int64_t plane = c->padded_h * c->padded_w;
-    const float *image = task->planes + (n * c->channels + g * c->group_channels) * plane;
+    const int64_t plane = c->padded_h * c->padded_w, image_size = c->channels * plane;
+    const float *group_planes = task->planes + g * c->group_channels * plane;
     const float *packed = task->packed + (g * c->channel_blocks + block) * c->taps * c->lanes;
     const int64_t first_map = g * c->group_maps + block * c->lanes;
     const int64_t lanes_used =
         c->group_maps - block * c->lanes < c->lanes ? c->group_maps - block * c->lanes : c->lanes;
-    float *planes = task->output + (n * c->maps + first_map) * pixels;
     const int max_rows = lo_cpu_block_rows(c->nv);
-    const int64_t end = (chunk + 1) * c->chunk < pixels ? (chunk + 1) * c->chunk : pixels;
-    for (int64_t pixel = chunk * c->chunk; pixel < end;) {
-        /* A block stays inside one output row, so its rows are evenly spaced. */
+    /* Rows narrower than half a block: blocks run across rows and images, a pointer each. */
+    const bool across_rows = c->out_w * 2 < max_rows;
+    const int64_t end = (chunk + 1) * c->chunk < items ? (chunk + 1) * c->chunk : items;
+    /* Most lanes empty (LeNet-5's conv1 keeps 6 of 16) and planes wide enough to fill vectors:
+     * the activation runs last, on the outputs written, not on every lane of each tile. */
+    const bool activate_outputs = c->activation != LO_ACT_NONE && lanes_used * 2 <= c->lanes &&
+                                  !across_rows && pixels >= LO_CPU_LANES;
+    for (int64_t item = chunk * c->chunk; item < end;) {
+        const int64_t n = item / pixels, pixel = item % pixels;
         const int64_t oh = pixel / c->out_w, ow = pixel % c->out_w;
-        int64_t count = c->out_w - ow < end - pixel ? c->out_w - ow : end - pixel;
-        if (count > max_rows) count = max_rows;
+        int64_t count = end - item;
+        if (!across_rows && c->out_w - ow < count) count = c->out_w - ow;
+        count = balanced_rows(count, max_rows);
         const int rows = (int)count;
-        const float *first = image + oh * c->stride[0] * c->padded_w + ow * c->stride[1];
+        const float *first =
+            group_planes + n * image_size + oh * c->stride[0] * c->padded_w + ow * c->stride[1];
         const float *row_at[LO_CPU_MAX_ROWS];
-        int spacing = (int)c->stride[1];
-        if (spacing > 2) {
-            for (int i = 0; i < rows; i++)
-                row_at[i] = first + i * c->stride[1];
-            spacing = 0;
+        int spacing = across_rows || c->stride[1] > 2 ? 0 : (int)c->stride[1];
+        for (int i = 0; i < rows && spacing == 0; i++) {
+            const int64_t at = item + i, at_pixel = at % pixels;
+            row_at[i] = group_planes + (at / pixels) * image_size +
+                        (at_pixel / c->out_w) * c->stride[0] * c->padded_w +
+                        (at_pixel % c->out_w) * c->stride[1];
         }
         const lo_cpu_rows at = {.row_at = row_at, .base = first};
         conv_block(c, rows, spacing, at, packed, init, tile);
-        lo_cpu_activate(tile, rows * c->lanes, c->activation, &c->activation_args);
-        scatter(c, tile, rows, lanes_used, planes, pixels, pixel);
-        pixel += count;
+        if (!activate_outputs)
+            lo_cpu_activate(tile, rows * c->lanes, c->activation, &c->activation_args);
+        if (across_rows) {
+            for (int i = 0; i < rows; i++) {
+                const int64_t at_item = item + i;
+                float *planes = task->output + ((at_item / pixels) * c->maps + first_map) * pixels;
+                scatter(c, tile + i * c->lanes, 1, lanes_used, planes, pixels, at_item % pixels);
+            }
+        } else {
+            float *planes = task->output + (n * c->maps + first_map) * pixels;
+            scatter(c, tile, rows, lanes_used, planes, pixels, pixel);
+        }
+        item += count;
+    }
+    if (!activate_outputs) return;
+    for (int64_t item = chunk * c->chunk; item < end;) {
+        const int64_t n = item / pixels, pixel = item % pixels;
+        const int64_t count = pixels - pixel < end - item ? pixels - pixel : end - item;
+        float *planes = task->output + (n * c->maps + first_map) * pixels + pixel;
+        for (int64_t j = 0; j < lanes_used; j++)
+            lo_cpu_activate(planes + j * pixels, count, c->activation, &c->activation_args);
+        item += count;
     }
 }
 
@@ -315,13 +351,14 @@ LO_CPU_KERNEL static void conv_pool_unit(void *arg, int unit)
             const int64_t oh = ph * pool->stride[0] - pool->pad_begin[0] + a * pool->dilation[0];
             if (oh < 0 || oh >= c->out_h || col0 >= col1) continue;
             const float *in_row = image + oh * c->stride[0] * c->padded_w;
-            for (int64_t col = col0; col < col1; col += max_rows) {
-                const int rows = col1 - col < max_rows ? (int)(col1 - col) : max_rows;
+            for (int64_t col = col0; col < col1;) {
+                const int rows = (int)balanced_rows(col1 - col, max_rows);
                 const float *row_at[LO_CPU_MAX_ROWS];
                 for (int i = 0; i < rows && spacing == 0; i++)
                     row_at[i] = in_row + (col + i) * c->stride[1];
                 const lo_cpu_rows at = {.row_at = row_at, .base = in_row + col * c->stride[1]};
                 conv_block(c, rows, spacing, at, packed, init, row + (col - col0) * lanes);
+                col += rows;
             }
             if (!c->activate_after_pool)
                 lo_cpu_activate(row, (col1 - col0) * lanes, c->activation, &c->activation_args);
