@@ -197,6 +197,29 @@ LO_CPU_KERNEL static void average_2x2(const float *restrict r0, const float *res
         y[j] = (((r0[2 * j] + r0[2 * j + 1]) + r1[2 * j]) + r1[2 * j + 1]) / 4.0f;
 }
 
+/* One output of a float 2x2, stride 2 window at the border (some tap in the padding): its
+ * taps checked one by one, cheaper there than pool_columns' setup for one or two columns. */
+static void pool_2x2_edge(const pool_task *t, int64_t row, int64_t j)
+{
+    const lo_pool_params *p = t->p;
+    const int64_t top = row % t->oh * 2 - p->pad_begin[0], left = j * 2 - p->pad_begin[1];
+    const float *plane = (const float *)t->x + row / t->oh * t->h * t->w;
+    const int64_t lo_h = p->count_include_pad ? -p->pad_begin[0] : 0;
+    const int64_t hi_h = p->count_include_pad ? t->h + p->pad_end[0] : t->h;
+    float acc = t->average ? 0.0f : -INFINITY;
+    int64_t counted = 0;
+    for (int64_t a = 0; a < 2; a++)
+        for (int64_t b = 0; b < 2; b++) {
+            const int64_t r = top + a, col = left + b;
+            if (r >= lo_h && r < hi_h && col >= t->lo_w && col < t->hi_w) counted++;
+            if (r < 0 || r >= t->h || col < 0 || col >= t->w) continue;
+            const float v = plane[r * t->w + col];
+            acc = t->average ? acc + v : (v > acc ? v : acc);
+        }
+    if (t->average) acc = counted ? acc / (float)counted : 0.0f;
+    ((float *)t->y)[row * t->ow + j] = acc;
+}
+
 static void pool_unit(void *task, int unit)
 {
     const pool_task *t = task;
@@ -204,20 +227,26 @@ static void pool_unit(void *task, int unit)
     const int64_t begin = lo_cpu_unit_begin(t->rows, t->units, unit);
     const int64_t end = lo_cpu_unit_begin(t->rows, t->units, unit + 1);
     for (int64_t row = begin; row < end; row++) {
-        const int64_t top = row % t->oh * 2 - p->pad_begin[0];
-        if (!t->pair || top < 0 || top + 1 >= t->h || t->pair1 <= t->pair0) {
+        if (!t->pair) {
             pool_columns(t, row, 0, t->ow);
             continue;
         }
-        const float *r0 = (const float *)t->x + (row / t->oh * t->h + top) * t->w +
-                          (t->pair0 * 2 - p->pad_begin[1]);
-        float *y = (float *)t->y + row * t->ow + t->pair0;
-        if (t->average)
-            average_2x2(r0, r0 + t->w, y, t->pair1 - t->pair0);
-        else
-            max_2x2(r0, r0 + t->w, y, t->pair1 - t->pair0);
-        if (t->pair0 > 0) pool_columns(t, row, 0, t->pair0);
-        if (t->pair1 < t->ow) pool_columns(t, row, t->pair1, t->ow);
+        const int64_t top = row % t->oh * 2 - p->pad_begin[0];
+        const bool inside = top >= 0 && top + 1 < t->h && t->pair1 > t->pair0;
+        const int64_t pair0 = inside ? t->pair0 : t->ow, pair1 = inside ? t->pair1 : t->ow;
+        if (inside) {
+            const float *r0 = (const float *)t->x + (row / t->oh * t->h + top) * t->w +
+                              (t->pair0 * 2 - p->pad_begin[1]);
+            float *y = (float *)t->y + row * t->ow + t->pair0;
+            if (t->average)
+                average_2x2(r0, r0 + t->w, y, t->pair1 - t->pair0);
+            else
+                max_2x2(r0, r0 + t->w, y, t->pair1 - t->pair0);
+        }
+        for (int64_t j = 0; j < pair0; j++)
+            pool_2x2_edge(t, row, j);
+        for (int64_t j = pair1; j < t->ow; j++)
+            pool_2x2_edge(t, row, j);
     }
 }
 
