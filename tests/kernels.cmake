@@ -35,3 +35,13 @@ foreach(backend IN LISTS lo_kernel_backends)
                                                      ENVIRONMENT "${LENET_ONNX_TEST_ENV}")
 endforeach()
 # A backend's own variants of its kernel test live in its folder (cl/tests, vk/tests).
+
+# The native CPU backend's thread team: one thread (every loop serial) and more threads than
+# cores (chunked claims contended, workers descheduled mid-unit) give the same answers.
+if("cpu" IN_LIST LENET_ONNX_BACKEND_NAMES)
+  foreach(threads 1 5)
+    add_test(NAME kernels_cpu_threads_${threads} COMMAND test_kernels cpu 20261126)
+    set_tests_properties(kernels_cpu_threads_${threads} PROPERTIES LABELS "device" TIMEOUT 300
+                         ENVIRONMENT "LENET_ONNX_CPU_THREADS=${threads}")
+  endforeach()
+endif()
