@@ -5,27 +5,17 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "backend.h"
 #include "cpu_kernels.h"
 #include "cpu_plain.h"
 #include "cpu_threads.h"
-
-/* Arena offsets and buffers are multiples of a cache line, the widest vector loads' size. */
-#define LO_CPU_ALIGNMENT 64u
+#include "host_backend.h"
 
 struct lo_backend_context {
     lenet_onnx_device_desc desc;
     lo_cpu_threads *threads;
-};
-
-struct lo_backend_buffer {
-    void *block; /* what was allocated; data is its first aligned byte */
-    unsigned char *data;
-    size_t bytes;
 };
 
 typedef struct lo_cpu_launch {
@@ -36,11 +26,6 @@ typedef struct lo_cpu_launch {
     lo_cpu_kernel *kernel; /* Conv, Gemm, chains, MatMul; NULL: cpu_plain.h's kinds */
 } lo_cpu_launch;
 
-typedef struct lo_cpu_io {
-    unsigned char *at;
-    size_t bytes;
-} lo_cpu_io;
-
 struct lo_prepared {
     lo_backend_context *ctx;
     lo_cpu_launch *launches;
@@ -48,9 +33,8 @@ struct lo_prepared {
     void **constants; /* host copies of the constants some step reads unpacked, else NULL */
     int num_constants;
     uint64_t constant_bytes; /* those copies and every packed weight */
-    void *scratch_block;
-    unsigned char *scratch; /* shared by the steps in turn: padded planes, chain rows */
-    lo_cpu_io *inputs, *outputs;
+    lo_host_buffer scratch;  /* shared by the steps in turn: padded planes, chain rows */
+    lo_host_io *inputs, *outputs;
     int num_inputs, num_outputs;
 };
 
@@ -76,33 +60,23 @@ static void cpu_model(char *name, size_t size)
     fclose(f);
 }
 
-static void describe_host(lenet_onnx_device_desc *desc, int threads)
+static void describe_threads(lenet_onnx_device_desc *desc, int threads)
 {
-    memset(desc, 0, sizeof *desc);
-    desc->struct_size = sizeof *desc;
-    desc->index = 0;
-    desc->type = LENET_ONNX_DEVICE_TYPE_CPU;
-    char model[96];
+    char model[96], name[128];
     cpu_model(model, sizeof model);
-    snprintf(desc->name, sizeof desc->name, "%s, %d thread%s", model, threads,
-             threads == 1 ? "" : "s");
-    snprintf(desc->driver, sizeof desc->driver, "lenet-onnx native CPU kernels");
-    snprintf(desc->driver_version, sizeof desc->driver_version, "%u",
-             (unsigned)LO_BACKEND_API_VERSION);
-    const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
-    desc->memory_bytes = pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size : 0;
-    desc->alignment_bytes = LO_CPU_ALIGNMENT;
+    snprintf(name, sizeof name, "%s, %d thread%s", model, threads, threads == 1 ? "" : "s");
+    lo_host_describe(desc, name, "lenet-onnx native CPU kernels", LO_HOST_ALIGNMENT);
+}
+
+static void describe_host(lenet_onnx_device_desc *desc)
+{
+    describe_threads(desc, lo_cpu_threads_default());
 }
 
 static lo_status cpu_list_devices(lenet_onnx_device_desc *devices, size_t capacity, size_t *count,
                                   lo_error *err)
 {
-    if (!count || (capacity > 0 && !devices))
-        return lo_fail(err, LO_ERR_ARGUMENT,
-                       "list_devices: count is NULL, or devices is NULL with a nonzero capacity");
-    if (capacity > 0) describe_host(&devices[0], lo_cpu_threads_default());
-    *count = 1;
-    return LO_OK;
+    return lo_host_list_one(devices, capacity, count, describe_host, err);
 }
 
 static lo_status cpu_open(uint32_t index, lo_backend_context **out, lo_error *err)
@@ -120,7 +94,7 @@ static lo_status cpu_open(uint32_t index, lo_backend_context **out, lo_error *er
         lo_free(ctx);
         return status;
     }
-    describe_host(&ctx->desc, lo_cpu_threads_count(ctx->threads));
+    describe_threads(&ctx->desc, lo_cpu_threads_count(ctx->threads));
     *out = ctx;
     return LO_OK;
 }
@@ -140,7 +114,7 @@ static void cpu_device_info(const lo_backend_context *ctx, lenet_onnx_device_des
 static size_t cpu_alignment(const lo_backend_context *ctx)
 {
     (void)ctx;
-    return LO_CPU_ALIGNMENT;
+    return LO_HOST_ALIGNMENT;
 }
 
 static lo_status cpu_supports(const lo_backend_context *ctx, const lo_step *step, lo_error *err)
@@ -150,72 +124,6 @@ static lo_status cpu_supports(const lo_backend_context *ctx, const lo_step *step
     if (lo_cpu_plain_handles(step)) return LO_OK;
     return lo_fail(err, LO_ERR_UNSUPPORTED, "the CPU backend has no kernel for this step (%s)",
                    step->label);
-}
-
-/* ---- buffers ---- */
-
-/* size bytes at a multiple of LO_CPU_ALIGNMENT; *block is what lo_free takes. */
-static unsigned char *aligned_alloc_bytes(size_t size, void **block)
-{
-    *block = size <= SIZE_MAX - LO_CPU_ALIGNMENT ? lo_malloc(size + LO_CPU_ALIGNMENT) : NULL;
-    if (!*block) return NULL;
-    const uintptr_t at =
-        ((uintptr_t)*block + LO_CPU_ALIGNMENT - 1) & ~(uintptr_t)(LO_CPU_ALIGNMENT - 1);
-    return (unsigned char *)at;
-}
-
-static lo_status cpu_buffer_alloc(lo_backend_context *ctx, size_t bytes, lo_backend_buffer **out,
-                                  lo_error *err)
-{
-    (void)ctx;
-    if (!out) return lo_fail(err, LO_ERR_ARGUMENT, "buffer_alloc: out is NULL");
-    *out = NULL;
-    lo_backend_buffer *buffer = lo_calloc(1, sizeof *buffer);
-    if (buffer) buffer->data = aligned_alloc_bytes(bytes ? bytes : 1, &buffer->block);
-    if (!buffer || !buffer->data) {
-        lo_free(buffer);
-        return lo_fail(err, LO_ERR_NO_MEMORY, "out of host memory allocating %zu bytes", bytes);
-    }
-    buffer->bytes = bytes;
-    *out = buffer;
-    return LO_OK;
-}
-
-static void cpu_buffer_free(lo_backend_buffer *buffer)
-{
-    if (!buffer) return;
-    lo_free(buffer->block);
-    lo_free(buffer);
-}
-
-static lo_status check_range(const lo_backend_buffer *buffer, size_t offset, size_t bytes,
-                             const void *data, const char *what, lo_error *err)
-{
-    if (!buffer || (bytes > 0 && !data))
-        return lo_fail(err, LO_ERR_ARGUMENT, "%s: NULL buffer or data", what);
-    if (offset > buffer->bytes || bytes > buffer->bytes - offset)
-        return lo_fail(err, LO_ERR_ARGUMENT,
-                       "%s: %zu bytes at offset %zu run past the buffer's %zu", what, bytes, offset,
-                       buffer->bytes);
-    return LO_OK;
-}
-
-static lo_status cpu_buffer_write(lo_backend_context *ctx, lo_backend_buffer *buffer, size_t offset,
-                                  const void *data, size_t bytes, lo_error *err)
-{
-    (void)ctx;
-    lo_status status = check_range(buffer, offset, bytes, data, "buffer_write", err);
-    if (status == LO_OK && bytes > 0) memcpy(buffer->data + offset, data, bytes);
-    return status;
-}
-
-static lo_status cpu_buffer_read(lo_backend_context *ctx, lo_backend_buffer *buffer, size_t offset,
-                                 void *data, size_t bytes, lo_error *err)
-{
-    (void)ctx;
-    lo_status status = check_range(buffer, offset, bytes, data, "buffer_read", err);
-    if (status == LO_OK && bytes > 0) memcpy(data, buffer->data + offset, bytes);
-    return status;
 }
 
 /* ---- prepared plans ---- */
@@ -229,39 +137,10 @@ static void cpu_release(lo_prepared *prepared)
         lo_free(prepared->constants[i]);
     lo_free(prepared->constants);
     lo_free(prepared->launches);
-    lo_free(prepared->scratch_block);
+    lo_host_buffer_release(&prepared->scratch);
     lo_free(prepared->inputs);
     lo_free(prepared->outputs);
     lo_free(prepared);
-}
-
-/* The arena bytes of a tensor, checked to lie inside the arena. */
-static lo_status place_in_arena(const lo_backend_buffer *arena, const lo_tensor_ref *ref,
-                                const char *what, unsigned char **at, size_t *bytes, lo_error *err)
-{
-    *bytes = lo_tensor_ref_bytes(ref);
-    if (!arena || ref->offset > arena->bytes || *bytes > arena->bytes - ref->offset)
-        return lo_fail(err, LO_ERR_ARGUMENT,
-                       "%s (%zu bytes at offset %zu) runs past the arena (%zu bytes)", what, *bytes,
-                       ref->offset, arena ? arena->bytes : 0);
-    *at = arena->data + ref->offset;
-    return LO_OK;
-}
-
-/* The plan's constant a step input names, checked against the reference's size. */
-static lo_status find_constant(const lo_plan *plan, const lo_tensor_ref *ref, const char *what,
-                               const lo_plan_constant **out, lo_error *err)
-{
-    if (ref->constant < 0 || ref->constant >= plan->num_constants)
-        return lo_fail(err, LO_ERR_ARGUMENT, "%s names constant %d of %d", what, ref->constant,
-                       plan->num_constants);
-    const lo_plan_constant *c = &plan->constants[ref->constant];
-    const size_t bytes = lo_tensor_ref_bytes(ref);
-    if (c->bytes != bytes || (bytes > 0 && !c->data))
-        return lo_fail(err, LO_ERR_ARGUMENT, "%s reads %zu bytes of constant '%s', which holds %zu",
-                       what, bytes, c->name ? c->name : "?", c->bytes);
-    *out = c;
-    return LO_OK;
 }
 
 /* The host copy of a constant a step reads unpacked, made on first use. */
@@ -301,7 +180,7 @@ static lo_status prepare_step(lo_prepared *prepared, const lo_plan *plan,
         const lo_tensor_ref *ref = &step->inputs[i];
         if (ref->buffer == LO_BUFFER_CONSTANT) {
             const lo_plan_constant *c = NULL;
-            status = find_constant(plan, ref, names[i], &c, err);
+            status = lo_host_find_constant(plan, ref, names[i], &c, err);
             if (status != LO_OK) break;
             constants[i] = c->data;
             /* A packed input is read only through the kernel's own copy. */
@@ -310,14 +189,15 @@ static lo_status prepare_step(lo_prepared *prepared, const lo_plan *plan,
         } else {
             unsigned char *at = NULL;
             size_t bytes = 0;
-            status = place_in_arena(arena, ref, names[i], &at, &bytes, err);
+            status = lo_host_place(lo_host_of(arena), ref, names[i], &at, &bytes, err);
             launch->inputs[i] = at;
         }
     }
     unsigned char *output = NULL;
     size_t output_bytes = 0;
     if (status == LO_OK)
-        status = place_in_arena(arena, &step->output, "the output", &output, &output_bytes, err);
+        status = lo_host_place(lo_host_of(arena), &step->output, "the output", &output,
+                               &output_bytes, err);
     launch->output = output;
     if (status == LO_OK && packed_kind) {
         status = lo_cpu_kernel_prepare(step, constants, &launch->kernel, scratch_bytes, err);
@@ -330,17 +210,10 @@ static lo_status prepare_step(lo_prepared *prepared, const lo_plan *plan,
 static lo_status cpu_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_backend_buffer *arena,
                              lo_prepared **out, lo_error *err)
 {
-    lo_status status = LO_OK;
-    if (!ctx || !plan || !out || plan->num_steps < 0 || plan->num_inputs < 0 ||
-        plan->num_outputs < 0 || plan->num_constants < 0 || (plan->num_steps > 0 && !plan->steps) ||
-        (plan->num_inputs > 0 && !plan->inputs) || (plan->num_outputs > 0 && !plan->outputs) ||
-        (plan->num_constants > 0 && !plan->constants))
-        return lo_fail(err, LO_ERR_ARGUMENT, "prepare: NULL or inconsistent plan arguments");
+    if (!ctx || !out) return lo_fail(err, LO_ERR_ARGUMENT, "prepare: NULL context or out");
     *out = NULL;
-    if (plan->arena_bytes > 0 && (!arena || arena->bytes < plan->arena_bytes))
-        return lo_fail(err, LO_ERR_ARGUMENT,
-                       "prepare: the plan needs a %zu-byte arena; the buffer holds %zu",
-                       plan->arena_bytes, arena ? arena->bytes : 0);
+    lo_status status = lo_host_check_plan(plan, lo_host_of(arena), err);
+    if (status != LO_OK) return status;
     lo_prepared *prepared = lo_calloc(1, sizeof *prepared);
     if (!prepared) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory preparing a plan");
     prepared->ctx = ctx;
@@ -361,26 +234,13 @@ static lo_status cpu_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_ba
         prepared->num_launches = i + 1;
         if (step_scratch > scratch_bytes) scratch_bytes = step_scratch;
     }
-    for (int i = 0; i < plan->num_inputs && status == LO_OK; i++) {
-        if (plan->inputs[i].buffer != LO_BUFFER_ARENA) {
-            status = lo_fail(err, LO_ERR_ARGUMENT, "graph input %d is not placed in the arena", i);
-            break;
-        }
-        status = place_in_arena(arena, &plan->inputs[i], "a graph input", &prepared->inputs[i].at,
-                                &prepared->inputs[i].bytes, err);
-    }
+    if (status == LO_OK)
+        status =
+            lo_host_place_io(plan, lo_host_of(arena), prepared->inputs, prepared->outputs, err);
     prepared->num_inputs = plan->num_inputs;
-    for (int i = 0; i < plan->num_outputs && status == LO_OK; i++)
-        if (plan->outputs[i].buffer == LO_BUFFER_ARENA) /* constants are the core's */
-            status = place_in_arena(arena, &plan->outputs[i], "a graph output",
-                                    &prepared->outputs[i].at, &prepared->outputs[i].bytes, err);
     prepared->num_outputs = plan->num_outputs;
     if (status != LO_OK) goto done;
-    prepared->scratch =
-        aligned_alloc_bytes(scratch_bytes ? scratch_bytes : 1, &prepared->scratch_block);
-    if (!prepared->scratch)
-        status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory for %zu bytes of kernel scratch",
-                         scratch_bytes);
+    status = lo_host_buffer_alloc(scratch_bytes, LO_HOST_ALIGNMENT, &prepared->scratch, err);
 done:
     if (status != LO_OK) {
         cpu_release(prepared);
@@ -390,33 +250,21 @@ done:
     return status;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
 static lo_status cpu_run(lo_prepared *prepared, const void *const *inputs, void *const *outputs,
                          double *step_ms, lo_error *err)
 {
     if (!prepared) return lo_fail(err, LO_ERR_ARGUMENT, "run: prepared plan is NULL");
-    for (int i = 0; i < prepared->num_inputs; i++)
-        if (prepared->inputs[i].bytes > 0 && (!inputs || !inputs[i]))
-            return lo_fail(err, LO_ERR_ARGUMENT, "run: input %d is NULL", i);
-    for (int i = 0; i < prepared->num_outputs; i++)
-        if (prepared->outputs[i].bytes > 0 && (!outputs || !outputs[i]))
-            return lo_fail(err, LO_ERR_ARGUMENT, "run: output %d is NULL", i);
-    for (int i = 0; i < prepared->num_inputs; i++)
-        if (prepared->inputs[i].bytes > 0)
-            memcpy(prepared->inputs[i].at, inputs[i], prepared->inputs[i].bytes);
+    const lo_status begun =
+        lo_host_begin_run(prepared->inputs, prepared->num_inputs, inputs, prepared->outputs,
+                          prepared->num_outputs, outputs, err);
+    if (begun != LO_OK) return begun;
     lo_cpu_threads *threads = prepared->ctx->threads;
     for (int s = 0; s < prepared->num_launches; s++) {
         const lo_cpu_launch *launch = &prepared->launches[s];
-        const double start = step_ms ? now_ms() : 0.0;
+        const double start = step_ms ? lo_host_now_ms() : 0.0;
         if (launch->kernel) {
             lo_cpu_kernel_run(launch->kernel, threads, launch->inputs, launch->output,
-                              prepared->scratch);
+                              prepared->scratch.data);
         } else {
             const lo_status status =
                 lo_cpu_run_plain(threads, &launch->step, launch->inputs, launch->output, err);
@@ -424,11 +272,9 @@ static lo_status cpu_run(lo_prepared *prepared, const void *const *inputs, void 
                 return lo_fail_prefix(err, "node '%s' (%s): ", launch->node_name,
                                       launch->step.label);
         }
-        if (step_ms) step_ms[s] = now_ms() - start;
+        if (step_ms) step_ms[s] = lo_host_now_ms() - start;
     }
-    for (int i = 0; i < prepared->num_outputs; i++)
-        if (prepared->outputs[i].bytes > 0)
-            memcpy(outputs[i], prepared->outputs[i].at, prepared->outputs[i].bytes);
+    lo_host_end_run(prepared->outputs, prepared->num_outputs, outputs);
     return LO_OK;
 }
 
@@ -449,10 +295,10 @@ const lo_backend *lo_cpu_backend(void)
         .device_info = cpu_device_info,
         .alignment = cpu_alignment,
         .supports = cpu_supports,
-        .buffer_alloc = cpu_buffer_alloc,
-        .buffer_free = cpu_buffer_free,
-        .buffer_write = cpu_buffer_write,
-        .buffer_read = cpu_buffer_read,
+        .buffer_alloc = lo_host_slot_buffer_alloc,
+        .buffer_free = lo_host_slot_buffer_free,
+        .buffer_write = lo_host_slot_buffer_write,
+        .buffer_read = lo_host_slot_buffer_read,
         .prepare = cpu_prepare,
         .run = cpu_run,
         .release = cpu_release,

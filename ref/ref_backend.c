@@ -4,23 +4,14 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "backend.h"
+#include "host_backend.h"
 #include "ref_ops.h"
-
-/* Arena offsets are multiples of a cache line: more than the float alignment the ops need. */
-#define LO_REF_ALIGNMENT 64u
 
 struct lo_backend_context {
     lenet_onnx_device_desc desc;
-};
-
-struct lo_backend_buffer {
-    unsigned char *data;
-    size_t bytes;
 };
 
 /* What run needs of one step: the step (node name copied), where each input is read. */
@@ -32,12 +23,6 @@ typedef struct lo_ref_launch {
     size_t output_bytes;
 } lo_ref_launch;
 
-/* A graph input or output in the arena; outputs held in a constant are skipped (bytes 0). */
-typedef struct lo_ref_io {
-    unsigned char *at;
-    size_t bytes;
-} lo_ref_io;
-
 struct lo_prepared {
     lo_ref_launch *launches;
     int num_launches;
@@ -45,7 +30,7 @@ struct lo_prepared {
     int num_constants;
     uint64_t constant_bytes; /* the bytes of those copies */
     unsigned char *scratch;  /* each step writes here first: outputs may alias their inputs */
-    lo_ref_io *inputs, *outputs;
+    lo_host_io *inputs, *outputs;
     int num_inputs, num_outputs;
 };
 
@@ -53,28 +38,14 @@ struct lo_prepared {
 
 static void describe_host(lenet_onnx_device_desc *desc)
 {
-    memset(desc, 0, sizeof *desc);
-    desc->struct_size = sizeof *desc;
-    desc->index = 0;
-    desc->type = LENET_ONNX_DEVICE_TYPE_CPU;
-    snprintf(desc->name, sizeof desc->name, "host reference (plain C)");
-    snprintf(desc->driver, sizeof desc->driver, "lenet-onnx reference ops");
-    snprintf(desc->driver_version, sizeof desc->driver_version, "%u",
-             (unsigned)LO_BACKEND_API_VERSION);
-    const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
-    desc->memory_bytes = pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size : 0;
-    desc->alignment_bytes = LO_REF_ALIGNMENT;
+    lo_host_describe(desc, "host reference (plain C)", "lenet-onnx reference ops",
+                     LO_HOST_ALIGNMENT);
 }
 
 static lo_status ref_list_devices(lenet_onnx_device_desc *devices, size_t capacity, size_t *count,
                                   lo_error *err)
 {
-    if (!count || (capacity > 0 && !devices))
-        return lo_fail(err, LO_ERR_ARGUMENT,
-                       "list_devices: count is NULL, or devices is NULL with a nonzero capacity");
-    if (capacity > 0) describe_host(&devices[0]);
-    *count = 1;
-    return LO_OK;
+    return lo_host_list_one(devices, capacity, count, describe_host, err);
 }
 
 static lo_status ref_open(uint32_t index, lo_backend_context **out, lo_error *err)
@@ -105,7 +76,7 @@ static void ref_device_info(const lo_backend_context *ctx, lenet_onnx_device_des
 static size_t ref_alignment(const lo_backend_context *ctx)
 {
     (void)ctx;
-    return LO_REF_ALIGNMENT;
+    return LO_HOST_ALIGNMENT;
 }
 
 /* The ops run every valid step. */
@@ -115,62 +86,6 @@ static lo_status ref_supports(const lo_backend_context *ctx, const lo_step *step
     (void)step;
     (void)err;
     return LO_OK;
-}
-
-/* ---- buffers ---- */
-
-static lo_status ref_buffer_alloc(lo_backend_context *ctx, size_t bytes, lo_backend_buffer **out,
-                                  lo_error *err)
-{
-    (void)ctx;
-    if (!out) return lo_fail(err, LO_ERR_ARGUMENT, "buffer_alloc: out is NULL");
-    *out = NULL;
-    lo_backend_buffer *buffer = lo_calloc(1, sizeof *buffer);
-    if (buffer) buffer->data = lo_malloc(bytes ? bytes : 1);
-    if (!buffer || !buffer->data) {
-        lo_free(buffer);
-        return lo_fail(err, LO_ERR_NO_MEMORY, "out of host memory allocating %zu bytes", bytes);
-    }
-    buffer->bytes = bytes;
-    *out = buffer;
-    return LO_OK;
-}
-
-static void ref_buffer_free(lo_backend_buffer *buffer)
-{
-    if (!buffer) return;
-    lo_free(buffer->data);
-    lo_free(buffer);
-}
-
-static lo_status check_range(const lo_backend_buffer *buffer, size_t offset, size_t bytes,
-                             const void *data, const char *what, lo_error *err)
-{
-    if (!buffer || (bytes > 0 && !data))
-        return lo_fail(err, LO_ERR_ARGUMENT, "%s: NULL buffer or data", what);
-    if (offset > buffer->bytes || bytes > buffer->bytes - offset)
-        return lo_fail(err, LO_ERR_ARGUMENT,
-                       "%s: %zu bytes at offset %zu run past the buffer's %zu", what, bytes, offset,
-                       buffer->bytes);
-    return LO_OK;
-}
-
-static lo_status ref_buffer_write(lo_backend_context *ctx, lo_backend_buffer *buffer, size_t offset,
-                                  const void *data, size_t bytes, lo_error *err)
-{
-    (void)ctx;
-    lo_status status = check_range(buffer, offset, bytes, data, "buffer_write", err);
-    if (status == LO_OK && bytes > 0) memcpy(buffer->data + offset, data, bytes);
-    return status;
-}
-
-static lo_status ref_buffer_read(lo_backend_context *ctx, lo_backend_buffer *buffer, size_t offset,
-                                 void *data, size_t bytes, lo_error *err)
-{
-    (void)ctx;
-    lo_status status = check_range(buffer, offset, bytes, data, "buffer_read", err);
-    if (status == LO_OK && bytes > 0) memcpy(data, buffer->data + offset, bytes);
-    return status;
 }
 
 /* ---- prepared plans ---- */
@@ -188,32 +103,15 @@ static void ref_release(lo_prepared *prepared)
     lo_free(prepared);
 }
 
-/* The arena bytes of a tensor, checked to lie inside the arena. */
-static lo_status place_in_arena(const lo_backend_buffer *arena, const lo_tensor_ref *ref,
-                                const char *what, unsigned char **at, size_t *bytes, lo_error *err)
-{
-    *bytes = lo_tensor_ref_bytes(ref);
-    if (!arena || ref->offset > arena->bytes || *bytes > arena->bytes - ref->offset)
-        return lo_fail(err, LO_ERR_ARGUMENT,
-                       "%s (%zu bytes at offset %zu) runs past the arena (%zu bytes)", what, *bytes,
-                       ref->offset, arena ? arena->bytes : 0);
-    *at = arena->data + ref->offset;
-    return LO_OK;
-}
-
 /* The host copy of a constant a step reads, made on first use. */
 static lo_status place_constant(lo_prepared *prepared, const lo_plan *plan,
                                 const lo_tensor_ref *ref, const char *what,
                                 const unsigned char **at, lo_error *err)
 {
-    if (ref->constant < 0 || ref->constant >= plan->num_constants)
-        return lo_fail(err, LO_ERR_ARGUMENT, "%s names constant %d of %d", what, ref->constant,
-                       plan->num_constants);
-    const lo_plan_constant *c = &plan->constants[ref->constant];
-    const size_t bytes = lo_tensor_ref_bytes(ref);
-    if (c->bytes != bytes || (bytes > 0 && !c->data))
-        return lo_fail(err, LO_ERR_ARGUMENT, "%s reads %zu bytes of constant '%s', which holds %zu",
-                       what, bytes, c->name ? c->name : "?", c->bytes);
+    const lo_plan_constant *c = NULL;
+    const lo_status found = lo_host_find_constant(plan, ref, what, &c, err);
+    if (found != LO_OK) return found;
+    const size_t bytes = c->bytes;
     void **copy = &prepared->constants[ref->constant];
     if (!*copy) {
         *copy = lo_malloc(bytes ? bytes : 1);
@@ -246,13 +144,13 @@ static lo_status prepare_step(lo_prepared *prepared, const lo_plan *plan,
         } else {
             unsigned char *at = NULL;
             size_t bytes = 0;
-            status = place_in_arena(arena, ref, names[i], &at, &bytes, err);
+            status = lo_host_place(lo_host_of(arena), ref, names[i], &at, &bytes, err);
             launch->inputs[i] = at;
         }
     }
     if (status == LO_OK)
-        status = place_in_arena(arena, &step->output, "the output", &launch->output,
-                                &launch->output_bytes, err);
+        status = lo_host_place(lo_host_of(arena), &step->output, "the output", &launch->output,
+                               &launch->output_bytes, err);
     if (status != LO_OK) lo_fail_prefix(err, "node '%s' (%s): ", launch->node_name, step->label);
     return status;
 }
@@ -260,18 +158,11 @@ static lo_status prepare_step(lo_prepared *prepared, const lo_plan *plan,
 static lo_status ref_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_backend_buffer *arena,
                              lo_prepared **out, lo_error *err)
 {
-    lo_status status = LO_OK;
     lo_prepared *prepared = NULL;
-    if (!ctx || !plan || !out || plan->num_steps < 0 || plan->num_inputs < 0 ||
-        plan->num_outputs < 0 || plan->num_constants < 0 || (plan->num_steps > 0 && !plan->steps) ||
-        (plan->num_inputs > 0 && !plan->inputs) || (plan->num_outputs > 0 && !plan->outputs) ||
-        (plan->num_constants > 0 && !plan->constants))
-        return lo_fail(err, LO_ERR_ARGUMENT, "prepare: NULL or inconsistent plan arguments");
+    if (!ctx || !out) return lo_fail(err, LO_ERR_ARGUMENT, "prepare: NULL context or out");
     *out = NULL;
-    if (plan->arena_bytes > 0 && (!arena || arena->bytes < plan->arena_bytes))
-        return lo_fail(err, LO_ERR_ARGUMENT,
-                       "prepare: the plan needs a %zu-byte arena; the buffer holds %zu",
-                       plan->arena_bytes, arena ? arena->bytes : 0);
+    lo_status status = lo_host_check_plan(plan, arena ? lo_host_of(arena) : NULL, err);
+    if (status != LO_OK) return status;
     prepared = lo_calloc(1, sizeof *prepared);
     if (!prepared) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory preparing a plan");
     prepared->launches = lo_calloc((size_t)plan->num_steps + 1, sizeof *prepared->launches);
@@ -291,19 +182,10 @@ static lo_status ref_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_ba
         if (prepared->launches[i].output_bytes > scratch_bytes)
             scratch_bytes = prepared->launches[i].output_bytes;
     }
-    for (int i = 0; i < plan->num_inputs && status == LO_OK; i++) {
-        if (plan->inputs[i].buffer != LO_BUFFER_ARENA) {
-            status = lo_fail(err, LO_ERR_ARGUMENT, "graph input %d is not placed in the arena", i);
-            break;
-        }
-        status = place_in_arena(arena, &plan->inputs[i], "a graph input", &prepared->inputs[i].at,
-                                &prepared->inputs[i].bytes, err);
-    }
+    if (status == LO_OK)
+        status =
+            lo_host_place_io(plan, lo_host_of(arena), prepared->inputs, prepared->outputs, err);
     prepared->num_inputs = plan->num_inputs;
-    for (int i = 0; i < plan->num_outputs && status == LO_OK; i++)
-        if (plan->outputs[i].buffer == LO_BUFFER_ARENA) /* constants are the core's */
-            status = place_in_arena(arena, &plan->outputs[i], "a graph output",
-                                    &prepared->outputs[i].at, &prepared->outputs[i].bytes, err);
     prepared->num_outputs = plan->num_outputs;
     if (status != LO_OK) goto done;
     prepared->scratch = lo_malloc(scratch_bytes);
@@ -319,29 +201,17 @@ done:
     return status;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
 static lo_status ref_run(lo_prepared *prepared, const void *const *inputs, void *const *outputs,
                          double *step_ms, lo_error *err)
 {
     if (!prepared) return lo_fail(err, LO_ERR_ARGUMENT, "run: prepared plan is NULL");
-    for (int i = 0; i < prepared->num_inputs; i++)
-        if (prepared->inputs[i].bytes > 0 && (!inputs || !inputs[i]))
-            return lo_fail(err, LO_ERR_ARGUMENT, "run: input %d is NULL", i);
-    for (int i = 0; i < prepared->num_outputs; i++)
-        if (prepared->outputs[i].bytes > 0 && (!outputs || !outputs[i]))
-            return lo_fail(err, LO_ERR_ARGUMENT, "run: output %d is NULL", i);
-    for (int i = 0; i < prepared->num_inputs; i++)
-        if (prepared->inputs[i].bytes > 0)
-            memcpy(prepared->inputs[i].at, inputs[i], prepared->inputs[i].bytes);
+    const lo_status begun =
+        lo_host_begin_run(prepared->inputs, prepared->num_inputs, inputs, prepared->outputs,
+                          prepared->num_outputs, outputs, err);
+    if (begun != LO_OK) return begun;
     for (int s = 0; s < prepared->num_launches; s++) {
         const lo_ref_launch *launch = &prepared->launches[s];
-        const double start = step_ms ? now_ms() : 0.0;
+        const double start = step_ms ? lo_host_now_ms() : 0.0;
         const void *ins[LO_STEP_MAX_INPUTS];
         for (int i = 0; i < launch->step.num_inputs; i++)
             ins[i] = launch->inputs[i];
@@ -350,11 +220,9 @@ static lo_status ref_run(lo_prepared *prepared, const void *const *inputs, void 
                            launch->node_name, launch->step.label, ref_error());
         if (launch->output_bytes > 0)
             memcpy(launch->output, prepared->scratch, launch->output_bytes);
-        if (step_ms) step_ms[s] = now_ms() - start;
+        if (step_ms) step_ms[s] = lo_host_now_ms() - start;
     }
-    for (int i = 0; i < prepared->num_outputs; i++)
-        if (prepared->outputs[i].bytes > 0)
-            memcpy(outputs[i], prepared->outputs[i].at, prepared->outputs[i].bytes);
+    lo_host_end_run(prepared->outputs, prepared->num_outputs, outputs);
     return LO_OK;
 }
 
@@ -375,10 +243,10 @@ const lo_backend *lo_ref_backend(void)
         .device_info = ref_device_info,
         .alignment = ref_alignment,
         .supports = ref_supports,
-        .buffer_alloc = ref_buffer_alloc,
-        .buffer_free = ref_buffer_free,
-        .buffer_write = ref_buffer_write,
-        .buffer_read = ref_buffer_read,
+        .buffer_alloc = lo_host_slot_buffer_alloc,
+        .buffer_free = lo_host_slot_buffer_free,
+        .buffer_write = lo_host_slot_buffer_write,
+        .buffer_read = lo_host_slot_buffer_read,
         .prepare = ref_prepare,
         .run = ref_run,
         .release = ref_release,
