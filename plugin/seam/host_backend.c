@@ -10,6 +10,13 @@
 
 #include "alloc.h"
 
+/* The machine's physical memory in bytes; 0 when it cannot say. */
+static uint64_t physical_memory(void)
+{
+    const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size : 0;
+}
+
 void lo_host_describe(lenet_onnx_device_desc *desc, const char *name, const char *driver,
                       size_t alignment)
 {
@@ -21,8 +28,7 @@ void lo_host_describe(lenet_onnx_device_desc *desc, const char *name, const char
     snprintf(desc->driver, sizeof desc->driver, "%s", driver);
     snprintf(desc->driver_version, sizeof desc->driver_version, "%u",
              (unsigned)LO_BACKEND_API_VERSION);
-    const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
-    desc->memory_bytes = pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size : 0;
+    desc->memory_bytes = physical_memory();
     desc->alignment_bytes = alignment;
 }
 
@@ -40,6 +46,13 @@ lo_status lo_host_list_one(lenet_onnx_device_desc *devices, size_t capacity, siz
 lo_status lo_host_buffer_alloc(size_t bytes, size_t alignment, lo_host_buffer *out, lo_error *err)
 {
     memset(out, 0, sizeof *out);
+    /* Past the machine's memory, malloc may still say yes (overcommit) and the first touch
+     * would bring the OOM killer: refuse it here, as a device refuses past its memory. */
+    const uint64_t memory = physical_memory();
+    if (memory > 0 && (uint64_t)bytes > memory)
+        return lo_fail(err, LO_ERR_NO_MEMORY,
+                       "%zu bytes asked of host memory, past the machine's %llu", bytes,
+                       (unsigned long long)memory);
     const size_t size = bytes ? bytes : 1;
     out->block = size <= SIZE_MAX - alignment ? lo_malloc(size + alignment) : NULL;
     if (!out->block)
