@@ -19,16 +19,11 @@
 /* The largest output pixel count and plane a kernel indexes with 32-bit offsets. */
 #define LO_CPU_MAX_OFFSET INT32_MAX
 
-static int64_t ceil_div(int64_t a, int64_t b)
-{
-    return (a + b - 1) / b;
-}
-
 int64_t lo_cpu_chunk(int64_t items, int64_t block, int64_t work_per_item)
 {
     const int64_t target_work = 16384; /* lane-FMAs per unit: a few µs of one core */
-    int64_t chunk = ceil_div(target_work, work_per_item > 0 ? work_per_item : 1);
-    chunk = ceil_div(chunk, block) * block;
+    int64_t chunk = lo_cpu_ceil_div(target_work, work_per_item > 0 ? work_per_item : 1);
+    chunk = lo_cpu_ceil_div(chunk, block) * block;
     if (chunk > 16 * block) chunk = 16 * block;
     if (chunk > items) chunk = items > 0 ? items : 1;
     return chunk;
@@ -107,7 +102,7 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
     c->padded_w = c->width + p->pad_begin[1] + p->pad_end[1];
     c->nv = vectors_for(c->group_maps);
     c->lanes = (int64_t)c->nv * LO_CPU_LANES;
-    c->channel_blocks = ceil_div(c->group_maps, c->lanes);
+    c->channel_blocks = lo_cpu_ceil_div(c->group_maps, c->lanes);
     c->has_bias = p->has_bias;
     c->activation = p->activation;
     c->activation_args = p->activation_args;
@@ -162,7 +157,7 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
     } else {
         const int64_t items = c->batch * c->out_h * c->out_w;
         c->chunk = lo_cpu_chunk(items, rows, c->taps * c->lanes);
-        c->units = c->groups * c->channel_blocks * ceil_div(items, c->chunk);
+        c->units = c->groups * c->channel_blocks * lo_cpu_ceil_div(items, c->chunk);
     }
     if (c->units > INT32_MAX)
         return lo_fail(err, LO_ERR_UNSUPPORTED, "the conv splits into more than 2^31 units");
@@ -200,8 +195,8 @@ LO_CPU_INLINE void conv_block(const lo_cpu_conv *c, int rows, int spacing, lo_cp
  * 12 would leave a block of 2, which runs at a fraction of the speed). */
 static int64_t balanced_rows(int64_t left, int max_rows)
 {
-    const int64_t blocks = ceil_div(left, max_rows);
-    return ceil_div(left, blocks);
+    const int64_t blocks = lo_cpu_ceil_div(left, max_rows);
+    return lo_cpu_ceil_div(left, blocks);
 }
 
 typedef struct conv_task {
@@ -240,7 +235,7 @@ LO_CPU_KERNEL static void conv_unit(void *arg, int unit)
     /* Units run over output pixels of every image in turn (so a conv with a small output, a
      * whole-window one above all, still fills its blocks), then channel blocks, then groups. */
     const int64_t pixels = c->out_h * c->out_w, items = c->batch * pixels;
-    const int64_t chunks = ceil_div(items, c->chunk);
+    const int64_t chunks = lo_cpu_ceil_div(items, c->chunk);
     int64_t rest = unit;
     const int64_t chunk = rest % chunks;
     rest /= chunks;

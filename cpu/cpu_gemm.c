@@ -11,11 +11,6 @@
 #include "cpu_clones.h"
 #include "cpu_kernel_types.h"
 
-static int64_t ceil_div(int64_t a, int64_t b)
-{
-    return (a + b - 1) / b;
-}
-
 /* Vectors per block: wide ones for few rows (B's loads dominate), else two. */
 static int vectors_for(int64_t rows, int64_t columns)
 {
@@ -106,7 +101,7 @@ static lo_status prepare_layer(lo_cpu_dense *d, const lo_gemm_params *g, int64_t
     }
     d->nv = vectors_for(m, n);
     d->lanes = (int64_t)d->nv * LO_CPU_LANES;
-    d->column_blocks = ceil_div(n, d->lanes);
+    d->column_blocks = lo_cpu_ceil_div(n, d->lanes);
     if (d->packed_batches == 0) d->packed_batches = 1;
     if ((d->trans_a ? k * m : k) > INT32_MAX)
         return lo_fail(err, LO_ERR_UNSUPPORTED,
@@ -119,7 +114,7 @@ static lo_status prepare_layer(lo_cpu_dense *d, const lo_gemm_params *g, int64_t
         d->tap_offset[t] = (int32_t)(d->trans_a ? t * m : t);
     const int rows = lo_cpu_block_rows(d->nv);
     d->row_chunk = lo_cpu_chunk(m, rows, k * d->lanes);
-    d->units = ceil_div(m, d->row_chunk) * d->column_blocks;
+    d->units = lo_cpu_ceil_div(m, d->row_chunk) * d->column_blocks;
     return LO_OK;
 }
 
@@ -210,7 +205,7 @@ LO_CPU_KERNEL static void dense_unit(void *arg, int unit)
     int64_t rest = unit;
     const int64_t block = rest % d->column_blocks;
     rest /= d->column_blocks;
-    const int64_t row_chunks = ceil_div(d->m, d->row_chunk);
+    const int64_t row_chunks = lo_cpu_ceil_div(d->m, d->row_chunk);
     const int64_t chunk = rest % row_chunks, batch = rest / row_chunks;
 
     const float *a = task->a;

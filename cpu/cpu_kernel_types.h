@@ -76,6 +76,12 @@ void lo_cpu_dense_run(const lo_cpu_kernel *kernel, lo_cpu_threads *threads,
                       const void *const *inputs, float *output, void *scratch);
 void lo_cpu_dense_free(lo_cpu_dense *dense);
 
+/* a / b rounded up, for a >= 0 and b > 0. */
+static inline int64_t lo_cpu_ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
 /* Items (pixels, rows) per unit of work: a multiple of block (a block's rows) worth about 16K
  * lane multiply-adds, so a tiny step stays on one thread and a large one splits finely. */
 int64_t lo_cpu_chunk(int64_t items, int64_t block, int64_t work_per_item);

@@ -22,10 +22,7 @@ lo_status lo_cpu_kernel_supports(const lo_step *step, lo_error *err)
 {
     if (step->kind == LO_STEP_CONV) return lo_cpu_conv_supports(step, err);
     /* A's rows are read at 32-bit offsets from its start. */
-    const lo_shape *a = &step->inputs[0].shape;
-    int64_t elements = 1;
-    for (int d = 0; d < a->rank; d++)
-        elements *= a->dims[d];
+    const int64_t elements = lo_shape_numel(&step->inputs[0].shape);
     if (step->kind != LO_STEP_MATMUL && elements > INT32_MAX)
         return lo_fail(err, LO_ERR_UNSUPPORTED,
                        "A holds %lld values, past the CPU kernels' 32-bit "
