@@ -24,9 +24,9 @@ add_test(NAME kernels_oracle COMMAND test_kernels ref 20240611 0.25)
 set_tests_properties(kernels_oracle PROPERTIES LABELS "unit" TIMEOUT 120)
 
 # One test per backend but the reference itself. A built backend that finds no device fails.
-# Under two seconds warm; with a cold PoCL cache on 2 cores, 150-250 s (PoCL compiles each
-# kernel variant the cases reach, a few seconds each); the limit leaves room for slow machines
-# and sanitizer builds.
+# Under two seconds warm; with a cold PoCL cache on 2 cores, about 200 s (PoCL compiles each
+# kernel variant the cases reach, each a program of its own, in a second or two); the limit
+# leaves room for slow machines and sanitizer builds.
 set(lo_kernel_backends ${LENET_ONNX_BACKEND_NAMES})
 list(REMOVE_ITEM lo_kernel_backends ref)
 foreach(backend IN LISTS lo_kernel_backends)

@@ -3,6 +3,7 @@
  * outer]: the channel is the item's second index, not a division of a flat one (per-element
  * integer divisions keep PoCL from vectorising: 7 ns per element). May run in place.
  */
+#if LO_KERNEL_batchnorm
 kernel void batchnorm(global const float *x, int x_off, global const float *scale, int s_off,
                       global const float *bias, int b_off, global const float *mean, int m_off,
                       global const float *var, int v_off, global float *y, int y_off, int n,
@@ -15,3 +16,4 @@ kernel void batchnorm(global const float *x, int x_off, global const float *scal
     const float k = scale[s_off + c] / sqrt(var[v_off + c] + epsilon);
     y[y_off + i] = fma(x[x_off + i] - mean[m_off + c], k, bias[b_off + c]);
 }
+#endif

@@ -23,6 +23,7 @@ static float apply(int op, float a, float b)
     }
 }
 
+#if LO_KERNEL_binary
 kernel void binary(global const float *a, int a_off, global const float *b, int b_off,
                    global float *y, int y_off, int n, int op, int direct, int8 dims, int8 a_str,
                    int8 b_str)
@@ -47,3 +48,4 @@ kernel void binary(global const float *a, int a_off, global const float *b, int 
     }
     y[y_off + i] = apply(op, a[a_off + ia], b[b_off + ib]);
 }
+#endif

@@ -54,6 +54,7 @@ static float conv_point(const global float *xg, const global float *wm, float ac
     return ACTIVATE(acc, act);
 }
 
+#if LO_KERNEL_conv2d_direct
 kernel void conv2d_direct(global const float *restrict x, int x_off, global const float *restrict w,
                           int w_off, global const float *restrict b, int b_off, int has_bias,
                           global float *restrict y, int y_off, int N, int C, int H, int W, int M,
@@ -75,9 +76,11 @@ kernel void conv2d_direct(global const float *restrict x, int x_off, global cons
     y[y_off + i] = conv_point(xg, wm, has_bias ? b[b_off + m] : 0.0f, Cg, H, W, KH, KW, DH, DW,
                               oh * SH - PT, ow * SW - PL, act);
 }
+#endif
 
 /* conv2d_direct with a MaxPool epilogue: one work-item per pooled output [N,M,PH,PW], the max
  * over the pool window's positions inside the conv output [OH,OW] (the padding never wins). */
+#if LO_KERNEL_conv2d_direct_pool
 kernel void conv2d_direct_pool(global const float *restrict x, int x_off,
                                global const float *restrict w, int w_off,
                                global const float *restrict b, int b_off, int has_bias,
@@ -113,6 +116,7 @@ kernel void conv2d_direct_pool(global const float *restrict x, int x_off,
     }
     y[y_off + i] = best;
 }
+#endif
 
 #if defined(FIXED_K) && defined(SPAN)
 /* Adds to acc[p] the convolution of PIX pixels in one row, SPAN input columns apart, the first
@@ -271,6 +275,7 @@ static void store_block(global float *yb, const floatv *v, int count, int plane,
     }
 }
 
+#if LO_KERNEL_conv2d_blocked
 kernel void conv2d_blocked(global const float *restrict x, int x_off,
                            global const float *restrict wt, int wt_off, int bias_off,
                            global float *restrict y, int y_off, int C, int Cg, int H, int W, int M,
@@ -312,6 +317,7 @@ kernel void conv2d_blocked(global const float *restrict x, int x_off,
     store_block(y + y_off + (n * M + m0) * OHW + q0, acc, PIX, OHW, min(VEC, Mg - mb * VEC),
                 min(PIX, OHW - q0));
 }
+#endif
 
 #ifdef POOL_KW
 /* conv2d_blocked_pool for pools whose windows tile each row (-DPOOL_KW=k: kernel width k,
@@ -319,6 +325,7 @@ kernel void conv2d_blocked(global const float *restrict x, int x_off,
  * the PIX conv pixels under their windows, which are consecutive in the conv output row, are
  * one block (so -DSPAN shares the input row between them), then max-reduced k at a time. */
 #define PIXP (PIX / POOL_KW)
+#if LO_KERNEL_conv2d_blocked_pool
 kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
                                 global const float *restrict wt, int wt_off, int bias_off,
                                 global float *restrict y, int y_off, int C, int Cg, int H, int W,
@@ -404,11 +411,13 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
     store_block(y + y_off + (n * M + m0) * PHW + q0, best, PIXP, PHW, min(VEC, Mg - mb * VEC),
                 min(PIXP, PHW - q0));
 }
+#endif
 #else
 /* conv2d_blocked with a MaxPool epilogue: PIX pooled pixels (row-major over PH*PW) per
  * work-item. For each pool window position, the PIX conv pixels under it are computed as one
  * block and max-reduced; a position outside the conv output [OH,OW] computes a clamped pixel
  * that is not used. */
+#if LO_KERNEL_conv2d_blocked_pool
 kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
                                 global const float *restrict wt, int wt_off, int bias_off,
                                 global float *restrict y, int y_off, int C, int Cg, int H, int W,
@@ -468,4 +477,5 @@ kernel void conv2d_blocked_pool(global const float *restrict x, int x_off,
     store_block(y + y_off + (n * M + m0) * PHW + q0, best, PIX, PHW, min(VEC, Mg - mb * VEC),
                 min(PIX, PHW - q0));
 }
+#endif
 #endif

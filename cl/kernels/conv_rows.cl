@@ -149,6 +149,7 @@ static void store_half(global float *y, floath v, int count)
  * would otherwise hoist out of the work-group's loop as splats, spilled to the stack. Without
  * a pool OH x OW is the output; with one the output is [PH, PW] (OH, OW the conv's, at least
  * 2 PH x 2 PW), and a work-item computes the two conv rows of one pooled row. */
+#if LO_KERNEL_conv2d_rows
 kernel void conv2d_rows(global const float *restrict x, int x_off, global const float *restrict wt,
                         int wt_off, int bias_off, global float *restrict y, int y_off, int N, int C,
                         int Cg, int H, int W, int M, int Mg, int MgB, int G, int OH, int OW, int KH,
@@ -216,3 +217,4 @@ kernel void conv2d_rows(global const float *restrict x, int x_off, global const 
         store_half(yr + j * PH * PW, select(e, o, o > e), count);
     }
 }
+#endif

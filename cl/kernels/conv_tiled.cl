@@ -70,6 +70,7 @@ static inline void load_bias(float bias[WM], const global float *b, int has_bias
     }
 }
 
+#if LO_KERNEL_conv_tiled
 kernel __attribute__((reqd_work_group_size(LX, LY, 1))) void
 conv_tiled(global const float *restrict x, int x_off, global const float *restrict w, int w_off,
            global const float *restrict b, int b_off, int has_bias, global float *restrict y,
@@ -117,7 +118,9 @@ conv_tiled(global const float *restrict x, int x_off, global const float *restri
         }
     }
 }
+#endif
 
+#if LO_KERNEL_conv_tiled_pool
 kernel __attribute__((reqd_work_group_size(LX, LY, 1))) void
 conv_tiled_pool(global const float *restrict x, int x_off, global const float *restrict w,
                 int w_off, global const float *restrict b, int b_off, int has_bias,
@@ -198,3 +201,4 @@ conv_tiled_pool(global const float *restrict x, int x_off, global const float *r
         }
     }
 }
+#endif

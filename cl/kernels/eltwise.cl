@@ -14,6 +14,7 @@
 #endif
 
 /* `op` is an lo_activation, with its parameters: new functions become new cases here. */
+#if LO_KERNEL_unary
 kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, int op, float alpha,
                   float lo, float hi, global const T *lo_in, int lo_off, int has_lo_in,
                   global const T *hi_in, int hi_off, int has_hi_in)
@@ -56,9 +57,12 @@ kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, i
     }
     y[y_off + i] = r;
 }
+#endif
 
+#if LO_KERNEL_copy
 kernel void copy(global const T *x, int x_off, global T *y, int y_off, int n)
 {
     const int i = (int)get_global_id(0);
     if (i < n) y[y_off + i] = x[x_off + i];
 }
+#endif

@@ -30,6 +30,7 @@ static float gemm_epilogue(float sum, int m, int n, global const float *c, int h
     return v;
 }
 
+#if LO_KERNEL_gemm_direct
 kernel void gemm_direct(global const float *restrict a, int a_off, global const float *restrict b,
                         int b_off, global const float *restrict c, int c_off, int has_c, int c_sm,
                         int c_sn, global float *restrict y, int y_off, int M, int N, int K,
@@ -46,6 +47,7 @@ kernel void gemm_direct(global const float *restrict a, int a_off, global const 
         sum = fma(ap[k * as], bp[k * bs], sum);
     y[y_off + i] = gemm_epilogue(sum, m, n, c + c_off, has_c, c_sm, c_sn, alpha, beta, act);
 }
+#endif
 
 /* Stores rows m0.. (`rows` of them) of accumulators acc for the VEC columns from n0 (`cols` of
  * them), after the epilogue on whole vectors: a scalar activation per element (Tanh) cost as
@@ -75,6 +77,7 @@ static void gemm_store(const floatv *acc, int m0, int rows, int n0, int cols,
     }
 }
 
+#if LO_KERNEL_gemm_blocked
 kernel void gemm_blocked(global const float *restrict a, int a_off, global const float *restrict bt,
                          int bt_off, global const float *restrict c, int c_off, int has_c, int c_sm,
                          int c_sn, global float *restrict y, int y_off, int M, int N, int K, int NB,
@@ -136,3 +139,4 @@ kernel void gemm_blocked(global const float *restrict a, int a_off, global const
                        y_off, N, alpha, beta, act);
     }
 }
+#endif

@@ -83,6 +83,7 @@ static void chain_layer(local const float *in, local float *out, int width,
 }
 
 /* MR rows of A per work-group: rows past M repeat the last one (computed, not stored). */
+#if LO_KERNEL_gemm_chain
 kernel void gemm_chain(global const float *restrict a, int a_off, int M,
                        global const float *restrict w, int layers, global float *restrict y,
                        int y_off, local float *rows, int width)
@@ -109,3 +110,4 @@ kernel void gemm_chain(global const float *restrict a, int a_off, int M,
         for (int n = lid; n < N; n += items)
             y[y_off + (m0 + r) * N + n] = sets[cur][r * width + n];
 }
+#endif

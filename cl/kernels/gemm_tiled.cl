@@ -12,6 +12,7 @@
 #include "tiles.cl"
 #include "activation.cl"
 
+#if LO_KERNEL_gemm_tiled
 kernel __attribute__((reqd_work_group_size(LX, LY, 1))) void
 gemm_tiled(global const float *restrict a, int a_off, global const float *restrict b, int b_off,
            global const float *restrict c, int c_off, int has_c, int c_sm, int c_sn,
@@ -56,3 +57,4 @@ gemm_tiled(global const float *restrict a, int a_off, global const float *restri
         }
     }
 }
+#endif

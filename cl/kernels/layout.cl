@@ -5,6 +5,7 @@
  */
 
 /* y[i] = x[i - pad_begin] where inside x, else value; negative pads crop. */
+#if LO_KERNEL_pad
 kernel void pad(global const float *x, int x_off, global float *y, int y_off, int n,
                 int8 out_dims, int8 in_dims, int8 pad_begin, float value)
 {
@@ -26,11 +27,13 @@ kernel void pad(global const float *x, int x_off, global float *y, int y_off, in
     }
     y[y_off + i] = inside ? x[x_off + src] : value;
 }
+#endif
 
 /* y at output index (..., h, w) = x[sum over d of index_d * strides[d]], strides[d] being the
  * input stride of the output's axis d. The grid is [w, h, the leading axes flattened], so an
  * item divides only to split the leading axes (the same for a whole row: hoisted), not its
  * flat index eight times (which kept PoCL from vectorising: 15 ns per element). */
+#if LO_KERNEL_transpose
 kernel void transpose(global const float *x, int x_off, global float *y, int y_off,
                       int8 out_dims, int8 strides)
 {
@@ -46,10 +49,12 @@ kernel void transpose(global const float *x, int x_off, global float *y, int y_o
     }
     y[y_off + (r * od[6] + h) * od[7] + w] = x[x_off + src];
 }
+#endif
 
 /* The common case of transpose as [outer, A, B] -> [outer, B, A] (the launcher merges axes
  * that stay together: NHWC -> NCHW is [N, H*W, C] -> [N, C, H*W]), on an [A, B, outer] grid:
  * a contiguous store and a strided load per item, no division. */
+#if LO_KERNEL_transpose_2d
 kernel void transpose_2d(global const float *x, int x_off, global float *y, int y_off, int A,
                          int B)
 {
@@ -57,9 +62,11 @@ kernel void transpose_2d(global const float *x, int x_off, global float *y, int 
     if (a >= A) return; /* the grid's first size is rounded up to the group */
     y[y_off + (o * B + b) * A + a] = x[x_off + (o * A + a) * B + b];
 }
+#endif
 
 /* The output as [outer, A, inner] with A the concatenated axis; input k holds sizes[k] of A
  * (0 for unused slots, whose buffers are never read). */
+#if LO_KERNEL_concat
 kernel void concat(global const float *x0, global const float *x1, global const float *x2,
                    global const float *x3, global const float *x4, global const float *x5,
                    global const float *x6, global const float *x7, int8 offsets, int8 sizes,
@@ -89,3 +96,4 @@ kernel void concat(global const float *x0, global const float *x1, global const 
                                      : x7;
     y[y_off + i] = x[off[k] + (o * sz[k] + a) * inner + in];
 }
+#endif

@@ -2,6 +2,7 @@
  * element. The batch index is taken apart over `dims` (the batch shape right-aligned in 8
  * axes, leading axes 1); each operand's matrix starts at the sum of index * stride.
  */
+#if LO_KERNEL_matmul
 kernel void matmul(global const float *restrict a, int a_off, global const float *restrict b,
                    int b_off, global float *restrict y, int y_off, int batch, int M, int N, int K,
                    int8 dims, int8 a_str, int8 b_str)
@@ -28,3 +29,4 @@ kernel void matmul(global const float *restrict a, int a_off, global const float
         sum = fma(ap[k], bp[k * N], sum);
     y[y_off + i] = sum;
 }
+#endif

@@ -29,6 +29,7 @@
  * never wins, as in maxpool2d. */
 #define VMAX(a, b) ((a) > (b) ? (a) : (b))
 
+#if LO_KERNEL_maxpool2d
 kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict y, int y_off,
                       int NC, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
                       int DW, int PT, int PL)
@@ -51,6 +52,7 @@ kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict 
     }
     y[y_off + i] = best;
 }
+#endif
 
 /* Input row `row` of plane xp from column c0, 16 values, the positions outside the input
  * (padding, or past the row) `neutral`; `left` elements may be read from xp on. Float rows
@@ -140,20 +142,24 @@ pool_2x2(const global T *restrict x, int x_off, global T *restrict y, int y_off,
     }
 }
 
+#if LO_KERNEL_maxpool2d_2x2
 kernel void maxpool2d_2x2(global const T *restrict x, int x_off, global T *restrict y, int y_off,
                           int NC, int H, int W, int OH, int OW, int PT, int PL)
 {
     pool_2x2(x, x_off, y, y_off, NC, H, W, OH, OW, PT, PL, 0, 0, 0, false);
 }
+#endif
 
 #ifdef T_IS_FLOAT
 /* AveragePool with the same window. */
+#if LO_KERNEL_avgpool2d_2x2
 kernel void avgpool2d_2x2(global const T *restrict x, int x_off, global T *restrict y, int y_off,
                           int NC, int H, int W, int OH, int OW, int PT, int PL, int PB, int PR,
                           int include_pad)
 {
     pool_2x2(x, x_off, y, y_off, NC, H, W, OH, OW, PT, PL, PB, PR, include_pad, true);
 }
+#endif
 #endif
 
 /* 2-D average pooling (LO_STEP_AVGPOOL), float only: one work-item per output value, on the
@@ -162,6 +168,7 @@ kernel void avgpool2d_2x2(global const T *restrict x, int x_off, global T *restr
  * (include_pad) or inside the input only. Positions past the padded input (ceil_mode's last
  * windows) count in neither. The window is a product of rows and columns, so the count is
  * too. */
+#if LO_KERNEL_avgpool2d
 kernel void avgpool2d(global const float *restrict x, int x_off, global float *restrict y,
                       int y_off, int NC, int H, int W, int OH, int OW, int KH, int KW, int SH,
                       int SW, int DH, int DW, int PT, int PL, int PB, int PR, int include_pad)
@@ -191,3 +198,4 @@ kernel void avgpool2d(global const float *restrict x, int x_off, global float *r
     const int count = rows * cols;
     y[y_off + i] = count > 0 ? sum / (float)count : 0.0f;
 }
+#endif

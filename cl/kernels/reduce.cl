@@ -43,6 +43,7 @@ static float conv_partial(const global float *xg, const global float *wm, int Cg
     return sum;
 }
 
+#if LO_KERNEL_conv2d_reduce
 kernel void conv2d_reduce(global const float *restrict x, int x_off, global const float *restrict w,
                           int w_off, global const float *restrict b, int b_off, int has_bias,
                           global float *restrict y, int y_off, int N, int C, int H, int W, int M,
@@ -66,9 +67,11 @@ kernel void conv2d_reduce(global const float *restrict x, int x_off, global cons
         y[y_off + i] = ACTIVATE(v, act);
     }
 }
+#endif
 
 /* With a MaxPool epilogue: the group computes the conv value at each of its pooled output's
  * window positions inside the conv output [OH,OW] in turn and keeps the largest. */
+#if LO_KERNEL_conv2d_reduce_pool
 kernel void conv2d_reduce_pool(global const float *restrict x, int x_off,
                                global const float *restrict w, int w_off,
                                global const float *restrict b, int b_off, int has_bias,
@@ -104,7 +107,9 @@ kernel void conv2d_reduce_pool(global const float *restrict x, int x_off,
     }
     if (get_local_id(0) == 0) y[y_off + i] = best;
 }
+#endif
 
+#if LO_KERNEL_gemm_reduce
 kernel void gemm_reduce(global const float *restrict a, int a_off, global const float *restrict b,
                         int b_off, global const float *restrict c, int c_off, int has_c, int c_sm,
                         int c_sn, global float *restrict y, int y_off, int M, int N, int K,
@@ -126,3 +131,4 @@ kernel void gemm_reduce(global const float *restrict a, int a_off, global const 
         y[y_off + i] = ACTIVATE(v, act);
     }
 }
+#endif

@@ -3,6 +3,7 @@
  * max is subtracted before exp(), so large inputs do not overflow. May run in place: each
  * element is read before it is written.
  */
+#if LO_KERNEL_softmax
 kernel void softmax(global const float *x, int x_off, global float *y, int y_off, int outer,
                     int len, int inner, int log_out)
 {
@@ -27,3 +28,4 @@ kernel void softmax(global const float *x, int x_off, global float *y, int y_off
             yp[k * inner] = exp(xp[k * inner] - top) * scale;
     }
 }
+#endif
