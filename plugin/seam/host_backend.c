@@ -209,7 +209,8 @@ lo_status lo_host_begin_run(const lo_host_io *io_in, int num_inputs, const void 
         if (io_out[i].bytes > 0 && (!outputs || !outputs[i]))
             return lo_fail(err, LO_ERR_ARGUMENT, "run: output %d is NULL", i);
     for (int i = 0; i < num_inputs; i++)
-        if (io_in[i].bytes > 0) memcpy(io_in[i].at, inputs[i], io_in[i].bytes);
+        if (io_in[i].bytes > 0 && !io_in[i].in_place)
+            memcpy(io_in[i].at, inputs[i], io_in[i].bytes);
     return LO_OK;
 }
 

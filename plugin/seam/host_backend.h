@@ -5,6 +5,7 @@
 #ifndef LO_HOST_BACKEND_H
 #define LO_HOST_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "backend.h"
@@ -66,13 +67,15 @@ lo_status lo_host_find_constant(const lo_plan *plan, const lo_tensor_ref *ref, c
 typedef struct lo_host_io {
     unsigned char *at;
     size_t bytes;
+    bool in_place; /* an input the steps read where the caller holds it (input_in_place.h) */
 } lo_host_io;
 
 /* Places the plan's inputs (always in the arena) and outputs into arrays of num_inputs and
  * num_outputs entries. */
 lo_status lo_host_place_io(const lo_plan *plan, const lo_host_buffer *arena, lo_host_io *inputs,
                            lo_host_io *outputs, lo_error *err);
-/* run's first part: checks the host's pointers and copies every input into the arena. */
+/* run's first part: checks the host's pointers and copies every input not in place into the
+ * arena. */
 lo_status lo_host_begin_run(const lo_host_io *io_in, int num_inputs, const void *const *inputs,
                             const lo_host_io *io_out, int num_outputs, void *const *outputs,
                             lo_error *err);
