@@ -51,7 +51,8 @@ void lo_cpu_block_any(int nv, int rows, int spacing, lo_cpu_rows at, const int32
  *                                       * packed[(p * kw_count + kw) * 16 * nv + j]
  *
  * Compiled for LeNet's shapes: 3- and 5-wide kernel rows, 14 rows of one vector or 5 or 7 of
- * two; false, having done nothing, for any other. init must not be NULL. */
+ * two, and 10 rows of two at spacing 1 for a 5-wide row (conv2's 10 columns; 31 registers);
+ * false, having done nothing, for any other. init must not be NULL. */
 bool lo_cpu_row_block_any(int nv, int rows, int spacing, int kw_count, const float *base,
                           const int32_t *row_offset, int64_t pairs, const float *packed,
                           const float *init, float *tile);
