@@ -115,6 +115,11 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
         /* Pooled pixels per run: as many as LO_CPU_POOL_COLUMNS conv columns serve. */
         const int64_t window = (p->pool.kernel[1] - 1) * p->pool.dilation[1] + 1;
         c->pool_run = (LO_CPU_POOL_COLUMNS - window) / p->pool.stride[1] + 1;
+        const lo_pool_params *q = &p->pool;
+        c->pool_pairs = q->kernel[0] == 2 && q->kernel[1] == 2 && q->stride[0] == 2 &&
+                        q->stride[1] == 2 && q->dilation[0] == 1 && q->dilation[1] == 1 &&
+                        !q->pad_begin[0] && !q->pad_begin[1] && 2 * c->pooled_h <= c->out_h &&
+                        2 * c->pooled_w <= c->out_w;
     }
     const size_t tap_bytes = (size_t)c->taps * sizeof(int32_t);
     const size_t packed_floats = (size_t)(c->groups * c->channel_blocks * c->taps * c->lanes);
@@ -177,6 +182,22 @@ LO_CPU_INLINE void keep_max(float *restrict to, const float *restrict from, int6
 {
     for (int64_t j = 0; j < count; j++)
         to[j] = to[j] < from[j] ? from[j] : to[j];
+}
+
+/* best[p][j] keeps the maximum of columns 2p and 2p+1 of row (lanes floats a column), in
+ * keep_max's order, starting from -infinity on a window's first row. */
+LO_CPU_INLINE void keep_max_of_pairs(float *restrict best, const float *restrict row,
+                                     int64_t pooled, int64_t lanes, bool first_row)
+{
+    for (int64_t p = 0; p < pooled; p++) {
+        const float *left = row + 2 * p * lanes, *right = left + lanes;
+        float *to = best + p * lanes;
+        for (int64_t j = 0; j < lanes; j++) {
+            float m = first_row ? -INFINITY : to[j];
+            m = m < left[j] ? left[j] : m;
+            to[j] = m < right[j] ? right[j] : m;
+        }
+    }
 }
 
 /* One block of conv outputs: input values shared along a kernel row where the shape was
@@ -303,6 +324,26 @@ LO_CPU_KERNEL static void conv_unit(void *arg, int unit)
     }
 }
 
+/* Columns [col0, col1) of the conv row at in_row into row (lanes floats a column), in the
+ * widest blocks, activated unless the pool activates after. */
+LO_CPU_INLINE void conv_row(const lo_cpu_conv *c, const float *in_row, int64_t col0, int64_t col1,
+                            const float *packed, const float *init, float *row)
+{
+    const int max_rows = lo_cpu_block_rows(c->nv);
+    const int spacing = c->stride[1] <= 2 ? (int)c->stride[1] : 0;
+    for (int64_t col = col0; col < col1;) {
+        const int rows = (int)balanced_rows(col1 - col, max_rows);
+        const float *row_at[LO_CPU_MAX_ROWS];
+        for (int i = 0; i < rows && spacing == 0; i++)
+            row_at[i] = in_row + (col + i) * c->stride[1];
+        const lo_cpu_rows at = {.row_at = row_at, .base = in_row + col * c->stride[1]};
+        conv_block(c, rows, spacing, at, packed, init, row + (col - col0) * c->lanes);
+        col += rows;
+    }
+    if (!c->activate_after_pool)
+        lo_cpu_activate(row, (col1 - col0) * c->lanes, c->activation, &c->activation_args);
+}
+
 /* One pooled row of one image and channel block. For each conv row a pool window row reads,
  * the columns a run of pooled pixels needs are computed as contiguous blocks (the widest
  * blocks, as an unpooled conv's), then each pooled pixel keeps the maximum of its window. */
@@ -330,8 +371,6 @@ LO_CPU_KERNEL static void conv_pool_unit(void *arg, int unit)
         c->group_maps - block * lanes < lanes ? c->group_maps - block * lanes : lanes;
     const int64_t pooled = c->pooled_h * c->pooled_w;
     float *planes = task->output + (n * c->maps + first_map) * pooled;
-    const int max_rows = lo_cpu_block_rows(c->nv);
-    const int spacing = c->stride[1] <= 2 ? (int)c->stride[1] : 0;
     for (int64_t pw0 = 0; pw0 < c->pooled_w; pw0 += c->pool_run) {
         const int64_t pw1 = pw0 + c->pool_run < c->pooled_w ? pw0 + c->pool_run : c->pooled_w;
         int64_t col0 = pw0 * pool->stride[1] - pool->pad_begin[1];
@@ -339,32 +378,32 @@ LO_CPU_KERNEL static void conv_pool_unit(void *arg, int unit)
                        (pool->kernel[1] - 1) * pool->dilation[1] + 1;
         col0 = col0 < 0 ? 0 : col0;
         col1 = col1 > c->out_w ? c->out_w : col1;
-        bool seen[LO_CPU_POOL_COLUMNS] = {false};
-        for (int64_t i = 0; i < (pw1 - pw0) * lanes; i++)
-            best[i] = -INFINITY;
-        for (int64_t a = 0; a < pool->kernel[0]; a++) {
-            const int64_t oh = ph * pool->stride[0] - pool->pad_begin[0] + a * pool->dilation[0];
-            if (oh < 0 || oh >= c->out_h || col0 >= col1) continue;
-            const float *in_row = image + oh * c->stride[0] * c->padded_w;
-            for (int64_t col = col0; col < col1;) {
-                const int rows = (int)balanced_rows(col1 - col, max_rows);
-                const float *row_at[LO_CPU_MAX_ROWS];
-                for (int i = 0; i < rows && spacing == 0; i++)
-                    row_at[i] = in_row + (col + i) * c->stride[1];
-                const lo_cpu_rows at = {.row_at = row_at, .base = in_row + col * c->stride[1]};
-                conv_block(c, rows, spacing, at, packed, init, row + (col - col0) * lanes);
-                col += rows;
+        bool seen[LO_CPU_POOL_COLUMNS];
+        if (c->pool_pairs) { /* every window inside: two column pairs each, no checks */
+            for (int64_t a = 0; a < 2; a++) {
+                conv_row(c, image + (2 * ph + a) * c->stride[0] * c->padded_w, col0, col1, packed,
+                         init, row);
+                keep_max_of_pairs(best, row, pw1 - pw0, lanes, a == 0);
             }
-            if (!c->activate_after_pool)
-                lo_cpu_activate(row, (col1 - col0) * lanes, c->activation, &c->activation_args);
-            for (int64_t pw = pw0; pw < pw1; pw++)
-                for (int64_t b = 0; b < pool->kernel[1]; b++) {
-                    const int64_t ow =
-                        pw * pool->stride[1] - pool->pad_begin[1] + b * pool->dilation[1];
-                    if (ow < col0 || ow >= col1) continue;
-                    seen[pw - pw0] = true;
-                    keep_max(best + (pw - pw0) * lanes, row + (ow - col0) * lanes, lanes);
-                }
+            memset(seen, 1, sizeof seen);
+        } else {
+            memset(seen, 0, sizeof seen);
+            for (int64_t i = 0; i < (pw1 - pw0) * lanes; i++)
+                best[i] = -INFINITY;
+            for (int64_t a = 0; a < pool->kernel[0]; a++) {
+                const int64_t oh =
+                    ph * pool->stride[0] - pool->pad_begin[0] + a * pool->dilation[0];
+                if (oh < 0 || oh >= c->out_h || col0 >= col1) continue;
+                conv_row(c, image + oh * c->stride[0] * c->padded_w, col0, col1, packed, init, row);
+                for (int64_t pw = pw0; pw < pw1; pw++)
+                    for (int64_t b = 0; b < pool->kernel[1]; b++) {
+                        const int64_t ow =
+                            pw * pool->stride[1] - pool->pad_begin[1] + b * pool->dilation[1];
+                        if (ow < col0 || ow >= col1) continue;
+                        seen[pw - pw0] = true;
+                        keep_max(best + (pw - pw0) * lanes, row + (ow - col0) * lanes, lanes);
+                    }
+            }
         }
         if (c->activate_after_pool)
             for (int64_t pw = pw0; pw < pw1; pw++)

@@ -30,6 +30,7 @@ typedef struct lo_cpu_conv {
     int64_t pooled_h, pooled_w;
     int64_t pool_run;         /* pooled pixels computed together (their conv columns fit a tile) */
     bool activate_after_pool; /* monotone activation: once per pooled value */
+    bool pool_pairs;          /* 2x2 windows at stride 2, all inside the conv's output */
     int64_t chunk;            /* output pixels (or pooled rows) per unit of work */
     int64_t units;
 } lo_cpu_conv;
