@@ -198,12 +198,13 @@ LO_CPU_KERNEL static void average_2x2(const float *restrict r0, const float *res
 }
 
 /* One output of a float 2x2, stride 2 window at the border (some tap in the padding): its
- * taps checked one by one, cheaper there than pool_columns' setup for one or two columns. */
-static void pool_2x2_edge(const pool_task *t, int64_t row, int64_t j)
+ * taps checked one by one, cheaper there than pool_columns' setup for one or two columns.
+ * `plane` is the input plane, `top` the window's first row (from the row's start, worked out
+ * once per row: a division per output cost more than its four taps). */
+static float pool_2x2_edge(const pool_task *t, const float *plane, int64_t top, int64_t j)
 {
     const lo_pool_params *p = t->p;
-    const int64_t top = row % t->oh * 2 - p->pad_begin[0], left = j * 2 - p->pad_begin[1];
-    const float *plane = (const float *)t->x + row / t->oh * t->h * t->w;
+    const int64_t left = j * 2 - p->pad_begin[1];
     const int64_t lo_h = p->count_include_pad ? -p->pad_begin[0] : 0;
     const int64_t hi_h = p->count_include_pad ? t->h + p->pad_end[0] : t->h;
     float acc = t->average ? 0.0f : -INFINITY;
@@ -217,7 +218,7 @@ static void pool_2x2_edge(const pool_task *t, int64_t row, int64_t j)
             acc = t->average ? acc + v : (v > acc ? v : acc);
         }
     if (t->average) acc = counted ? acc / (float)counted : 0.0f;
-    ((float *)t->y)[row * t->ow + j] = acc;
+    return acc;
 }
 
 static void pool_unit(void *task, int unit)
@@ -232,21 +233,21 @@ static void pool_unit(void *task, int unit)
             continue;
         }
         const int64_t top = row % t->oh * 2 - p->pad_begin[0];
+        const float *plane = (const float *)t->x + row / t->oh * t->h * t->w;
+        float *y = (float *)t->y + row * t->ow;
         const bool inside = top >= 0 && top + 1 < t->h && t->pair1 > t->pair0;
         const int64_t pair0 = inside ? t->pair0 : t->ow, pair1 = inside ? t->pair1 : t->ow;
         if (inside) {
-            const float *r0 = (const float *)t->x + (row / t->oh * t->h + top) * t->w +
-                              (t->pair0 * 2 - p->pad_begin[1]);
-            float *y = (float *)t->y + row * t->ow + t->pair0;
+            const float *r0 = plane + top * t->w + (t->pair0 * 2 - p->pad_begin[1]);
             if (t->average)
-                average_2x2(r0, r0 + t->w, y, t->pair1 - t->pair0);
+                average_2x2(r0, r0 + t->w, y + t->pair0, t->pair1 - t->pair0);
             else
-                max_2x2(r0, r0 + t->w, y, t->pair1 - t->pair0);
+                max_2x2(r0, r0 + t->w, y + t->pair0, t->pair1 - t->pair0);
         }
         for (int64_t j = 0; j < pair0; j++)
-            pool_2x2_edge(t, row, j);
+            y[j] = pool_2x2_edge(t, plane, top, j);
         for (int64_t j = pair1; j < t->ow; j++)
-            pool_2x2_edge(t, row, j);
+            y[j] = pool_2x2_edge(t, plane, top, j);
     }
 }
 
