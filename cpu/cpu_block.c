@@ -94,10 +94,49 @@ LO_CPU_INLINE void row_block(const int nv, const int rows, const int spacing, co
             memcpy(tile + (i * nv + v) * LO_CPU_LANES, &acc[i][v], sizeof acc[i][v]);
 }
 
+LO_CPU_INLINE void pixel_block(const int maps, const int nv, const float *base,
+                               const int32_t *start, const int32_t *tap_offset, int64_t taps,
+                               const float *packed, const float *init, float *tile)
+{
+    lo_cpu_vec acc[LO_CPU_PIXEL_MAPS][LO_CPU_PIXEL_NV];
+#pragma GCC unroll 8
+    for (int m = 0; m < maps; m++)
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++) {
+            lo_cpu_vec splat = {0};
+            acc[m][v] = splat + init[m];
+        }
+    const float *at[LO_CPU_PIXEL_NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < nv; v++)
+        at[v] = base + start[v];
+    for (int64_t t = 0; t < taps; t++) {
+        const int32_t offset = tap_offset[t];
+        lo_cpu_vec x[LO_CPU_PIXEL_NV];
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            memcpy(&x[v], at[v] + offset, sizeof x[v]);
+        const float *w = packed + t * LO_CPU_LANES;
+#pragma GCC unroll 8
+        for (int m = 0; m < maps; m++)
+#pragma GCC unroll 2
+            for (int v = 0; v < nv; v++)
+                acc[m][v] += x[v] * w[m];
+    }
+#pragma GCC unroll 8
+    for (int m = 0; m < maps; m++)
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            memcpy(tile + (m * nv + v) * LO_CPU_LANES, &acc[m][v], sizeof acc[m][v]);
+}
+
 typedef void (*block_fn)(lo_cpu_rows at, const int32_t *tap_offset, int64_t taps,
                          const float *packed, const float *init, float *tile);
 typedef void (*row_block_fn)(const float *base, const int32_t *row_offset, int64_t pairs,
                              const float *packed, const float *init, float *tile);
+
+typedef void (*pixel_block_fn)(const float *base, const int32_t *start, const int32_t *tap_offset,
+                               int64_t taps, const float *packed, const float *init, float *tile);
 
 #define BLOCK_KEY(nv, rows, spacing)         (((nv)*16 + (rows)) * 4 + (spacing))
 #define ROW_KEY(nv, rows, spacing, kw_count) ((((nv)*16 + (rows)) * 4 + (spacing)) * 8 + (kw_count))
@@ -121,7 +160,18 @@ typedef void (*row_block_fn)(const float *base, const int32_t *row_offset, int64
     ROW_BLOCK(nv, rows, 1, 3)                                                                      \
     ROW_BLOCK(nv, rows, 1, 5) ROW_BLOCK(nv, rows, 2, 3) ROW_BLOCK(nv, rows, 2, 5)
 
+#define PIXEL_BLOCK(maps, nv)                                                                      \
+    LO_CPU_KERNEL static void pixel_block_##maps##_##nv(                                           \
+        const float *base, const int32_t *start, const int32_t *tap_offset, int64_t taps,          \
+        const float *packed, const float *init, float *tile)                                       \
+    {                                                                                              \
+        pixel_block(maps, nv, base, start, tap_offset, taps, packed, init, tile);                  \
+    }
+#define PIXEL_BLOCKS(maps) PIXEL_BLOCK(maps, 1) PIXEL_BLOCK(maps, 2)
+
 /* clang-format off */
+PIXEL_BLOCKS(1) PIXEL_BLOCKS(2) PIXEL_BLOCKS(3) PIXEL_BLOCKS(4) PIXEL_BLOCKS(5) PIXEL_BLOCKS(6)
+PIXEL_BLOCKS(7) PIXEL_BLOCKS(8)
 BLOCKS(1, 1) BLOCKS(1, 2) BLOCKS(1, 3) BLOCKS(1, 4) BLOCKS(1, 5) BLOCKS(1, 6) BLOCKS(1, 7)
 BLOCKS(1, 8) BLOCKS(1, 9) BLOCKS(1, 10) BLOCKS(1, 11) BLOCKS(1, 12) BLOCKS(1, 13)
 BLOCKS(1, 14) BLOCKS(2, 1) BLOCKS(2, 2) BLOCKS(2, 3) BLOCKS(2, 4) BLOCKS(2, 5) BLOCKS(2, 6)
@@ -136,14 +186,14 @@ ROW_BLOCKS(1, 14) ROW_BLOCKS(2, 5) ROW_BLOCKS(2, 7) ROW_BLOCK(2, 10, 1, 5)
 #define ROW_BLOCK(nv, rows, spacing, kw_count)                                                     \
     [ROW_KEY(nv, rows, spacing, kw_count)] = row_block_##nv##_##rows##_##spacing##_##kw_count,
 
-                    static const block_fn blocks[] = {
-                        /* clang-format off */
+                            static const block_fn blocks[] = {
+                                /* clang-format off */
     BLOCKS(1, 1) BLOCKS(1, 2) BLOCKS(1, 3) BLOCKS(1, 4) BLOCKS(1, 5) BLOCKS(1, 6) BLOCKS(1, 7)
     BLOCKS(1, 8) BLOCKS(1, 9) BLOCKS(1, 10) BLOCKS(1, 11) BLOCKS(1, 12) BLOCKS(1, 13)
     BLOCKS(1, 14) BLOCKS(2, 1) BLOCKS(2, 2) BLOCKS(2, 3) BLOCKS(2, 4) BLOCKS(2, 5) BLOCKS(2, 6)
     BLOCKS(2, 7) BLOCKS(2, 8) BLOCKS(2, 9) BLOCKS(2, 10) BLOCKS(2, 11) BLOCKS(2, 12)
     BLOCKS(4, 1) BLOCKS(4, 2) BLOCKS(4, 3)
-                        /* clang-format on */
+                                /* clang-format on */
 };
 
 static const row_block_fn row_blocks[] = {
@@ -151,6 +201,24 @@ static const row_block_fn row_blocks[] = {
     ROW_BLOCKS(1, 14) ROW_BLOCKS(2, 5) ROW_BLOCKS(2, 7) ROW_BLOCK(2, 10, 1, 5)
     /* clang-format on */
 };
+
+#undef PIXEL_BLOCK
+#define PIXEL_BLOCK(maps, nv) [((maps)-1) * LO_CPU_PIXEL_NV + (nv)-1] = pixel_block_##maps##_##nv,
+
+static const pixel_block_fn pixel_blocks[LO_CPU_PIXEL_MAPS * LO_CPU_PIXEL_NV] = {
+    /* clang-format off */
+    PIXEL_BLOCKS(1) PIXEL_BLOCKS(2) PIXEL_BLOCKS(3) PIXEL_BLOCKS(4) PIXEL_BLOCKS(5) PIXEL_BLOCKS(6)
+    PIXEL_BLOCKS(7) PIXEL_BLOCKS(8)
+    /* clang-format on */
+};
+
+void lo_cpu_pixel_block_any(int maps, int nv, const float *base, const int32_t *start,
+                            const int32_t *tap_offset, int64_t taps, const float *packed,
+                            const float *init, float *tile)
+{
+    pixel_blocks[(maps - 1) * LO_CPU_PIXEL_NV + nv - 1](base, start, tap_offset, taps, packed, init,
+                                                        tile);
+}
 
 void lo_cpu_block_any(int nv, int rows, int spacing, lo_cpu_rows at, const int32_t *tap_offset,
                       int64_t taps, const float *packed, const float *init, float *tile)

@@ -156,9 +156,17 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
             (size_t)(c->batch * c->channels * c->padded_h * c->padded_w) * sizeof(float) + 64;
 
     const int rows = lo_cpu_block_rows(c->nv);
+    /* Few channels along a row of at least a vector: pixels in the lanes (see conv_row_unit). */
+    c->pixel_rows = !c->has_pool && c->group_maps <= LO_CPU_PIXEL_MAPS && c->stride[1] == 1 &&
+                    c->out_w >= LO_CPU_LANES;
     if (c->has_pool) {
         c->chunk = 1; /* one pooled row per unit */
         c->units = c->batch * c->groups * c->channel_blocks * c->pooled_h;
+    } else if (c->pixel_rows) {
+        const int64_t conv_rows = c->batch * c->groups * c->out_h;
+        const int64_t vectors = lo_cpu_ceil_div(c->out_w, LO_CPU_LANES);
+        c->chunk = lo_cpu_chunk(conv_rows, 1, c->taps * c->group_maps * vectors);
+        c->units = lo_cpu_ceil_div(conv_rows, c->chunk);
     } else {
         const int64_t items = c->batch * c->out_h * c->out_w;
         c->chunk = lo_cpu_chunk(items, rows, c->taps * c->lanes);
@@ -324,6 +332,62 @@ LO_CPU_KERNEL static void conv_unit(void *arg, int unit)
     }
 }
 
+/* Conv rows [chunk * unit, ...) of every image and group, each as vectors of 16 adjacent
+ * pixels by every channel of the group (lo_cpu_pixel_block_any), activated and stored
+ * straight into the channel planes: no lane holds a channel that is not there, and no
+ * scatter. A row's last vector ends at its last pixel, overlapping the one before where the
+ * width is not a multiple of 16: those pixels are computed twice, the same way, and every
+ * load stays inside the input row's taps. */
+LO_CPU_KERNEL static void conv_row_unit(void *arg, int unit)
+{
+    const conv_task *task = arg;
+    const lo_cpu_conv *c = task->c;
+    const int64_t conv_rows = c->batch * c->groups * c->out_h;
+    const int64_t first = unit * c->chunk;
+    const int64_t end = first + c->chunk < conv_rows ? first + c->chunk : conv_rows;
+    const int64_t plane = c->padded_h * c->padded_w, pixels = c->out_h * c->out_w;
+    const int maps = (int)c->group_maps;
+    float init[LO_CPU_MAX_NV * LO_CPU_LANES];
+    float tile[LO_CPU_PIXEL_MAPS * LO_CPU_PIXEL_NV * LO_CPU_LANES];
+    int64_t init_group = -1;
+    for (int64_t r = first; r < end; r++) {
+        const int64_t oh = r % c->out_h, g = r / c->out_h % c->groups;
+        const int64_t n = r / (c->out_h * c->groups);
+        if (g != init_group) {
+            block_init(task, g, 0, init);
+            init_group = g;
+        }
+        const float *base = task->planes + (n * c->channels + g * c->group_channels) * plane +
+                            oh * c->stride[0] * c->padded_w;
+        const float *packed = task->packed + g * c->taps * c->lanes;
+        float *out = task->output + (n * c->maps + g * c->group_maps) * pixels + oh * c->out_w;
+        for (int64_t col = 0; col < c->out_w; col += LO_CPU_PIXEL_NV * LO_CPU_LANES) {
+            const int64_t last = c->out_w - LO_CPU_LANES;
+            const int nv = col + LO_CPU_LANES < c->out_w ? 2 : 1;
+            const int32_t start[LO_CPU_PIXEL_NV] = {
+                (int32_t)(col < last ? col : last),
+                (int32_t)(col + LO_CPU_LANES < last ? col + LO_CPU_LANES : last)};
+            lo_cpu_pixel_block_any(maps, nv, base, start, c->tap_offset, c->taps, packed, init,
+                                   tile);
+            for (int m = 0; m < maps; m++)
+                for (int v = 0; v < nv; v++)
+                    memcpy(out + m * pixels + start[v], tile + (m * nv + v) * LO_CPU_LANES,
+                           LO_CPU_LANES * sizeof(float));
+        }
+    }
+    if (c->activation == LO_ACT_NONE) return;
+    /* Once per output, over each channel's rows of the unit in one span (per 16-pixel vector
+     * it cost twice the conv: an activation's passes, Tanh's exp and division, are loops). */
+    for (int64_t r = first; r < end;) {
+        const int64_t oh = r % c->out_h, plane_rows = r / c->out_h;
+        const int64_t rows = end - r < c->out_h - oh ? end - r : c->out_h - oh;
+        float *out = task->output + plane_rows * c->group_maps * pixels + oh * c->out_w;
+        for (int m = 0; m < maps; m++)
+            lo_cpu_activate(out + m * pixels, rows * c->out_w, c->activation, &c->activation_args);
+        r += rows;
+    }
+}
+
 /* Columns [col0, col1) of the conv row at in_row into row (lanes floats a column), in the
  * widest blocks, activated unless the pool activates after. */
 LO_CPU_INLINE void conv_row(const lo_cpu_conv *c, const float *in_row, int64_t col0, int64_t col1,
@@ -460,5 +524,9 @@ void lo_cpu_conv_run(const lo_cpu_kernel *kernel, lo_cpu_threads *threads,
             lo_cpu_threads_run(threads, pad_unit, &pad, (int)planes);
         task.planes = pad.planes;
     }
-    lo_cpu_threads_run(threads, c->has_pool ? conv_pool_unit : conv_unit, &task, (int)c->units);
+    lo_cpu_threads_run(threads,
+                       c->has_pool     ? conv_pool_unit
+                       : c->pixel_rows ? conv_row_unit
+                                       : conv_unit,
+                       &task, (int)c->units);
 }

@@ -31,7 +31,8 @@ typedef struct lo_cpu_conv {
     int64_t pool_run;         /* pooled pixels computed together (their conv columns fit a tile) */
     bool activate_after_pool; /* monotone activation: once per pooled value */
     bool pool_pairs;          /* 2x2 windows at stride 2, all inside the conv's output */
-    int64_t chunk;            /* output pixels (or pooled rows) per unit of work */
+    bool pixel_rows; /* few channels, unpooled: rows of pixels in the lanes (conv_row_unit) */
+    int64_t chunk;   /* output pixels (or pooled rows) per unit of work */
     int64_t units;
 } lo_cpu_conv;
 
