@@ -1,7 +1,9 @@
 /* A team of threads for one parallel loop at a time. The loop in flight is published as a
- * generation; units are claimed from one 64-bit ticket (generation in the high half, next
- * unit in the low half) by compare-and-swap, so a worker that wakes late can never claim a
- * unit of a newer loop with the older loop's function. Workers spin for LO_CPU_SPIN_NS after
+ * generation, a seqlock: odd while the caller writes the loop's fields, even once they are
+ * whole, so a worker takes a loop's fields only between two equal even reads of it. Units
+ * are claimed from one 64-bit ticket (generation in the high half, next chunk in the low
+ * half) by compare-and-swap, so a worker that wakes late can never claim a unit of a newer
+ * loop with the older loop's function. Workers spin for LO_CPU_SPIN_NS after
  * each loop (an inference is a few loops microseconds apart; a futex wake-up costs more than
  * a LeNet layer at batch 1), then sleep on a condition variable.
  */
@@ -98,9 +100,18 @@ static void *worker_main(void *arg)
     unsigned seen = atomic_load(&t->generation);
     while (wait_for_loop(t, seen)) {
         /* The loop's fields are read between two reads of its generation (a seqlock): equal
-         * reads mean they belong to that loop, and the ticket's generation keeps any claim
-         * from landing in a later one. */
+         * even reads mean they belong to that loop, and the ticket's generation keeps any
+         * claim from landing in a later one. An odd generation is a loop being written: look
+         * again (`seen` is unchanged, so the wait returns at once). Without the odd phase a
+         * worker could pair the next loop's fields with this loop's generation and ticket,
+         * and run units of it twice while its caller counted them done (a MaxPool's second
+         * run gave other bits, a MatMul read its input unwritten, 1 run in 40 of
+         * test_kernels cpu). */
         const unsigned generation = atomic_load(&t->generation);
+        if (generation & 1u) {
+            cpu_relax();
+            continue;
+        }
         const lo_cpu_unit_fn fn = atomic_load(&t->fn);
         void *task = atomic_load(&t->task);
         const int units = atomic_load(&t->units), grain = atomic_load(&t->grain);
@@ -177,7 +188,8 @@ void lo_cpu_threads_run(lo_cpu_threads *t, lo_cpu_unit_fn fn, void *task, int un
             fn(task, u);
         return;
     }
-    const unsigned generation = atomic_load(&t->generation) + 1;
+    const unsigned generation = atomic_load(&t->generation) + 2;
+    atomic_store(&t->generation, generation - 1); /* odd: the fields below are being written */
     atomic_store(&t->fn, fn);
     atomic_store(&t->task, task);
     /* About 16 chunks per thread: few claims, and the last chunk finishing alone costs little. */
