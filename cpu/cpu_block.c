@@ -96,7 +96,7 @@ LO_CPU_INLINE void row_block(const int nv, const int rows, const int spacing, co
 
 LO_CPU_INLINE void pixel_block(const int maps, const int nv, const float *base,
                                const int32_t *start, const int32_t *tap_offset, int64_t taps,
-                               const float *packed, const float *init, float *tile)
+                               const float *packed, int64_t width, const float *init, float *tile)
 {
     lo_cpu_vec acc[LO_CPU_PIXEL_MAPS][LO_CPU_PIXEL_NV];
 #pragma GCC unroll 8
@@ -116,7 +116,7 @@ LO_CPU_INLINE void pixel_block(const int maps, const int nv, const float *base,
 #pragma GCC unroll 2
         for (int v = 0; v < nv; v++)
             memcpy(&x[v], at[v] + offset, sizeof x[v]);
-        const float *w = packed + t * LO_CPU_LANES;
+        const float *w = packed + t * width;
 #pragma GCC unroll 8
         for (int m = 0; m < maps; m++)
 #pragma GCC unroll 2
@@ -136,7 +136,8 @@ typedef void (*row_block_fn)(const float *base, const int32_t *row_offset, int64
                              const float *packed, const float *init, float *tile);
 
 typedef void (*pixel_block_fn)(const float *base, const int32_t *start, const int32_t *tap_offset,
-                               int64_t taps, const float *packed, const float *init, float *tile);
+                               int64_t taps, const float *packed, int64_t width, const float *init,
+                               float *tile);
 
 #define BLOCK_KEY(nv, rows, spacing)         (((nv)*16 + (rows)) * 4 + (spacing))
 #define ROW_KEY(nv, rows, spacing, kw_count) ((((nv)*16 + (rows)) * 4 + (spacing)) * 8 + (kw_count))
@@ -163,9 +164,9 @@ typedef void (*pixel_block_fn)(const float *base, const int32_t *start, const in
 #define PIXEL_BLOCK(maps, nv)                                                                      \
     LO_CPU_KERNEL static void pixel_block_##maps##_##nv(                                           \
         const float *base, const int32_t *start, const int32_t *tap_offset, int64_t taps,          \
-        const float *packed, const float *init, float *tile)                                       \
+        const float *packed, int64_t width, const float *init, float *tile)                        \
     {                                                                                              \
-        pixel_block(maps, nv, base, start, tap_offset, taps, packed, init, tile);                  \
+        pixel_block(maps, nv, base, start, tap_offset, taps, packed, width, init, tile);           \
     }
 #define PIXEL_BLOCKS(maps) PIXEL_BLOCK(maps, 1) PIXEL_BLOCK(maps, 2)
 
@@ -214,10 +215,10 @@ static const pixel_block_fn pixel_blocks[LO_CPU_PIXEL_MAPS * LO_CPU_PIXEL_NV] = 
 
 void lo_cpu_pixel_block_any(int maps, int nv, const float *base, const int32_t *start,
                             const int32_t *tap_offset, int64_t taps, const float *packed,
-                            const float *init, float *tile)
+                            int64_t width, const float *init, float *tile)
 {
-    pixel_blocks[(maps - 1) * LO_CPU_PIXEL_NV + nv - 1](base, start, tap_offset, taps, packed, init,
-                                                        tile);
+    pixel_blocks[(maps - 1) * LO_CPU_PIXEL_NV + nv - 1](base, start, tap_offset, taps, packed,
+                                                        width, init, tile);
 }
 
 void lo_cpu_block_any(int nv, int rows, int spacing, lo_cpu_rows at, const int32_t *tap_offset,

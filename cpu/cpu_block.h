@@ -57,20 +57,23 @@ bool lo_cpu_row_block_any(int nv, int rows, int spacing, int kw_count, const flo
                           const int32_t *row_offset, int64_t pairs, const float *packed,
                           const float *init, float *tile);
 
-/* The few-channel form: a conv with at most LO_CPU_PIXEL_MAPS output channels fills a
- * fraction of lo_cpu_block's 16 channel lanes, so it turns the block around: nv (1 or 2)
- * vectors of 16 adjacent output pixels of one conv row (stride 1 along it) by `maps` channels,
- * each input vector loaded once per tap and each weight broadcast once per (tap, channel):
+/* The pixel form: where lo_cpu_block's 16 channel lanes would be mostly empty (a conv of at
+ * most LO_CPU_PIXEL_MAPS channels), or its scatter of channel lanes into planes would cost
+ * as much as its few taps (a pooled conv of one input channel), it turns the block around:
+ * nv (1 or 2) vectors of 16 adjacent output pixels of a conv row (stride 1 along it) by
+ * `maps` channels, each input vector loaded once per tap and each weight broadcast once per
+ * (tap, channel):
  *
  *   tile[(m * nv + v) * 16 + i] = init[m] + sum_t base[tap_offset[t] + start[v] + i]
- *                                                * packed[t * 16 + m]
+ *                                                * packed[t * width + m]
  *
- * `packed` is lo_cpu_block's layout (16 columns per tap). Each vector reads 16 + its taps'
- * span of input values from base + start[v]. maps in 1..LO_CPU_PIXEL_MAPS. */
+ * `packed` is lo_cpu_block's layout (width = 16 * its nv columns per tap), from the first of
+ * the maps. Each vector reads 16 + its taps' span of input values from base + start[v]: two
+ * vectors may lie in different rows. maps in 1..LO_CPU_PIXEL_MAPS. */
 #define LO_CPU_PIXEL_MAPS 8
 #define LO_CPU_PIXEL_NV   2
 void lo_cpu_pixel_block_any(int maps, int nv, const float *base, const int32_t *start,
                             const int32_t *tap_offset, int64_t taps, const float *packed,
-                            const float *init, float *tile);
+                            int64_t width, const float *init, float *tile);
 
 #endif

@@ -13,6 +13,11 @@
 #include "cpu_clones.h"
 #include "cpu_kernel_types.h"
 
+/* Taps per output up to which a pooled conv takes the pixel form (conv_pool_row_unit): one
+ * input channel's 3x3 and 5x5 windows, not LeNet's 3-channel conv1 (75), which keeps the
+ * channel form. */
+#define LO_CPU_PIXEL_POOL_TAPS 32
+
 /* Conv columns a pooled conv computes at a time (its stack tile). */
 #define LO_CPU_POOL_COLUMNS 64
 
@@ -159,7 +164,16 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
     /* Few channels along a row of at least a vector: pixels in the lanes (see conv_row_unit). */
     c->pixel_rows = !c->has_pool && c->group_maps <= LO_CPU_PIXEL_MAPS && c->stride[1] == 1 &&
                     c->out_w >= LO_CPU_LANES;
-    if (c->has_pool) {
+    /* A pooled conv of few taps per output (one input channel) spends as long scattering its
+     * channel lanes into planes as computing them: pixels in the lanes there too. */
+    c->pixel_pool = c->has_pool && c->pool_pairs && c->stride[1] == 1 &&
+                    2 * c->pooled_w >= LO_CPU_LANES && c->taps <= LO_CPU_PIXEL_POOL_TAPS;
+    if (c->pixel_pool) {
+        const int64_t pooled_rows = c->batch * c->groups * c->pooled_h;
+        const int64_t vectors = lo_cpu_ceil_div(2 * c->pooled_w, LO_CPU_LANES) * 2;
+        c->chunk = lo_cpu_chunk(pooled_rows, 1, c->taps * c->group_maps * vectors);
+        c->units = lo_cpu_ceil_div(pooled_rows, c->chunk);
+    } else if (c->has_pool) {
         c->chunk = 1; /* one pooled row per unit */
         c->units = c->batch * c->groups * c->channel_blocks * c->pooled_h;
     } else if (c->pixel_rows) {
@@ -367,8 +381,8 @@ LO_CPU_KERNEL static void conv_row_unit(void *arg, int unit)
             const int32_t start[LO_CPU_PIXEL_NV] = {
                 (int32_t)(col < last ? col : last),
                 (int32_t)(col + LO_CPU_LANES < last ? col + LO_CPU_LANES : last)};
-            lo_cpu_pixel_block_any(maps, nv, base, start, c->tap_offset, c->taps, packed, init,
-                                   tile);
+            lo_cpu_pixel_block_any(maps, nv, base, start, c->tap_offset, c->taps, packed, c->lanes,
+                                   init, tile);
             for (int m = 0; m < maps; m++)
                 for (int v = 0; v < nv; v++)
                     memcpy(out + m * pixels + start[v], tile + (m * nv + v) * LO_CPU_LANES,
@@ -384,6 +398,102 @@ LO_CPU_KERNEL static void conv_row_unit(void *arg, int unit)
         float *out = task->output + plane_rows * c->group_maps * pixels + oh * c->out_w;
         for (int m = 0; m < maps; m++)
             lo_cpu_activate(out + m * pixels, rows * c->out_w, c->activation, &c->activation_args);
+        r += rows;
+    }
+}
+
+typedef float lo_cpu_pixels __attribute__((vector_size(LO_CPU_LANES * sizeof(float))));
+typedef float lo_cpu_pooled __attribute__((vector_size(LO_CPU_LANES / 2 * sizeof(float))));
+typedef int32_t lo_cpu_pooled_mask __attribute__((vector_size(LO_CPU_LANES / 2 * sizeof(float))));
+
+/* keep_max's step on 8 lanes: value where *best < value, else *best (a NaN is skipped). */
+LO_CPU_INLINE void keep_larger(lo_cpu_pooled *best, const lo_cpu_pooled *value)
+{
+    const lo_cpu_pooled_mask larger = *best < *value;
+    lo_cpu_pooled_mask best_bits, value_bits;
+    memcpy(&best_bits, best, sizeof best_bits);
+    memcpy(&value_bits, value, sizeof value_bits);
+    const lo_cpu_pooled_mask kept = (value_bits & larger) | (best_bits & ~larger);
+    memcpy(best, &kept, sizeof kept);
+}
+
+/* Pooled rows [chunk * unit, ...) of a conv under 2x2, stride-2 windows that all lie inside
+ * it (pool_pairs), in the pixel form: for 8 channels at a time, the window's two conv rows
+ * as vectors of 16 adjacent pixels from an even column, their maximum, then each pair of
+ * columns' maximum (even and odd lanes apart by a shuffle): 8 pooled pixels a channel,
+ * stored whole. A row's last vector ends at its last window, overlapping the one before
+ * where 2 * pooled_w is not a multiple of 16 (computed twice, the same way). */
+LO_CPU_KERNEL static void conv_pool_row_unit(void *arg, int unit)
+{
+    const conv_task *task = arg;
+    const lo_cpu_conv *c = task->c;
+    const int64_t pooled_rows = c->batch * c->groups * c->pooled_h;
+    const int64_t first = unit * c->chunk;
+    const int64_t end = first + c->chunk < pooled_rows ? first + c->chunk : pooled_rows;
+    const int64_t plane = c->padded_h * c->padded_w, pooled = c->pooled_h * c->pooled_w;
+    const int64_t last = 2 * c->pooled_w - LO_CPU_LANES; /* even */
+    const int32_t row_step = (int32_t)(c->stride[0] * c->padded_w);
+    float init[LO_CPU_MAX_NV * LO_CPU_LANES];
+    float tile[LO_CPU_PIXEL_MAPS * LO_CPU_PIXEL_NV * LO_CPU_LANES];
+    int64_t init_key = -1;
+    /* Relu, the common case, costs one compare here; other activations run over spans after. */
+    const bool relu_in_registers = c->activation == LO_ACT_RELU && c->activate_after_pool;
+    for (int64_t r = first; r < end; r++) {
+        const int64_t ph = r % c->pooled_h, g = r / c->pooled_h % c->groups;
+        const int64_t n = r / (c->pooled_h * c->groups);
+        const float *base =
+            task->planes + (n * c->channels + g * c->group_channels) * plane + 2 * ph * row_step;
+        float *out = task->output + (n * c->maps + g * c->group_maps) * pooled + ph * c->pooled_w;
+        for (int64_t m0 = 0; m0 < c->group_maps; m0 += LO_CPU_PIXEL_MAPS) {
+            const int maps = (int)(c->group_maps - m0 < LO_CPU_PIXEL_MAPS ? c->group_maps - m0
+                                                                          : LO_CPU_PIXEL_MAPS);
+            const int64_t block = m0 / c->lanes, lane0 = m0 % c->lanes;
+            if (init_key != g * c->channel_blocks + block) {
+                block_init(task, g, block, init);
+                init_key = g * c->channel_blocks + block;
+            }
+            const float *packed =
+                task->packed + (g * c->channel_blocks + block) * c->taps * c->lanes + lane0;
+            for (int64_t col = 0;; col += LO_CPU_LANES) {
+                const int32_t at = (int32_t)(col < last ? col : last);
+                const int32_t start[LO_CPU_PIXEL_NV] = {at, row_step + at};
+                lo_cpu_pixel_block_any(maps, 2, base, start, c->tap_offset, c->taps, packed,
+                                       c->lanes, init + lane0, tile);
+                for (int m = 0; m < maps; m++) {
+                    float *rows = tile + m * 2 * LO_CPU_LANES;
+                    if (!c->activate_after_pool)
+                        lo_cpu_activate(rows, 2 * LO_CPU_LANES, c->activation, &c->activation_args);
+                    lo_cpu_pixels top, bottom;
+                    memcpy(&top, rows, sizeof top);
+                    memcpy(&bottom, rows + LO_CPU_LANES, sizeof bottom);
+                    /* keep_max's order: row by row, left column first, from -infinity */
+                    const lo_cpu_pooled taps[4] = {
+                        __builtin_shufflevector(top, top, 0, 2, 4, 6, 8, 10, 12, 14),
+                        __builtin_shufflevector(top, top, 1, 3, 5, 7, 9, 11, 13, 15),
+                        __builtin_shufflevector(bottom, bottom, 0, 2, 4, 6, 8, 10, 12, 14),
+                        __builtin_shufflevector(bottom, bottom, 1, 3, 5, 7, 9, 11, 13, 15)};
+                    lo_cpu_pooled best = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
+                                          -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+                    for (int k = 0; k < 4; k++)
+                        keep_larger(&best, &taps[k]);
+                    if (relu_in_registers) {
+                        const lo_cpu_pooled zero = {0};
+                        keep_larger(&best, &zero);
+                    }
+                    memcpy(out + (m0 + m) * pooled + at / 2, &best, sizeof best);
+                }
+                if (at == last) break;
+            }
+        }
+    }
+    if (!c->activate_after_pool || c->activation == LO_ACT_NONE || relu_in_registers) return;
+    for (int64_t r = first; r < end;) { /* once per output, over each channel's rows in a span */
+        const int64_t ph = r % c->pooled_h, plane_rows = r / c->pooled_h;
+        const int64_t rows = end - r < c->pooled_h - ph ? end - r : c->pooled_h - ph;
+        float *out = task->output + plane_rows * c->group_maps * pooled + ph * c->pooled_w;
+        for (int64_t m = 0; m < c->group_maps; m++)
+            lo_cpu_activate(out + m * pooled, rows * c->pooled_w, c->activation,
+                            &c->activation_args);
         r += rows;
     }
 }
@@ -484,17 +594,31 @@ typedef struct pad_task {
     float *planes;
 } pad_task;
 
-/* One input plane into its zero-bordered copy. */
-static void pad_unit(void *arg, int unit)
+/* One input plane into its zero-bordered copy, row by row: the borders zeroed, each row's
+ * values copied by a loop each clone vectorises (a memset of the plane and a memcpy call
+ * per row cost a third of a one-channel conv). */
+LO_CPU_KERNEL static void pad_unit(void *arg, int unit)
 {
     const pad_task *task = arg;
     const lo_cpu_conv *c = task->c;
-    const float *from = task->input + (int64_t)unit * c->height * c->width;
-    float *to = task->planes + (int64_t)unit * c->padded_h * c->padded_w;
-    memset(to, 0, (size_t)(c->padded_h * c->padded_w) * sizeof(float));
-    for (int64_t h = 0; h < c->height; h++)
-        memcpy(to + (h + c->pad_begin[0]) * c->padded_w + c->pad_begin[1], from + h * c->width,
-               (size_t)c->width * sizeof(float));
+    const float *restrict from = task->input + (int64_t)unit * c->height * c->width;
+    float *restrict to = task->planes + (int64_t)unit * c->padded_h * c->padded_w;
+    const int64_t left = c->pad_begin[1], right = c->padded_w - left - c->width;
+    for (int64_t h = 0; h < c->padded_h; h++, to += c->padded_w) {
+        const int64_t row = h - c->pad_begin[0];
+        if (row < 0 || row >= c->height) {
+            for (int64_t w = 0; w < c->padded_w; w++)
+                to[w] = 0.0f;
+            continue;
+        }
+        for (int64_t w = 0; w < left; w++)
+            to[w] = 0.0f;
+        const float *restrict values = from + row * c->width;
+        for (int64_t w = 0; w < c->width; w++)
+            to[left + w] = values[w];
+        for (int64_t w = 0; w < right; w++)
+            to[left + c->width + w] = 0.0f;
+    }
 }
 
 void lo_cpu_conv_run(const lo_cpu_kernel *kernel, lo_cpu_threads *threads,
@@ -525,7 +649,8 @@ void lo_cpu_conv_run(const lo_cpu_kernel *kernel, lo_cpu_threads *threads,
         task.planes = pad.planes;
     }
     lo_cpu_threads_run(threads,
-                       c->has_pool     ? conv_pool_unit
+                       c->pixel_pool   ? conv_pool_row_unit
+                       : c->has_pool   ? conv_pool_unit
                        : c->pixel_rows ? conv_row_unit
                                        : conv_unit,
                        &task, (int)c->units);

@@ -32,6 +32,7 @@ typedef struct lo_cpu_conv {
     bool activate_after_pool; /* monotone activation: once per pooled value */
     bool pool_pairs;          /* 2x2 windows at stride 2, all inside the conv's output */
     bool pixel_rows; /* few channels, unpooled: rows of pixels in the lanes (conv_row_unit) */
+    bool pixel_pool; /* few taps, pool_pairs: pooled rows in the pixel form (conv_pool_row_unit) */
     int64_t chunk;   /* output pixels (or pooled rows) per unit of work */
     int64_t units;
 } lo_cpu_conv;
