@@ -346,6 +346,31 @@ LO_CPU_KERNEL static void conv_unit(void *arg, int unit)
     }
 }
 
+/* Rows [first, end) of a unit of the pixel forms, out of `total` (rows of every image and
+ * group). */
+static void unit_rows(const lo_cpu_conv *c, int unit, int64_t total, int64_t *first, int64_t *end)
+{
+    *first = unit * c->chunk;
+    *end = *first + c->chunk < total ? *first + c->chunk : total;
+}
+
+/* The activation over rows [first, end) of the output (rows of `width` values, `height` to
+ * a channel's plane, rows of every image and group in turn): once per output, each
+ * channel's rows of a plane in one span (per vector, Tanh cost twice the conv). */
+LO_CPU_INLINE void activate_rows(const lo_cpu_conv *c, float *output, int64_t first, int64_t end,
+                                 int64_t height, int64_t width)
+{
+    const int64_t plane = height * width;
+    for (int64_t r = first; r < end;) {
+        const int64_t row = r % height, planes_before = r / height;
+        const int64_t rows = end - r < height - row ? end - r : height - row;
+        float *out = output + planes_before * c->group_maps * plane + row * width;
+        for (int64_t m = 0; m < c->group_maps; m++)
+            lo_cpu_activate(out + m * plane, rows * width, c->activation, &c->activation_args);
+        r += rows;
+    }
+}
+
 /* Conv rows [chunk * unit, ...) of every image and group, each as vectors of 16 adjacent
  * pixels by every channel of the group (lo_cpu_pixel_block_any), activated and stored
  * straight into the channel planes: no lane holds a channel that is not there, and no
@@ -356,9 +381,8 @@ LO_CPU_KERNEL static void conv_row_unit(void *arg, int unit)
 {
     const conv_task *task = arg;
     const lo_cpu_conv *c = task->c;
-    const int64_t conv_rows = c->batch * c->groups * c->out_h;
-    const int64_t first = unit * c->chunk;
-    const int64_t end = first + c->chunk < conv_rows ? first + c->chunk : conv_rows;
+    int64_t first, end;
+    unit_rows(c, unit, c->batch * c->groups * c->out_h, &first, &end);
     const int64_t plane = c->padded_h * c->padded_w, pixels = c->out_h * c->out_w;
     const int maps = (int)c->group_maps;
     float init[LO_CPU_MAX_NV * LO_CPU_LANES];
@@ -389,17 +413,8 @@ LO_CPU_KERNEL static void conv_row_unit(void *arg, int unit)
                            LO_CPU_LANES * sizeof(float));
         }
     }
-    if (c->activation == LO_ACT_NONE) return;
-    /* Once per output, over each channel's rows of the unit in one span (per 16-pixel vector
-     * it cost twice the conv: an activation's passes, Tanh's exp and division, are loops). */
-    for (int64_t r = first; r < end;) {
-        const int64_t oh = r % c->out_h, plane_rows = r / c->out_h;
-        const int64_t rows = end - r < c->out_h - oh ? end - r : c->out_h - oh;
-        float *out = task->output + plane_rows * c->group_maps * pixels + oh * c->out_w;
-        for (int m = 0; m < maps; m++)
-            lo_cpu_activate(out + m * pixels, rows * c->out_w, c->activation, &c->activation_args);
-        r += rows;
-    }
+    if (c->activation != LO_ACT_NONE)
+        activate_rows(c, task->output, first, end, c->out_h, c->out_w);
 }
 
 typedef float lo_cpu_pixels __attribute__((vector_size(LO_CPU_LANES * sizeof(float))));
@@ -427,9 +442,8 @@ LO_CPU_KERNEL static void conv_pool_row_unit(void *arg, int unit)
 {
     const conv_task *task = arg;
     const lo_cpu_conv *c = task->c;
-    const int64_t pooled_rows = c->batch * c->groups * c->pooled_h;
-    const int64_t first = unit * c->chunk;
-    const int64_t end = first + c->chunk < pooled_rows ? first + c->chunk : pooled_rows;
+    int64_t first, end;
+    unit_rows(c, unit, c->batch * c->groups * c->pooled_h, &first, &end);
     const int64_t plane = c->padded_h * c->padded_w, pooled = c->pooled_h * c->pooled_w;
     const int64_t last = 2 * c->pooled_w - LO_CPU_LANES; /* even */
     const int32_t row_step = (int32_t)(c->stride[0] * c->padded_w);
@@ -486,16 +500,8 @@ LO_CPU_KERNEL static void conv_pool_row_unit(void *arg, int unit)
             }
         }
     }
-    if (!c->activate_after_pool || c->activation == LO_ACT_NONE || relu_in_registers) return;
-    for (int64_t r = first; r < end;) { /* once per output, over each channel's rows in a span */
-        const int64_t ph = r % c->pooled_h, plane_rows = r / c->pooled_h;
-        const int64_t rows = end - r < c->pooled_h - ph ? end - r : c->pooled_h - ph;
-        float *out = task->output + plane_rows * c->group_maps * pooled + ph * c->pooled_w;
-        for (int64_t m = 0; m < c->group_maps; m++)
-            lo_cpu_activate(out + m * pooled, rows * c->pooled_w, c->activation,
-                            &c->activation_args);
-        r += rows;
-    }
+    if (c->activate_after_pool && c->activation != LO_ACT_NONE && !relu_in_registers)
+        activate_rows(c, task->output, first, end, c->pooled_h, c->pooled_w);
 }
 
 /* Columns [col0, col1) of the conv row at in_row into row (lanes floats a column), in the
