@@ -329,9 +329,9 @@ typedef struct lenet_onnx_api {
     lenet_onnx_status (*session_io_info)(const lenet_onnx_session *session, lenet_onnx_io_kind kind,
                                          size_t index, lenet_onnx_tensor_info *out,
                                          lenet_onnx_error *err);
-    /* inputs[i] holds session_io_info(INPUT, i).size_bytes bytes; outputs likewise. The
-     * inputs are read during the call, never written, and must not change until it returns
-     * (a host backend reads them where they lie, with no copy). */
+    /* inputs[i] holds session_io_info(INPUT, i).size_bytes bytes; outputs likewise. Inputs
+     * are read during the call and never written; they must not change until it returns: a
+     * host backend reads them where they lie, with no copy. */
     lenet_onnx_status (*session_run)(lenet_onnx_session *session, const void *const *inputs,
                                      void *const *outputs, lenet_onnx_error *err);
     lenet_onnx_status (*session_stats)(const lenet_onnx_session *session,
