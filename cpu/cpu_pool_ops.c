@@ -75,9 +75,10 @@ typedef struct pool_task {
     /* Output columns [col0[kw], col1[kw]) have tap kw inside the input: the same for every
      * row, so worked out once for the first SPAN_TAPS taps (a global pool's may be more). */
     int64_t col0[SPAN_TAPS], col1[SPAN_TAPS];
-    /* AveragePool: the taps a window counts lie in columns [lo_w, hi_w); the columns
+    /* AveragePool: the taps a window counts lie in rows [lo_h, hi_h) and columns [lo_w,
+     * hi_w) (the padding too under count_include_pad); the columns
      * [full0, full1) count all kernel[1] of them. */
-    int64_t lo_w, hi_w, full0, full1;
+    int64_t lo_h, hi_h, lo_w, hi_w, full0, full1;
     /* A float 2x2 window at stride 2: the columns [pair0, pair1) have both taps inside. */
     bool pair;
     int64_t pair0, pair1;
@@ -119,9 +120,7 @@ static void average_row(const pool_task *t, int64_t i, float *y, int64_t ja, int
 {
     const lo_pool_params *p = t->p;
     const int64_t top = i * p->stride[0] - p->pad_begin[0];
-    const int64_t lo_h = p->count_include_pad ? -p->pad_begin[0] : 0;
-    const int64_t hi_h = p->count_include_pad ? t->h + p->pad_end[0] : t->h;
-    const int64_t rows = taps_inside(top, p->dilation[0], p->kernel[0], lo_h, hi_h);
+    const int64_t rows = taps_inside(top, p->dilation[0], p->kernel[0], t->lo_h, t->hi_h);
     const int64_t full0 = t->full0 > ja ? t->full0 : ja, full1 = t->full1 < jb ? t->full1 : jb;
     for (int64_t j = ja; j < jb; j++) {
         if (j == full0 && full1 > full0) {
@@ -205,14 +204,12 @@ static float pool_2x2_edge(const pool_task *t, const float *plane, int64_t top, 
 {
     const lo_pool_params *p = t->p;
     const int64_t left = j * 2 - p->pad_begin[1];
-    const int64_t lo_h = p->count_include_pad ? -p->pad_begin[0] : 0;
-    const int64_t hi_h = p->count_include_pad ? t->h + p->pad_end[0] : t->h;
     float acc = t->average ? 0.0f : -INFINITY;
     int64_t counted = 0;
     for (int64_t a = 0; a < 2; a++)
         for (int64_t b = 0; b < 2; b++) {
             const int64_t r = top + a, col = left + b;
-            if (r >= lo_h && r < hi_h && col >= t->lo_w && col < t->hi_w) counted++;
+            if (r >= t->lo_h && r < t->hi_h && col >= t->lo_w && col < t->hi_w) counted++;
             if (r < 0 || r >= t->h || col < 0 || col >= t->w) continue;
             const float v = plane[r * t->w + col];
             acc = t->average ? acc + v : (v > acc ? v : acc);
@@ -272,6 +269,8 @@ void lo_cpu_pool(lo_cpu_threads *threads, const lo_step *step, const void *x, vo
     for (int64_t kw = 0; kw < p->kernel[1] && kw < SPAN_TAPS; kw++)
         span_inside(kw * p->dilation[1] - p->pad_begin[1], p->stride[1], t.ow, 0, t.w, &t.col0[kw],
                     &t.col1[kw]);
+    t.lo_h = p->count_include_pad ? -p->pad_begin[0] : 0;
+    t.hi_h = p->count_include_pad ? t.h + p->pad_end[0] : t.h;
     t.lo_w = p->count_include_pad ? -p->pad_begin[1] : 0;
     t.hi_w = p->count_include_pad ? t.w + p->pad_end[1] : t.w;
     span_inside(-p->pad_begin[1], p->stride[1], t.ow, t.lo_w,
