@@ -31,8 +31,8 @@ static bool written_whole(const lo_plan *plan, int from, int to, byte_range read
     return false;
 }
 
-/* Graph input `input`: whether it may stay in place, and (when reads is not NULL) its reads
- * appended at reads + *count. */
+/* Graph input `input`: whether it may stay in place; its reads are appended at
+ * reads + *count either way (the caller drops them when it may not). */
 static bool input_stays(const lo_plan *plan, int input, lo_input_read *reads, int *count)
 {
     const byte_range bytes = range_of(&plan->inputs[input]);
@@ -48,10 +48,8 @@ static bool input_stays(const lo_plan *plan, int input, lo_input_read *reads, in
             if (!overlaps(read, bytes)) continue;
             if (s <= first_write) { /* the input's own bytes: read where the caller holds them */
                 if (!contains(bytes, read)) return false;
-                if (reads)
-                    reads[*count] = (lo_input_read){
-                        .step = s, .slot = k, .input = input, .delta = read.begin - bytes.begin};
-                (*count)++;
+                reads[(*count)++] = (lo_input_read){
+                    .step = s, .slot = k, .input = input, .delta = read.begin - bytes.begin};
             } else if (!written_whole(plan, first_write, s, read)) {
                 return false;
             }
@@ -71,17 +69,21 @@ lo_status lo_plan_inputs_in_place(const lo_plan *plan, bool *in_place, lo_input_
 {
     *reads = NULL;
     *count = 0;
-    int total = 0;
+    size_t step_inputs = 0; /* every step input at most once: room for all the reads */
+    for (int s = 0; s < plan->num_steps; s++)
+        step_inputs += (size_t)plan->steps[s].num_inputs;
+    lo_input_read *list = step_inputs ? lo_malloc(step_inputs * sizeof *list) : NULL;
+    if (step_inputs && !list)
+        return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory listing input reads");
     for (int i = 0; i < plan->num_inputs; i++) {
-        int reads_of_input = 0;
-        in_place[i] = plan->inputs[i].buffer == LO_BUFFER_ARENA &&
-                      input_stays(plan, i, NULL, &reads_of_input);
-        if (in_place[i]) total += reads_of_input;
+        const int before = *count;
+        in_place[i] =
+            plan->inputs[i].buffer == LO_BUFFER_ARENA && input_stays(plan, i, list, count);
+        if (!in_place[i]) *count = before;
     }
-    if (total == 0) return LO_OK;
-    *reads = lo_malloc((size_t)total * sizeof **reads);
-    if (!*reads) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory listing input reads");
-    for (int i = 0; i < plan->num_inputs; i++)
-        if (in_place[i]) input_stays(plan, i, *reads, count);
+    if (*count == 0)
+        lo_free(list);
+    else
+        *reads = list;
     return LO_OK;
 }
