@@ -213,13 +213,9 @@ static lo_status buffer_copy(lo_backend_context *ctx, lo_backend_buffer *buffer,
                              void *data, size_t bytes, bool write, lo_error *err)
 {
     const char *call = write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer";
-    if (!buffer || (bytes > 0 && !data))
-        return lo_fail(err, LO_ERR_ARGUMENT, "%s: NULL buffer or data", call);
-    if (offset > buffer->bytes || bytes > buffer->bytes - offset)
-        return lo_fail(err, LO_ERR_ARGUMENT,
-                       "%s: %zu bytes at offset %zu run past the buffer's %zu", call, bytes, offset,
-                       buffer->bytes);
-    if (bytes == 0) return LO_OK;
+    const lo_status checked = lo_backend_check_copy(buffer != NULL, buffer ? buffer->bytes : 0,
+                                                    offset, bytes, data, call, err);
+    if (checked != LO_OK || bytes == 0) return checked;
     pthread_mutex_lock(&ctx->transfer_lock);
     cl_int rc = write ? clEnqueueWriteBuffer(ctx->transfer_queue, buffer->mem, CL_TRUE, offset,
                                              bytes, data, 0, NULL, NULL)

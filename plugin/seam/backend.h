@@ -19,6 +19,7 @@
 #ifndef LO_BACKEND_H
 #define LO_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,5 +91,11 @@ typedef struct lo_backend {
     /* ---- version 4: no new slot; Conv and Gemm steps may fuse LeakyRelu and Clip, their
      * parameters in lo_activation_args (step.h), which a version 3 backend would ignore. ---- */
 } lo_backend;
+
+/* buffer_write and buffer_read's argument check, the same in every backend: a buffer
+ * (`present`), data for a copy of any bytes, and the bytes at offset inside the buffer's
+ * `size`; `what` names the call in the message. */
+lo_status lo_backend_check_copy(bool present, size_t size, size_t offset, size_t bytes,
+                                const void *data, const char *what, lo_error *err);
 
 #endif

@@ -69,22 +69,11 @@ void lo_host_buffer_release(lo_host_buffer *buffer)
     memset(buffer, 0, sizeof *buffer);
 }
 
-static lo_status check_range(const lo_host_buffer *buffer, size_t offset, size_t bytes,
-                             const void *data, const char *what, lo_error *err)
-{
-    if (!buffer || (bytes > 0 && !data))
-        return lo_fail(err, LO_ERR_ARGUMENT, "%s: NULL buffer or data", what);
-    if (offset > buffer->bytes || bytes > buffer->bytes - offset)
-        return lo_fail(err, LO_ERR_ARGUMENT,
-                       "%s: %zu bytes at offset %zu run past the buffer's %zu", what, bytes, offset,
-                       buffer->bytes);
-    return LO_OK;
-}
-
 lo_status lo_host_buffer_write(lo_host_buffer *buffer, size_t offset, const void *data,
                                size_t bytes, lo_error *err)
 {
-    const lo_status status = check_range(buffer, offset, bytes, data, "buffer_write", err);
+    const lo_status status = lo_backend_check_copy(buffer != NULL, buffer ? buffer->bytes : 0,
+                                                   offset, bytes, data, "buffer_write", err);
     if (status == LO_OK && bytes > 0) memcpy(buffer->data + offset, data, bytes);
     return status;
 }
@@ -92,7 +81,8 @@ lo_status lo_host_buffer_write(lo_host_buffer *buffer, size_t offset, const void
 lo_status lo_host_buffer_read(const lo_host_buffer *buffer, size_t offset, void *data, size_t bytes,
                               lo_error *err)
 {
-    const lo_status status = check_range(buffer, offset, bytes, data, "buffer_read", err);
+    const lo_status status = lo_backend_check_copy(buffer != NULL, buffer ? buffer->bytes : 0,
+                                                   offset, bytes, data, "buffer_read", err);
     if (status == LO_OK && bytes > 0) memcpy(data, buffer->data + offset, bytes);
     return status;
 }
