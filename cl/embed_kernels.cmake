@@ -2,7 +2,8 @@
 # (no xxd). Run as: cmake -DOUTPUT=file.h -DSOURCES="a.cl;b.cl" -P embed_kernels.cmake
 # Each kernels/<name>.cl becomes lo_cl_src_<name>[] (unsigned, NUL-terminated) and one row of
 # lo_cl_embedded[] = {name, text, length}. A line `#include "<file>.cl"` is replaced by that
-# file of the source's folder: programs build from the one embedded string, with no files.
+# file of the source's folder, and so on in what it includes: programs build from the one
+# embedded string, with no files.
 if(NOT OUTPUT OR NOT SOURCES)
   message(FATAL_ERROR "embed_kernels.cmake needs -DOUTPUT=... and -DSOURCES=...")
 endif()
@@ -14,12 +15,26 @@ foreach(source IN LISTS SOURCES)
   string(MAKE_C_IDENTIFIER "${name}" ident)
   get_filename_component(folder "${source}" DIRECTORY)
   file(READ "${source}" content)
-  string(REGEX MATCHALL "#include \"[A-Za-z0-9_]+\\.cl\"" includes "${content}")
-  foreach(line IN LISTS includes)
-    string(REGEX REPLACE "^#include \"(.*)\"$" "\\1" included "${line}")
-    file(READ "${folder}/${included}" included_text)
-    string(REPLACE "${line}" "${included_text}" content "${content}")
+  # Included files may include others (network.cl includes kernels that include floatv.cl):
+  # expand until none is left; a file included twice needs an include guard. Only lines that
+  # start with the directive count (comments quote it).
+  set(content "\n${content}")
+  foreach(depth RANGE 8)
+    string(REGEX MATCHALL "\n#include \"[A-Za-z0-9_]+\\.cl\"" includes "${content}")
+    if(NOT includes)
+      break()
+    endif()
+    list(REMOVE_DUPLICATES includes)
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE "^\n#include \"(.*)\"$" "\\1" included "${line}")
+      file(READ "${folder}/${included}" included_text)
+      string(REPLACE "${line}" "\n${included_text}" content "${content}")
+    endforeach()
   endforeach()
+  if(includes)
+    message(FATAL_ERROR "${source}: #include \"...\" nested more than 8 deep")
+  endif()
+  string(SUBSTRING "${content}" 1 -1 content)
   string(HEX "${content}" hex)
   string(LENGTH "${hex}" hex_length)
   math(EXPR length "${hex_length} / 2")

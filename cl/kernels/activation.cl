@@ -4,6 +4,8 @@
  * cost no program build per value. The expressions are eltwise.cl's unary ones, so a fused
  * activation computes what the separate step would. Not a program of its own:
  * embed_kernels.cmake inlines it where a kernel source includes it. */
+#ifndef LO_ACTIVATION_CL
+#define LO_ACTIVATION_CL
 /* Clip as eltwise.cl's: compares (a NaN stays NaN), the max winning where min > max. */
 #define ACT_CLIP_LOW(v, act) ((v) < (act).z ? (act).z : (v))
 #define ACTIVATE(v, act)                                                                           \
@@ -13,3 +15,4 @@
      : (act).x == 4.0f ? ((v) < 0.0f ? (act).y * (v) : (v))                                        \
      : (act).x == 5.0f ? (ACT_CLIP_LOW(v, act) > (act).w ? (act).w : ACT_CLIP_LOW(v, act))         \
                        : (v))
+#endif

@@ -7,7 +7,7 @@
  * `op` is an lo_binary_op: 1 Add, 2 Sub, 3 Mul, 4 Div, 5 PRelu (B is the slope).
  */
 
-static float apply(int op, float a, float b)
+static float binary_apply(int op, float a, float b)
 {
     switch (op) {
     case 1:
@@ -23,17 +23,11 @@ static float apply(int op, float a, float b)
     }
 }
 
-#if LO_KERNEL_binary
-kernel void binary(global const float *a, int a_off, global const float *b, int b_off,
-                   global float *y, int y_off, int n, int op, int direct, int8 dims, int8 a_str,
-                   int8 b_str)
+/* Output element i; shared by binary and network.cl. */
+static float binary_value(int i, const global float *a, const global float *b, int op, int direct,
+                          int8 dims, int8 a_str, int8 b_str)
 {
-    const int i = (int)get_global_id(0);
-    if (i >= n) return;
-    if (direct) {
-        y[y_off + i] = apply(op, a[a_off + i], b[b_off + i]);
-        return;
-    }
+    if (direct) return binary_apply(op, a[i], b[i]);
     const int d[8] = {dims.s0, dims.s1, dims.s2, dims.s3, dims.s4, dims.s5, dims.s6, dims.s7};
     const int sa[8] = {a_str.s0, a_str.s1, a_str.s2, a_str.s3,
                        a_str.s4, a_str.s5, a_str.s6, a_str.s7};
@@ -46,6 +40,15 @@ kernel void binary(global const float *a, int a_off, global const float *b, int 
         ia += idx * sa[k];
         ib += idx * sb[k];
     }
-    y[y_off + i] = apply(op, a[a_off + ia], b[b_off + ib]);
+    return binary_apply(op, a[ia], b[ib]);
+}
+
+#if LO_KERNEL_binary
+kernel void binary(global const float *a, int a_off, global const float *b, int b_off,
+                   global float *y, int y_off, int n, int op, int direct, int8 dims, int8 a_str,
+                   int8 b_str)
+{
+    const int i = (int)get_global_id(0);
+    if (i < n) y[y_off + i] = binary_value(i, a + a_off, b + b_off, op, direct, dims, a_str, b_str);
 }
 #endif

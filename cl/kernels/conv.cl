@@ -78,19 +78,16 @@ kernel void conv2d_direct(global const float *restrict x, int x_off, global cons
 }
 #endif
 
-/* conv2d_direct with a MaxPool epilogue: one work-item per pooled output [N,M,PH,PW], the max
- * over the pool window's positions inside the conv output [OH,OW] (the padding never wins). */
-#if LO_KERNEL_conv2d_direct_pool
-kernel void conv2d_direct_pool(global const float *restrict x, int x_off,
-                               global const float *restrict w, int w_off,
-                               global const float *restrict b, int b_off, int has_bias,
-                               global float *restrict y, int y_off, int N, int C, int H, int W,
-                               int M, int OH, int OW, int group, int KH, int KW, int SH, int SW,
-                               int DH, int DW, int PT, int PL, float4 act, int PH, int PW, int QKH,
-                               int QKW, int QSH, int QSW, int QDH, int QDW, int QPT, int QPL)
+/* Pooled output i ([N,M,PH,PW], flat) of a conv with a MaxPool epilogue: the max over the pool
+ * window's positions inside the conv output [OH,OW] (the padding never wins). A conv without a
+ * pool is the 1x1 window of stride 1 (network.cl calls it so, its sizes literals that fold
+ * the window's loops away). */
+static float conv_pool_value(int i, const global float *x, const global float *w,
+                             const global float *b, int has_bias, int C, int H, int W, int M,
+                             int OH, int OW, int group, int KH, int KW, int SH, int SW, int DH,
+                             int DW, int PT, int PL, float4 act, int PH, int PW, int QKH, int QKW,
+                             int QSH, int QSW, int QDH, int QDW, int QPT, int QPL)
 {
-    const int i = (int)get_global_id(0);
-    if (i >= N * M * PH * PW) return;
     const int pw = i % PW;
     int t = i / PW;
     const int ph = t % PH;
@@ -99,9 +96,9 @@ kernel void conv2d_direct_pool(global const float *restrict x, int x_off,
     const int n = t / M;
     const int Mg = M / group, Cg = C / group;
     const int g = m / Mg;
-    const global float *xg = x + x_off + (n * C + g * Cg) * H * W;
-    const global float *wm = w + w_off + m * Cg * KH * KW;
-    const float bias = has_bias ? b[b_off + m] : 0.0f;
+    const global float *xg = x + (n * C + g * Cg) * H * W;
+    const global float *wm = w + m * Cg * KH * KW;
+    const float bias = has_bias ? b[m] : 0.0f;
     float best = -INFINITY;
     for (int i_h = 0; i_h < QKH; i_h++) {
         const int oh = ph * QSH - QPT + i_h * QDH;
@@ -114,7 +111,24 @@ kernel void conv2d_direct_pool(global const float *restrict x, int x_off,
             best = v > best ? v : best;
         }
     }
-    y[y_off + i] = best;
+    return best;
+}
+
+/* conv2d_direct with a MaxPool epilogue: one work-item per pooled output [N,M,PH,PW]. */
+#if LO_KERNEL_conv2d_direct_pool
+kernel void conv2d_direct_pool(global const float *restrict x, int x_off,
+                               global const float *restrict w, int w_off,
+                               global const float *restrict b, int b_off, int has_bias,
+                               global float *restrict y, int y_off, int N, int C, int H, int W,
+                               int M, int OH, int OW, int group, int KH, int KW, int SH, int SW,
+                               int DH, int DW, int PT, int PL, float4 act, int PH, int PW, int QKH,
+                               int QKW, int QSH, int QSW, int QDH, int QDW, int QPT, int QPL)
+{
+    const int i = (int)get_global_id(0);
+    if (i >= N * M * PH * PW) return;
+    y[y_off + i] = conv_pool_value(i, x + x_off, w + w_off, b + b_off, has_bias, C, H, W, M, OH,
+                                   OW, group, KH, KW, SH, SW, DH, DW, PT, PL, act, PH, PW, QKH,
+                                   QKW, QSH, QSW, QDH, QDW, QPT, QPL);
 }
 #endif
 

@@ -13,27 +13,12 @@
 #define T float
 #endif
 
-/* `op` is an lo_activation, with its parameters: new functions become new cases here. */
-#if LO_KERNEL_unary
-kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, int op, float alpha,
-                  float lo, float hi, global const T *lo_in, int lo_off, int has_lo_in,
-                  global const T *hi_in, int hi_off, int has_hi_in)
+/* `op` is an lo_activation, with its parameters: new functions become new cases here.
+ * Shared by unary and network.cl. */
+static T unary_value(T v, int op, float alpha, float lo, float hi)
 {
-    const int i = (int)get_global_id(0);
-    if (i >= n) return;
-#ifdef T_IS_FLOAT
-    /* Clip bounds known only at run time. */
-    if (has_lo_in) lo = lo_in[lo_off];
-    if (has_hi_in) hi = hi_in[hi_off];
-#endif
-    const T v = x[x_off + i];
     T r = v;
-#ifdef OP
-    (void)op;
-    switch (OP) {
-#else
     switch (op) {
-#endif
     case 1: /* ReLU */
         r = v > (T)0 ? v : (T)0;
         break;
@@ -55,7 +40,30 @@ kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, i
     default:
         break;
     }
-    y[y_off + i] = r;
+    (void)alpha;
+    (void)lo;
+    (void)hi;
+    return r;
+}
+
+#if LO_KERNEL_unary
+kernel void unary(global const T *x, int x_off, global T *y, int y_off, int n, int op, float alpha,
+                  float lo, float hi, global const T *lo_in, int lo_off, int has_lo_in,
+                  global const T *hi_in, int hi_off, int has_hi_in)
+{
+    const int i = (int)get_global_id(0);
+    if (i >= n) return;
+#ifdef T_IS_FLOAT
+    /* Clip bounds known only at run time. */
+    if (has_lo_in) lo = lo_in[lo_off];
+    if (has_hi_in) hi = hi_in[hi_off];
+#endif
+#ifdef OP
+    (void)op;
+    y[y_off + i] = unary_value(x[x_off + i], OP, alpha, lo, hi);
+#else
+    y[y_off + i] = unary_value(x[x_off + i], op, alpha, lo, hi);
+#endif
 }
 #endif
 

@@ -2,6 +2,8 @@
  * the blocked kernels. Not a program of its own: embed_kernels.cmake inlines it where a kernel
  * source says #include "floatv.cl" (embedded programs build from one string, with no files).
  */
+#ifndef LO_FLOATV_CL
+#define LO_FLOATV_CL
 #ifndef VEC
 #define VEC 16
 #endif
@@ -16,4 +18,5 @@ typedef float8 floatv;
 #define VSTORE vstore8
 #else
 #error "VEC must be 8 or 16"
+#endif
 #endif

@@ -30,6 +30,20 @@ static float gemm_epilogue(float sum, int m, int n, global const float *c, int h
     return v;
 }
 
+/* Output (m, n); shared by gemm_direct and network.cl. */
+static float gemm_value(int m, int n, const global float *a, const global float *b,
+                        const global float *c, int has_c, int c_sm, int c_sn, int M, int N, int K,
+                        int trans_a, int trans_b, float alpha, float beta, float4 act)
+{
+    const global float *ap = a + (trans_a ? m : m * K);
+    const global float *bp = b + (trans_b ? n * K : n);
+    const int as = trans_a ? M : 1, bs = trans_b ? 1 : N;
+    float sum = 0.0f;
+    for (int k = 0; k < K; k++)
+        sum = fma(ap[k * as], bp[k * bs], sum);
+    return gemm_epilogue(sum, m, n, c, has_c, c_sm, c_sn, alpha, beta, act);
+}
+
 #if LO_KERNEL_gemm_direct
 kernel void gemm_direct(global const float *restrict a, int a_off, global const float *restrict b,
                         int b_off, global const float *restrict c, int c_off, int has_c, int c_sm,
@@ -38,14 +52,8 @@ kernel void gemm_direct(global const float *restrict a, int a_off, global const 
 {
     const int i = (int)get_global_id(0);
     if (i >= M * N) return;
-    const int m = i / N, n = i % N;
-    const global float *ap = a + a_off + (trans_a ? m : m * K);
-    const global float *bp = b + b_off + (trans_b ? n * K : n);
-    const int as = trans_a ? M : 1, bs = trans_b ? 1 : N;
-    float sum = 0.0f;
-    for (int k = 0; k < K; k++)
-        sum = fma(ap[k * as], bp[k * bs], sum);
-    y[y_off + i] = gemm_epilogue(sum, m, n, c + c_off, has_c, c_sm, c_sn, alpha, beta, act);
+    y[y_off + i] = gemm_value(i / N, i % N, a + a_off, b + b_off, c + c_off, has_c, c_sm, c_sn, M,
+                              N, K, trans_a, trans_b, alpha, beta, act);
 }
 #endif
 

@@ -29,15 +29,10 @@
  * never wins, as in maxpool2d. */
 #define VMAX(a, b) ((a) > (b) ? (a) : (b))
 
-#if LO_KERNEL_maxpool2d
-kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict y, int y_off,
-                      int NC, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
-                      int DW, int PT, int PL)
+/* Output (oh, ow) of plane xp's window; shared by maxpool2d and network.cl. */
+static T maxpool_value(const global T *xp, int H, int W, int KH, int KW, int SH, int SW, int DH,
+                       int DW, int PT, int PL, int oh, int ow)
 {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
-    if (ow >= OW) return; /* the grid's first size is rounded up to the group */
-    const int i = (nc * OH + oh) * OW + ow;
-    const global T *xp = x + x_off + nc * H * W;
     const int h0 = oh * SH - PT, w0 = ow * SW - PL;
     T best = T_LOWEST;
     for (int kh = 0; kh < KH; kh++) {
@@ -50,7 +45,18 @@ kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict 
             best = v > best ? v : best;
         }
     }
-    y[y_off + i] = best;
+    return best;
+}
+
+#if LO_KERNEL_maxpool2d
+kernel void maxpool2d(global const T *restrict x, int x_off, global T *restrict y, int y_off,
+                      int NC, int H, int W, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
+                      int DW, int PT, int PL)
+{
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
+    if (ow >= OW) return; /* the grid's first size is rounded up to the group */
+    y[y_off + (nc * OH + oh) * OW + ow] =
+        maxpool_value(x + x_off + nc * H * W, H, W, KH, KW, SH, SW, DH, DW, PT, PL, oh, ow);
 }
 #endif
 
@@ -168,15 +174,12 @@ kernel void avgpool2d_2x2(global const T *restrict x, int x_off, global T *restr
  * (include_pad) or inside the input only. Positions past the padded input (ceil_mode's last
  * windows) count in neither. The window is a product of rows and columns, so the count is
  * too. */
-#if LO_KERNEL_avgpool2d
-kernel void avgpool2d(global const float *restrict x, int x_off, global float *restrict y,
-                      int y_off, int NC, int H, int W, int OH, int OW, int KH, int KW, int SH,
-                      int SW, int DH, int DW, int PT, int PL, int PB, int PR, int include_pad)
+#ifdef T_IS_FLOAT
+/* Output (oh, ow) of plane xp's window; shared by avgpool2d and network.cl. */
+static float avgpool_value(const global float *xp, int H, int W, int KH, int KW, int SH, int SW,
+                           int DH, int DW, int PT, int PL, int PB, int PR, int include_pad, int oh,
+                           int ow)
 {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
-    if (ow >= OW) return;
-    const int i = (nc * OH + oh) * OW + ow;
-    const global float *xp = x + x_off + nc * H * W;
     const int h0 = oh * SH - PT, w0 = ow * SW - PL;
     const int lo_h = include_pad ? -PT : 0, hi_h = include_pad ? H + PB : H;
     const int lo_w = include_pad ? -PL : 0, hi_w = include_pad ? W + PR : W;
@@ -196,6 +199,19 @@ kernel void avgpool2d(global const float *restrict x, int x_off, global float *r
         }
     }
     const int count = rows * cols;
-    y[y_off + i] = count > 0 ? sum / (float)count : 0.0f;
+    return count > 0 ? sum / (float)count : 0.0f;
 }
+
+#if LO_KERNEL_avgpool2d
+kernel void avgpool2d(global const float *restrict x, int x_off, global float *restrict y,
+                      int y_off, int NC, int H, int W, int OH, int OW, int KH, int KW, int SH,
+                      int SW, int DH, int DW, int PT, int PL, int PB, int PR, int include_pad)
+{
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1), nc = (int)get_global_id(2);
+    if (ow >= OW) return;
+    y[y_off + (nc * OH + oh) * OW + ow] =
+        avgpool_value(x + x_off + nc * H * W, H, W, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR,
+                      include_pad, oh, ow);
+}
+#endif
 #endif
