@@ -25,9 +25,10 @@ struct lo_prepared {
     cl_mem arena;          /* retained for the prepared object's lifetime */
     cl_mem *constant_mems; /* per plan constant: its plain copy (a cache reference), or NULL */
     int num_constants;
-    lo_cl_launch *launches;
+    lo_cl_launch *launches; /* one per step, or the network kernel alone */
     int num_launches;
-    cl_event *events; /* one per step, only while a profiled run is in flight */
+    lo_cl_network network; /* when the plan runs as one kernel (cl_network.c) */
+    cl_event *events;      /* one per step, only while a profiled run is in flight */
     lo_cl_io *inputs;
     int num_inputs;
     lo_cl_io *outputs;
@@ -133,6 +134,10 @@ static lo_status ocl_open(uint32_t index, lo_backend_context **out, lo_error *er
                                    : (ctx->type & CL_DEVICE_TYPE_GPU) && !ctx->generic_only;
     ctx->tiled_forced = ctx->tiled && tiled && tiled[0];
     ctx->reduce_forced = env_flag("LENET_ONNX_CL_REDUCE");
+    const char *network = getenv("LENET_ONNX_CL_NETWORK");
+    ctx->network = !network || !network[0]     ? LO_CL_NETWORK_AUTO
+                   : strcmp(network, "0") == 0 ? LO_CL_NETWORK_OFF
+                                               : LO_CL_NETWORK_ON;
     lo_log(LENET_ONNX_LOG_INFO,
            "opencl: opened device %u '%s' on '%s' (driver %s), max work-group %zu, local "
            "memory %llu, float vector width %u, alignment %zu%s%s",
@@ -249,6 +254,7 @@ static void ocl_release(lo_prepared *prepared)
     if (prepared->queue) clFinish(prepared->queue);
     for (int i = 0; i < prepared->num_launches; i++)
         lo_cl_launch_release(prepared->ctx, &prepared->launches[i]);
+    lo_cl_network_release(prepared->ctx, &prepared->network);
     if (prepared->queue) clReleaseCommandQueue(prepared->queue);
     if (prepared->arena) clReleaseMemObject(prepared->arena);
     for (int c = 0; c < prepared->num_constants; c++)
@@ -346,7 +352,10 @@ static lo_status ocl_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_ba
         goto done;
     }
     prepared->num_constants = plan->num_constants;
-    status = lo_cl_upload_constants(ctx, plan, prepared->constant_mems, err);
+    char why[LENET_ONNX_MESSAGE_SIZE];
+    const bool network = lo_cl_network_choose(ctx, plan, why, sizeof why);
+    if (!network && plan->num_steps > 0) lo_trace("opencl: one launch per step: %s", why);
+    if (!network) status = lo_cl_upload_constants(ctx, plan, prepared->constant_mems, err);
     if (status != LO_OK) goto done;
     const lo_cl_buffers buffers = {
         .arena = prepared->arena,
@@ -367,7 +376,13 @@ static lo_status ocl_prepare(lo_backend_context *ctx, const lo_plan *plan, lo_ba
             lo_fail(err, LO_ERR_NO_MEMORY, "out of memory preparing %d steps", plan->num_steps);
         goto done;
     }
-    for (int i = 0; i < plan->num_steps; i++) {
+    if (network) {
+        status = lo_cl_prepare_network(ctx, plan, &buffers, &prepared->launches[0],
+                                       &prepared->network, err);
+        if (status != LO_OK) goto done;
+        prepared->num_launches = 1;
+    }
+    for (int i = 0; i < plan->num_steps && !network; i++) {
         status = lo_cl_launch_prepare(ctx, &plan->steps[i], &buffers, &prepared->launches[i], err);
         if (status != LO_OK) goto done;
         prepared->num_launches = i + 1;
@@ -513,8 +528,9 @@ static bool counted_before(const lo_prepared *p, cl_mem mem, int plain, int laun
 }
 
 /* Every constant buffer the plan's launches read, each once: the plain copies and the blocked
- * re-layouts. They come from the context's cache (cl_constant_cache.c), so sessions of one
- * model share them; each session counts what its plan reads. */
+ * re-layouts, or the network kernel's packed constants. They come from the context's cache
+ * (cl_constant_cache.c), so sessions of one model share them; each session counts what its plan
+ * reads. */
 static uint64_t ocl_constant_bytes(const lo_prepared *p)
 {
     uint64_t total = 0;
@@ -525,6 +541,7 @@ static uint64_t ocl_constant_bytes(const lo_prepared *p)
     for (int i = 0; i < p->num_launches; i++)
         if (p->launches[i].extra && !counted_before(p, p->launches[i].extra, p->num_constants, i))
             total += mem_bytes(p->launches[i].extra);
+    if (p->network.constants) total += mem_bytes(p->network.constants);
     return total;
 }
 

@@ -12,8 +12,7 @@
 
 #include <string.h>
 
-/* Checks a step's reference against the constant it names: in range, same byte count. */
-static lo_status check_reference(const lo_plan *plan, const lo_step *step, int input, lo_error *err)
+lo_status lo_cl_check_constant(const lo_plan *plan, const lo_step *step, int input, lo_error *err)
 {
     const lo_tensor_ref *ref = &step->inputs[input];
     if (ref->constant < 0 || ref->constant >= plan->num_constants)
@@ -37,7 +36,7 @@ lo_status lo_cl_upload_constants(lo_backend_context *ctx, const lo_plan *plan, c
         const lo_step *step = &plan->steps[s];
         for (int i = 0; i < step->num_inputs; i++) {
             if (step->inputs[i].buffer != LO_BUFFER_CONSTANT) continue;
-            lo_status status = check_reference(plan, step, i, err);
+            lo_status status = lo_cl_check_constant(plan, step, i, err);
             if (status != LO_OK) return status;
             const int c = step->inputs[i].constant;
             const lo_plan_constant *constant = &plan->constants[c];

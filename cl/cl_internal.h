@@ -82,6 +82,14 @@ typedef struct lo_cl_constant_cache {
 
 /* ---- the context and buffers (cl_backend.c) ---- */
 
+/* Whether plans run as one network kernel (cl_network.c): LENET_ONNX_CL_NETWORK=1 or 0 forces
+ * it on (where every step has a form) or off; unset, the automatic choice. */
+typedef enum lo_cl_network_mode {
+    LO_CL_NETWORK_AUTO = 0,
+    LO_CL_NETWORK_ON,
+    LO_CL_NETWORK_OFF,
+} lo_cl_network_mode;
+
 struct lo_backend_context {
     cl_platform_id platform;
     cl_device_id device;
@@ -96,8 +104,9 @@ struct lo_backend_context {
     /* Conv and Gemm take the local-memory tiled kernels (cl_launch_tiled.c): on GPUs unless
      * LENET_ONNX_CL_GENERIC is set; LENET_ONNX_CL_TILED=1 or 0 overrides both. */
     bool tiled;
-    bool tiled_forced;     /* by LENET_ONNX_CL_TILED=1: tiled even where the grid is small */
-    bool reduce_forced;    /* LENET_ONNX_CL_REDUCE=1: the reduce kernels for every grid */
+    bool tiled_forced;  /* by LENET_ONNX_CL_TILED=1: tiled even where the grid is small */
+    bool reduce_forced; /* LENET_ONNX_CL_REDUCE=1: the reduce kernels for every grid */
+    lo_cl_network_mode network;
     cl_uint compute_units; /* CL_DEVICE_MAX_COMPUTE_UNITS */
     size_t alignment;      /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes */
     /* Blocking buffer copies share one queue, so they are serialised by a lock. */
@@ -195,5 +204,30 @@ void lo_cl_launch_release(lo_backend_context *ctx, lo_cl_launch *launch);
  * non-NULL mems[c] with lo_cl_constant_release, also after a failure. */
 lo_status lo_cl_upload_constants(lo_backend_context *ctx, const lo_plan *plan, cl_mem *mems,
                                  lo_error *err);
+
+/* Checks step input `input`, a constant, against the plan constant it names: in range, the
+ * same byte count. */
+lo_status lo_cl_check_constant(const lo_plan *plan, const lo_step *step, int input, lo_error *err);
+
+/* ---- cl_network.c: the whole plan as one kernel ---- */
+
+/* What the one launch uses besides its kernel. */
+typedef struct lo_cl_network {
+    cl_program program; /* generated for the plan */
+    cl_mem constants;   /* every constant a step reads, packed (a cache reference), or NULL */
+    cl_mem scratch;     /* a Gemm chain's intermediate rows, or NULL */
+} lo_cl_network;
+
+/* Whether the plan runs as one kernel: every step has a work-group form, and the mode (or, when
+ * automatic, the device and the plan's size) says so. When not, *why says why. */
+bool lo_cl_network_choose(const lo_backend_context *ctx, const lo_plan *plan, char *why,
+                          size_t size);
+/* Generates and builds the plan's kernel into *launch (released as any launch), uploads the
+ * constants the steps read packed into one buffer (shared through the context's cache; no
+ * plain copies are needed), and binds the arguments. */
+lo_status lo_cl_prepare_network(lo_backend_context *ctx, const lo_plan *plan,
+                                const lo_cl_buffers *buffers, lo_cl_launch *launch,
+                                lo_cl_network *out, lo_error *err);
+void lo_cl_network_release(lo_backend_context *ctx, lo_cl_network *network);
 
 #endif

@@ -50,6 +50,20 @@ lo_status lo_cl_prepare_elementwise(lo_backend_context *ctx, const lo_step *step
     return lo_cl_finish_flat(ctx, step, launch, &args, name, n, err);
 }
 
+/* Dense strides on every axis of the output. */
+bool lo_cl_binary_direct(const lo_step *step)
+{
+    const lo_binary_params *p = &step->params.binary;
+    const lo_shape *ys = &step->output.shape;
+    int64_t dense = 1;
+    for (int d = ys->rank - 1; d >= 0; d--) {
+        if (ys->dims[d] != 1 && (p->a_strides[d] != dense || p->b_strides[d] != dense))
+            return false;
+        dense *= ys->dims[d];
+    }
+    return true;
+}
+
 lo_status lo_cl_prepare_binary(lo_backend_context *ctx, const lo_step *step,
                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err)
 {
@@ -60,14 +74,7 @@ lo_status lo_cl_prepare_binary(lo_backend_context *ctx, const lo_step *step,
     if (status != LO_OK) return status;
     lo_cl_args args = {launch->kernel, 0, CL_SUCCESS, 0};
     if ((status = lo_cl_bind_tensors(step, buffers, 2, &args, err)) != LO_OK) return status;
-    /* Direct when both inputs are laid out as the output: dense strides on every axis. */
-    bool direct = true;
-    int64_t dense = 1;
-    for (int d = ys->rank - 1; d >= 0; d--) {
-        if (ys->dims[d] != 1 && (p->a_strides[d] != dense || p->b_strides[d] != dense))
-            direct = false;
-        dense *= ys->dims[d];
-    }
+    const bool direct = lo_cl_binary_direct(step);
     lo_cl_arg_int(&args, n);
     lo_cl_arg_int(&args, (int)p->op);
     lo_cl_arg_int(&args, direct ? 1 : 0);

@@ -13,8 +13,8 @@
 /* Column vectors per work-item of gemm_blocked with MR rows (its NR); 1 with one row. */
 #define LO_CL_GEMM_NR 2
 
-/* Strides of C over [M, N]: 0 along a broadcast axis (C broadcasts, as validated). */
-static void gemm_c_strides(const lo_shape *c, int64_t *sm, int64_t *sn)
+/* C broadcasts, as validated. */
+void lo_cl_gemm_c_strides(const lo_shape *c, int64_t *sm, int64_t *sn)
 {
     const int64_t rows = c->rank == 2 ? c->dims[0] : 1;
     const int64_t cols = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
@@ -72,7 +72,7 @@ lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
         status = lo_cl_place_tensor(step, buffers, &step->inputs[2], "C", &c, err);
     if (status == LO_OK) status = lo_cl_place_tensor(step, buffers, &step->output, "Y", &y, err);
     if (status != LO_OK) goto done;
-    if (p->has_c) gemm_c_strides(&step->inputs[2].shape, &c_sm, &c_sn);
+    if (p->has_c) lo_cl_gemm_c_strides(&step->inputs[2].shape, &c_sm, &c_sn);
 
     const int nr = gemm_nr(M);
     snprintf(options, sizeof options, "-DVEC=%d -DMR=%d -DNR=%d", vec, blocked ? mr : LO_CL_GEMM_MR,

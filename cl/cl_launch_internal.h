@@ -91,6 +91,8 @@ lo_status lo_cl_prepare_avgpool(lo_backend_context *ctx, const lo_step *step,
 
 /* ---- cl_launch_gemm.c ---- */
 
+/* Strides of C (shape c) over the Gemm's [M, N]: 0 along a broadcast axis. */
+void lo_cl_gemm_c_strides(const lo_shape *c, int64_t *sm, int64_t *sn);
 /* Whether the launch runs gemm_blocked, reading B re-laid out, not plain. */
 bool lo_cl_gemm_blocked(const lo_backend_context *ctx, const lo_step *step);
 lo_status lo_cl_prepare_gemm(lo_backend_context *ctx, const lo_step *step,
@@ -135,6 +137,8 @@ bool lo_cl_prepare_reduce(lo_backend_context *ctx, const lo_step *step, lo_cl_ti
 lo_status lo_cl_prepare_elementwise(lo_backend_context *ctx, const lo_step *step,
                                     const lo_cl_buffers *buffers, lo_cl_launch *launch,
                                     lo_error *err);
+/* Whether a Binary step's inputs are both laid out as its output (element i read at i). */
+bool lo_cl_binary_direct(const lo_step *step);
 lo_status lo_cl_prepare_binary(lo_backend_context *ctx, const lo_step *step,
                                const lo_cl_buffers *buffers, lo_cl_launch *launch, lo_error *err);
 lo_status lo_cl_prepare_softmax(lo_backend_context *ctx, const lo_step *step,

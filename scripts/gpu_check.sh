@@ -1,7 +1,8 @@
 #!/bin/sh
 # The checks that need a real GPU, in one run (CI has none): for each GPU backend of a build,
 # the kernel tests against the reference backend, the bundled model against the reference
-# backend, and the benchmark with its per-step profile. Every log goes to OUT_DIR.
+# backend, and the benchmark with its per-step profile; OpenCL's whole-plan kernel forced
+# against its launches. Every log goes to OUT_DIR.
 #
 #   scripts/gpu_check.sh [BUILD_DIR [OUT_DIR [BACKEND ...]]]
 #
@@ -38,4 +39,16 @@ for backend in $backends; do
         ${LENET_ONNX_ORT_LIB:+--compare-ort} ${GPU_PEAK_GFLOPS:+--peak "$GPU_PEAK_GFLOPS"} \
         --batch 1,64,256,1024,4096 --seconds 1 --profile models/lenet.onnx
 done
+# OpenCL's whole-plan kernel (cl_network.c), which GPUs take only when forced until measured:
+# its kernel tests, and its latency beside the launches' at small batches.
+case " $backends " in *" opencl "*)
+    check "kernels_opencl_network" 300 env LENET_ONNX_CL_NETWORK=1 "$build/tests/test_kernels" \
+        opencl 3131 0.25
+    for network in 0 1; do
+        check "bench_opencl_network_$network" 60 env LENET_ONNX_CL_NETWORK=$network \
+            "$build/tools/lenet-onnx-bench" --backend opencl --device gpu --batch 1,2,4,8 \
+            --seconds 1 models/lenet.onnx
+    done
+    ;;
+esac
 exit "$failed"

@@ -19,6 +19,8 @@ endif()
 set(ENV{LENET_ONNX_CACHE_DIR} "${BUILD_DIR}/lenet-onnx-cache")
 set(ENV{ASAN_OPTIONS} "detect_leaks=0")
 run(${BUILD_DIR}/tests/test_kernels)
+# The OpenCL network kernel's programs are generated per plan: its tests compile their own.
+run(${CMAKE_CTEST_COMMAND} --test-dir ${BUILD_DIR} -R network --output-on-failure)
 set(ENV{ASAN_OPTIONS} "detect_leaks=1:abort_on_error=0:strict_string_checks=1")
 # use_tls=0: the hosts dlopen the plugin, so it and libOpenCL have dynamic TLS, whose scan
 # crashes this LeakSanitizer (GCC 12 on glibc 2.36: "Tracer caught signal 11"). Fewer roots can

@@ -26,39 +26,70 @@ target_include_directories(test_cl_constant_share PRIVATE ${PROJECT_SOURCE_DIR}/
 add_test(NAME cl_constant_share COMMAND test_cl_constant_share)
 set_tests_properties(cl_constant_share PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)
 
+# The kernel tests bundle many small steps into each plan, which the automatic choice would
+# run as one network kernel: they test each step's own launch, so they keep it off.
+set_property(TEST kernels_opencl APPEND PROPERTY ENVIRONMENT "LENET_ONNX_CL_NETWORK=0")
+
+# The whole plan as one kernel (cl_network.c): when it is chosen, and what it computes.
+add_executable(test_cl_network ${CMAKE_CURRENT_LIST_DIR}/test_cl_network.c)
+target_link_libraries(test_cl_network PRIVATE lo_backend_opencl OpenCL::OpenCL m)
+target_include_directories(test_cl_network PRIVATE ${PROJECT_SOURCE_DIR}/cl ${PROJECT_SOURCE_DIR}/tests)
+add_test(NAME cl_network COMMAND test_cl_network)
+set_tests_properties(cl_network PROPERTIES ENVIRONMENT "${LENET_ONNX_TEST_ENV}" TIMEOUT 120)
+
+# Every kernel test's plan as one network kernel (LENET_ONNX_CL_NETWORK=1), against ref, on
+# another seed and 15% of the cases. Plans with a step that has no work-group form (Pad,
+# Concat, Transpose, MatMul, uint8 tensors) keep their launches; a plan refused for any other
+# reason fails the test.
+add_test(NAME kernels_opencl_network COMMAND test_kernels opencl 3131 0.15)
+set_tests_properties(kernels_opencl_network PROPERTIES LABELS "device" TIMEOUT 300
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_NETWORK=1;LENET_ONNX_TRACE=1"
+                     FAIL_REGULAR_EXPRESSION "one launch per step: [^\n]*(FLOP|CPU device|past)|failed to build")
+
 # The direct kernels GPUs run (no CPU vector blocking), against ref, on another seed.
 add_test(NAME kernels_opencl_generic COMMAND test_kernels opencl 977)
 set_tests_properties(kernels_opencl_generic PROPERTIES LABELS "device" TIMEOUT 300
-                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_GENERIC=1")
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_GENERIC=1;LENET_ONNX_CL_NETWORK=0")
 
 # The local-memory tiled kernels GPUs run for Conv and Gemm (cl_launch_tiled.c), forced on the
 # CPU device, against ref, on another seed. The trace names each launch's kernel: a Conv or
 # Gemm that took a direct kernel instead (a tile the device refused) fails the test.
 add_test(NAME kernels_opencl_tiled COMMAND test_kernels opencl 1213)
 set_tests_properties(kernels_opencl_tiled PROPERTIES LABELS "device" TIMEOUT 300
-                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_TILED=1;LENET_ONNX_TRACE=1"
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_TILED=1;LENET_ONNX_TRACE=1;LENET_ONNX_CL_NETWORK=0"
                      FAIL_REGULAR_EXPRESSION "conv2d_direct|conv2d_blocked|gemm_direct|gemm_blocked|the direct kernel runs")
 
-# The bundled model end to end with the tiled kernels: every sample's scores against PyTorch's
-# (check_run_json.py batch) and every step against ref (compare).
-foreach(check batch compare)
-  add_test(NAME cli_${check}_opencl_tiled
-           COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/check_run_json.py ${check}
-                   $<TARGET_FILE:lenet-onnx-run>)
-  set_tests_properties(cli_${check}_opencl_tiled PROPERTIES
-    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TIMEOUT 600
-    ENVIRONMENT "${lo_cli_env};LENET_ONNX_BACKEND=opencl;LENET_ONNX_CL_TILED=1")
+# The bundled model end to end with the tiled kernels, and as one network kernel: every
+# sample's scores against PyTorch's (check_run_json.py batch) and every step against ref
+# (compare: the network kernel writes each step's output where its launch would).
+foreach(form tiled network)
+  string(TOUPPER ${form} form_env)
+  foreach(check batch compare)
+    add_test(NAME cli_${check}_opencl_${form}
+             COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/check_run_json.py ${check}
+                     $<TARGET_FILE:lenet-onnx-run>)
+    set_tests_properties(cli_${check}_opencl_${form} PROPERTIES
+      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} TIMEOUT 600
+      ENVIRONMENT "${lo_cli_env};LENET_ONNX_BACKEND=opencl;LENET_ONNX_CL_${form_env}=1")
+  endforeach()
 endforeach()
 
 # The kernel choice itself, on the bundled model: CPU devices keep the register-blocked kernels
-# by default (the batch throughput on PoCL depends on them), LENET_ONNX_CL_TILED=1 gives Conv
+# by default (the batch throughput on PoCL depends on them; the network kernel is not taken), LENET_ONNX_CL_TILED=1 gives Conv
 # (with its MaxPool epilogue) and Gemm the tiled ones; the samples folder runs as one batch of
 # 20, past the Gemm chain's rows. One image (batch 1) runs the head as one chain.
 set(lo_choice_args -DRUN=$<TARGET_FILE:lenet-onnx-run> -DMODEL=${PROJECT_SOURCE_DIR}/models/lenet.onnx
     -DIMAGE=${PROJECT_SOURCE_DIR}/samples)
 add_test(NAME opencl_choice_cpu
          COMMAND ${CMAKE_COMMAND} ${lo_choice_args} "-DEXPECT=conv2d_blocked_pool;gemm_blocked"
-                 -DFORBID=_tiled|gemm_chain -P ${CMAKE_CURRENT_LIST_DIR}/check_kernel_choice.cmake)
+                 -DFORBID=_tiled|gemm_chain|lo_network
+                 -P ${CMAKE_CURRENT_LIST_DIR}/check_kernel_choice.cmake)
+# LENET_ONNX_CL_NETWORK=1: the whole batch of 20 in one kernel, no launch of its own per step.
+add_test(NAME opencl_choice_network
+         COMMAND ${CMAKE_COMMAND} ${lo_choice_args} "-DEXPECT=lo_network"
+                 "-DFORBID=conv2d|gemm_|pool2d" -P ${CMAKE_CURRENT_LIST_DIR}/check_kernel_choice.cmake)
+set_tests_properties(opencl_choice_network PROPERTIES TIMEOUT 120
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_NETWORK=1")
 add_test(NAME opencl_choice_tiled
          COMMAND ${CMAKE_COMMAND} ${lo_choice_args} "-DEXPECT=conv_tiled_pool;gemm_tiled"
                  "-DFORBID=conv2d|gemm_(direct|blocked|chain)"
@@ -79,7 +110,7 @@ set_tests_properties(opencl_choice_tiled PROPERTIES TIMEOUT 120
 # another seed and a quarter of the cases (PoCL runs a group's items one after another).
 add_test(NAME kernels_opencl_reduce COMMAND test_kernels opencl 4242 0.25)
 set_tests_properties(kernels_opencl_reduce PROPERTIES LABELS "device" TIMEOUT 300
-                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_REDUCE=1;LENET_ONNX_TRACE=1"
+                     ENVIRONMENT "${LENET_ONNX_TEST_ENV};LENET_ONNX_CL_REDUCE=1;LENET_ONNX_TRACE=1;LENET_ONNX_CL_NETWORK=0"
                      FAIL_REGULAR_EXPRESSION "conv2d_direct|conv2d_blocked|gemm_direct|gemm_blocked|_tiled|failed to build")
 
 # The device's fixed cost per inference (cl/bench/cl_dispatch_floor.c): a benchmark, run here
