@@ -13,10 +13,10 @@
 #include "cpu_clones.h"
 #include "cpu_kernel_types.h"
 
-/* Taps per output up to which a pooled conv takes the pixel form (conv_pool_row_unit): one
- * input channel's 3x3 and 5x5 windows, not LeNet's 3-channel conv1 (75), which keeps the
- * channel form. */
-#define LO_CPU_PIXEL_POOL_TAPS 32
+/* Taps per output up to which a conv takes a pixel form whatever its channels (conv_row_unit,
+ * conv_pool_row_unit): one input channel's 3x3 and 5x5 windows, not LeNet's 3-channel conv1
+ * (75), which keeps the channel form. */
+#define LO_CPU_PIXEL_TAPS 32
 
 /* Conv columns a pooled conv computes at a time (its stack tile). */
 #define LO_CPU_POOL_COLUMNS 64
@@ -161,13 +161,16 @@ lo_status lo_cpu_conv_prepare(lo_cpu_kernel *kernel, const void *const *constant
             (size_t)(c->batch * c->channels * c->padded_h * c->padded_w) * sizeof(float) + 64;
 
     const int rows = lo_cpu_block_rows(c->nv);
-    /* Few channels along a row of at least a vector: pixels in the lanes (see conv_row_unit). */
-    c->pixel_rows = !c->has_pool && c->group_maps <= LO_CPU_PIXEL_MAPS && c->stride[1] == 1 &&
-                    c->out_w >= LO_CPU_LANES;
+    /* Few channels, or few taps per output (scattering channel lanes into planes would cost
+     * more than computing them), along a row of at least a vector: pixels in the lanes (see
+     * conv_row_unit). */
+    c->pixel_rows = !c->has_pool &&
+                    (c->group_maps <= LO_CPU_PIXEL_MAPS || c->taps <= LO_CPU_PIXEL_TAPS) &&
+                    c->stride[1] == 1 && c->out_w >= LO_CPU_LANES;
     /* A pooled conv of few taps per output (one input channel) spends as long scattering its
      * channel lanes into planes as computing them: pixels in the lanes there too. */
     c->pixel_pool = c->has_pool && c->pool_pairs && c->stride[1] == 1 &&
-                    2 * c->pooled_w >= LO_CPU_LANES && c->taps <= LO_CPU_PIXEL_POOL_TAPS;
+                    2 * c->pooled_w >= LO_CPU_LANES && c->taps <= LO_CPU_PIXEL_TAPS;
     if (c->pixel_pool) {
         const int64_t pooled_rows = c->batch * c->groups * c->pooled_h;
         const int64_t vectors = lo_cpu_ceil_div(2 * c->pooled_w, LO_CPU_LANES) * 2;
@@ -372,7 +375,7 @@ LO_CPU_INLINE void activate_rows(const lo_cpu_conv *c, float *output, int64_t fi
 }
 
 /* Conv rows [chunk * unit, ...) of every image and group, each as vectors of 16 adjacent
- * pixels by every channel of the group (lo_cpu_pixel_block_any), activated and stored
+ * pixels by the group's channels, 8 at a time (lo_cpu_pixel_block_any), activated and stored
  * straight into the channel planes: no lane holds a channel that is not there, and no
  * scatter. A row's last vector ends at its last pixel, overlapping the one before where the
  * width is not a multiple of 16: those pixels are computed twice, the same way, and every
@@ -384,33 +387,39 @@ LO_CPU_KERNEL static void conv_row_unit(void *arg, int unit)
     int64_t first, end;
     unit_rows(c, unit, c->batch * c->groups * c->out_h, &first, &end);
     const int64_t plane = c->padded_h * c->padded_w, pixels = c->out_h * c->out_w;
-    const int maps = (int)c->group_maps;
     float init[LO_CPU_MAX_NV * LO_CPU_LANES];
     float tile[LO_CPU_PIXEL_MAPS * LO_CPU_PIXEL_NV * LO_CPU_LANES];
-    int64_t init_group = -1;
+    int64_t init_key = -1; /* the group and channel block init holds */
     for (int64_t r = first; r < end; r++) {
         const int64_t oh = r % c->out_h, g = r / c->out_h % c->groups;
         const int64_t n = r / (c->out_h * c->groups);
-        if (g != init_group) {
-            block_init(task, g, 0, init);
-            init_group = g;
-        }
         const float *base = task->planes + (n * c->channels + g * c->group_channels) * plane +
                             oh * c->stride[0] * c->padded_w;
-        const float *packed = task->packed + g * c->taps * c->lanes;
         float *out = task->output + (n * c->maps + g * c->group_maps) * pixels + oh * c->out_w;
-        for (int64_t col = 0; col < c->out_w; col += LO_CPU_PIXEL_NV * LO_CPU_LANES) {
-            const int64_t last = c->out_w - LO_CPU_LANES;
-            const int nv = col + LO_CPU_LANES < c->out_w ? 2 : 1;
-            const int32_t start[LO_CPU_PIXEL_NV] = {
-                (int32_t)(col < last ? col : last),
-                (int32_t)(col + LO_CPU_LANES < last ? col + LO_CPU_LANES : last)};
-            lo_cpu_pixel_block_any(maps, nv, base, start, c->tap_offset, c->taps, packed, c->lanes,
-                                   init, tile);
-            for (int m = 0; m < maps; m++)
-                for (int v = 0; v < nv; v++)
-                    memcpy(out + m * pixels + start[v], tile + (m * nv + v) * LO_CPU_LANES,
-                           LO_CPU_LANES * sizeof(float));
+        for (int64_t m0 = 0; m0 < c->group_maps; m0 += LO_CPU_PIXEL_MAPS) {
+            const int64_t block = m0 / c->lanes, lane0 = m0 % c->lanes;
+            if (g * c->channel_blocks + block != init_key) {
+                block_init(task, g, block, init);
+                init_key = g * c->channel_blocks + block;
+            }
+            const int maps = (int)(c->group_maps - m0 < LO_CPU_PIXEL_MAPS ? c->group_maps - m0
+                                                                          : LO_CPU_PIXEL_MAPS);
+            const float *packed =
+                task->packed + (g * c->channel_blocks + block) * c->taps * c->lanes + lane0;
+            float *maps_out = out + m0 * pixels;
+            for (int64_t col = 0; col < c->out_w; col += LO_CPU_PIXEL_NV * LO_CPU_LANES) {
+                const int64_t last = c->out_w - LO_CPU_LANES;
+                const int nv = col + LO_CPU_LANES < c->out_w ? 2 : 1;
+                const int32_t start[LO_CPU_PIXEL_NV] = {
+                    (int32_t)(col < last ? col : last),
+                    (int32_t)(col + LO_CPU_LANES < last ? col + LO_CPU_LANES : last)};
+                lo_cpu_pixel_block_any(maps, nv, base, start, c->tap_offset, c->taps, packed,
+                                       c->lanes, init + lane0, tile);
+                for (int m = 0; m < maps; m++)
+                    for (int v = 0; v < nv; v++)
+                        memcpy(maps_out + m * pixels + start[v], tile + (m * nv + v) * LO_CPU_LANES,
+                               LO_CPU_LANES * sizeof(float));
+            }
         }
     }
     if (c->activation != LO_ACT_NONE)

@@ -232,6 +232,10 @@ void gen_conv_layer(batch *b, int index)
         {32, 32, 1, 7, 7, 3, 0, 1, LO_ACT_LEAKY_RELU, true},   /* its conv3, BN folded in */
         {16, 120, 1, 5, 5, 5, 0, 1, LO_ACT_TANH, false},       /* LeNet-5's conv3: 1x1 output */
         {16, 120, 1, 6, 6, 5, 0, 1, LO_ACT_TANH, false},       /* ... on the padded pools: 2x2 */
+        {1, 32, 1, 28, 28, 3, 0, 1, LO_ACT_RELU, false},       /* PyTorch's MNIST example: conv1 */
+        {32, 64, 1, 26, 26, 3, 0, 1, LO_ACT_RELU, true},       /* ... and conv2 with its pool */
+        {1, 40, 1, 18, 17, 3, 1, 1, LO_ACT_NONE, false},       /* a last channel block of 8 */
+        {2, 20, 2, 16, 20, 3, 0, 1, LO_ACT_TANH, false},       /* 2 groups of 10 maps, 9 taps */
     };
     const int count = (int)(sizeof layers / sizeof layers[0]);
     const int i = index % count;
