@@ -236,6 +236,7 @@ void gen_conv_layer(batch *b, int index)
         {32, 64, 1, 26, 26, 3, 0, 1, LO_ACT_RELU, true},       /* ... and conv2 with its pool */
         {1, 40, 1, 18, 17, 3, 1, 1, LO_ACT_NONE, false},       /* a last channel block of 8 */
         {2, 20, 2, 16, 20, 3, 0, 1, LO_ACT_TANH, false},       /* 2 groups of 10 maps, 9 taps */
+        {32, 64, 1, 14, 14, 3, 1, 1, LO_ACT_RELU, true},       /* padded in its units' windows */
     };
     const int count = (int)(sizeof layers / sizeof layers[0]);
     const int i = index % count;

@@ -191,7 +191,7 @@ int main(int argc, char **argv)
     const int k = (int)(scale * 200.0 + 0.5);
     run_cases(GEN_CONV, "conv", 4 * k);
     run_cases(GEN_CONV_POOL, "conv+maxpool", 2 * k);
-    run_cases(GEN_CONV_LAYER, "conv layers", 30); /* each layer at two batch sizes */
+    run_cases(GEN_CONV_LAYER, "conv layers", 32); /* each layer at two batch sizes */
     run_cases(GEN_POOL_F32, "maxpool f32", 3 * k);
     run_cases(GEN_POOL_U8, "maxpool u8", 2 * k);
     run_cases(GEN_GEMM, "gemm", 4 * k);
