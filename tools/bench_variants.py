@@ -7,8 +7,9 @@ on each, then prints a line per model and batch: our images/s over ONNX Runtime'
 latency over theirs, and the largest difference between the two runtimes' outputs. The models are the ones people
 publish: the ONNX model zoo's MNIST (SAME padding, a 3x3 pool), PyTorch's MNIST LeNet
 (padding 2, gray 28x28), LeNet on gray 32x32, LeNet-5 with Tanh and AveragePool, Relu6 (Clip)
-activations, a conv with a BatchNorm after it, and tf2onnx's form of a Keras LeNet (NHWC
-input, Transposes, MatMul+Add, Softmax).
+activations, a conv with a BatchNorm after it, tf2onnx's form of a Keras LeNet (NHWC
+input, Transposes, MatMul+Add, Softmax), and the MNIST examples of PyTorch (examples/mnist)
+and Keras (mnist_convnet), whose 3x3 convs of 32 and 64 channels do 5-10x LeNet's work.
 
 Run from the repository root after building, with Debian's Python (python3-onnx,
 python3-numpy):
@@ -119,6 +120,33 @@ def conv_bn(path):
     write(path, "conv_bn", nodes + h_nodes, inits + h_inits, ["N", 1, 28, 28])
 
 
+def torch_examples_mnist(path):
+    """PyTorch's examples/mnist Net: two unpadded 3x3 convs (32 and 64 channels), one pool,
+    a 9216 -> 128 -> 10 head and LogSoftmax (dropout is gone in an inference export)."""
+    nodes = [conv("x", "c1", "w1", "b1", 3), act("Relu", "c1", "a1"),
+             conv("a1", "c2", "w2", "b2", 3), act("Relu", "c2", "a2"),
+             pool("MaxPool", "a2", "p2", 2, 2)]
+    inits = [weights("w1", 32, 1, 3, 3), bias("b1", 32), weights("w2", 64, 32, 3, 3), bias("b2", 64)]
+    h_nodes, h_inits = head("p2", [9216, 128, 10])
+    h_nodes[-1].output[0] = "logits"
+    h_nodes.append(helper.make_node("LogSoftmax", ["logits"], ["y"], axis=1))
+    write(path, "torch_examples_mnist", nodes + h_nodes, inits + h_inits, ["N", 1, 28, 28])
+
+
+def keras_mnist_convnet(path):
+    """Keras' mnist_convnet example (NCHW here): 3x3 convs of 32 and 64 channels, each pooled,
+    one Dense layer and Softmax."""
+    nodes = [conv("x", "c1", "w1", "b1", 3), act("Relu", "c1", "a1"),
+             pool("MaxPool", "a1", "p1", 2, 2),
+             conv("p1", "c2", "w2", "b2", 3), act("Relu", "c2", "a2"),
+             pool("MaxPool", "a2", "p2", 2, 2)]
+    inits = [weights("w1", 32, 1, 3, 3), bias("b1", 32), weights("w2", 64, 32, 3, 3), bias("b2", 64)]
+    h_nodes, h_inits = head("p2", [1600, 10])
+    h_nodes[-1].output[0] = "logits"
+    h_nodes.append(helper.make_node("Softmax", ["logits"], ["y"], axis=1))
+    write(path, "keras_mnist_convnet", nodes + h_nodes, inits + h_inits, ["N", 1, 28, 28])
+
+
 def keras_nhwc(path):
     """tf2onnx's form of a Keras LeNet on gray NHWC input: Transposes around the convs, a
     Transpose back to NHWC before the flatten, MatMul+Add dense layers, Softmax."""
@@ -155,6 +183,8 @@ VARIANTS = {
     "lenet5_tanh_avg": lambda p: lenet(p, "lenet5_tanh_avg", 32, 0, "Tanh", "AveragePool"),
     "lenet_relu6": lambda p: lenet(p, "lenet_relu6", 28, 2, "Clip", extra_inputs=("lo", "hi")),
     "conv_bn": conv_bn,
+    "torch_examples_mnist": torch_examples_mnist,
+    "keras_mnist_convnet": keras_mnist_convnet,
 }
 
 
@@ -168,7 +198,7 @@ def main():
     args = parser.parse_args()
     folder = args.keep or tempfile.mkdtemp(prefix="lenet-variants-")
     os.makedirs(folder, exist_ok=True)
-    print(f"{'model':<18} {'batch':>5} {'ours/ORT images/s':>18} {'median latency vs ORT':>22} "
+    print(f"{'model':<20} {'batch':>5} {'ours/ORT images/s':>18} {'median latency vs ORT':>22} "
           f"{'max |ours - ORT|':>17}")
     for name, make in VARIANTS.items():
         path = os.path.join(folder, name + ".onnx")
@@ -180,10 +210,10 @@ def main():
         agreement = dict(re.findall(r"^agreement\s+(\d+): outputs differ from ORT's by at most "
                                     r"(\S+)", run.stdout, re.M))
         if run.returncode != 0 or not ratios:
-            print(f"{name:<18} failed: {(run.stderr or run.stdout).strip()[-300:]}")
+            print(f"{name:<20} failed: {(run.stderr or run.stdout).strip()[-300:]}")
             continue
         for batch, throughput, latency in ratios:
-            print(f"{name:<18} {batch:>5} {throughput + 'x':>18} {latency + 'x':>22} "
+            print(f"{name:<20} {batch:>5} {throughput + 'x':>18} {latency + 'x':>22} "
                   f"{agreement.get(batch, '-'):>17}")
     if not args.keep:
         for entry in os.listdir(folder):
