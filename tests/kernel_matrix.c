@@ -30,9 +30,14 @@ void gen_gemm(batch *b, int index)
     const bool large = index % 8 == 7;
     /* Some at the edges of tiles: whole tiles, and one row, column or step past or short. */
     const bool edges = !large && chance(0.15);
-    const int64_t m = edges ? tile_edge_dim() : gemm_dim();
+    /* Some with a K past two of the CPU kernels' slabs (PyTorch's MNIST example: 9216). */
+    const bool long_k = index % 16 == 15;
+    const int64_t m = edges ? tile_edge_dim() : long_k ? rint_(24, 60) : gemm_dim();
     const int64_t n = edges ? tile_edge_dim() : large ? rint_(70, 130) : gemm_dim();
-    const int64_t k = edges ? tile_edge_dim() : large ? rint_(100, 512) : gemm_dim();
+    const int64_t k = edges    ? tile_edge_dim()
+                      : long_k ? rint_(1030, 2600)
+                      : large  ? rint_(100, 512)
+                               : gemm_dim();
     p->trans_a = index & 1;
     p->trans_b = (index >> 1) & 1;
     p->alpha = chance(0.3) ? 1.0f : ref_rng_float(&rng, -2.0f, 2.0f);
