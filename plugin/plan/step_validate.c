@@ -98,12 +98,13 @@ static lo_status check_same_numel(const lo_step *step, lo_error *err)
 static bool strides_inside(const lo_shape *input, int rank, const int64_t *dims,
                            const int64_t *strides)
 {
-    int64_t reach = 0, count = 1;
+    int64_t reach = 0;
+    bool empty = false;
     for (int d = 0; d < rank; d++) {
         if (strides[d] < 0 || dims[d] < 0) return false;
-        count *= dims[d];
+        empty = empty || dims[d] == 0;
     }
-    if (count == 0) return true; /* nothing is read */
+    if (empty) return true; /* nothing is read (the dims' product may overflow: not formed) */
     for (int d = 0; d < rank; d++) {
         if (dims[d] > 1 && strides[d] > (INT64_MAX - reach) / (dims[d] - 1)) return false;
         reach += (dims[d] - 1) * strides[d];
