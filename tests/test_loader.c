@@ -622,6 +622,9 @@ static void test_bad_fixtures(void)
                    WORDS("initializer 'w'", "3 values in float_data", "needs 4"));
     expect_failure("bad_huge_dims.onnx", LO_ERR_MODEL,
                    WORDS("initializer 'w'", "too many elements"));
+    /* Empty, yet dims whose product passes int64: strides multiply them (found by fuzzing). */
+    expect_failure("bad_empty_huge_dims.onnx", LO_ERR_LIMIT,
+                   WORDS("tensor 'w'", "is empty", "multiply past 64 bits"));
     expect_failure("bad_string.onnx", LO_ERR_UNSUPPORTED, WORDS("initializer 'w'", "string"));
     expect_failure("no_such_model.onnx", LO_ERR_IO,
                    WORDS("cannot open", "No such file or directory"));

@@ -354,12 +354,22 @@ lo_status lo_check_shape_limits(const lo_graph *graph, const char *name, const l
         return lo_fail(err, LO_ERR_LIMIT, "%s: tensor '%s' has rank %d, more than max_rank (%u)",
                        graph->source, name, shape->rank, graph->limits.rank);
     uint64_t elements = 1;
-    bool over = false;
+    bool over = false, empty = false;
     for (int d = 0; d < shape->rank; d++) {
-        if (shape->dims[d] == 0) return LO_OK;
+        empty = empty || shape->dims[d] == 0;
         if (shape->dims[d] > 0)
             over = over || __builtin_mul_overflow(elements, (uint64_t)shape->dims[d], &elements);
     }
+    /* Dims are multiplied in part everywhere (strides, outer and inner sizes), an empty
+     * tensor's too: its other dims must have a product int64 holds. */
+    if (empty && (over || elements > (uint64_t)INT64_MAX)) {
+        char dims[128];
+        return lo_fail(err, LO_ERR_LIMIT,
+                       "%s: tensor '%s' of shape %s is empty, but its other dims multiply past "
+                       "64 bits",
+                       graph->source, name, lo_shape_format(shape, dims, sizeof dims));
+    }
+    if (empty) return LO_OK;
     /* Element counts are int64 everywhere: INT64_MAX bounds any limit a host sets. */
     if (over || elements > graph->limits.tensor_elements || elements > (uint64_t)INT64_MAX) {
         char dims[128];
