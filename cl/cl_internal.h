@@ -205,9 +205,10 @@ void lo_cl_launch_release(lo_backend_context *ctx, lo_cl_launch *launch);
 lo_status lo_cl_upload_constants(lo_backend_context *ctx, const lo_plan *plan, cl_mem *mems,
                                  lo_error *err);
 
-/* Checks step input `input`, a constant, against the plan constant it names: in range, the
- * same byte count. */
-lo_status lo_cl_check_constant(const lo_plan *plan, const lo_step *step, int input, lo_error *err);
+/* Marks read[c] for every plan constant c a step reads (in its plain layout, with plain_only),
+ * each step's reference checked against the constant it names: in range, the same byte count. */
+lo_status lo_cl_constants_read(const lo_backend_context *ctx, const lo_plan *plan, bool plain_only,
+                               bool *read, lo_error *err);
 
 /* ---- cl_network.c: the whole plan as one kernel ---- */
 

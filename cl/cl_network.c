@@ -113,16 +113,29 @@ static void put_axes8(network_text *text, int rank, const int64_t *values, int f
 
 /* A step's tensor as an expression of the kernel's arguments, "arena + 1024" or
  * "constants + 96", checked against its buffer as a launch's would be. */
-static lo_status put_tensor(network_text *text, const lo_step *step, const lo_cl_buffers *buffers,
-                            const lo_tensor_ref *ref, const char *what, lo_error *err)
+typedef char tensor_expr[48];
+static lo_status tensor_text(const network_layout *layout, const lo_step *step,
+                             const lo_cl_buffers *buffers, const lo_tensor_ref *ref,
+                             const char *what, tensor_expr out, lo_error *err)
 {
     if (ref->buffer == LO_BUFFER_CONSTANT) {
-        put(text, "constants + %lld", (long long)text->layout->offsets[ref->constant]);
+        snprintf(out, sizeof(tensor_expr), "constants + %lld",
+                 (long long)layout->offsets[ref->constant]);
         return LO_OK;
     }
     lo_cl_tensor placed;
     lo_status status = lo_cl_place_tensor(step, buffers, ref, what, &placed, err);
-    if (status == LO_OK) put(text, "arena + %lld", (long long)placed.offset);
+    if (status == LO_OK)
+        snprintf(out, sizeof(tensor_expr), "arena + %lld", (long long)placed.offset);
+    return status;
+}
+
+static lo_status put_tensor(network_text *text, const lo_step *step, const lo_cl_buffers *buffers,
+                            const lo_tensor_ref *ref, const char *what, lo_error *err)
+{
+    tensor_expr expr;
+    lo_status status = tensor_text(text->layout, step, buffers, ref, what, expr, err);
+    if (status == LO_OK) put(text, "%s", expr);
     return status;
 }
 
@@ -234,29 +247,15 @@ static lo_status put_gemm_call(network_text *text, const lo_step *step,
     return LO_OK;
 }
 
-/* A step's arena tensor as a C expression in buf (for the Gemm calls' A and Y). */
-static lo_status tensor_text(const network_text *outer, const lo_step *step,
-                             const lo_cl_buffers *buffers, const lo_tensor_ref *ref,
-                             const char *what, char *buf, size_t size, lo_error *err)
-{
-    network_text text = {.layout = outer->layout};
-    lo_status status = put_tensor(&text, step, buffers, ref, what, err);
-    if (status == LO_OK && text.failed)
-        status = lo_fail(err, LO_ERR_NO_MEMORY, "out of memory generating the network kernel");
-    if (status == LO_OK) snprintf(buf, size, "%s", text.data);
-    lo_free(text.data);
-    return status;
-}
-
 static lo_status put_gemm(network_text *text, const lo_step *step, const lo_cl_buffers *buffers,
                           lo_error *err)
 {
     const lo_gemm_params *p = &step->params.gemm;
     const lo_shape *as = &step->inputs[0].shape, *ys = &step->output.shape;
-    char a[64], y[64];
-    lo_status status = tensor_text(text, step, buffers, &step->inputs[0], "A", a, sizeof a, err);
+    tensor_expr a, y;
+    lo_status status = tensor_text(text->layout, step, buffers, &step->inputs[0], "A", a, err);
     if (status == LO_OK)
-        status = tensor_text(text, step, buffers, &step->output, "Y", y, sizeof y, err);
+        status = tensor_text(text->layout, step, buffers, &step->output, "Y", y, err);
     if (status != LO_OK) return status;
     const int64_t K = p->trans_a ? as->dims[0] : as->dims[1];
     return put_gemm_call(text, step, buffers, a, 1, p->has_c ? 2 : -1, y, ys->dims[0], ys->dims[1],
@@ -270,13 +269,13 @@ static lo_status put_chain(network_text *text, const lo_step *step, const lo_cl_
 {
     const lo_gemm_chain_params *p = &step->params.gemm_chain;
     const int64_t M = step->output.shape.dims[0];
-    char a[64], y[64];
-    lo_status status = tensor_text(text, step, buffers, &step->inputs[0], "A", a, sizeof a, err);
+    tensor_expr a, y;
+    lo_status status = tensor_text(text->layout, step, buffers, &step->inputs[0], "A", a, err);
     for (int l = 0; l < p->layers && status == LO_OK; l++) {
         int64_t K, N;
         lo_gemm_chain_layer_dims(step, l, &K, &N);
         if (l == p->layers - 1)
-            status = tensor_text(text, step, buffers, &step->output, "Y", y, sizeof y, err);
+            status = tensor_text(text->layout, step, buffers, &step->output, "Y", y, err);
         else
             snprintf(y, sizeof y, "scratch + %lld", (long long)(l % 2 ? scratch_half : 0));
         if (status == LO_OK)
@@ -506,36 +505,30 @@ static lo_status put_step(network_text *text, const lo_step *step, const lo_cl_b
     }
 }
 
-/* Places every constant a step reads in the packed buffer, each checked against the step's
- * reference, and fills the buffer's host bytes in *packed (the caller frees it). */
-static lo_status lay_out_constants(const lo_plan *plan, network_layout *layout, float **packed,
-                                   lo_error *err)
+/* Places every constant a step reads in the packed buffer (lo_cl_constants_read checks each
+ * step's reference) and fills the buffer's host bytes in *packed (the caller frees it). */
+static lo_status lay_out_constants(const lo_backend_context *ctx, const lo_plan *plan,
+                                   network_layout *layout, float **packed, lo_error *err)
 {
     *packed = NULL;
     layout->plan = plan;
     layout->floats = 0;
-    layout->offsets = lo_calloc((size_t)plan->num_constants + 1, sizeof *layout->offsets);
-    if (!layout->offsets) return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
-    for (int c = 0; c < plan->num_constants; c++)
-        layout->offsets[c] = -1;
-    for (int s = 0; s < plan->num_steps; s++) {
-        const lo_step *step = &plan->steps[s];
-        for (int i = 0; i < step->num_inputs; i++) {
-            if (step->inputs[i].buffer != LO_BUFFER_CONSTANT) continue;
-            lo_status status = lo_cl_check_constant(plan, step, i, err);
-            if (status != LO_OK) return status;
-            const int c = step->inputs[i].constant;
-            if (layout->offsets[c] >= 0) continue;
-            layout->offsets[c] = layout->floats;
-            const int64_t floats = (int64_t)(plan->constants[c].bytes / sizeof(float));
-            layout->floats += (floats + NETWORK_CONSTANT_ALIGN - 1) / NETWORK_CONSTANT_ALIGN *
-                              NETWORK_CONSTANT_ALIGN;
-            if (!lo_cl_fits_int(layout->floats))
-                return lo_cl_step_fail(err, step, LO_ERR_UNSUPPORTED,
-                                       "the network kernel's constants are past 32-bit indexing");
-        }
+    const size_t count = (size_t)plan->num_constants + 1;
+    layout->offsets = lo_calloc(count, sizeof *layout->offsets);
+    bool *read = lo_calloc(count, sizeof *read);
+    lo_status status = layout->offsets && read ? lo_cl_constants_read(ctx, plan, false, read, err)
+                                               : lo_fail(err, LO_ERR_NO_MEMORY, "out of memory");
+    for (int c = 0; c < plan->num_constants && status == LO_OK; c++) {
+        layout->offsets[c] = read[c] ? layout->floats : -1;
+        const int64_t floats = read[c] ? (int64_t)(plan->constants[c].bytes / sizeof(float)) : 0;
+        layout->floats +=
+            (floats + NETWORK_CONSTANT_ALIGN - 1) / NETWORK_CONSTANT_ALIGN * NETWORK_CONSTANT_ALIGN;
+        if (!lo_cl_fits_int(layout->floats))
+            status = lo_fail(err, LO_ERR_UNSUPPORTED,
+                             "the network kernel's constants are past 32-bit indexing");
     }
-    if (layout->floats == 0) return LO_OK;
+    lo_free(read);
+    if (status != LO_OK || layout->floats == 0) return status;
     *packed = lo_calloc((size_t)layout->floats, sizeof **packed);
     if (!*packed)
         return lo_fail(err, LO_ERR_NO_MEMORY, "out of memory packing %lld constant floats",
@@ -608,7 +601,7 @@ lo_status lo_cl_prepare_network(lo_backend_context *ctx, const lo_plan *plan,
     const int64_t scratch_half = scratch_half_floats(plan);
     network_layout layout = {0};
     float *packed = NULL;
-    lo_status status = lay_out_constants(plan, &layout, &packed, err);
+    lo_status status = lay_out_constants(ctx, plan, &layout, &packed, err);
     if (status == LO_OK && packed) {
         const lo_cl_constant_key key = packed_key(&layout);
         if (!lo_cl_constant_acquire(ctx, &key, &out->constants))
